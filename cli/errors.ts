@@ -1,0 +1,18 @@
+/**
+ * Errors the CLI turns into exit codes. Anything that reaches the top level is printed as
+ * one line on stderr, never as a stack trace (set DEBUG=mesh:* to see the stack).
+ */
+
+/** Bad arguments: exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError'
+}
+
+/** The work failed, or no node runs in the home: exit code 1. */
+export class WorkFailedError extends Error {
+  override name = 'WorkFailedError'
+}
+
+export const EXIT_OK = 0
+export const EXIT_FAILED = 1
+export const EXIT_USAGE = 2

@@ -1,0 +1,19 @@
+import { Command } from 'commander'
+import { registerPrimesCommands } from './commands/primes.ts'
+
+/** The whole command tree. Each command lives in its own file under cli/commands/. */
+export function buildProgram (): Command {
+  const program = new Command('mesh')
+    .description('a peer-to-peer mesh: gossip membership, chat without a server, pooled CPUs')
+    .version('0.1.0')
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .configureOutput({
+      // One line on stderr for misuse; the full help stays one `--help` away.
+      outputError: (str, write) => { write(str.split('\n')[0] + '\n') }
+    })
+  program.configureHelp({ sortSubcommands: false })
+
+  registerPrimesCommands(program)
+  return program
+}
