@@ -1,5 +1,8 @@
 import { Command } from 'commander'
+import { registerNodeInfoCommands } from './commands/node-info.ts'
 import { registerPrimesCommands } from './commands/primes.ts'
+import { registerStartCommand } from './commands/start.ts'
+import { registerSwarmKeyCommand } from './commands/swarm-key.ts'
 
 /** The whole command tree. Each command lives in its own file under cli/commands/. */
 export function buildProgram (): Command {
@@ -14,6 +17,9 @@ export function buildProgram (): Command {
     })
   program.configureHelp({ sortSubcommands: false })
 
+  registerStartCommand(program)
+  registerNodeInfoCommands(program)
   registerPrimesCommands(program)
+  registerSwarmKeyCommand(program)
   return program
 }

@@ -1,0 +1,60 @@
+import type { Command } from 'commander'
+import { callNode } from '../control-client.ts'
+import { homeOf, withHome, withJson } from '../options.ts'
+import { printJson, shortId, table } from '../output.ts'
+
+interface MemberJson {
+  id: string
+  nick: string
+  state: string
+  lastSeenMs: number
+  workers: { total: number, free: number }
+  load: number
+  services: string[]
+  addrs: string[]
+}
+
+/** `mesh id`, `mesh peers`, `mesh stats`: ask the running node through its control socket. */
+export function registerNodeInfoCommands (program: Command): void {
+  withJson(withHome(program.command('id').description('this node\'s peer id, nick and addresses')))
+    .action(async (opts) => {
+      const id = await callNode(homeOf(opts), 'id')
+      if (opts.json === true) return printJson(id)
+      process.stdout.write(`${id.nick} ${id.id}\n${id.addrs.map((a: string) => `  ${a}\n`).join('')}`)
+    })
+
+  withJson(withHome(program.command('peers').description('the member table: every peer and its state')))
+    .action(async (opts) => {
+      const peers = await callNode<{ self: string, members: MemberJson[] }>(homeOf(opts), 'peers')
+      if (opts.json === true) return printJson(peers)
+      const rows = [['NICK', 'ID', 'STATE', 'LAST SEEN', 'WORKERS', 'LOAD']]
+      for (const m of peers.members) {
+        rows.push([
+          m.id === peers.self ? `${m.nick} (you)` : m.nick,
+          shortId(m.id),
+          m.state,
+          m.id === peers.self ? '-' : `${(m.lastSeenMs / 1000).toFixed(1)}s ago`,
+          `${m.workers.free}/${m.workers.total} free`,
+          m.load.toFixed(2)
+        ])
+      }
+      process.stdout.write(table(rows))
+    })
+
+  withJson(withHome(program.command('stats').description('what this node counted: messages, drops, requests, workers')))
+    .action(async (opts) => {
+      const stats = await callNode(homeOf(opts), 'stats')
+      if (opts.json === true) return printJson(stats)
+      const lines = [
+        `${stats.nick} ${stats.id}, up ${stats.uptimeSeconds}s, ${stats.connections} connection(s)`,
+        `members: ${Object.entries(stats.members).map(([k, v]) => `${String(v)} ${k}`).join(', ')}`,
+        `workers: ${stats.workers.free}/${stats.workers.total} free`
+      ]
+      for (const [name, values] of Object.entries<Record<string, number>>(stats.metrics)) {
+        for (const [labels, value] of Object.entries(values)) {
+          lines.push(`  ${name}${labels === 'total' ? '' : `{${labels}}`} ${value}`)
+        }
+      }
+      process.stdout.write(lines.join('\n') + '\n')
+    })
+}

@@ -1,0 +1,65 @@
+import { Option, type Command } from 'commander'
+import type { MemberTransition } from '../../node/membership/member.ts'
+import { UsageError } from '../errors.ts'
+import { homeOf, parsePositiveInt, withHome } from '../options.ts'
+import { shortId } from '../output.ts'
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
+
+/** `mesh start`: run a node until SIGINT/SIGTERM, then leave cleanly. */
+export function registerStartCommand (program: Command): void {
+  withHome(program.command('start').description('run a node'))
+    .option('--name <nick>', 'the nick peers see (default: the host name)')
+    .option('--listen <multiaddr>', 'listen address, repeatable (default /ip4/0.0.0.0/tcp/0)', collect)
+    .option('--bootstrap <multiaddr>', 'a peer to join through, repeatable', collect)
+    .option('--no-mdns', 'do not discover peers on the LAN by mDNS')
+    .option('--workers <n>', 'worker threads (default: one per core)', parsePositiveInt('--workers', 256))
+    .addOption(new Option('--heartbeat <ms>', 'heartbeat interval in ms').argParser(parsePositiveInt('--heartbeat', 60_000)))
+    .option('--swarm-key <file>', 'join only the private mesh that shares this key (see `mesh swarm-key`)')
+    .action(async (opts) => {
+      const home = homeOf(opts)
+      // Loaded here, not at the top: `mesh peers` and friends need none of libp2p.
+      const { readSwarmKey } = await import('../../node/libp2p/swarm-key.ts')
+      const { createMeshNode } = await import('../../node/mesh-node.ts')
+      const swarmKey = opts.swarmKey != null ? await readSwarmKey(opts.swarmKey).catch((err: Error) => { throw new UsageError(err.message) }) : undefined
+      const node = await createMeshNode({
+        home,
+        nick: opts.name,
+        listen: opts.listen,
+        bootstrap: opts.bootstrap,
+        mdns: opts.mdns,
+        heartbeatMs: opts.heartbeat,
+        workers: opts.workers,
+        swarmKey
+      }).catch((err: Error) => {
+        if (err.name === 'InvalidConfigError') throw new UsageError(err.message)
+        throw err
+      })
+
+      const say = (line: string): void => { process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`) }
+      say(`${node.config.nick} ${node.peerId} started${node.config.mdns ? '' : ' (mDNS off)'}`)
+      for (const addr of node.addrs()) say(`listening on ${addr}`)
+      const onChange = (t: MemberTransition): void => {
+        const cause = t.cause === 'leave' ? '' : ` (${t.cause.replace('-', ' ')})`
+        say(`${t.member.nick} ${shortId(t.member.id)} ${t.from ?? 'new'} -> ${t.to}${cause}`)
+      }
+      for (const event of ['member:join', 'member:update', 'member:dead', 'member:leave'] as const) {
+        node.membership.on(event, onChange)
+      }
+
+      await new Promise<void>(resolve => {
+        let stopping = false
+        const stop = (signal: string): void => {
+          if (stopping) {
+            // A second Ctrl-C: the user wants out now.
+            process.exit(130)
+          }
+          stopping = true
+          say(`${signal}: leaving the mesh`)
+          node.shutdown().catch(() => {}).finally(resolve)
+        }
+        process.once('SIGINT', () => { stop('SIGINT'); process.on('SIGINT', () => stop('SIGINT')) })
+        process.once('SIGTERM', () => { stop('SIGTERM') })
+      })
+    })
+}

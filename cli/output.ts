@@ -1,0 +1,21 @@
+/** Writes one JSON document to stdout: what `--json` promises scripts. */
+export function printJson (value: unknown): void {
+  process.stdout.write(JSON.stringify(value, (_k, v) => typeof v === 'bigint' ? bigintJson(v) : v) + '\n')
+}
+
+/** Above 2^53 a number is a decimal string in JSON (the CLI contract); below, a number. */
+export function bigintJson (value: bigint): number | string {
+  return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString()
+}
+
+/** The short form of a peer id people can tell apart at a glance: the last 6 characters. */
+export function shortId (id: string): string {
+  return id.length > 8 ? `…${id.slice(-6)}` : id
+}
+
+/** Left-aligned columns for tables on a terminal. */
+export function table (rows: string[][]): string {
+  const widths: number[] = []
+  for (const row of rows) row.forEach((cell, i) => { widths[i] = Math.max(widths[i] ?? 0, cell.length) })
+  return rows.map(row => row.map((cell, i) => i === row.length - 1 ? cell : cell.padEnd(widths[i])).join('  ')).join('\n') + '\n'
+}

@@ -1,0 +1,81 @@
+import { availableParallelism, hostname } from 'node:os'
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import { MAX_NICK_LENGTH } from '../protocols/membership/index.ts'
+import { DEFAULT_HEARTBEAT_MS } from './membership/timing.ts'
+
+export class InvalidConfigError extends Error {
+  override name = 'InvalidConfigError'
+}
+
+export interface MeshNodeConfig {
+  /** The node's home: identity, database, control socket. */
+  home: string
+  nick?: string
+  /** Multiaddrs to listen on; default all interfaces, a random TCP port. */
+  listen?: string[]
+  bootstrap?: string[]
+  mdns?: boolean
+  heartbeatMs?: number
+  /** Worker threads for compute; default one per core. */
+  workers?: number
+  /** Contents of a libp2p swarm key file: a private mesh. */
+  swarmKey?: Uint8Array
+}
+
+export interface ResolvedConfig {
+  home: string
+  nick: string
+  listen: string[]
+  bootstrap: Multiaddr[]
+  mdns: boolean
+  heartbeatMs: number
+  workers: number
+  swarmKey?: Uint8Array
+}
+
+/** Listen on every interface, any free port: what a LAN node wants by default. */
+export const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/0']
+export const MIN_HEARTBEAT_MS = 50
+export const MAX_HEARTBEAT_MS = 60_000
+export const MAX_WORKERS = 256
+
+/** Checks every option eagerly, one check per line, naming the option in the message. */
+export function resolveConfig (config: MeshNodeConfig): ResolvedConfig {
+  const nick = config.nick ?? defaultNick()
+  if (nick.length === 0 || nick.length > MAX_NICK_LENGTH) throw new InvalidConfigError(`--name must be 1 to ${MAX_NICK_LENGTH} characters`)
+  if (/[\s\u0000-\u001f]/.test(nick)) throw new InvalidConfigError('--name must not contain spaces or control characters')
+  const heartbeatMs = config.heartbeatMs ?? DEFAULT_HEARTBEAT_MS
+  if (!Number.isInteger(heartbeatMs) || heartbeatMs < MIN_HEARTBEAT_MS || heartbeatMs > MAX_HEARTBEAT_MS) {
+    throw new InvalidConfigError(`--heartbeat must be a whole number of ms from ${MIN_HEARTBEAT_MS} to ${MAX_HEARTBEAT_MS}`)
+  }
+  const workers = config.workers ?? availableParallelism()
+  if (!Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS) throw new InvalidConfigError(`--workers must be from 1 to ${MAX_WORKERS}`)
+  const listen = config.listen != null && config.listen.length > 0 ? config.listen : DEFAULT_LISTEN
+  listen.forEach(a => parseAddr(a, '--listen'))
+  const bootstrap = (config.bootstrap ?? []).map(a => parseAddr(a, '--bootstrap'))
+  return {
+    home: config.home,
+    nick,
+    listen,
+    bootstrap,
+    mdns: config.mdns ?? true,
+    heartbeatMs,
+    workers,
+    swarmKey: config.swarmKey
+  }
+}
+
+function parseAddr (text: string, option: string): Multiaddr {
+  try {
+    const addr = multiaddr(text)
+    if (!addr.getComponents().some(c => c.name === 'tcp')) throw new Error('no /tcp/ part')
+    return addr
+  } catch (err: any) {
+    throw new InvalidConfigError(`${option} ${text} is not a TCP multiaddr such as /ip4/127.0.0.1/tcp/4001 (${err.message})`)
+  }
+}
+
+function defaultNick (): string {
+  const name = hostname().split('.')[0].replace(/[^\w.-]/g, '').slice(0, MAX_NICK_LENGTH)
+  return name === '' ? 'node' : name
+}

@@ -1,0 +1,115 @@
+import { chmod, unlink } from 'node:fs/promises'
+import { createServer, type Server, type Socket } from 'node:net'
+import createDebug from 'debug'
+import { CONTROL_PROTOCOL_VERSION, readLines, type ControlRequest, type ControlResponse } from '../../protocols/control/index.ts'
+import type { MeshMetrics } from '../metrics/metrics.ts'
+
+/** A control method answers once (a value) or streams (an async iterable of events). */
+export type ControlHandler = (params: Record<string, unknown>, signal: AbortSignal) =>
+  Promise<unknown> | AsyncIterable<unknown>
+
+export class UnknownControlMethodError extends Error {
+  override name = 'UnknownControlMethodError'
+}
+
+/** Each client sends one request; ten concurrent CLI invocations is already a lot. */
+const MAX_CONNECTIONS = 64
+
+/**
+ * The local control socket `<home>/mesh.sock`: the `mesh` CLI's way into a running node,
+ * as `serf members` talks to `serf agent`. Services register their methods here.
+ */
+export class ControlServer {
+  private readonly handlers = new Map<string, ControlHandler>()
+  private readonly sockets = new Set<Socket>()
+  private server?: Server
+  private readonly path: string
+  private readonly metrics: MeshMetrics
+  private readonly log = createDebug('mesh:control')
+
+  constructor (components: { metrics: MeshMetrics }, init: { path: string }) {
+    this.metrics = components.metrics
+    this.path = init.path
+  }
+
+  register (method: string, handler: ControlHandler): void {
+    this.handlers.set(method, handler)
+  }
+
+  async start (): Promise<void> {
+    // A socket file left by a crashed node is stale: the home lock was taken before this.
+    await unlink(this.path).catch(() => {})
+    const server = createServer(socket => { this.serve(socket) })
+    server.maxConnections = MAX_CONNECTIONS
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(this.path, () => { server.off('error', reject); resolve() })
+    })
+    await chmod(this.path, 0o600)
+    this.server = server
+  }
+
+  async stop (): Promise<void> {
+    for (const socket of this.sockets) socket.destroy()
+    await new Promise<void>(resolve => { this.server?.close(() => { resolve() }) ?? resolve() })
+    await unlink(this.path).catch(() => {})
+  }
+
+  private serve (socket: Socket): void {
+    this.sockets.add(socket)
+    const controller = new AbortController()
+    socket.on('close', () => { controller.abort(); this.sockets.delete(socket) })
+    socket.on('error', () => {})
+    void this.answer(socket, controller.signal).catch((err: any) => {
+      this.log('control connection failed: %s', err?.message)
+    }).finally(() => { socket.end() })
+  }
+
+  private async answer (socket: Socket, signal: AbortSignal): Promise<void> {
+    for await (const line of readLines(socket)) {
+      const started = performance.now()
+      let method = 'invalid'
+      try {
+        const request = parseRequest(line)
+        method = request.method
+        const handler = this.handlers.get(request.method)
+        if (handler == null) throw new UnknownControlMethodError(`unknown control method ${JSON.stringify(request.method)}`)
+        const outcome = handler(request.params ?? {}, signal)
+        if (isAsyncIterable(outcome)) {
+          for await (const event of outcome) {
+            if (signal.aborted) return
+            await write(socket, { event })
+          }
+          await write(socket, { end: true })
+        } else {
+          await write(socket, { result: await outcome })
+        }
+      } catch (err: any) {
+        await write(socket, { error: { name: err?.name ?? 'Error', message: String(err?.message ?? err) } })
+      } finally {
+        this.metrics.counter('mesh_control_requests_total', 'control socket requests', ['method']).inc({ method })
+        this.metrics.histogram('mesh_control_request_seconds', 'control request latency', ['method'], [0.001, 0.005, 0.02, 0.1, 0.5, 2, 10])
+          .observe({ method }, (performance.now() - started) / 1000)
+      }
+      return // one request per connection
+    }
+  }
+}
+
+function parseRequest (line: string): ControlRequest {
+  const raw = JSON.parse(line)
+  if (typeof raw !== 'object' || raw === null || typeof raw.method !== 'string') throw new TypeError('a control request needs a method')
+  if (raw.v !== CONTROL_PROTOCOL_VERSION) throw new TypeError(`control protocol version ${String(raw.v)} is not ${CONTROL_PROTOCOL_VERSION}: use the mesh binary of the running node`)
+  if (raw.params != null && (typeof raw.params !== 'object' || Array.isArray(raw.params))) throw new TypeError('control params must be an object')
+  return raw
+}
+
+function isAsyncIterable (value: unknown): value is AsyncIterable<unknown> {
+  return value != null && typeof (value as any)[Symbol.asyncIterator] === 'function'
+}
+
+async function write (socket: Socket, response: ControlResponse): Promise<void> {
+  if (socket.destroyed) return
+  const ok = socket.write(JSON.stringify(response) + '\n')
+  if (!ok) await new Promise<void>(resolve => { socket.once('drain', resolve); socket.once('close', resolve) })
+}

@@ -1,0 +1,61 @@
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
+import { identify, type Identify } from '@libp2p/identify'
+import type { Libp2p, PrivateKey } from '@libp2p/interface'
+import { mdns } from '@libp2p/mdns'
+import { ping, type Ping } from '@libp2p/ping'
+import { preSharedKey } from '@libp2p/pnet'
+import { tcp } from '@libp2p/tcp'
+import { createLibp2p } from 'libp2p'
+
+export type MeshServices = {
+  identify: Identify
+  ping: Ping
+  pubsub: GossipSub
+}
+
+export type MeshLibp2p = Libp2p<MeshServices>
+
+export interface Libp2pConfig {
+  privateKey: PrivateKey
+  listen: string[]
+  mdns: boolean
+  swarmKey?: Uint8Array
+  /** mDNS query interval: how soon a node notices a link that came up after it started. */
+  mdnsIntervalMs?: number
+}
+
+/**
+ * Assembles libp2p 3: TCP, Noise, Yamux, identify, ping, gossipsub, mDNS when asked and a
+ * pre-shared-key private network when a swarm key is given.
+ */
+export async function createMeshLibp2p (config: Libp2pConfig): Promise<MeshLibp2p> {
+  return createLibp2p({
+    privateKey: config.privateKey,
+    addresses: { listen: config.listen },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionProtector: config.swarmKey != null ? preSharedKey({ psk: config.swarmKey }) : undefined,
+    peerDiscovery: config.mdns ? [mdns({ interval: config.mdnsIntervalMs ?? 5000 })] : [],
+    connectionManager: {
+      // A LAN mesh is small; the membership layer dials every live member it learns of.
+      maxConnections: 256,
+      dialTimeout: 5000
+    },
+    services: {
+      identify: identify(),
+      ping: ping(),
+      pubsub: gossipsub({
+        // A publish with nobody subscribed throws instead of silently dropping the message;
+        // callers decide whether that matters (a heartbeat: no; a chat message: retry).
+        allowPublishToZeroTopicPeers: false,
+        emitSelf: false,
+        // The default 1 MiB per message is far above anything mesh sends on a topic; each
+        // topic's own validator enforces its tighter limit before decoding.
+        maxInboundDataLength: 256 * 1024
+      })
+    }
+  })
+}

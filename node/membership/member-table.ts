@@ -1,0 +1,135 @@
+import type { Heartbeat, Leave, MemberClaim } from '../../protocols/membership/index.ts'
+import type { Member, MemberState, MemberTransition, TransitionCause } from './member.ts'
+import type { MembershipTiming } from './timing.ts'
+
+export interface MemberTableInit {
+  timing: MembershipTiming
+  /** The local clock in ms; injected so the state machine runs under a fake clock in tests. */
+  now: () => number
+}
+
+/**
+ * The member state machine, SWIM style, with no I/O: feed it heartbeats, claims, leaves and
+ * clock ticks; it returns the transitions. The service around it does the network side.
+ *
+ * Ordering: a heartbeat is fresh when its (incarnation, seq) is newer than the last one seen.
+ * A fresh heartbeat is proof of life and makes the member alive whatever the local state.
+ * A claim (suspect/dead) applies when its incarnation is at least the member's, so a node
+ * refutes a claim by publishing a heartbeat with a higher incarnation. A leave ends the
+ * incarnation it names: nothing but a newer incarnation brings that member back.
+ */
+export class MemberTable {
+  private readonly members = new Map<string, Member>()
+  private readonly timing: MembershipTiming
+  private readonly now: () => number
+  private lastTickAt: number
+
+  constructor (init: MemberTableInit) {
+    this.timing = init.timing
+    this.now = init.now
+    this.lastTickAt = init.now()
+  }
+
+  get (id: string): Member | undefined {
+    return this.members.get(id)
+  }
+
+  list (): Member[] {
+    return [...this.members.values()]
+  }
+
+  applyHeartbeat (hb: Heartbeat): MemberTransition | null {
+    const now = this.now()
+    const known = this.members.get(hb.id)
+    if (known == null) {
+      const member: Member = { ...fieldsOf(hb), state: 'alive', lastSeenAt: now, stateSince: now }
+      this.members.set(hb.id, member)
+      return { member, from: null, to: 'alive', cause: 'heartbeat' }
+    }
+    const newer = hb.incarnation > known.incarnation ||
+      (hb.incarnation === known.incarnation && hb.seq > known.seq)
+    if (!newer) return null
+    // A leave ends its incarnation: a late heartbeat of that incarnation does not revive it.
+    if (known.state === 'left' && hb.incarnation <= known.incarnation) return null
+    const refutes = hb.incarnation > known.incarnation
+    Object.assign(known, fieldsOf(hb), { lastSeenAt: now })
+    if (known.state === 'alive') return null
+    return this.transition(known, 'alive', refutes && known.state === 'suspect' ? 'refuted' : 'heartbeat')
+  }
+
+  applyClaim (claim: MemberClaim): MemberTransition | null {
+    const known = this.members.get(claim.target)
+    if (known == null || claim.incarnation < known.incarnation) return null
+    if (known.state === 'left' || known.state === 'dead') return null
+    if (claim.type === 'suspect') {
+      if (known.state === 'suspect') return null
+      return this.transition(known, 'suspect', 'claim')
+    }
+    return this.transition(known, 'dead', 'claim')
+  }
+
+  applyLeave (leave: Leave): MemberTransition | null {
+    const known = this.members.get(leave.id)
+    if (known == null || leave.incarnation < known.incarnation || known.state === 'left') return null
+    known.incarnation = leave.incarnation
+    return this.transition(known, 'left', 'leave')
+  }
+
+  /** The connection closed and a direct ping failed: a crash, not a pause. */
+  markUnreachable (id: string): MemberTransition | null {
+    const known = this.members.get(id)
+    if (known == null || known.state === 'dead' || known.state === 'left') return null
+    return this.transition(known, 'dead', 'unreachable')
+  }
+
+  /**
+   * Advances the timers. If the local process itself was paused (SIGSTOP, a long GC, a
+   * suspended laptop), every peer looks silent; that is our fault, not theirs, so a late
+   * tick restarts the silence timers instead of suspecting everybody.
+   */
+  tick (): MemberTransition[] {
+    const now = this.now()
+    const gap = now - this.lastTickAt
+    this.lastTickAt = now
+    const paused = gap > this.timing.heartbeatMs
+    const transitions: MemberTransition[] = []
+    for (const member of this.members.values()) {
+      if (paused && (member.state === 'alive' || member.state === 'suspect')) {
+        member.lastSeenAt = now
+        if (member.state === 'suspect') member.stateSince = now
+        continue
+      }
+      if (member.state === 'alive' && now - member.lastSeenAt > this.timing.suspectAfterMs) {
+        transitions.push(this.transition(member, 'suspect', 'missed-heartbeats'))
+      } else if (member.state === 'suspect' && now - member.stateSince > this.timing.suspicionTimeoutMs) {
+        transitions.push(this.transition(member, 'dead', 'suspicion-timeout'))
+      } else if ((member.state === 'dead' || member.state === 'left') && now - member.stateSince > this.timing.forgetAfterMs) {
+        this.members.delete(member.id)
+      }
+    }
+    return transitions
+  }
+
+  private transition (member: Member, to: MemberState, cause: TransitionCause): MemberTransition {
+    const from = member.state
+    member.state = to
+    member.stateSince = this.now()
+    return { member, from, to, cause }
+  }
+}
+
+function fieldsOf (hb: Heartbeat): Omit<Member, 'state' | 'lastSeenAt' | 'stateSince'> {
+  return {
+    id: hb.id,
+    nick: hb.nick,
+    incarnation: hb.incarnation,
+    seq: hb.seq,
+    workers: { ...hb.workers },
+    queue: hb.queue,
+    load: hb.load,
+    services: [...hb.services],
+    roles: [...hb.roles],
+    version: hb.version,
+    addrs: [...hb.addrs]
+  }
+}

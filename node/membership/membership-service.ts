@@ -1,0 +1,260 @@
+import { EventEmitter } from 'node:events'
+import type { Message } from '@libp2p/gossipsub'
+import { TopicValidatorResult } from '@libp2p/gossipsub'
+import createDebug from 'debug'
+import {
+  decodeMembershipMessage, encodeMembershipMessage, InvalidMembershipMessageError,
+  MEMBERSHIP_TOPIC, MEMBERSHIP_WIRE_VERSION, signerOf,
+  type Heartbeat, type MembershipMessage
+} from '../../protocols/membership/index.ts'
+import type { MeshLibp2p } from '../libp2p/create-libp2p.ts'
+import type { MeshMetrics } from '../metrics/metrics.ts'
+import { eventFor, type MembershipEvents } from './events.ts'
+import type { Member, MemberTransition } from './member.ts'
+import { MemberTable } from './member-table.ts'
+import { ReachabilityProbe } from './reachability-probe.ts'
+import { loadOf, type SelfInfo } from './self-info.ts'
+import type { MembershipTiming } from './timing.ts'
+
+export interface MembershipComponents {
+  libp2p: MeshLibp2p
+  metrics: MeshMetrics
+}
+
+export interface MembershipInit {
+  self: SelfInfo
+  timing: MembershipTiming
+  now?: () => number
+  random?: () => number
+}
+
+/** Heartbeats interval jitter: ±10% keeps nodes started together from beating in lockstep. */
+const HEARTBEAT_JITTER = 0.1
+/** A new subscriber gets our heartbeat at once, but at most this often. */
+const MIN_EXTRA_HEARTBEAT_GAP_MS = 100
+
+/**
+ * Gossip membership: publishes this node's heartbeat, keeps the member table from everyone
+ * else's, gossips suspicions and deaths, refutes claims about itself, and says goodbye.
+ */
+export class MembershipService extends EventEmitter<MembershipEvents> {
+  readonly table: MemberTable
+  private readonly libp2p: MeshLibp2p
+  private readonly metrics: MeshMetrics
+  private readonly self: SelfInfo
+  private readonly timing: MembershipTiming
+  private readonly now: () => number
+  private readonly random: () => number
+  private readonly probe: ReachabilityProbe
+  private readonly log = createDebug('mesh:membership')
+  private incarnation: number
+  private seq = 0
+  private heartbeatTimer?: NodeJS.Timeout
+  private tickTimer?: NodeJS.Timeout
+  private lastHeartbeatAt = 0
+  private started = false
+  private leaving = false
+
+  constructor (components: MembershipComponents, init: MembershipInit) {
+    super()
+    this.libp2p = components.libp2p
+    this.metrics = components.metrics
+    this.self = init.self
+    this.timing = init.timing
+    this.now = init.now ?? Date.now
+    this.random = init.random ?? Math.random
+    this.table = new MemberTable({ timing: init.timing, now: this.now })
+    // The incarnation starts at the wall clock so that a restarted node (same peer id, new
+    // process) outranks every claim made about its previous life.
+    this.incarnation = Date.now()
+    this.probe = new ReachabilityProbe({ libp2p: this.libp2p }, {
+      timing: init.timing,
+      shouldProbe: id => { const s = this.table.get(id)?.state; return s === 'alive' || s === 'suspect' },
+      onUnreachable: id => { this.announce(this.table.markUnreachable(id)) }
+    })
+  }
+
+  get peerId (): string {
+    return this.libp2p.peerId.toString()
+  }
+
+  start (): void {
+    if (this.started) return
+    this.started = true
+    const pubsub = this.libp2p.services.pubsub
+    pubsub.topicValidators.set(MEMBERSHIP_TOPIC, this.validate)
+    pubsub.addEventListener('message', this.onMessage)
+    pubsub.addEventListener('subscription-change', this.onSubscriptionChange)
+    pubsub.subscribe(MEMBERSHIP_TOPIC)
+    this.probe.start()
+    this.scheduleHeartbeat(this.random() * this.timing.heartbeatMs * HEARTBEAT_JITTER)
+    this.tickTimer = setInterval(() => { this.tick() }, this.timing.tickMs)
+  }
+
+  stop (): void {
+    if (!this.started) return
+    this.started = false
+    clearTimeout(this.heartbeatTimer)
+    clearInterval(this.tickTimer)
+    this.probe.stop()
+    const pubsub = this.libp2p.services.pubsub
+    pubsub.removeEventListener('message', this.onMessage)
+    pubsub.removeEventListener('subscription-change', this.onSubscriptionChange)
+    pubsub.topicValidators.delete(MEMBERSHIP_TOPIC)
+    try { pubsub.unsubscribe(MEMBERSHIP_TOPIC) } catch {}
+  }
+
+  /** Tells the mesh this node is leaving on purpose, so peers show "left", not "dead". */
+  async leave (): Promise<void> {
+    this.leaving = true
+    clearTimeout(this.heartbeatTimer)
+    await this.publish({ type: 'leave', v: MEMBERSHIP_WIRE_VERSION, id: this.peerId, incarnation: this.incarnation })
+  }
+
+  /** This node as a member, in the same shape as the others. */
+  selfMember (): Member {
+    const { workers, queue } = this.self.capacity()
+    const now = this.now()
+    return {
+      id: this.peerId,
+      nick: this.self.nick,
+      state: 'alive',
+      incarnation: this.incarnation,
+      seq: this.seq,
+      lastSeenAt: now,
+      stateSince: now,
+      workers,
+      queue,
+      load: loadOf(workers, queue),
+      services: this.self.services(),
+      roles: this.self.roles(),
+      version: this.self.version,
+      addrs: this.self.addrs()
+    }
+  }
+
+  /** Publishes a heartbeat now (also used to answer a suspicion or greet a new peer). */
+  heartbeat (): void {
+    if (this.leaving) return
+    const { workers, queue } = this.self.capacity()
+    const hb: Heartbeat = {
+      type: 'heartbeat',
+      v: MEMBERSHIP_WIRE_VERSION,
+      id: this.peerId,
+      nick: this.self.nick,
+      incarnation: this.incarnation,
+      seq: ++this.seq,
+      workers,
+      queue,
+      load: loadOf(workers, queue),
+      services: this.self.services(),
+      roles: this.self.roles(),
+      version: this.self.version,
+      addrs: this.self.addrs()
+    }
+    this.lastHeartbeatAt = this.now()
+    this.metrics.counter('mesh_membership_heartbeats_sent_total', 'heartbeats published').inc()
+    void this.publish(hb)
+  }
+
+  private scheduleHeartbeat (delayMs: number): void {
+    clearTimeout(this.heartbeatTimer)
+    this.heartbeatTimer = setTimeout(() => {
+      this.heartbeat()
+      const jitter = 1 + (this.random() * 2 - 1) * HEARTBEAT_JITTER
+      if (this.started && !this.leaving) this.scheduleHeartbeat(this.timing.heartbeatMs * jitter)
+    }, delayMs)
+  }
+
+  private tick (): void {
+    for (const t of this.table.tick()) {
+      this.announce(t)
+    }
+  }
+
+  /** Emits a transition and, for our own verdicts, gossips it so the others look too. */
+  private announce (t: MemberTransition | null): void {
+    if (t == null) return
+    this.metrics.counter('mesh_membership_transitions_total', 'member state changes', ['to', 'cause']).inc({ to: t.to, cause: t.cause })
+    this.log('%s (%s) %s -> %s (%s)', t.member.nick, t.member.id, t.from, t.to, t.cause)
+    if ((t.to === 'suspect' || t.to === 'dead') && t.cause !== 'claim') {
+      void this.publish({ type: t.to, v: MEMBERSHIP_WIRE_VERSION, by: this.peerId, target: t.member.id, incarnation: t.member.incarnation })
+    }
+    this.emit(eventFor(t), t)
+  }
+
+  private async publish (message: MembershipMessage): Promise<void> {
+    try {
+      await this.libp2p.services.pubsub.publish(MEMBERSHIP_TOPIC, encodeMembershipMessage(message))
+    } catch (err: any) {
+      // Alone in the mesh (no subscriber yet) is normal for a heartbeat; nothing is lost,
+      // the next one goes out in a second.
+      if (err?.name !== 'PublishError' && !/NoPeersSubscribedToTopic/.test(String(err?.message))) {
+        this.log('publish %s failed: %s', message.type, err?.message)
+      }
+    }
+  }
+
+  /** Runs inside gossipsub before delivery or forwarding: invalid messages go no further. */
+  private readonly validate = (_from: unknown, msg: Message): TopicValidatorResult => {
+    try {
+      const message = decodeMembershipMessage(msg.data)
+      if (msg.type !== 'signed' || msg.from.toString() !== signerOf(message)) {
+        throw new InvalidMembershipMessageError('wrong-signer', `signed by ${msg.type === 'signed' ? msg.from.toString() : 'nobody'}, claims ${signerOf(message)}`)
+      }
+      return TopicValidatorResult.Accept
+    } catch (err: any) {
+      const reason = err instanceof InvalidMembershipMessageError ? err.reason : 'error'
+      this.metrics.counter('mesh_membership_invalid_total', 'membership messages dropped as invalid', ['reason']).inc({ reason })
+      this.log('dropped invalid membership message: %s', err?.message)
+      return TopicValidatorResult.Reject
+    }
+  }
+
+  private readonly onMessage = (event: CustomEvent<Message>): void => {
+    const msg = event.detail
+    if (msg.topic !== MEMBERSHIP_TOPIC) return
+    try {
+      this.handle(decodeMembershipMessage(msg.data))
+    } catch (err: any) {
+      this.log('membership message not applied: %s', err?.message)
+    }
+  }
+
+  private handle (message: MembershipMessage): void {
+    this.metrics.counter('mesh_membership_received_total', 'membership messages received', ['type']).inc({ type: message.type })
+    switch (message.type) {
+      case 'heartbeat':
+        if (message.id === this.peerId) return
+        this.announce(this.table.applyHeartbeat(message))
+        return
+      case 'leave':
+        if (message.id === this.peerId) return
+        this.announce(this.table.applyLeave(message))
+        return
+      case 'suspect':
+      case 'dead':
+        if (message.target === this.peerId) {
+          this.refute(message.incarnation)
+          return
+        }
+        this.announce(this.table.applyClaim(message))
+    }
+  }
+
+  /** Somebody thinks we are suspect or dead: outrank the claim and prove we are alive. */
+  private refute (claimedIncarnation: number): void {
+    if (this.leaving || claimedIncarnation < this.incarnation) return
+    this.incarnation = claimedIncarnation + 1
+    this.seq = 0
+    this.metrics.counter('mesh_membership_refutations_total', 'claims about this node refuted').inc()
+    this.log('refuting a claim at incarnation %d', claimedIncarnation)
+    this.heartbeat()
+  }
+
+  /** A peer just subscribed: send our heartbeat now rather than in up to a second. */
+  private readonly onSubscriptionChange = (): void => {
+    if (this.now() - this.lastHeartbeatAt < MIN_EXTRA_HEARTBEAT_GAP_MS) return
+    this.heartbeat()
+  }
+}

@@ -1,0 +1,42 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+
+/**
+ * One prom-client registry per node (not the global one), so several nodes in one process,
+ * as in tests, keep separate counts. `mesh stats` and the gateway's /metrics read it.
+ */
+export class MeshMetrics {
+  readonly registry = new Registry()
+
+  counter (name: string, help: string, labelNames: string[] = []): Counter {
+    const existing = this.registry.getSingleMetric(name)
+    if (existing != null) return existing as Counter
+    return new Counter({ name, help, labelNames, registers: [this.registry] })
+  }
+
+  gauge (name: string, help: string, labelNames: string[] = []): Gauge {
+    const existing = this.registry.getSingleMetric(name)
+    if (existing != null) return existing as Gauge
+    return new Gauge({ name, help, labelNames, registers: [this.registry] })
+  }
+
+  histogram (name: string, help: string, labelNames: string[] = [], buckets?: number[]): Histogram {
+    const existing = this.registry.getSingleMetric(name)
+    if (existing != null) return existing as Histogram
+    return new Histogram({ name, help, labelNames, buckets, registers: [this.registry] })
+  }
+
+  /** All counters and gauges as `{ name: { labelsKey: value } }`, for JSON output. */
+  async snapshot (): Promise<Record<string, Record<string, number>>> {
+    const out: Record<string, Record<string, number>> = {}
+    for (const metric of await this.registry.getMetricsAsJSON()) {
+      if (metric.type === 'histogram' as any) continue
+      const values: Record<string, number> = {}
+      for (const v of metric.values) {
+        const key = Object.entries(v.labels ?? {}).map(([k, l]) => `${k}=${String(l)}`).join(',') || 'total'
+        values[key] = v.value
+      }
+      out[metric.name] = values
+    }
+    return out
+  }
+}

@@ -1,0 +1,49 @@
+import { readFileSync } from 'node:fs'
+import { mkdir, open, readFile, unlink } from 'node:fs/promises'
+import { join } from 'node:path'
+
+export const PID_FILE = 'mesh.pid'
+
+export class NodeAlreadyRunningError extends Error {
+  override name = 'NodeAlreadyRunningError'
+}
+
+/**
+ * One node per home: `<home>/mesh.pid` is created exclusively; a pid file whose process is
+ * gone (a node killed with -9) is stale and taken over. Returns the release function.
+ */
+export async function lockHome (home: string): Promise<() => Promise<void>> {
+  await mkdir(home, { recursive: true, mode: 0o700 })
+  const path = join(home, PID_FILE)
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const file = await open(path, 'wx', 0o600)
+      await file.writeFile(`${process.pid}\n`)
+      await file.close()
+      return async () => { await unlink(path).catch(() => {}) }
+    } catch (err: any) {
+      if (err?.code !== 'EEXIST') throw err
+    }
+    const pid = Number.parseInt(await readFile(path, 'utf8').catch(() => ''), 10)
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isMeshProcess(pid)) {
+      throw new NodeAlreadyRunningError(`a node already runs in ${home} (pid ${pid}); stop it first or use another --home`)
+    }
+    await unlink(path).catch(() => {})
+  }
+  throw new Error(`cannot lock ${home}: ${path} keeps reappearing`)
+}
+
+/** Alive, and (where /proc tells) a mesh node rather than an unrelated process that reused the pid. */
+function isMeshProcess (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+  } catch (err: any) {
+    return err?.code === 'EPERM'
+  }
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+    return cmdline.includes('mesh')
+  } catch {
+    return true
+  }
+}

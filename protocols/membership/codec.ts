@@ -1,0 +1,129 @@
+import {
+  MAX_ADDRS, MAX_ADDR_LENGTH, MAX_MEMBERSHIP_MESSAGE_BYTES, MAX_NICK_LENGTH, MAX_PEER_ID_LENGTH,
+  MAX_ROLES, MAX_ROLE_LENGTH, MAX_SERVICES, MAX_SERVICE_NAME_LENGTH, MAX_VERSION_LENGTH,
+  MAX_WORKERS, MEMBERSHIP_WIRE_VERSION
+} from './constants.ts'
+import { InvalidMembershipMessageError } from './errors.ts'
+import type { Heartbeat, Leave, MemberClaim, MembershipMessage } from './messages.ts'
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder('utf-8', { fatal: true })
+
+/** Encodes a message as UTF-8 JSON. Throws if it would exceed the size a receiver accepts. */
+export function encodeMembershipMessage (message: MembershipMessage): Uint8Array {
+  const bytes = encoder.encode(JSON.stringify(message))
+  if (bytes.byteLength > MAX_MEMBERSHIP_MESSAGE_BYTES) {
+    throw new InvalidMembershipMessageError('too-large', `membership message of ${bytes.byteLength} bytes exceeds ${MAX_MEMBERSHIP_MESSAGE_BYTES}`)
+  }
+  return bytes
+}
+
+/**
+ * Decodes and validates a message from the wire. Every field is checked for type, range and
+ * length before use; anything else throws InvalidMembershipMessageError with a reason label.
+ */
+export function decodeMembershipMessage (bytes: Uint8Array): MembershipMessage {
+  if (bytes.byteLength > MAX_MEMBERSHIP_MESSAGE_BYTES) fail('too-large', `${bytes.byteLength} bytes exceeds ${MAX_MEMBERSHIP_MESSAGE_BYTES}`)
+  let text: string
+  try {
+    text = decoder.decode(bytes)
+  } catch {
+    fail('bad-utf8', 'not valid UTF-8')
+  }
+  let raw: unknown
+  try {
+    raw = JSON.parse(text)
+  } catch {
+    fail('bad-json', 'not valid JSON')
+  }
+  if (!isRecord(raw)) fail('bad-shape', 'not a JSON object')
+  if (raw.v !== MEMBERSHIP_WIRE_VERSION) fail('bad-version', `unsupported wire version ${String(raw.v)}`)
+  switch (raw.type) {
+    case 'heartbeat': return decodeHeartbeat(raw)
+    case 'suspect':
+    case 'dead': return decodeClaim(raw, raw.type)
+    case 'leave': return decodeLeave(raw)
+    default: fail('bad-type', `unknown message type ${JSON.stringify(raw.type)?.slice(0, 40)}`)
+  }
+}
+
+function decodeHeartbeat (raw: Record<string, unknown>): Heartbeat {
+  const workers = raw.workers
+  if (!isRecord(workers)) fail('bad-field', 'workers must be an object')
+  const total = uint(workers.total, 'workers.total', MAX_WORKERS)
+  const free = uint(workers.free, 'workers.free', MAX_WORKERS)
+  if (free > total) fail('bad-field', 'workers.free exceeds workers.total')
+  return {
+    type: 'heartbeat',
+    v: MEMBERSHIP_WIRE_VERSION,
+    id: peerId(raw.id, 'id'),
+    nick: str(raw.nick, 'nick', MAX_NICK_LENGTH),
+    incarnation: uint(raw.incarnation, 'incarnation'),
+    seq: uint(raw.seq, 'seq'),
+    workers: { total, free },
+    queue: uint(raw.queue, 'queue'),
+    load: finite(raw.load, 'load', 0, 1e6),
+    services: strList(raw.services, 'services', MAX_SERVICES, MAX_SERVICE_NAME_LENGTH),
+    roles: strList(raw.roles, 'roles', MAX_ROLES, MAX_ROLE_LENGTH),
+    version: str(raw.version, 'version', MAX_VERSION_LENGTH),
+    addrs: strList(raw.addrs, 'addrs', MAX_ADDRS, MAX_ADDR_LENGTH)
+  }
+}
+
+function decodeClaim (raw: Record<string, unknown>, type: 'suspect' | 'dead'): MemberClaim {
+  return {
+    type,
+    v: MEMBERSHIP_WIRE_VERSION,
+    by: peerId(raw.by, 'by'),
+    target: peerId(raw.target, 'target'),
+    incarnation: uint(raw.incarnation, 'incarnation')
+  }
+}
+
+function decodeLeave (raw: Record<string, unknown>): Leave {
+  return {
+    type: 'leave',
+    v: MEMBERSHIP_WIRE_VERSION,
+    id: peerId(raw.id, 'id'),
+    incarnation: uint(raw.incarnation, 'incarnation')
+  }
+}
+
+function fail (reason: string, message: string): never {
+  throw new InvalidMembershipMessageError(reason, message)
+}
+
+function isRecord (value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function uint (value: unknown, field: string, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > max) {
+    fail('bad-field', `${field} must be a whole number from 0 to ${max}`)
+  }
+  return value
+}
+
+function finite (value: unknown, field: string, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    fail('bad-field', `${field} must be a number from ${min} to ${max}`)
+  }
+  return value
+}
+
+function str (value: unknown, field: string, maxLength: number): string {
+  if (typeof value !== 'string' || value.length > maxLength) fail('bad-field', `${field} must be a string of at most ${maxLength} characters`)
+  return value
+}
+
+function peerId (value: unknown, field: string): string {
+  const id = str(value, field, MAX_PEER_ID_LENGTH)
+  // base58btc alphabet: cheap shape check; the signer comparison does the real work.
+  if (!/^[1-9A-HJ-NP-Za-km-z]+$/.test(id)) fail('bad-field', `${field} is not a peer id`)
+  return id
+}
+
+function strList (value: unknown, field: string, maxItems: number, maxLength: number): string[] {
+  if (!Array.isArray(value) || value.length > maxItems) fail('bad-field', `${field} must be a list of at most ${maxItems} items`)
+  return value.map((item, i) => str(item, `${field}[${i}]`, maxLength))
+}
