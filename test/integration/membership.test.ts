@@ -1,0 +1,98 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { MeshProcess, sees, startMesh, waitUntil } from '../utils/mesh-process.ts'
+import { runMesh } from '../utils/run-mesh.ts'
+
+/**
+ * Real `mesh start` processes on loopback, bootstrapped from the first. Each test checks
+ * what a user would look at: the state every other node shows for the one we hurt.
+ */
+describe('membership across real processes', () => {
+  let nodes: MeshProcess[] = []
+  afterEach(async () => {
+    await Promise.all(nodes.map(async n => { await n.destroy() }))
+    nodes = []
+  })
+
+  async function allAlive (): Promise<void> {
+    await waitUntil('every node to see every node alive', async () => {
+      for (const observer of nodes) {
+        const { members } = await observer.peers()
+        const alive = members.filter(m => m.state === 'alive').map(m => m.id).sort()
+        if (alive.join() !== nodes.map(n => n.id).sort().join()) return false
+      }
+      return true
+    }, 10_000)
+  }
+
+  it('three nodes see each other alive, with nick and worker capacity', async () => {
+    nodes = await startMesh(['alice', 'bob', 'carol'])
+    await allAlive()
+    const { self, members } = await nodes[2].peers()
+    expect(self).toBe(nodes[2].id)
+    expect(members.map(m => m.nick).sort()).toEqual(['alice', 'bob', 'carol'])
+    for (const m of members) {
+      expect(m.workers.total).toBeGreaterThan(0)
+      expect(m.addrs.every(a => a.endsWith(`/p2p/${m.id}`))).toBe(true)
+    }
+  })
+
+  it('kill -9: the others show it dead', async () => {
+    nodes = await startMesh(['alice', 'bob', 'carol'])
+    await allAlive()
+    const [alice, bob, carol] = nodes
+    bob.signal('SIGKILL')
+    await waitUntil('bob dead on alice and carol', async () => await sees(alice, bob, 'dead') && await sees(carol, bob, 'dead'), 10_000)
+    expect(await sees(alice, carol, 'alive')).toBe(true)
+  })
+
+  it('SIGSTOP: suspect, then dead; SIGCONT: alive again', async () => {
+    nodes = await startMesh(['alice', 'bob', 'carol'])
+    await allAlive()
+    const [alice, bob, carol] = nodes
+    bob.signal('SIGSTOP')
+    await waitUntil('bob suspect on alice', async () => await sees(alice, bob, 'suspect'), 10_000, 20)
+    await waitUntil('bob dead on alice and carol', async () => await sees(alice, bob, 'dead') && await sees(carol, bob, 'dead'), 10_000)
+    bob.signal('SIGCONT')
+    await waitUntil('bob alive again on alice and carol', async () => await sees(alice, bob, 'alive') && await sees(carol, bob, 'alive'), 10_000)
+    // And bob, who was asleep, did not blame the others for his own silence.
+    expect(await sees(bob, alice, 'alive')).toBe(true)
+    expect(await sees(bob, carol, 'alive')).toBe(true)
+  })
+
+  it('SIGTERM: the others show it left, not dead, and it exits 0', async () => {
+    nodes = await startMesh(['alice', 'bob', 'carol'])
+    await allAlive()
+    const [alice, bob, carol] = nodes
+    bob.signal('SIGTERM')
+    await waitUntil('bob left on alice and carol', async () => await sees(alice, bob, 'left') && await sees(carol, bob, 'left'), 5000, 20)
+    expect(await bob.waitForExit()).toBe(0)
+    // Stays left: no late "dead" verdict after the connection closes.
+    await new Promise(resolve => setTimeout(resolve, 3000))
+    expect(await alice.stateOf(bob.id)).toBe('left')
+    expect(await carol.stateOf(bob.id)).toBe('left')
+  })
+
+  it('a restart with the same home keeps the peer id and comes back alive', async () => {
+    nodes = await startMesh(['alice', 'bob'])
+    await allAlive()
+    const [alice, bob] = nodes
+    const bobId = bob.id
+    bob.signal('SIGKILL')
+    await waitUntil('bob dead on alice', async () => await sees(alice, bob, 'dead'), 10_000)
+    await bob.destroy(true)
+    const again = await MeshProcess.start({ name: 'bob', home: bob.home, args: ['--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0'], bootstrap: [alice.bootstrapAddr] })
+    nodes = [alice, again]
+    expect(again.id).toBe(bobId)
+    await waitUntil('bob alive again on alice', async () => await sees(alice, again, 'alive'), 10_000)
+  })
+
+  it('a second start on the same home is refused with a clear message', async () => {
+    nodes = await startMesh(['alice'])
+    const second = await runMesh(['start', '--home', nodes[0].home, '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0'])
+    expect(second.code).toBe(1)
+    expect(second.stderr).toMatch(/^mesh: a node already runs in .* \(pid \d+\)/)
+    expect(second.stderr.trim().split('\n')).toHaveLength(1)
+    // The first node is untouched.
+    expect((await nodes[0].peers()).self).toBe(nodes[0].id)
+  })
+})
