@@ -9,14 +9,12 @@ import { createMeshLibp2p, type MeshLibp2p } from './libp2p/create-libp2p.ts'
 import { MembershipService } from './membership/membership-service.ts'
 import { timingFor } from './membership/timing.ts'
 import { MeshMetrics } from './metrics/metrics.ts'
+import { MeshDatabase } from './store/database.ts'
 import { lockHome } from './store/home-lock.ts'
 import { loadOrCreatePeerKey } from './store/identity.ts'
 import { MESH_VERSION } from './version.ts'
 
 const log = createDebug('mesh:node')
-
-/** Services this node offers over rpc, advertised in heartbeats. */
-const OFFERED_SERVICES: string[] = []
 
 export interface MeshNode {
   readonly config: ResolvedConfig
@@ -24,6 +22,9 @@ export interface MeshNode {
   readonly membership: MembershipService
   readonly metrics: MeshMetrics
   readonly control: ControlServer
+  readonly db: MeshDatabase
+  /** rpc services this node offers, advertised in every heartbeat (service discovery). */
+  readonly services: Set<string>
   readonly peerId: string
   /** Announced addresses, each ending in /p2p/<id>. */
   addrs: () => string[]
@@ -49,6 +50,8 @@ export async function createMeshNode (input: MeshNodeConfig): Promise<MeshNode> 
 
 async function assemble (config: ResolvedConfig, releaseHome: () => Promise<void>): Promise<MeshNode> {
   const metrics = new MeshMetrics()
+  const db = new MeshDatabase(config.home)
+  const services = new Set<string>()
   const privateKey = await loadOrCreatePeerKey(config.home)
   const libp2p = await createMeshLibp2p({ privateKey, listen: config.listen, mdns: config.mdns, swarmKey: config.swarmKey })
   const addrs = (): string[] => libp2p.getMultiaddrs().map(a => a.toString())
@@ -59,7 +62,7 @@ async function assemble (config: ResolvedConfig, releaseHome: () => Promise<void
       nick: config.nick,
       version: MESH_VERSION,
       capacity: () => ({ workers: { total: config.workers, free: config.workers }, queue: 0 }),
-      services: () => OFFERED_SERVICES,
+      services: () => [...services].sort(),
       roles: () => [],
       addrs: () => addrs().slice(0, 16)
     }
@@ -77,6 +80,8 @@ async function assemble (config: ResolvedConfig, releaseHome: () => Promise<void
     membership,
     metrics,
     control,
+    db,
+    services,
     peerId: libp2p.peerId.toString(),
     addrs,
     shutdown: async () => {
@@ -88,6 +93,7 @@ async function assemble (config: ResolvedConfig, releaseHome: () => Promise<void
       connector.stop()
       await control.stop()
       await libp2p.stop()
+      db.close()
       await releaseHome()
     }
   }
