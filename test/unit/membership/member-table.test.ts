@@ -1,0 +1,151 @@
+import { describe, expect, it } from 'vitest'
+import { MemberTable } from '../../../node/membership/member-table.ts'
+import { timingFor } from '../../../node/membership/timing.ts'
+import type { Heartbeat } from '../../../protocols/membership/index.ts'
+
+const BOB = '12D3KooWBobBobBobBobBobBobBobBobBobBobBobBobBobBobBob'
+const timing = timingFor(1000)
+
+function heartbeat (fields: Partial<Heartbeat> = {}): Heartbeat {
+  return {
+    type: 'heartbeat', v: 1, id: BOB, nick: 'bob', incarnation: 100, seq: 1,
+    workers: { total: 2, free: 2 }, queue: 0, load: 0, services: [], roles: [], version: '0.1.0', addrs: [],
+    ...fields
+  }
+}
+
+/** A member table on a fake clock that moves only when the test says so, ticking as it goes. */
+function fakeClockTable (): { table: MemberTable, advance: (ms: number) => string[] } {
+  let now = 0
+  const table = new MemberTable({ timing, now: () => now })
+  const advance = (ms: number): string[] => {
+    const seen: string[] = []
+    const end = now + ms
+    while (now < end) {
+      now = Math.min(end, now + timing.tickMs)
+      for (const t of table.tick()) seen.push(`${t.from}->${t.to}:${t.cause}`)
+    }
+    return seen
+  }
+  return { table, advance }
+}
+
+describe('member table under a fake clock', () => {
+  it('a first heartbeat adds the member alive', () => {
+    const { table } = fakeClockTable()
+    const t = table.applyHeartbeat(heartbeat())
+    expect(t).toMatchObject({ from: null, to: 'alive', cause: 'heartbeat' })
+    expect(table.get(BOB)?.nick).toBe('bob')
+  })
+
+  it('stays alive while heartbeats keep coming', () => {
+    const { table, advance } = fakeClockTable()
+    for (let seq = 1; seq <= 30; seq++) {
+      table.applyHeartbeat(heartbeat({ seq }))
+      expect(advance(1000)).toEqual([])
+    }
+    expect(table.get(BOB)?.state).toBe('alive')
+  })
+
+  it('suspect after missed heartbeats, dead after the suspicion timeout', () => {
+    const { table, advance } = fakeClockTable()
+    table.applyHeartbeat(heartbeat())
+    expect(advance(timing.suspectAfterMs)).toEqual([])
+    expect(advance(timing.tickMs)).toEqual(['alive->suspect:missed-heartbeats'])
+    expect(advance(timing.suspicionTimeoutMs)).toEqual([])
+    expect(advance(timing.tickMs)).toEqual(['suspect->dead:suspicion-timeout'])
+    expect(table.get(BOB)?.state).toBe('dead')
+  })
+
+  it('a fresh heartbeat during the suspicion makes it alive again', () => {
+    const { table, advance } = fakeClockTable()
+    table.applyHeartbeat(heartbeat({ seq: 1 }))
+    advance(timing.suspectAfterMs + timing.tickMs)
+    expect(table.get(BOB)?.state).toBe('suspect')
+    expect(table.applyHeartbeat(heartbeat({ seq: 2 }))).toMatchObject({ from: 'suspect', to: 'alive', cause: 'heartbeat' })
+  })
+
+  it('a late copy of an old heartbeat is not proof of life', () => {
+    const { table, advance } = fakeClockTable()
+    table.applyHeartbeat(heartbeat({ seq: 5 }))
+    advance(timing.suspectAfterMs + timing.tickMs)
+    expect(table.applyHeartbeat(heartbeat({ seq: 4 }))).toBeNull()
+    expect(table.applyHeartbeat(heartbeat({ seq: 5 }))).toBeNull()
+    expect(table.get(BOB)?.state).toBe('suspect')
+  })
+
+  it('refutation: a higher incarnation answers a suspect claim', () => {
+    const { table } = fakeClockTable()
+    table.applyHeartbeat(heartbeat({ incarnation: 100, seq: 7 }))
+    expect(table.applyClaim({ type: 'suspect', v: 1, by: 'x', target: BOB, incarnation: 100 })).toMatchObject({ to: 'suspect', cause: 'claim' })
+    expect(table.applyHeartbeat(heartbeat({ incarnation: 101, seq: 1 }))).toMatchObject({ from: 'suspect', to: 'alive', cause: 'refuted' })
+    // The old claim arriving late no longer applies: it names an older incarnation.
+    expect(table.applyClaim({ type: 'suspect', v: 1, by: 'x', target: BOB, incarnation: 100 })).toBeNull()
+    expect(table.applyClaim({ type: 'dead', v: 1, by: 'x', target: BOB, incarnation: 100 })).toBeNull()
+    expect(table.get(BOB)?.state).toBe('alive')
+  })
+
+  it('a dead claim at the current incarnation is believed', () => {
+    const { table } = fakeClockTable()
+    table.applyHeartbeat(heartbeat())
+    expect(table.applyClaim({ type: 'dead', v: 1, by: 'x', target: BOB, incarnation: 100 })).toMatchObject({ from: 'alive', to: 'dead' })
+  })
+
+  it('left: a clean leave, not revived by late heartbeats of that incarnation', () => {
+    const { table, advance } = fakeClockTable()
+    table.applyHeartbeat(heartbeat({ seq: 3 }))
+    expect(table.applyLeave({ type: 'leave', v: 1, id: BOB, incarnation: 100 })).toMatchObject({ from: 'alive', to: 'left', cause: 'leave' })
+    expect(table.applyHeartbeat(heartbeat({ seq: 4 }))).toBeNull()
+    // Neither timers nor a crash verdict turn a left member into a dead one.
+    expect(advance(10_000)).toEqual([])
+    expect(table.applyClaim({ type: 'dead', v: 1, by: 'x', target: BOB, incarnation: 100 })).toBeNull()
+    expect(table.markUnreachable(BOB)).toBeNull()
+    expect(table.get(BOB)?.state).toBe('left')
+  })
+
+  it('a leave wins over a crash verdict that raced it', () => {
+    const { table } = fakeClockTable()
+    table.applyHeartbeat(heartbeat())
+    table.markUnreachable(BOB)
+    expect(table.applyLeave({ type: 'leave', v: 1, id: BOB, incarnation: 100 })).toMatchObject({ from: 'dead', to: 'left' })
+  })
+
+  it('return of a dead peer: a restart (newer incarnation) is alive again', () => {
+    const { table, advance } = fakeClockTable()
+    table.applyHeartbeat(heartbeat({ incarnation: 100, seq: 9 }))
+    advance(timing.suspectAfterMs + timing.suspicionTimeoutMs + 2 * timing.tickMs)
+    expect(table.get(BOB)?.state).toBe('dead')
+    expect(table.applyHeartbeat(heartbeat({ incarnation: 5000, seq: 1 }))).toMatchObject({ from: 'dead', to: 'alive', cause: 'heartbeat' })
+  })
+
+  it('a left peer that starts again is alive again', () => {
+    const { table } = fakeClockTable()
+    table.applyHeartbeat(heartbeat())
+    table.applyLeave({ type: 'leave', v: 1, id: BOB, incarnation: 100 })
+    expect(table.applyHeartbeat(heartbeat({ incarnation: 200, seq: 1 }))).toMatchObject({ from: 'left', to: 'alive' })
+  })
+
+  it('when this node itself was paused, silence is not held against the others', () => {
+    const { table } = fakeClockTable()
+    let now = 0
+    const paused = new MemberTable({ timing, now: () => now })
+    paused.applyHeartbeat(heartbeat())
+    now = 30_000 // one tick, 30 s late: we were stopped
+    expect(paused.tick()).toEqual([])
+    expect(paused.get(BOB)?.state).toBe('alive')
+    // After the grace, ordinary detection resumes.
+    for (let i = 0; i < 30; i++) { now += timing.tickMs; paused.tick() }
+    expect(paused.get(BOB)?.state).toBe('suspect')
+    expect(table.list()).toEqual([])
+  })
+
+  it('forgets dead members after an hour', () => {
+    const { table, advance } = fakeClockTable()
+    table.applyHeartbeat(heartbeat())
+    table.markUnreachable(BOB)
+    advance(timing.forgetAfterMs - 1000)
+    expect(table.get(BOB)?.state).toBe('dead')
+    advance(2000)
+    expect(table.get(BOB)).toBeUndefined()
+  })
+})
