@@ -70,7 +70,7 @@ async function assemble (config: ResolvedConfig, releaseHome: () => Promise<void
   const connector = new Connector({ libp2p }, {
     bootstrap: config.bootstrap,
     intervalMs: Math.max(500, config.heartbeatMs * 2),
-    liveMembers: () => membership.table.list().filter(m => m.state === 'alive')
+    members: () => membership.table.list()
   })
   const control = new ControlServer({ metrics }, { path: join(config.home, CONTROL_SOCKET_FILE) })
 

@@ -6,8 +6,8 @@ import type { MeshLibp2p } from '../libp2p/create-libp2p.ts'
 
 export interface ConnectorInit {
   bootstrap: Multiaddr[]
-  /** Members believed alive, with the addresses their heartbeats announce. */
-  liveMembers: () => Array<{ id: string, addrs: string[] }>
+  /** Members that have not left, with their state and the addresses their heartbeats announce. */
+  members: () => Array<{ id: string, addrs: string[], state: string }>
   /** How often the connector looks for peers it should be connected to and is not. */
   intervalMs: number
   random?: () => number
@@ -17,6 +17,11 @@ export interface ConnectorInit {
 const MAX_BACKOFF_MS = 30_000
 /** A LAN mesh dials every live member directly; above this it relies on gossip relaying. */
 const MAX_DIRECT_PEERS = 64
+/**
+ * Members we think dead are still dialled now and then: after a partition heals, each side
+ * thinks the other dead, and without this neither would dial the other again.
+ */
+const DEAD_MEMBER_RETRY_MS = 5_000
 
 /**
  * Keeps this node connected: dials bootstrap addresses until they answer (and again after
@@ -69,29 +74,31 @@ export class Connector {
       this.dial(addr.toString(), addr)
     }
     if (this.libp2p.getPeers().length >= MAX_DIRECT_PEERS) return
-    for (const member of this.init.liveMembers()) {
+    for (const member of this.init.members()) {
+      if (member.state === 'left') continue
       let peerId: PeerId
       try { peerId = peerIdFromString(member.id) } catch { continue }
       if (peerId.equals(this.libp2p.peerId) || this.libp2p.getConnections(peerId).length > 0) continue
       const addrs = member.addrs.flatMap(a => { try { return [multiaddr(a)] } catch { return [] } })
-      this.dial(member.id, addrs.length > 0 ? addrs : peerId)
+      this.dial(member.id, addrs.length > 0 ? addrs : peerId, member.state === 'alive' ? 0 : DEAD_MEMBER_RETRY_MS)
     }
   }
 
-  private dial (key: string, target: PeerId | Multiaddr | Multiaddr[]): void {
+  private dial (key: string, target: PeerId | Multiaddr | Multiaddr[], minGapMs = 0): void {
     const now = Date.now()
     if (this.dialing.has(key) || (this.nextTryAt.get(key) ?? 0) > now) return
     this.dialing.add(key)
+    if (minGapMs > 0) this.nextTryAt.set(key, now + minGapMs)
     const signal = AbortSignal.any([this.controller.signal, AbortSignal.timeout(5000)])
     this.libp2p.dial(target, { signal })
       .then(() => {
         this.failures.delete(key)
-        this.nextTryAt.delete(key)
+        if (minGapMs === 0) this.nextTryAt.delete(key)
       })
       .catch((err: any) => {
         const failures = (this.failures.get(key) ?? 0) + 1
         this.failures.set(key, failures)
-        const backoff = Math.min(MAX_BACKOFF_MS, this.init.intervalMs * 2 ** (failures - 1))
+        const backoff = Math.max(minGapMs, Math.min(MAX_BACKOFF_MS, this.init.intervalMs * 2 ** (failures - 1)))
         this.nextTryAt.set(key, Date.now() + backoff * (0.5 + this.random()))
         this.log('dial %s failed (%d): %s', key, failures, err?.message)
       })
