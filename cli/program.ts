@@ -1,8 +1,12 @@
 import { Command } from 'commander'
+import { registerCallCommand } from './commands/call.ts'
+import { registerChatCommands } from './commands/chat.ts'
+import { registerJobsCommand } from './commands/jobs.ts'
 import { registerNodeInfoCommands } from './commands/node-info.ts'
 import { registerPrimesCommands } from './commands/primes.ts'
 import { registerStartCommand } from './commands/start.ts'
 import { registerSwarmKeyCommand } from './commands/swarm-key.ts'
+import { registerTaskCommands } from './commands/task.ts'
 
 /** The whole command tree. Each command lives in its own file under cli/commands/. */
 export function buildProgram (): Command {
@@ -19,7 +23,11 @@ export function buildProgram (): Command {
 
   registerStartCommand(program)
   registerNodeInfoCommands(program)
+  registerChatCommands(program)
   registerPrimesCommands(program)
+  registerJobsCommand(program)
+  registerTaskCommands(program)
+  registerCallCommand(program)
   registerSwarmKeyCommand(program)
   return program
 }

@@ -1,17 +1,27 @@
 import { join } from 'node:path'
 import createDebug from 'debug'
 import { CONTROL_SOCKET_FILE } from '../protocols/control/index.ts'
+import { ChatService } from './chat/chat-service.ts'
+import { registerChatMethods } from './chat/chat-methods.ts'
+import { WorkerPool } from './compute/worker-pool.ts'
 import { resolveConfig, type MeshNodeConfig, type ResolvedConfig } from './config.ts'
 import { registerCoreMethods } from './control/core-methods.ts'
 import { ControlServer } from './control/control-server.ts'
+import { registerTestHooks } from './control/test-hooks.ts'
 import { Connector } from './discovery/connector.ts'
+import { JobService } from './jobs/job-service.ts'
+import { registerPrimesCountService } from './jobs/primes-count-service.ts'
 import { createMeshLibp2p, type MeshLibp2p } from './libp2p/create-libp2p.ts'
+import { blockedPeersFromEnv, PeerBlocklist } from './libp2p/peer-blocklist.ts'
 import { MembershipService } from './membership/membership-service.ts'
 import { timingFor } from './membership/timing.ts'
 import { MeshMetrics } from './metrics/metrics.ts'
+import { MeshRpc } from './rpc/mesh-rpc.ts'
+import { registerRpcControl } from './rpc/rpc-control.ts'
 import { MeshDatabase } from './store/database.ts'
 import { lockHome } from './store/home-lock.ts'
 import { loadOrCreatePeerKey } from './store/identity.ts'
+import { registerTaskServices } from './tasks/task-services.ts'
 import { MESH_VERSION } from './version.ts'
 
 const log = createDebug('mesh:node')
@@ -20,6 +30,13 @@ export interface MeshNode {
   readonly config: ResolvedConfig
   readonly libp2p: MeshLibp2p
   readonly membership: MembershipService
+  /** rpc: register services, call any peer's (balancing, retry, fallback). */
+  readonly rpc: MeshRpc
+  readonly chat: ChatService
+  /** worker_threads for CPU work (prime shards), one per --workers. */
+  readonly pool: WorkerPool
+  /** Distributed jobs this node coordinates (journaled in mesh.db). */
+  readonly jobs: JobService
   readonly metrics: MeshMetrics
   readonly control: ControlServer
   readonly db: MeshDatabase
@@ -52,8 +69,11 @@ async function assemble (config: ResolvedConfig, releaseHome: () => Promise<void
   const metrics = new MeshMetrics()
   const db = new MeshDatabase(config.home)
   const services = new Set<string>()
+  const pool = new WorkerPool({ size: config.workers })
   const privateKey = await loadOrCreatePeerKey(config.home)
-  const libp2p = await createMeshLibp2p({ privateKey, listen: config.listen, mdns: config.mdns, swarmKey: config.swarmKey })
+  // Test hooks (MESH_TEST_HOOKS=1): a peer blocklist that cuts the mesh on loopback.
+  const blocklist = process.env.MESH_TEST_HOOKS === '1' ? new PeerBlocklist(blockedPeersFromEnv(process.env)) : undefined
+  const libp2p = await createMeshLibp2p({ privateKey, listen: config.listen, mdns: config.mdns, swarmKey: config.swarmKey, connectionGater: blocklist?.gater(), onGossipReceived: countGossipCopy(metrics) })
   const addrs = (): string[] => libp2p.getMultiaddrs().map(a => a.toString())
 
   const membership = new MembershipService({ libp2p, metrics }, {
@@ -61,7 +81,7 @@ async function assemble (config: ResolvedConfig, releaseHome: () => Promise<void
     self: {
       nick: config.nick,
       version: MESH_VERSION,
-      capacity: () => ({ workers: { total: config.workers, free: config.workers }, queue: 0 }),
+      capacity: () => ({ workers: pool.capacity(), queue: pool.queued }),
       services: () => [...services].sort(),
       roles: () => [],
       addrs: () => addrs().slice(0, 16)
@@ -73,11 +93,18 @@ async function assemble (config: ResolvedConfig, releaseHome: () => Promise<void
     members: () => membership.table.list()
   })
   const control = new ControlServer({ metrics }, { path: join(config.home, CONTROL_SOCKET_FILE) })
+  const rpc = new MeshRpc({ libp2p, metrics, membership, services })
+  const chat = new ChatService({ libp2p, metrics, db, membership, privateKey }, { nick: config.nick })
+  const jobs = new JobService({ db, control, membership, rpc, pool, metrics, selfId: libp2p.peerId.toString() })
 
   const node: MeshNode = {
     config,
     libp2p,
     membership,
+    rpc,
+    chat,
+    pool,
+    jobs,
     metrics,
     control,
     db,
@@ -90,6 +117,10 @@ async function assemble (config: ResolvedConfig, releaseHome: () => Promise<void
       // Give the goodbye a moment on the wire before the connections close under it.
       await new Promise(resolve => setTimeout(resolve, 50))
       membership.stop()
+      await jobs.stop()
+      await rpc.stop()
+      await pool.close()
+      await chat.stop()
       connector.stop()
       await control.stop()
       await libp2p.stop()
@@ -98,10 +129,25 @@ async function assemble (config: ResolvedConfig, releaseHome: () => Promise<void
     }
   }
   registerCoreMethods(control, node)
+  registerRpcControl(control, rpc, membership)
+  // Registered before the first heartbeat, so peers learn the services with the node.
+  registerTaskServices({ rpc, control, membership, db })
+  registerPrimesCountService({ rpc, pool, metrics })
+  registerChatMethods(control, chat)
+  if (blocklist != null) registerTestHooks(control, { libp2p, blocklist, membership })
 
+  await rpc.start()
   membership.start()
   connector.start()
+  await chat.start()
+  jobs.start()
   await control.start()
   log('started %s as %s', config.nick, node.peerId)
   return node
+}
+
+/** Gossip copies received per kind of topic (chat rooms as one): duplicates show the fan-out cost. */
+function countGossipCopy (metrics: MeshMetrics): (topic: string) => void {
+  const copies = metrics.counter('mesh_gossip_copies_received_total', 'gossip message copies received, duplicates included', ['topic'])
+  return topic => { copies.inc({ topic: topic.startsWith('mesh/chat/') ? 'chat' : topic === 'mesh/membership/1' ? 'membership' : 'other' }) }
 }

@@ -36,6 +36,13 @@ export function registerStartCommand (program: Command): void {
         throw err
       })
 
+      if (process.stdin.isTTY) {
+        // A person at a terminal: the chat shell, until /quit (a clean leave).
+        const { runShell } = await import('../shell/chat-shell.ts')
+        await runShell(node)
+        return
+      }
+
       const say = (line: string): void => { process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`) }
       say(`${node.config.nick} ${node.peerId} started${node.config.mdns ? '' : ' (mDNS off)'}`)
       for (const addr of node.addrs()) say(`listening on ${addr}`)

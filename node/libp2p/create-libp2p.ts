@@ -2,7 +2,7 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
 import { identify, type Identify } from '@libp2p/identify'
-import type { Libp2p, PrivateKey } from '@libp2p/interface'
+import type { ConnectionGater, Libp2p, PrivateKey } from '@libp2p/interface'
 import { mdns } from '@libp2p/mdns'
 import { ping, type Ping } from '@libp2p/ping'
 import { preSharedKey } from '@libp2p/pnet'
@@ -24,6 +24,10 @@ export interface Libp2pConfig {
   swarmKey?: Uint8Array
   /** mDNS query interval: how soon a node notices a link that came up after it started. */
   mdnsIntervalMs?: number
+  /** Refuses connections to some peers: how tests cut a mesh in two on loopback. */
+  connectionGater?: ConnectionGater
+  /** Called for every copy of a gossip message received, duplicates included: the wire cost. */
+  onGossipReceived?: (topic: string) => void
 }
 
 /**
@@ -38,6 +42,7 @@ export async function createMeshLibp2p (config: Libp2pConfig): Promise<MeshLibp2
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionProtector: config.swarmKey != null ? preSharedKey({ psk: config.swarmKey }) : undefined,
+    connectionGater: config.connectionGater,
     peerDiscovery: config.mdns ? [mdns({ interval: config.mdnsIntervalMs ?? 5000 })] : [],
     connectionManager: {
       // A LAN mesh is small; the membership layer dials every live member it learns of.
@@ -54,7 +59,14 @@ export async function createMeshLibp2p (config: Libp2pConfig): Promise<MeshLibp2
         emitSelf: false,
         // The default 1 MiB per message is far above anything mesh sends on a topic; each
         // topic's own validator enforces its tighter limit before decoding.
-        maxInboundDataLength: 256 * 1024
+        maxInboundDataLength: 256 * 1024,
+        // The inbound transform runs once per received copy, before deduplication.
+        dataTransform: config.onGossipReceived == null
+          ? undefined
+          : {
+              inboundTransform: (topic, data) => { config.onGossipReceived?.(topic); return data },
+              outboundTransform: (_topic, data) => data
+            }
       })
     }
   })

@@ -22,13 +22,14 @@ export function isqrt (n: bigint): bigint {
  * wheel residue the first cofactor has.
  */
 export class FirstMultiple {
-  private readonly low: bigint
-  private readonly lowNumber: number
-  private readonly exactAsNumber: boolean
-  private readonly high32: number
-  private readonly low32: number
+  readonly low: bigint
+  readonly lowNumber: number
+  /** low < 2^52: low mod m is one floor division in doubles. */
+  readonly exactAsNumber: boolean
+  readonly high32: number
+  readonly low32: number
   /** Primes above this have p^2 > low. */
-  private readonly sqrtLow: number
+  readonly sqrtLow: number
   /** Wheel index of the cofactor of the last offset() result. */
   wheel = 0
 

@@ -68,19 +68,21 @@ export class PreSieve {
    * advances past them.
    */
   fill (sieve: Uint32Array, firstWord: number, wordCount: number): void {
-    const [a, b, c, d, e, f, g, h] = this.patterns
     const o = this.offsets
-    const aw = a.words; const bw = b.words; const cw = c.words; const dw = d.words
-    const ew = e.words; const fw = f.words; const gw = g.words; const hw = h.words
-    let ia = o[0] >> 2; let ib = o[1] >> 2; let ic = o[2] >> 2; let id = o[3] >> 2
-    let ie = o[4] >> 2; let iF = o[5] >> 2; let ig = o[6] >> 2; let ih = o[7] >> 2
-    const end = firstWord + wordCount
-    for (let w = firstWord; w < end; w++) {
-      sieve[w] = aw[ia++] & bw[ib++] & cw[ic++] & dw[id++] & ew[ie++] & fw[iF++] & gw[ig++] & hw[ih++]
-    }
+    const [a, b, c, d, e, f, g, h] = this.patterns
+    andPatterns(sieve, firstWord, firstWord + wordCount,
+      a.words, o[0] >> 2, b.words, o[1] >> 2, c.words, o[2] >> 2, d.words, o[3] >> 2,
+      e.words, o[4] >> 2, f.words, o[5] >> 2, g.words, o[6] >> 2, h.words, o[7] >> 2)
     const bytes = wordCount * 4
-    for (let k = 0; k < 8; k++) {
-      o[k] = (o[k] + bytes) % this.patterns[k].periodBytes
-    }
+    for (let k = 0; k < o.length; k++) o[k] = (o[k] + bytes) % this.patterns[k].periodBytes
+  }
+}
+
+/** The hot loop on its own, so it is optimized once and never left mid-way (no OSR exits). */
+function andPatterns (sieve: Uint32Array, from: number, to: number,
+  a: Uint32Array, ia: number, b: Uint32Array, ib: number, c: Uint32Array, ic: number, d: Uint32Array, id: number,
+  e: Uint32Array, ie: number, f: Uint32Array, iF: number, g: Uint32Array, ig: number, h: Uint32Array, ih: number): void {
+  for (let w = from; w < to; w++) {
+    sieve[w] = a[ia++] & b[ib++] & c[ic++] & d[id++] & e[ie++] & f[iF++] & g[ig++] & h[ih++]
   }
 }

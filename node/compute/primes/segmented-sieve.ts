@@ -1,8 +1,8 @@
 import { Buckets } from './buckets.ts'
-import { crossMediumPrimes, crossSmallPrimes, SmallSievingPrimes } from './cross-small.ts'
+import { crossMediumPrimes, crossSmallPrimes, SievingPrimeList } from './cross-small.ts'
 import { FirstMultiple, isqrt } from './first-multiple.ts'
 import { LARGEST_PRESIEVED_PRIME, PRESIEVED_PRIMES, PreSieve } from './presieve.ts'
-import { BIT_OF_RESIDUE, BYTE_SPAN } from './wheel.ts'
+import { BIT_OF_RESIDUE, BYTE_SPAN, COPRIME_DELTA, WHEEL_INDEX_AFTER } from './wheel.ts'
 
 /**
  * Segment size: 2^SEGMENT_SHIFT bytes. Small primes are crossed off in L1-sized blocks of the
@@ -11,9 +11,9 @@ import { BIT_OF_RESIDUE, BYTE_SPAN } from './wheel.ts'
  */
 export const SEGMENT_SHIFT = 17
 /** The L1 data cache is 32 KiB per core here; leave room for the wheel tables and patterns. */
-const L1_BLOCK_BYTES = 32 * 1024
+const L1_BLOCK_BYTES = 128 * 1024
 /** Primes below this many bytes get the unrolled loop (each has >= 8 multiples per block). */
-const SMALL_PRIME_LIMIT = L1_BLOCK_BYTES
+const SMALL_PRIME_LIMIT = 32 * 1024
 /** Primes below this are visited every segment; above it, they wait in buckets. */
 const MEDIUM_PRIME_LIMIT = 3 << SEGMENT_SHIFT
 
@@ -48,8 +48,8 @@ export class SegmentedSieve {
   private readonly byteCount: number
   private readonly low: bigint
   private readonly preSieve: PreSieve
-  private readonly small: SmallSievingPrimes
-  private readonly medium: SmallSievingPrimes
+  private readonly small: SievingPrimeList
+  private readonly medium: SievingPrimeList
   private readonly buckets: Buckets
 
   constructor (init: SegmentedSieveInit) {
@@ -66,19 +66,29 @@ export class SegmentedSieve {
 
     const high = low + BigInt(BYTE_SPAN) * BigInt(byteCount) - 1n
     const sqrtHigh = Number(isqrt(high))
-    this.small = new SmallSievingPrimes(primeCountBound(Math.min(sqrtHigh, SMALL_PRIME_LIMIT)))
-    this.medium = new SmallSievingPrimes(primeCountBound(Math.min(sqrtHigh, MEDIUM_PRIME_LIMIT)))
+    this.small = new SievingPrimeList(primeCountBound(Math.min(sqrtHigh, SMALL_PRIME_LIMIT)), true)
+    this.medium = new SievingPrimeList(primeCountBound(Math.min(sqrtHigh, MEDIUM_PRIME_LIMIT)), false)
     this.buckets = new Buckets(this.segmentCount)
     this.placeSievingPrimes(init.sievingPrimes, sqrtHigh)
+    // this.small.groupByResidue()
   }
 
   /** Bytes held by this sieve's arrays (the bucket pool dominates for large ranges). */
   get memoryBytes (): number {
-    return this.sieve.byteLength + this.buckets.bytes + this.small.next.length * 10 + this.medium.next.length * 10
+    return this.sieve.byteLength + this.buckets.bytes + this.small.q.length * 10 + this.medium.q.length * 10
   }
 
+  /**
+   * Files each sieving prime under the tier that will cross it off, at its first multiple
+   * p * m >= max(low, p^2) with m coprime to 30 (offset from low, and m's wheel index). Primes
+   * without a multiple in the range are dropped. Near 2^64 this runs for 203 million primes
+   * per range, so the arithmetic is inline (see FirstMultiple for the same steps, explained).
+   */
   private placeSievingPrimes (batches: Iterable<Uint32Array>, sqrtHigh: number): void {
     const first = new FirstMultiple(this.low)
+    const { high32, low32, lowNumber, exactAsNumber, sqrtLow } = first
+    const lowHigh16 = low32 >>> 16
+    const lowLow16 = low32 & 0xffff
     const limitOffset = BYTE_SPAN * this.byteCount
     const shift = SEGMENT_SHIFT
     const inSegment = (1 << shift) - 1
@@ -87,16 +97,50 @@ export class SegmentedSieve {
         const p = batch[j]
         if (p <= LARGEST_PRESIEVED_PRIME) continue
         if (p > sqrtHigh) return
-        const offset = first.offset(p)
+        let offset: number
+        let wheel: number
+        if (p > sqrtLow) {
+          offset = first.offset(p)
+          wheel = first.wheel
+        } else {
+          // low mod 30p, exactly, with one division per prime.
+          const m = 30 * p
+          const inverse = 1 / m
+          let r: number
+          if (exactAsNumber) {
+            r = lowNumber - Math.floor(lowNumber * inverse) * m
+          } else {
+            r = high32
+            if (r >= m) r -= Math.floor(r * inverse) * m
+            if (r < 0) r += m; else if (r >= m) r -= m
+            r = r * 65536 + lowHigh16
+            r -= Math.floor(r * inverse) * m
+            if (r < 0) r += m; else if (r >= m) r -= m
+            r = r * 65536 + lowLow16
+            r -= Math.floor(r * inverse) * m
+          }
+          if (r < 0) r += m; else if (r >= m) r -= m
+          // r = 30p * (floor(low / p) / 30 - ...) + t * p + (low mod p)
+          const t = Math.floor(r / p)
+          const rem = r - t * p
+          let cofactorResidue = t
+          offset = 0
+          if (rem !== 0) {
+            cofactorResidue = t === 29 ? 0 : t + 1
+            offset = p - rem
+          }
+          wheel = WHEEL_INDEX_AFTER[cofactorResidue]
+          offset += COPRIME_DELTA[cofactorResidue] * p
+        }
         if (offset >= limitOffset) continue
         const byte = Math.floor(offset / BYTE_SPAN)
         if (p < SMALL_PRIME_LIMIT) {
-          this.small.add(p, byte, first.wheel)
+          this.small.add(p, byte, wheel)
         } else if (p < MEDIUM_PRIME_LIMIT) {
-          this.medium.add(p, byte, first.wheel)
+          this.medium.add(p, byte, wheel)
         } else {
           const q = Math.floor(p / 30)
-          this.buckets.push(byte >>> shift, (q << 3) | BIT_OF_RESIDUE[p - 30 * q], ((byte & inSegment) << 3) | first.wheel)
+          this.buckets.push(byte >>> shift, (q << 3) | BIT_OF_RESIDUE[p - 30 * q], ((byte & inSegment) << 3) | wheel)
         }
       }
     }

@@ -1,0 +1,63 @@
+import type { Command } from 'commander'
+import { callNode, ControlCallError } from '../control-client.ts'
+import { UsageError, WorkFailedError } from '../errors.ts'
+import { homeOf, parsePositiveInt, withHome, withJson } from '../options.ts'
+import { printJson, shortId } from '../output.ts'
+
+const SERVICE_METHOD = /^([a-z][a-z0-9_-]{0,31})\.([a-z][a-z0-9_-]{0,31})$/
+
+export interface CallReply {
+  result: unknown
+  peer: string
+  nick: string | null
+  attempts: number
+}
+
+/** "from bob …a1b2c3": who answered, for stderr. */
+export function answeredBy (reply: { peer: string, nick: string | null }): string {
+  return `from ${reply.nick ?? '?'} ${shortId(reply.peer)}`
+}
+
+/**
+ * Asks the node to run an rpc; an error the mesh answered with becomes one line that starts
+ * with its name (`InvalidArgumentsError: ...`), exit 1, so scripts can tell errors apart.
+ */
+export async function callThroughNode<T> (home: string, method: string, params: Record<string, unknown>): Promise<T> {
+  try {
+    return await callNode<T>(home, method, params)
+  } catch (err) {
+    if (err instanceof ControlCallError) throw new WorkFailedError(`${err.name}: ${err.message}`)
+    throw err
+  }
+}
+
+/** `mesh call SERVICE.METHOD [JSON]`: any rpc method of the mesh, through the running node. */
+export function registerCallCommand (program: Command): void {
+  const cmd = program.command('call <service.method> [json]')
+    .description('call an rpc method on whichever peer offers it, e.g. mesh call greeter.hello \'"Hello"\'')
+    .option('--peer <peer>', 'call this peer (nick or id) only')
+    .option('--timeout <ms>', 'give up after this many ms, retries included', parsePositiveInt('--timeout', 3_600_000))
+  withJson(withHome(cmd))
+  cmd.action(async (target: string, json: string | undefined, opts) => {
+    const match = SERVICE_METHOD.exec(target)
+    if (match == null) throw new UsageError(`${target} is not SERVICE.METHOD (like greeter.hello)`)
+    let args: unknown = null
+    if (json != null) {
+      try {
+        args = JSON.parse(json)
+      } catch {
+        throw new UsageError(`the arguments must be JSON (a string needs quotes: '"Hello"'), got ${json.slice(0, 60)}`)
+      }
+    }
+    const reply = await callThroughNode<CallReply>(homeOf(opts), 'rpc.call', {
+      service: match[1],
+      method: match[2],
+      args,
+      ...(opts.peer != null ? { peer: opts.peer } : {}),
+      ...(opts.timeout != null ? { deadlineMs: opts.timeout } : {})
+    })
+    if (opts.json === true) return printJson({ result: reply.result, peer: reply.peer })
+    process.stdout.write(JSON.stringify(reply.result) + '\n')
+    process.stderr.write(answeredBy(reply) + '\n')
+  })
+}

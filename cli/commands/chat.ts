@@ -1,0 +1,110 @@
+import type { Command } from 'commander'
+import { checkRoom, DEFAULT_ROOM, MAX_TEXT_BYTES } from '../../protocols/chat/index.ts'
+import { callNode, streamFromNode } from '../control-client.ts'
+import { UsageError } from '../errors.ts'
+import { homeOf, parsePositiveInt, withHome, withJson } from '../options.ts'
+import { printJson } from '../output.ts'
+
+interface MessageJson {
+  id: string
+  from: string
+  nick: string
+  ts: number
+  text: string
+  to?: string
+}
+
+/** Errors the node reports about what the user typed: exit 2, like any other misuse. */
+const USAGE_ERRORS = new Set(['InvalidRoomError', 'InvalidChatParamsError', 'InvalidChatMessageError', 'UnknownPeerError', 'AmbiguousPeerError'])
+
+async function ask<T> (run: () => Promise<T>): Promise<T> {
+  try {
+    return await run()
+  } catch (err: any) {
+    if (USAGE_ERRORS.has(err?.name)) throw new UsageError(err.message)
+    throw err
+  }
+}
+
+function textOf (words: string[]): string {
+  const text = words.join(' ')
+  if (text.trim() === '') throw new UsageError('say something: the text is empty')
+  const bytes = Buffer.byteLength(text)
+  if (bytes > MAX_TEXT_BYTES) throw new UsageError(`the text is ${bytes} bytes; a message holds at most ${MAX_TEXT_BYTES}`)
+  return text
+}
+
+function roomOf (opts: { room?: string, dm?: string }): Record<string, string> {
+  if (opts.dm != null && opts.room != null) throw new UsageError('give --room or --dm, not both')
+  if (opts.dm != null) return { dm: opts.dm }
+  const room = opts.room ?? DEFAULT_ROOM
+  if (room.startsWith('@')) return { dm: room.slice(1) }
+  try { checkRoom(room) } catch (err: any) { throw new UsageError(err.message) }
+  return { room }
+}
+
+export function formatLine (m: MessageJson): string {
+  const time = new Date(m.ts).toISOString().slice(11, 19)
+  return `${time} ${m.nick}: ${m.text.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '?')}`
+}
+
+const CONVERSATION_HELP = `
+A conversation is a room (default "${DEFAULT_ROOM}") or the direct messages with one peer:
+--dm NICK, or --room @NICK. A peer is named by its nick, by nick#abc123 (the end of its
+peer id) when two peers share a nick, or by its full peer id.`
+
+/** `mesh chat send|history|tail` and `mesh dm`. */
+export function registerChatCommands (program: Command): void {
+  const chat = program.command('chat').description('rooms without a server: send, read the history, follow')
+
+  withJson(withHome(chat.command('send').description('say TEXT in a room (joining it)').argument('<text...>')))
+    .option('--room <room>', `the room (default ${DEFAULT_ROOM})`)
+    .action(async (words: string[], opts) => {
+      const { room } = roomOf({ room: opts.room })
+      if (room == null) throw new UsageError('chat send goes to a room; for a direct message use: mesh dm NICK TEXT')
+      const sent = await ask(async () => await callNode(homeOf(opts), 'chat.send', { room, text: textOf(words) }))
+      if (opts.json === true) printJson(sent)
+    })
+
+  withJson(withHome(chat.command('history').description('messages of a room or DM conversation, oldest first').addHelpText('after', CONVERSATION_HELP)))
+    .option('--room <room>', `the room, or @NICK for direct messages (default ${DEFAULT_ROOM})`)
+    .option('--dm <peer>', 'the direct messages with this peer')
+    .option('--limit <n>', 'the last N messages (default 100)', parsePositiveInt('--limit', 100_000))
+    .action(async (opts) => {
+      const history = await ask(async () => await callNode<{ room: string, messages: MessageJson[] }>(homeOf(opts), 'chat.history', { ...roomOf(opts), limit: opts.limit }))
+      if (opts.json === true) return printJson(history)
+      process.stdout.write(history.messages.map(m => formatLine(m) + '\n').join(''))
+    })
+
+  withJson(withHome(chat.command('tail').description('print new messages and join/leave notices until killed').addHelpText('after', CONVERSATION_HELP)))
+    .option('--room <room>', `the room, or @NICK for direct messages (default ${DEFAULT_ROOM})`)
+    .option('--dm <peer>', 'the direct messages with this peer')
+    .action(async (opts) => {
+      const controller = new AbortController()
+      const stop = (): void => { controller.abort() }
+      process.once('SIGINT', stop)
+      process.once('SIGTERM', stop)
+      try {
+        const events = streamFromNode<any>(homeOf(opts), 'chat.tail', roomOf(opts), controller.signal)
+        await ask(async () => {
+          for await (const event of events) {
+            if (opts.json === true) printJson(event)
+            else process.stdout.write(event.type === 'message' ? formatLine(event) + '\n' : `-- ${String(event.text)}\n`)
+          }
+        })
+      } catch (err) {
+        if (!controller.signal.aborted) throw err
+      } finally {
+        process.off('SIGINT', stop)
+        process.off('SIGTERM', stop)
+      }
+    })
+
+  withJson(withHome(program.command('dm').description('direct message to a peer, queued until delivered').argument('<peer>', 'nick, nick#abc123 or peer id').argument('<text...>')))
+    .addHelpText('after', '\nThe conversation is shown by: mesh chat history --dm PEER (or --room @PEER).')
+    .action(async (peer: string, words: string[], opts) => {
+      const sent = await ask(async () => await callNode(homeOf(opts), 'chat.dm', { to: peer, text: textOf(words) }))
+      if (opts.json === true) return printJson(sent)
+      process.stdout.write(sent.delivered === true ? `delivered to ${peer}\n` : `queued for ${peer}: it is delivered when ${peer} is back\n`)
+    })
+}

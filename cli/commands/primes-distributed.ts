@@ -1,0 +1,145 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import cliProgress from 'cli-progress'
+import { callNode, NoNodeRunningError, streamFromNode } from '../control-client.ts'
+import { UsageError, WorkFailedError } from '../errors.ts'
+import { shortId } from '../output.ts'
+
+/** How long a temporary node waits for peers to show up before counting. */
+const PEER_WAIT_MS = 5000
+/** Once a peer is there, a little longer for the rest of the mesh to arrive. */
+const PEER_SETTLE_MS = 1000
+const TWO_POW_53 = 1n << 53n
+
+export interface DistributedCountOptions {
+  home: string
+  json?: boolean
+  verify?: boolean
+  /** For a temporary node: peers to join through, mDNS, worker threads. */
+  bootstrap?: string[]
+  mdns?: boolean
+  workers?: number
+}
+
+interface DoneEvent { type: 'done', id: string, report: Record<string, any> }
+
+/**
+ * `mesh primes count FROM TO` without --local: the node running in --home coordinates the
+ * job across the mesh; with no node there, a temporary one joins, counts and leaves.
+ */
+export async function countDistributed (from: bigint, to: bigint, opts: DistributedCountOptions): Promise<void> {
+  const running = await callNode(opts.home, 'id').then(() => true, (err: Error) => {
+    if (err instanceof NoNodeRunningError) return false
+    throw err
+  })
+  const report = running ? await runJob(opts.home, from, to, opts) : await withTemporaryNode(opts, async home => await runJob(home, from, to, opts))
+  print(report, opts)
+}
+
+async function runJob (home: string, from: bigint, to: bigint, opts: DistributedCountOptions): Promise<Record<string, any>> {
+  const bar = new PeerProgressBar()
+  try {
+    for await (const event of streamFromNode(home, 'jobs.start', { from: from.toString(), to: to.toString(), verify: opts.verify === true })) {
+      if (event.type === 'progress') bar.update(event)
+      if (event.type === 'done') return (event as DoneEvent).report
+    }
+  } finally {
+    bar.stop()
+  }
+  throw new WorkFailedError('the node ended the job stream without a result')
+}
+
+async function withTemporaryNode<T> (opts: DistributedCountOptions, fn: (home: string) => Promise<T>): Promise<T> {
+  const { createMeshNode } = await import('../../node/mesh-node.ts')
+  const home = await mkdtemp(join(tmpdir(), 'mesh-count-'))
+  const bootstrap = opts.bootstrap ?? []
+  const mdns = opts.mdns ?? true
+  // Joining only over loopback addresses: stay on loopback too.
+  const loopbackOnly = !mdns && bootstrap.length > 0 && bootstrap.every(a => a.startsWith('/ip4/127.'))
+  const node = await createMeshNode({
+    home,
+    nick: `count-${process.pid}`,
+    mdns,
+    bootstrap,
+    workers: opts.workers,
+    listen: loopbackOnly ? ['/ip4/127.0.0.1/tcp/0'] : undefined
+  }).catch(async (err: Error) => {
+    await rm(home, { recursive: true, force: true })
+    if (err.name === 'InvalidConfigError') throw new UsageError(err.message)
+    throw err
+  })
+  try {
+    if (mdns || bootstrap.length > 0) await waitForPeers(() => node.membership.table.list().filter(m => m.state === 'alive').length)
+    return await fn(home)
+  } finally {
+    await node.shutdown().catch(() => {})
+    await rm(home, { recursive: true, force: true })
+  }
+}
+
+/** Waits for a first peer, then briefly for the count to stop growing. */
+async function waitForPeers (alive: () => number): Promise<void> {
+  const started = Date.now()
+  let last = alive()
+  let stableSince = Date.now()
+  while (Date.now() - started < PEER_WAIT_MS) {
+    await new Promise(resolve => setTimeout(resolve, 100))
+    const now = alive()
+    if (now !== last) { last = now; stableSince = Date.now() }
+    if (last > 0 && Date.now() - stableSince >= PEER_SETTLE_MS) return
+  }
+}
+
+function jsonInteger (text: string): number | string {
+  const n = BigInt(text)
+  return n <= TWO_POW_53 ? Number(n) : text
+}
+
+function print (report: Record<string, any>, opts: DistributedCountOptions): void {
+  if (opts.json === true) {
+    const out: Record<string, unknown> = {
+      from: jsonInteger(report.from),
+      to: jsonInteger(report.to),
+      count: jsonInteger(report.count),
+      seconds: report.seconds,
+      shards: report.shards,
+      peers: report.peers.map((p: any) => ({ id: p.id, shards: p.shards, seconds: p.seconds })),
+      retries: report.retries,
+      reassigned: report.reassigned
+    }
+    if (opts.verify === true) out.liars = report.liars
+    process.stdout.write(JSON.stringify(out) + '\n')
+    return
+  }
+  const peers = report.peers.filter((p: any) => p.shards > 0).length
+  const liars = opts.verify === true && report.liars.length > 0 ? ` · disagreeing peers: ${report.liars.join(', ') as string}` : ''
+  process.stdout.write(`${report.count as string} primes in [${report.from as string}, ${report.to as string}] · ${report.seconds as number} s · ` +
+    `${report.shards as number} shards on ${peers} peer${peers === 1 ? '' : 's'} · ${report.retries as number} retries${liars}\n`)
+}
+
+/** One bar on stderr (terminals only): overall share done, ETA, and each peer's shards. */
+class PeerProgressBar {
+  private bar: cliProgress.SingleBar | null = null
+  private readonly enabled = process.stderr.isTTY === true
+
+  update (event: { fraction: number, peers: Array<{ id: string, shards: number }> }): void {
+    if (!this.enabled) return
+    if (this.bar == null) {
+      this.bar = new cliProgress.SingleBar({
+        stream: process.stderr,
+        format: 'counting {bar} {percentage}% | ETA {eta_formatted} | {peers}',
+        hideCursor: true,
+        clearOnComplete: true
+      }, cliProgress.Presets.shades_classic)
+      this.bar.start(1000, 0, { peers: '' })
+    }
+    const peers = event.peers.filter(p => p.shards > 0).map(p => `${shortId(p.id)} ${p.shards}`).join(' · ')
+    this.bar.update(Math.round(event.fraction * 1000), { peers })
+  }
+
+  stop (): void {
+    this.bar?.stop()
+    this.bar = null
+  }
+}

@@ -1,0 +1,80 @@
+import type { Command } from 'commander'
+import { callNode } from '../control-client.ts'
+import { UsageError } from '../errors.ts'
+import { homeOf, parsePositiveInt, withHome, withJson } from '../options.ts'
+import { printJson, shortId, table } from '../output.ts'
+import { answeredBy, callThroughNode, type CallReply } from './call.ts'
+
+const CALC_OPS = ['sum', 'average', 'max', 'min']
+const TEXT_OPS = ['count_words', 'count_chars', 'uppercase', 'lowercase']
+/** Decimal, optionally signed, with `_` between digit groups and an exponent: -3, 2.5, 1_000, 1e9. */
+const NUMBER = /^[+-]?(?:\d+(?:_\d+)*)?(?:\.\d+)?(?:[eE][+-]?\d+)?$/
+
+/** A number as the CLI contract writes them; UsageError for anything else. */
+export function parseNumber (text: string): number {
+  if (!NUMBER.test(text) || !/\d/.test(text.replace(/[eE].*$/, ''))) throw new UsageError(`"${text}" is not a number`)
+  const n = Number(text.replaceAll('_', ''))
+  if (!Number.isFinite(n)) throw new UsageError(`"${text}" is out of range`)
+  return n
+}
+
+interface TaskOpts { home?: string, json?: boolean, peer?: string, timeout?: number }
+
+async function runTask (kind: string, op: string, input: unknown, opts: TaskOpts): Promise<void> {
+  const reply = await callThroughNode<CallReply & { op: string }>(homeOf(opts), 'tasks.run', {
+    kind,
+    op,
+    input,
+    ...(opts.peer != null ? { peer: opts.peer } : {}),
+    ...(opts.timeout != null ? { deadlineMs: opts.timeout } : {})
+  })
+  if (opts.json === true) return printJson({ op, result: reply.result, peer: reply.peer })
+  process.stdout.write((typeof reply.result === 'string' ? reply.result : JSON.stringify(reply.result)) + '\n')
+  process.stderr.write(answeredBy(reply) + '\n')
+}
+
+function taskCommand (parent: Command, spec: string, description: string): Command {
+  const cmd = parent.command(spec).description(description)
+    .option('--peer <peer>', 'run it on this peer (nick or id) instead of the one the balancer picks')
+    .option('--timeout <ms>', 'give up after this many ms, retries included', parsePositiveInt('--timeout', 3_600_000))
+    // Negative numbers and text that starts with a dash are operands, not options.
+    .allowUnknownOption()
+  return withJson(withHome(cmd))
+}
+
+/** `mesh task calc|text|results`: the seed's task system, on whichever peer the balancer picks. */
+export function registerTaskCommands (program: Command): void {
+  const task = program.command('task').description('run calc and text tasks on the mesh; list their results')
+
+  taskCommand(task, 'calc <op> [numbers...]', `${CALC_OPS.join('|')} of NUMBERS`)
+    .action(async (op: string, numbers: string[], opts: TaskOpts) => {
+      if (!CALC_OPS.includes(op)) throw new UsageError(`calc operations are ${CALC_OPS.join(', ')}; got "${op}"`)
+      await runTask('calc', op, numbers.map(parseNumber), opts)
+    })
+
+  taskCommand(task, 'text <op> [text...]', `${TEXT_OPS.join('|')} of TEXT (words joined by one space)`)
+    .action(async (op: string, words: string[], opts: TaskOpts) => {
+      if (!TEXT_OPS.includes(op)) throw new UsageError(`text operations are ${TEXT_OPS.join(', ')}; got "${op}"`)
+      await runTask('text', op, words.join(' '), opts)
+    })
+
+  const results = task.command('results').description('results of the tasks submitted from this home, newest first')
+    .option('--limit <n>', 'how many (default 50)', parsePositiveInt('--limit', 1000))
+  withJson(withHome(results))
+    .action(async (opts: { home?: string, json?: boolean, limit?: number }) => {
+      const reply = await callNode<{ results: any[] }>(homeOf(opts), 'tasks.results', opts.limit != null ? { limit: opts.limit } : {})
+      if (opts.json === true) return printJson(reply)
+      const rows = [['WHEN', 'TASK', 'INPUT', 'RESULT', 'PEER']]
+      for (const r of reply.results) {
+        const input = JSON.stringify(r.input)
+        rows.push([
+          new Date(r.at).toISOString().slice(11, 19),
+          `${String(r.kind)} ${String(r.op)}`,
+          input.length > 40 ? `${input.slice(0, 39)}…` : input,
+          r.ok === true ? JSON.stringify(r.result) : `${String(r.error?.name)}`,
+          r.peer != null ? `${String(r.nick ?? '?')} ${shortId(r.peer)}` : '-'
+        ])
+      }
+      process.stdout.write(reply.results.length === 0 ? 'no task results yet\n' : table(rows))
+    })
+}

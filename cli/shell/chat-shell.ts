@@ -1,0 +1,139 @@
+import { clearLine, createInterface, cursorTo, moveCursor, type Interface } from 'node:readline'
+import type { ChatNotice } from '../../node/chat/chat-events.ts'
+import type { StoredMessage } from '../../node/chat/chat-store.ts'
+import type { MeshNode } from '../../node/mesh-node.ts'
+import { DEFAULT_ROOM } from '../../protocols/chat/index.ts'
+import { messageLine, noticeLine } from './format.ts'
+import { chatCommands, ShellCommands, ShellUsageError, type ShellContext } from './shell-commands.ts'
+
+export interface ChatShellInit {
+  input?: NodeJS.ReadableStream
+  output?: NodeJS.WritableStream
+  /** More commands beyond the chat's own (other services' /workers, /primes, …). */
+  commands?: ShellCommands
+}
+
+/**
+ * The interactive chat shell of `mesh start` on a terminal: a prompt `[nick@room] `, lines
+ * arriving from the mesh printed above it without disturbing what is being typed, slash
+ * commands from a table, anything else said in the current room.
+ */
+export class ChatShell {
+  private readonly node: MeshNode
+  private readonly output: NodeJS.WritableStream
+  private readonly rl: Interface
+  private readonly commands: ShellCommands
+  private room: string
+  private closed = false
+  private resolveDone!: () => void
+  readonly done: Promise<void>
+
+  constructor (node: MeshNode, init: ChatShellInit = {}) {
+    this.node = node
+    this.output = init.output ?? process.stdout
+    this.commands = init.commands ?? new ShellCommands()
+    chatCommands(this.commands)
+    const rooms = node.chat.rooms()
+    this.room = rooms.includes(DEFAULT_ROOM) ? DEFAULT_ROOM : rooms[0] ?? DEFAULT_ROOM
+    this.done = new Promise(resolve => { this.resolveDone = resolve })
+    this.rl = createInterface({ input: init.input ?? process.stdin, output: this.output, terminal: true, historySize: 200 })
+  }
+
+  start (): void {
+    this.node.chat.on('message', this.onMessage)
+    this.node.chat.on('notice', this.onNotice)
+    this.rl.on('line', line => { void this.onLine(line) })
+    // Ctrl-C and Ctrl-D leave the mesh cleanly, like /quit.
+    this.rl.on('SIGINT', () => { this.quit() })
+    this.rl.on('close', () => { this.quit() })
+    this.print(`${this.node.config.nick} ${this.node.peerId} in ${this.room}; /help lists the commands`)
+    this.updatePrompt()
+    this.rl.prompt()
+  }
+
+  /** Prints a line above the prompt and redraws the prompt with the half-typed input intact. */
+  print (line: string): void {
+    if (this.closed) return
+    cursorTo(this.output, 0)
+    clearLine(this.output, 0)
+    this.output.write(line + '\n')
+    this.rl.prompt(true)
+  }
+
+  quit (): void {
+    if (this.closed) return
+    this.closed = true
+    this.node.chat.off('message', this.onMessage)
+    this.node.chat.off('notice', this.onNotice)
+    this.output.write('\n')
+    this.rl.close()
+    this.resolveDone()
+  }
+
+  private updatePrompt (): void {
+    this.rl.setPrompt(`[${this.node.config.nick}@${this.room}] `)
+  }
+
+  private async onLine (line: string): Promise<void> {
+    // The typed line is replaced by its formatted echo (or the command's output).
+    moveCursor(this.output, 0, -1)
+    clearLine(this.output, 0)
+    const text = line.trim()
+    try {
+      if (text === '') return
+      if (text.startsWith('/')) await this.runCommand(text)
+      else await this.node.chat.send(this.room, line)
+    } catch (err: any) {
+      this.print(`-- ${String(err?.message ?? err)}`)
+    } finally {
+      if (!this.closed) this.rl.prompt(true)
+    }
+  }
+
+  private async runCommand (text: string): Promise<void> {
+    const [, name, args] = /^\/(\S+)\s*(.*)$/s.exec(text) ?? []
+    const command = this.commands.get(name)
+    if (command == null) {
+      this.print(`-- unknown command /${name}; /help lists them`)
+      return
+    }
+    try {
+      await command.run(args, this.context())
+    } catch (err) {
+      if (!(err instanceof ShellUsageError)) throw err
+      this.print(`-- ${err.message} usage: /${command.name} ${command.args}`.trimEnd())
+    }
+  }
+
+  private context (): ShellContext {
+    return {
+      node: this.node,
+      room: this.room,
+      setRoom: room => { this.room = room; this.updatePrompt() },
+      print: line => { this.print(line) },
+      quit: () => { this.quit() }
+    }
+  }
+
+  private readonly onMessage = (m: StoredMessage): void => {
+    const chat = this.node.chat
+    if (m.to == null && !chat.rooms().includes(m.room)) return
+    const recipient = m.to != null ? chat.peers.label(m.to, chat.peers.known().get(m.to) ?? m.to) : undefined
+    this.print(messageLine(m, chat.peers.label(m.from, m.nick), this.room, chat.selfId, recipient))
+  }
+
+  private readonly onNotice = (n: ChatNotice): void => {
+    this.print(noticeLine(n, this.node.chat.peers.label(n.peer, n.nick)))
+  }
+}
+
+/** Runs the shell on the terminal until /quit, Ctrl-C or Ctrl-D, then leaves the mesh. */
+export async function runShell (node: MeshNode): Promise<void> {
+  const shell = new ChatShell(node)
+  shell.start()
+  const onTerm = (): void => { shell.quit() }
+  process.once('SIGTERM', onTerm)
+  await shell.done
+  process.off('SIGTERM', onTerm)
+  await node.shutdown()
+}

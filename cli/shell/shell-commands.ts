@@ -1,0 +1,130 @@
+import type { MeshNode } from '../../node/mesh-node.ts'
+import { shortPeerId } from '../../node/chat/peer-directory.ts'
+import { messageLine } from './format.ts'
+
+/** What a command may use: the node, the shell's state, and a way to print above the prompt. */
+export interface ShellContext {
+  node: MeshNode
+  room: string
+  setRoom: (room: string) => void
+  print: (line: string) => void
+  quit: () => void
+}
+
+export interface ShellCommand {
+  name: string
+  /** Shown in /help after the name, e.g. "ROOM". */
+  args: string
+  help: string
+  run: (args: string, ctx: ShellContext) => Promise<void> | void
+}
+
+/** Thrown by a command when the user typed it wrong: the shell prints the message and the usage. */
+export class ShellUsageError extends Error {
+  override name = 'ShellUsageError'
+}
+
+/**
+ * The shell's command table. Other services add their own commands (`/workers`, `/primes`,
+ * …) with `register` when they exist; nothing else in the shell changes.
+ */
+export class ShellCommands {
+  private readonly commands = new Map<string, ShellCommand>()
+
+  register (command: ShellCommand): void {
+    this.commands.set(command.name, command)
+  }
+
+  get (name: string): ShellCommand | undefined {
+    return this.commands.get(name)
+  }
+
+  list (): ShellCommand[] {
+    return [...this.commands.values()]
+  }
+}
+
+const HISTORY_LINES = 20
+
+/** The chat commands: /join /leave /rooms /peers /msg /history /help /quit. */
+export function chatCommands (table: ShellCommands): void {
+  table.register({
+    name: 'join',
+    args: 'ROOM',
+    help: 'enter a room and make it the current one',
+    run: (args, ctx) => {
+      const room = args.trim()
+      if (room === '' || /\s/.test(room)) throw new ShellUsageError('which room?')
+      ctx.node.chat.join(room)
+      ctx.setRoom(room)
+      ctx.print(`-- now in ${room}`)
+    }
+  })
+  table.register({
+    name: 'leave',
+    args: '',
+    help: 'leave the current room',
+    run: (_args, ctx) => {
+      const others = ctx.node.chat.rooms().filter(r => r !== ctx.room)
+      if (others.length === 0) throw new ShellUsageError(`${ctx.room} is your only room: /join another first`)
+      ctx.node.chat.leave(ctx.room)
+      ctx.print(`-- left ${ctx.room}, now in ${others[0]}`)
+      ctx.setRoom(others[0])
+    }
+  })
+  table.register({
+    name: 'rooms',
+    args: '',
+    help: 'the rooms you are in',
+    run: (_args, ctx) => {
+      for (const room of ctx.node.chat.rooms()) {
+        ctx.print(`${room === ctx.room ? '*' : ' '} ${room} (${ctx.node.chat.store.count(room)} messages)`)
+      }
+    }
+  })
+  table.register({
+    name: 'peers',
+    args: '',
+    help: 'the members of the mesh and their state',
+    run: (_args, ctx) => {
+      const self = ctx.node.membership.selfMember()
+      ctx.print(`  ${self.nick} #${shortPeerId(self.id)} (you)`)
+      for (const m of ctx.node.membership.table.list()) ctx.print(`  ${ctx.node.chat.peers.label(m.id, m.nick)} #${shortPeerId(m.id)} ${m.state}`)
+    }
+  })
+  table.register({
+    name: 'msg',
+    args: 'NICK TEXT',
+    help: 'a direct message, delivered when the peer is there',
+    run: async (args, ctx) => {
+      const match = /^(\S+)\s+(.+)$/s.exec(args.trim())
+      if (match == null) throw new ShellUsageError('to whom, and what?')
+      const { delivered } = await ctx.node.chat.dm(match[1], match[2])
+      if (!delivered) ctx.print(`-- queued for ${match[1]}: delivered when it is back`)
+    }
+  })
+  table.register({
+    name: 'history',
+    args: '',
+    help: `the last ${HISTORY_LINES} messages of the room`,
+    run: (_args, ctx) => {
+      const chat = ctx.node.chat
+      for (const m of chat.history(ctx.room, HISTORY_LINES)) ctx.print(messageLine(m, chat.peers.label(m.from, m.nick), ctx.room, chat.selfId))
+    }
+  })
+  table.register({
+    name: 'help',
+    args: '',
+    help: 'this list',
+    run: (_args, ctx) => {
+      for (const c of table.list()) ctx.print(`  /${`${c.name} ${c.args}`.trim().padEnd(16)} ${c.help}`)
+      ctx.print('  anything else is said in the current room')
+    }
+  })
+  table.register({
+    name: 'quit',
+    args: '',
+    help: 'leave the mesh cleanly and exit',
+    run: (_args, ctx) => { ctx.quit() }
+  })
+}

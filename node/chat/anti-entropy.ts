@@ -1,0 +1,165 @@
+import type { Connection, PeerId, Stream } from '@libp2p/interface'
+import createDebug from 'debug'
+import {
+  CHAT_SYNC_PROTOCOL, CHAT_WIRE_VERSION, chatTopic, decodeSyncRequest, decodeSyncResponse,
+  encodeSyncRequest, encodeSyncResponse, InvalidChatMessageError, MAX_DIGEST_FRAME_BYTES,
+  MAX_SYNC_FRAME_BYTES, type ChatMessage
+} from '../../protocols/chat/index.ts'
+import type { MeshLibp2p } from '../libp2p/create-libp2p.ts'
+import type { MeshMetrics } from '../metrics/metrics.ts'
+import type { ChatStore } from './chat-store.ts'
+import { FrameStream } from './stream-frames.ts'
+
+export interface AntiEntropyComponents {
+  libp2p: MeshLibp2p
+  store: ChatStore
+  metrics: MeshMetrics
+}
+
+export interface AntiEntropyInit {
+  /** Checks (signature) and stores one pulled message; true if it was new. */
+  accept: (message: ChatMessage) => Promise<boolean>
+  /** Rooms this node is in. */
+  rooms: () => string[]
+  /** Periodic pull from one random room member; a backstop to the pull on connect. */
+  intervalMs?: number
+  random?: () => number
+}
+
+/** 2 s: a gap left by a lost gossip message closes within a few seconds. */
+const DEFAULT_SYNC_INTERVAL_MS = 2000
+/** One sync pulls at most this many batches (64 × 256 messages); the next one continues. */
+const MAX_ROUNDS_PER_SYNC = 64
+/** Inbound sync streams served at once, over all peers. */
+const MAX_CONCURRENT_SERVES = 16
+
+/**
+ * Anti-entropy for rooms. Gossipsub caches messages for seconds only, so whatever a node
+ * missed (a partition, a restart, a dropped message) is pulled from peers: the asker sends
+ * its digest (per sender, the seq up to which it holds everything) and the peer answers
+ * with what is above it, in bounded batches, until the asker has caught up.
+ */
+export class AntiEntropy {
+  private readonly libp2p: MeshLibp2p
+  private readonly store: ChatStore
+  private readonly metrics: MeshMetrics
+  private readonly init: AntiEntropyInit
+  private readonly random: () => number
+  private readonly intervalMs: number
+  private readonly inFlight = new Map<string, { again: boolean }>()
+  private readonly controller = new AbortController()
+  private serving = 0
+  private timer?: NodeJS.Timeout
+  private readonly log = createDebug('mesh:chat:sync')
+
+  constructor (components: AntiEntropyComponents, init: AntiEntropyInit) {
+    this.libp2p = components.libp2p
+    this.store = components.store
+    this.metrics = components.metrics
+    this.init = init
+    this.random = init.random ?? Math.random
+    this.intervalMs = init.intervalMs ?? DEFAULT_SYNC_INTERVAL_MS
+  }
+
+  async start (): Promise<void> {
+    await this.libp2p.handle(CHAT_SYNC_PROTOCOL, (stream, connection) => { void this.serve(stream, connection) }, { maxInboundStreams: 4 })
+    this.schedule(this.random() * this.intervalMs)
+  }
+
+  async stop (): Promise<void> {
+    clearTimeout(this.timer)
+    this.controller.abort()
+    await this.libp2p.unhandle(CHAT_SYNC_PROTOCOL).catch(() => {})
+  }
+
+  /** Pulls what `peer` has of `room` and we lack. A call during a running sync reruns it after. */
+  sync (peer: PeerId, room: string): void {
+    const key = `${peer.toString()} ${room}`
+    const running = this.inFlight.get(key)
+    if (running != null) {
+      running.again = true
+      return
+    }
+    const state = { again: false }
+    this.inFlight.set(key, state)
+    void (async () => {
+      do {
+        state.again = false
+        await this.pull(peer, room).catch((err: any) => {
+          this.metrics.counter('mesh_chat_sync_failures_total', 'anti-entropy pulls that failed').inc()
+          this.log('sync %s with %s failed: %s', room, peer.toString(), err?.message)
+        })
+      } while (state.again && !this.controller.signal.aborted)
+      this.inFlight.delete(key)
+    })()
+  }
+
+  private schedule (delayMs: number): void {
+    this.timer = setTimeout(() => {
+      this.syncRandomPeers()
+      this.schedule(this.intervalMs * (0.75 + this.random() * 0.5))
+    }, delayMs)
+  }
+
+  private syncRandomPeers (): void {
+    for (const room of this.init.rooms()) {
+      const peers = this.libp2p.services.pubsub.getSubscribers(chatTopic(room))
+      if (peers.length === 0) continue
+      this.sync(peers[Math.floor(this.random() * peers.length)], room)
+    }
+  }
+
+  private async pull (peer: PeerId, room: string): Promise<void> {
+    for (let round = 0; round < MAX_ROUNDS_PER_SYNC; round++) {
+      const signal = this.controller.signal
+      const stream = await this.libp2p.dialProtocol(peer, CHAT_SYNC_PROTOCOL, { signal: AbortSignal.any([signal, AbortSignal.timeout(5000)]) })
+      const frames = new FrameStream(stream, MAX_SYNC_FRAME_BYTES)
+      let more: boolean
+      try {
+        await frames.write(encodeSyncRequest({ v: CHAT_WIRE_VERSION, room, have: this.store.digest(room) }), signal)
+        const response = decodeSyncResponse(await frames.read(signal))
+        more = response.more
+        for (const err of response.rejected) this.dropped(err.reason)
+        let fresh = 0
+        for (const message of response.messages) {
+          if (message.room !== room) { this.dropped('wrong-room'); continue }
+          if (await this.init.accept(message)) fresh++
+        }
+        this.metrics.counter('mesh_chat_sync_rounds_total', 'anti-entropy batches pulled').inc()
+        if (fresh > 0) this.log('pulled %d new message(s) of %s from %s', fresh, room, peer.toString())
+        // Nothing new in a full batch: the peer has only what we hold (a gap it cannot fill).
+        if (fresh === 0) more = false
+      } finally {
+        await frames.close()
+      }
+      if (!more) return
+    }
+  }
+
+  private async serve (stream: Stream, connection: Connection): Promise<void> {
+    const frames = new FrameStream(stream, MAX_DIGEST_FRAME_BYTES)
+    if (this.serving >= MAX_CONCURRENT_SERVES) {
+      this.dropped('too-many-syncs')
+      frames.abort(new Error('too many concurrent syncs'))
+      return
+    }
+    this.serving++
+    try {
+      const request = decodeSyncRequest(await frames.read(this.controller.signal))
+      const { messages, more } = this.store.missing(request.room, request.have)
+      await frames.write(encodeSyncResponse({ v: CHAT_WIRE_VERSION, messages, more }), this.controller.signal)
+      this.metrics.counter('mesh_chat_sync_served_total', 'anti-entropy batches served').inc()
+      await frames.close()
+    } catch (err: any) {
+      this.dropped(err instanceof InvalidChatMessageError ? err.reason : 'stream-error')
+      this.log('sync request from %s failed: %s', connection.remotePeer.toString(), err?.message)
+      frames.abort(err)
+    } finally {
+      this.serving--
+    }
+  }
+
+  private dropped (reason: string): void {
+    this.metrics.counter('mesh_chat_dropped_total', 'chat messages and frames dropped', ['via', 'reason']).inc({ via: 'sync', reason })
+  }
+}

@@ -1,0 +1,48 @@
+import { compareHlc, type Hlc } from '../../protocols/chat/index.ts'
+
+export interface HybridClockInit {
+  /** Wall clock in ms; injected so tests run under a fake clock. */
+  now?: () => number
+  /**
+   * A peer whose clock runs further ahead than this does not drag ours along: its messages
+   * are still stored and sorted by their own timestamp, but ours do not all jump after them.
+   */
+  maxDriftMs?: number
+}
+
+/** One minute: far above NTP-synced skew, small enough that one bad clock does little harm. */
+const DEFAULT_MAX_DRIFT_MS = 60_000
+
+/**
+ * A hybrid logical clock (Kulkarni et al.): timestamps follow the wall clock, never go
+ * backwards, and a message sent after another was seen always sorts after it, even when
+ * the sender's wall clock lags behind the other's.
+ */
+export class HybridClock {
+  private last: Hlc = { ts: 0, lc: 0 }
+  private readonly wall: () => number
+  private readonly maxDriftMs: number
+
+  constructor (init: HybridClockInit = {}) {
+    this.wall = init.now ?? Date.now
+    this.maxDriftMs = init.maxDriftMs ?? DEFAULT_MAX_DRIFT_MS
+  }
+
+  /** A timestamp for a new local event, later than every one issued or observed before. */
+  tick (): Hlc {
+    const wall = this.wall()
+    this.last = wall > this.last.ts ? { ts: wall, lc: 0 } : { ts: this.last.ts, lc: this.last.lc + 1 }
+    return { ...this.last }
+  }
+
+  /** Takes a remote timestamp into account, unless it is implausibly far ahead of our wall. */
+  observe (remote: Hlc): void {
+    if (remote.ts > this.wall() + this.maxDriftMs) return
+    if (compareHlc(remote, this.last) > 0) this.last = { ts: remote.ts, lc: remote.lc }
+  }
+
+  /** The latest timestamp issued or observed. */
+  peek (): Hlc {
+    return { ...this.last }
+  }
+}

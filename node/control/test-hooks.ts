@@ -1,0 +1,33 @@
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import type { MeshLibp2p } from '../libp2p/create-libp2p.ts'
+import type { PeerBlocklist } from '../libp2p/peer-blocklist.ts'
+import type { MembershipService } from '../membership/membership-service.ts'
+import type { ControlServer } from './control-server.ts'
+
+/**
+ * `test.block`, registered only with MESH_TEST_HOOKS=1: cuts this node off from some peers
+ * (closes the connections, the gater refuses new ones) and heals the cut. On heal it dials
+ * the peers again at once, as a restored link would let the next dial through.
+ */
+export function registerTestHooks (control: ControlServer, deps: { libp2p: MeshLibp2p, blocklist: PeerBlocklist, membership: MembershipService }): void {
+  const { libp2p, blocklist, membership } = deps
+  control.register('test.block', async (params) => {
+    const block = idList(params.block)
+    const unblock = idList(params.unblock)
+    blocklist.block(block)
+    blocklist.unblock(unblock)
+    await Promise.all(block.map(async id => { await libp2p.hangUp(peerIdFromString(id)).catch(() => {}) }))
+    for (const id of unblock) {
+      const addrs = (membership.table.get(id)?.addrs ?? []).map(a => multiaddr(a))
+      void libp2p.dial(addrs.length > 0 ? addrs : peerIdFromString(id), { signal: AbortSignal.timeout(5000) }).catch(() => {})
+    }
+    return { blocked: blocklist.list() }
+  })
+}
+
+function idList (value: unknown): string[] {
+  if (value == null) return []
+  if (!Array.isArray(value) || value.some(v => typeof v !== 'string')) throw new TypeError('block and unblock take lists of peer ids')
+  return value
+}

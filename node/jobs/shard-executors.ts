@@ -1,0 +1,44 @@
+import type { ShardExecutor } from '../compute/scheduler/job-runner.ts'
+import type { WorkerPool } from '../compute/worker-pool.ts'
+import type { MeshRpc } from '../rpc/mesh-rpc.ts'
+import { countOnPool } from './primes-count-service.ts'
+import { parseShardItem } from './shard-wire.ts'
+
+/**
+ * The rpc deadline of one shard call. Hangs are the lease's job (seconds, renewed by
+ * progress); this only bounds a call nobody cancels.
+ */
+export const SHARD_CALL_DEADLINE_MS = 30 * 60 * 1000
+/** Items one shard call may stream; a peer sending more is broken or hostile. */
+const MAX_ITEMS_PER_SHARD = 1_000_000
+
+export class ShardProtocolError extends Error {
+  override name = 'ShardProtocolError'
+}
+
+/** The coordinator's own share: its worker pool, no network. */
+export function localExecutor (pool: WorkerPool): ShardExecutor {
+  return {
+    run: async (range, signal, onProgress) => await countOnPool(pool, range.from, range.to, signal, onProgress)
+  }
+}
+
+/** A shard on a peer: `primes.count` pinned to it, no rpc-level retry (the scheduler decides). */
+export function remoteExecutor (rpc: MeshRpc, peer: string): ShardExecutor {
+  return {
+    run: async (range, signal, onProgress) => {
+      let items = 0
+      const stream = rpc.stream('primes', 'count', { from: range.from.toString(), to: range.to.toString() }, {
+        peer, signal, maxAttempts: 1, deadlineMs: SHARD_CALL_DEADLINE_MS, idempotent: true
+      })
+      for await (const raw of stream) {
+        if (++items > MAX_ITEMS_PER_SHARD) throw new ShardProtocolError(`${peer} sent more than ${MAX_ITEMS_PER_SHARD} items for one shard`)
+        const item = parseShardItem(raw)
+        if (item.type === 'queued') onProgress(null)
+        else if (item.type === 'progress') onProgress(item.done)
+        else return { result: item.result, seconds: item.seconds }
+      }
+      throw new ShardProtocolError(`${peer} ended the primes.count stream without a result`)
+    }
+  }
+}

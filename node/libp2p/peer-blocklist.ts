@@ -1,0 +1,44 @@
+import type { ConnectionGater, PeerId } from '@libp2p/interface'
+
+/**
+ * Peers this node refuses to talk to, as a libp2p connection gater. Tests cut a mesh in
+ * two on loopback with it (`MESH_TEST_HOOKS=1`, the `test.block` control method): the
+ * cut behaves like a dropped link (connections close, dials fail, gossip and sync stop)
+ * without network namespaces or root.
+ */
+export class PeerBlocklist {
+  private readonly blocked = new Set<string>()
+
+  constructor (initial: Iterable<string> = []) {
+    for (const id of initial) this.blocked.add(id)
+  }
+
+  has (peer: PeerId | string): boolean {
+    return this.blocked.has(peer.toString())
+  }
+
+  block (ids: Iterable<string>): void {
+    for (const id of ids) this.blocked.add(id)
+  }
+
+  unblock (ids: Iterable<string>): void {
+    for (const id of ids) this.blocked.delete(id)
+  }
+
+  list (): string[] {
+    return [...this.blocked].sort()
+  }
+
+  gater (): ConnectionGater {
+    return {
+      denyDialPeer: peer => this.has(peer),
+      denyInboundEncryptedConnection: peer => this.has(peer),
+      denyOutboundEncryptedConnection: peer => this.has(peer)
+    }
+  }
+}
+
+/** `MESH_TEST_BLOCK_PEERS=id1,id2`: peers blocked from the start. */
+export function blockedPeersFromEnv (env: NodeJS.ProcessEnv): string[] {
+  return (env.MESH_TEST_BLOCK_PEERS ?? '').split(',').map(s => s.trim()).filter(s => s !== '')
+}

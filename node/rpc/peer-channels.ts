@@ -1,0 +1,143 @@
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import createDebug from 'debug'
+import { DialFailedError, MAX_INBOUND_STREAMS_PER_PEER, RPC_PROTOCOL, TooManyRequestsError } from '../../protocols/rpc/index.ts'
+import type { MeshLibp2p } from '../libp2p/create-libp2p.ts'
+import { ClientChannel } from './client-channel.ts'
+import type { RpcMetrics } from './rpc-metrics.ts'
+
+/**
+ * Streams per peer the pool opens at most: half what a server accepts, so two pools
+ * (say, the node and a tool in the same home) still fit.
+ */
+export const MAX_CHANNELS_PER_PEER = MAX_INBOUND_STREAMS_PER_PEER / 2
+/**
+ * A busy channel gets a sibling once this many calls are in flight on it: yamux frames of
+ * one stream are written in order, so a big streamed answer would delay small ones behind it.
+ */
+const SPREAD_AT_INFLIGHT = 32
+/** A channel unused this long is closed (before yamux's 120 s inactivity timeout would). */
+const IDLE_CLOSE_MS = 30_000
+const SWEEP_EVERY_MS = 10_000
+
+export interface PeerChannelsComponents {
+  libp2p: MeshLibp2p
+  metrics: RpcMetrics
+  /** Addresses a member advertised, tried when libp2p knows none for it. */
+  addrsOf: (peer: string) => string[]
+}
+
+/**
+ * The client's stream pool: a few long-lived, multiplexed rpc streams per peer, opened on
+ * first use, spread over when busy, closed when idle or when their connection goes.
+ */
+export class PeerChannels {
+  private readonly libp2p: MeshLibp2p
+  private readonly metrics: RpcMetrics
+  private readonly addrsOf: (peer: string) => string[]
+  private readonly channels = new Map<string, ClientChannel[]>()
+  private readonly opening = new Map<string, Promise<ClientChannel>>()
+  private sweepTimer?: NodeJS.Timeout
+  private readonly log = createDebug('mesh:rpc:client')
+
+  constructor (components: PeerChannelsComponents) {
+    this.libp2p = components.libp2p
+    this.metrics = components.metrics
+    this.addrsOf = components.addrsOf
+  }
+
+  start (): void {
+    if (this.sweepTimer != null) return
+    this.sweepTimer = setInterval(() => { this.sweep() }, SWEEP_EVERY_MS)
+    this.sweepTimer.unref()
+  }
+
+  stop (): void {
+    clearInterval(this.sweepTimer)
+    this.sweepTimer = undefined
+    for (const list of this.channels.values()) for (const c of list) c.close()
+    this.channels.clear()
+    this.opening.clear()
+  }
+
+  /** Closes every stream to `peer` (declared dead or gone): its calls fail now and fall back. */
+  closePeer (peer: string): void {
+    for (const c of this.channels.get(peer) ?? []) c.close()
+    this.channels.delete(peer)
+  }
+
+  /** Calls this node has in flight to `peer` (the balancer's own view of its load). */
+  inflight (peer: string): number {
+    let n = 0
+    for (const c of this.channels.get(peer) ?? []) n += c.inflight
+    return n
+  }
+
+  /** A channel to `peer` with room for one more call; opens one if needed. */
+  async acquire (peer: string, signal: AbortSignal): Promise<ClientChannel> {
+    const list = this.channels.get(peer) ?? []
+    let best: ClientChannel | undefined
+    for (const c of list) {
+      if (c.hasRoom && (best == null || c.inflight < best.inflight)) best = c
+    }
+    const canGrow = list.length < MAX_CHANNELS_PER_PEER
+    if (best != null && (best.inflight < SPREAD_AT_INFLIGHT || !canGrow)) return best
+    if (!canGrow && best == null) {
+      // Every stream is at the server's per-stream cap: the caller is overloading this peer.
+      throw new TooManyRequestsError(`${MAX_CHANNELS_PER_PEER} rpc streams to ${peer} are full`)
+    }
+    let opening = this.opening.get(peer)
+    if (opening == null) {
+      opening = this.open(peer, signal).finally(() => { this.opening.delete(peer) })
+      this.opening.set(peer, opening)
+    }
+    try {
+      return await opening
+    } catch (err) {
+      // Someone else's open failed but an existing channel still has room: use it.
+      if (best != null) return best
+      throw err
+    }
+  }
+
+  private async open (peer: string, signal: AbortSignal): Promise<ClientChannel> {
+    let stream
+    try {
+      stream = await this.libp2p.dialProtocol(peerIdFromString(peer), RPC_PROTOCOL, { signal })
+    } catch (first: any) {
+      if (signal.aborted) throw first
+      const addrs = this.addrsOf(peer)
+      if (addrs.length === 0) throw new DialFailedError(`cannot open an rpc stream to ${peer}: ${String(first?.message ?? first)}`)
+      try {
+        stream = await this.libp2p.dialProtocol(addrs.map(a => multiaddr(a)), RPC_PROTOCOL, { signal })
+      } catch (err: any) {
+        if (signal.aborted) throw err
+        throw new DialFailedError(`cannot open an rpc stream to ${peer}: ${String(err?.message ?? err)}`)
+      }
+    }
+    const channel = new ClientChannel(stream, peer, this.metrics, c => { this.forget(c) })
+    const list = this.channels.get(peer) ?? []
+    list.push(channel)
+    this.channels.set(peer, list)
+    this.log('opened rpc stream %d to %s', list.length, peer)
+    return channel
+  }
+
+  private forget (channel: ClientChannel): void {
+    const list = this.channels.get(channel.peer)
+    if (list == null) return
+    const rest = list.filter(c => c !== channel)
+    if (rest.length === 0) this.channels.delete(channel.peer)
+    else this.channels.set(channel.peer, rest)
+  }
+
+  private sweep (): void {
+    const now = Date.now()
+    for (const list of [...this.channels.values()]) {
+      for (const c of list) {
+        if (c.isClosed) this.forget(c)
+        else if (c.inflight === 0 && now - c.lastActiveAt > IDLE_CLOSE_MS) { c.close(); this.forget(c) }
+      }
+    }
+  }
+}

@@ -1,0 +1,110 @@
+import type { Connection, Stream } from '@libp2p/interface'
+import createDebug from 'debug'
+import { MAX_INBOUND_STREAMS_PER_PEER, RPC_PROTOCOL, ServiceUnavailableError } from '../../protocols/rpc/index.ts'
+import type { MeshLibp2p } from '../libp2p/create-libp2p.ts'
+import { runHandler, type AnswerSink, type HandlerRun } from './handler-runner.ts'
+import type { RpcMetrics } from './rpc-metrics.ts'
+import { ServerSession } from './server-session.ts'
+import type { ServiceRegistry } from './service-registry.ts'
+
+export interface RpcServerComponents {
+  libp2p: MeshLibp2p
+  registry: ServiceRegistry
+  metrics: RpcMetrics
+}
+
+/**
+ * Serves `/mesh/rpc/1.0.0`: one ServerSession per inbound stream, at most
+ * MAX_INBOUND_STREAMS_PER_PEER per peer (libp2p enforces it per connection; this counts
+ * across a peer's connections and counts what it refuses). Also runs local calls, so a
+ * call the balancer keeps on this node is served, limited and counted the same way.
+ */
+export class RpcServer {
+  private readonly libp2p: MeshLibp2p
+  private readonly registry: ServiceRegistry
+  private readonly metrics: RpcMetrics
+  private readonly streamsPerPeer = new Map<string, number>()
+  private readonly sessions = new Set<ServerSession>()
+  private readonly localRuns = new Set<HandlerRun>()
+  private stopController = new AbortController()
+  private started = false
+  private readonly log = createDebug('mesh:rpc:server')
+
+  constructor (components: RpcServerComponents) {
+    this.libp2p = components.libp2p
+    this.registry = components.registry
+    this.metrics = components.metrics
+  }
+
+  async start (): Promise<void> {
+    if (this.started) return
+    this.started = true
+    this.stopController = new AbortController()
+    await this.libp2p.handle(RPC_PROTOCOL, (stream, connection) => { this.accept(stream, connection) }, {
+      // One above our own per-peer cap, so the stream past the cap reaches accept() and is
+      // counted as a drop rather than refused silently inside libp2p.
+      maxInboundStreams: MAX_INBOUND_STREAMS_PER_PEER + 1,
+      // Our own outbound pool opens at most this many per peer, too.
+      maxOutboundStreams: MAX_INBOUND_STREAMS_PER_PEER
+    })
+  }
+
+  async stop (): Promise<void> {
+    if (!this.started) return
+    this.started = false
+    this.stopController.abort()
+    await this.libp2p.unhandle(RPC_PROTOCOL).catch(() => {})
+    this.sessions.clear()
+    this.streamsPerPeer.clear()
+  }
+
+  /** Requests being served right now, remote and local. */
+  get requestsInFlight (): number {
+    let n = this.localRuns.size
+    for (const s of this.sessions) n += s.requestsInFlight
+    return n
+  }
+
+  /**
+   * Runs a method of this node for a local caller. The sink gets the answer as a remote
+   * caller would; the returned run cancels it.
+   */
+  invokeLocal (service: string, method: string, args: unknown, deadlineMs: number, sink: AnswerSink): HandlerRun {
+    if (!this.started) throw new ServiceUnavailableError('the rpc server is stopped')
+    const entry = this.registry.lookup(service, method)
+    const started = performance.now()
+    const run = runHandler(entry, args, this.libp2p.peerId.toString(), deadlineMs, sink, this.stopController.signal)
+    this.localRuns.add(run)
+    void run.done.then(outcome => {
+      this.localRuns.delete(run)
+      this.metrics.requestServed(entry.key, outcome, performance.now() - started)
+    })
+    return run
+  }
+
+  private accept (stream: Stream, connection: Connection): void {
+    const peer = connection.remotePeer.toString()
+    const open = this.streamsPerPeer.get(peer) ?? 0
+    if (open >= MAX_INBOUND_STREAMS_PER_PEER || !this.started) {
+      this.metrics.drop(this.started ? 'too-many-streams' : 'stopping')
+      stream.abort(new Error('too many rpc streams from this peer'))
+      return
+    }
+    this.streamsPerPeer.set(peer, open + 1)
+    const session = new ServerSession({
+      stream,
+      caller: peer,
+      registry: this.registry,
+      metrics: this.metrics,
+      stopSignal: this.stopController.signal,
+      onClose: () => {
+        this.sessions.delete(session)
+        const left = (this.streamsPerPeer.get(peer) ?? 1) - 1
+        if (left <= 0) this.streamsPerPeer.delete(peer)
+        else this.streamsPerPeer.set(peer, left)
+      }
+    })
+    this.sessions.add(session)
+    this.log('rpc stream from %s', peer)
+  }
+}

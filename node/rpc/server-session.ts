@@ -1,0 +1,187 @@
+import type { Stream } from '@libp2p/interface'
+import {
+  FrameDecoder, InvalidRpcFrameError, MAX_INVALID_FRAMES_PER_STREAM, MAX_REQUESTS_PER_STREAM,
+  ResultTooLargeError, TooManyRequestsError, decodeClientMessage, encodeRpcFrame, toErrorBody,
+  type RpcRequest, type RpcServerMessage
+} from '../../protocols/rpc/index.ts'
+import { FrameWriter } from './frame-writer.ts'
+import { runHandler, type HandlerRun } from './handler-runner.ts'
+import type { RpcMetrics } from './rpc-metrics.ts'
+import type { ServiceRegistry } from './service-registry.ts'
+
+/**
+ * Bytes queued for sending on one stream before it is reset: a caller that stops reading
+ * must not make the server buffer its answers without bound.
+ */
+const MAX_WRITE_BUFFER_BYTES = 4 * 1024 * 1024
+
+export interface ServerSessionInit {
+  stream: Stream
+  caller: string
+  registry: ServiceRegistry
+  metrics: RpcMetrics
+  /** Fires when the server stops: every handler of the session is aborted. */
+  stopSignal: AbortSignal
+  onClose: () => void
+}
+
+/**
+ * One inbound rpc stream: reads request frames, runs up to MAX_REQUESTS_PER_STREAM
+ * handlers at once, writes their answers as they come (interleaved by id), aborts a
+ * handler on cancel, and aborts all of them when the stream closes (the caller went away).
+ */
+export class ServerSession {
+  private readonly stream: Stream
+  private readonly caller: string
+  private readonly registry: ServiceRegistry
+  private readonly metrics: RpcMetrics
+  private readonly stopSignal: AbortSignal
+  private readonly decoder = new FrameDecoder()
+  private readonly writer: FrameWriter
+  private readonly inflight = new Map<number, HandlerRun>()
+  private invalidFrames = 0
+  private closed = false
+
+  constructor (init: ServerSessionInit) {
+    this.stream = init.stream
+    this.caller = init.caller
+    this.registry = init.registry
+    this.metrics = init.metrics
+    this.stopSignal = init.stopSignal
+    this.stream.maxWriteBufferLength = MAX_WRITE_BUFFER_BYTES
+    this.writer = new FrameWriter(init.stream)
+    this.stream.addEventListener('message', evt => { this.onData(evt.data) })
+    this.stream.addEventListener('close', () => {
+      this.closed = true
+      for (const run of this.inflight.values()) run.cancel(new Error('the caller closed the stream'))
+      this.inflight.clear()
+      init.onClose()
+    })
+    // The caller finished sending: answer what is in flight, then close our side too.
+    this.stream.addEventListener('remoteCloseWrite', () => {
+      try {
+        this.decoder.end()
+      } catch (err: any) {
+        this.metrics.drop(err?.reason ?? 'truncated')
+      }
+      void this.closeWhenIdle()
+    })
+  }
+
+  get requestsInFlight (): number {
+    return this.inflight.size
+  }
+
+  private onData (data: Uint8Array | Iterable<Uint8Array>): void {
+    let frames: Uint8Array[]
+    try {
+      frames = this.decoder.push(data)
+    } catch (err: any) {
+      // A bad length prefix: the rest of the stream cannot be framed any more.
+      this.metrics.drop(err?.reason ?? 'bad-frame')
+      this.stream.abort(err)
+      return
+    }
+    for (const frame of frames) this.onFrame(frame)
+  }
+
+  private onFrame (frame: Uint8Array): void {
+    let message
+    try {
+      message = decodeClientMessage(frame)
+    } catch (err: any) {
+      this.metrics.drop(err instanceof InvalidRpcFrameError ? err.reason : 'bad-frame')
+      // Answer a readable id so its caller is not left waiting for the deadline.
+      if (err instanceof InvalidRpcFrameError && err.id != null && !this.inflight.has(err.id)) {
+        this.send({ type: 'error', id: err.id, error: toErrorBody(err) })
+      }
+      if (++this.invalidFrames > MAX_INVALID_FRAMES_PER_STREAM) {
+        this.metrics.drop('too-many-invalid-frames')
+        this.stream.abort(new InvalidRpcFrameError('too-many-invalid', 'too many invalid frames'))
+      }
+      return
+    }
+    if (message.type === 'cancel') {
+      const run = this.inflight.get(message.id)
+      if (run != null) {
+        this.inflight.delete(message.id)
+        run.cancel(new Error('cancelled by the caller'))
+      }
+      return
+    }
+    this.onRequest(message)
+  }
+
+  private onRequest (request: RpcRequest): void {
+    const { id } = request
+    if (this.inflight.has(id)) {
+      // Two calls cannot share an id; answering would confuse the caller about which one.
+      this.metrics.drop('duplicate-id')
+      return
+    }
+    if (this.inflight.size >= MAX_REQUESTS_PER_STREAM) {
+      this.metrics.drop('too-many-requests')
+      this.send({ type: 'error', id, error: toErrorBody(new TooManyRequestsError(`more than ${MAX_REQUESTS_PER_STREAM} requests in flight on one stream`)) })
+      return
+    }
+    let entry
+    try {
+      entry = this.registry.lookup(request.service, request.method)
+    } catch (err) {
+      this.metrics.requestServed('unknown', 'failed', 0)
+      this.send({ type: 'error', id, error: toErrorBody(err) })
+      return
+    }
+    const started = performance.now()
+    const run = runHandler(entry, request.args, this.caller, request.deadlineMs, {
+      result: value => { this.finish(id, { type: 'result', id, result: value }) },
+      item: async value => { await this.sendItem(id, value) },
+      end: () => { this.finish(id, { type: 'end', id }) },
+      error: err => { this.finish(id, { type: 'error', id, error: toErrorBody(err) }) }
+    }, this.stopSignal)
+    this.inflight.set(id, run)
+    void run.done.then(outcome => {
+      this.metrics.requestServed(entry.key, outcome, performance.now() - started)
+    })
+  }
+
+  private finish (id: number, message: RpcServerMessage): void {
+    if (this.inflight.get(id) == null) return
+    this.inflight.delete(id)
+    this.send(message)
+  }
+
+  private async sendItem (id: number, value: unknown): Promise<void> {
+    if (!this.inflight.has(id)) return
+    this.send({ type: 'item', id, value })
+    if (this.writer.needsDrain && !this.closed) await this.stream.onDrain().catch(() => {})
+  }
+
+  /** Queues one frame for this tick's write. Never throws. */
+  private send (message: RpcServerMessage): void {
+    if (this.closed || this.stream.writeStatus !== 'writable') return
+    let frame: Uint8Array
+    try {
+      frame = encodeRpcFrame(message)
+    } catch (err: any) {
+      if (message.type === 'error') {
+        this.metrics.drop('unencodable-error')
+        return
+      }
+      this.metrics.drop(err?.reason ?? 'unencodable')
+      const tooLarge = new ResultTooLargeError(`the answer does not fit in a frame (${String(err?.message)}); stream it instead`)
+      frame = encodeRpcFrame({ type: 'error', id: message.id, error: toErrorBody(tooLarge) })
+      this.inflight.get(message.id)?.cancel(tooLarge)
+      this.inflight.delete(message.id)
+    }
+    this.writer.write(frame)
+  }
+
+  private async closeWhenIdle (): Promise<void> {
+    while (this.inflight.size > 0 && !this.closed) {
+      await Promise.race([...this.inflight.values()].map(async r => await r.done))
+    }
+    this.writer.flush()
+    if (!this.closed) await this.stream.close().catch(() => {})
+  }
+}

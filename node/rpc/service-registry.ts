@@ -1,0 +1,69 @@
+import { MAX_METHOD_NAME_LENGTH, MAX_SERVICE_NAME_LENGTH, NAME_PATTERN, UnknownMethodError, UnknownServiceError } from '../../protocols/rpc/index.ts'
+import type { RpcHandler, RpcMethods, RpcServiceOptions } from './rpc-types.ts'
+
+export interface RegisteredMethod {
+  key: string
+  handler: RpcHandler
+  idempotent: boolean
+}
+
+/**
+ * The services this node serves. Registering one adds `service.method` for each of its
+ * methods to the advertised set (the heartbeat's `services`), so discovery is per method:
+ * a caller finds exactly the peers that can answer `calc.sum`, even across versions that
+ * add methods.
+ */
+export class ServiceRegistry {
+  private readonly services = new Map<string, Map<string, RegisteredMethod>>()
+  private readonly advertised: Set<string>
+
+  constructor (advertised: Set<string>) {
+    this.advertised = advertised
+  }
+
+  register (service: string, methods: RpcMethods, options: RpcServiceOptions = {}): void {
+    checkName(service, 'service', MAX_SERVICE_NAME_LENGTH)
+    if (this.services.has(service)) throw new TypeError(`service ${service} is already registered`)
+    const entries = Object.entries(methods)
+    if (entries.length === 0) throw new TypeError(`service ${service} has no methods`)
+    const table = new Map<string, RegisteredMethod>()
+    for (const [method, handler] of entries) {
+      checkName(method, 'method', MAX_METHOD_NAME_LENGTH)
+      if (typeof handler !== 'function') throw new TypeError(`${service}.${method} must be a function`)
+      table.set(method, { key: `${service}.${method}`, handler, idempotent: options.idempotent === true })
+    }
+    this.services.set(service, table)
+    for (const m of table.values()) this.advertised.add(m.key)
+  }
+
+  unregister (service: string): void {
+    const table = this.services.get(service)
+    if (table == null) return
+    for (const m of table.values()) this.advertised.delete(m.key)
+    this.services.delete(service)
+  }
+
+  /** The method, or UnknownServiceError / UnknownMethodError. */
+  lookup (service: string, method: string): RegisteredMethod {
+    const table = this.services.get(service)
+    if (table == null) throw new UnknownServiceError(`no service ${service} on this node`)
+    const entry = table.get(method)
+    if (entry == null) throw new UnknownMethodError(`service ${service} has no method ${method} (it has ${[...table.keys()].join(', ')})`)
+    return entry
+  }
+
+  has (service: string, method: string): boolean {
+    return this.services.get(service)?.has(method) === true
+  }
+
+  /** The local registration's idempotency, if this node serves that method. */
+  idempotent (service: string, method: string): boolean | undefined {
+    return this.services.get(service)?.get(method)?.idempotent
+  }
+}
+
+function checkName (value: string, what: string, maxLength: number): void {
+  if (typeof value !== 'string' || value.length > maxLength || !NAME_PATTERN.test(value)) {
+    throw new TypeError(`${what} name ${JSON.stringify(value)} must be 1 to ${maxLength} characters of a-z, 0-9, _ and -, starting with a letter`)
+  }
+}

@@ -1,0 +1,110 @@
+import {
+  CHAT_WIRE_VERSION, MAX_ACK_FRAME_BYTES, MAX_DIGEST_FRAME_BYTES, MAX_DIGEST_SENDERS,
+  MAX_ROOM_LENGTH, MAX_SYNC_BATCH, MAX_SYNC_FRAME_BYTES, ROOM_PATTERN
+} from './constants.ts'
+import { decodeChatObject, isRecord, parseJson, peerId, toWire, uint } from './codec.ts'
+import { InvalidChatMessageError } from './errors.ts'
+import type { ChatMessage } from './messages.ts'
+
+const encoder = new TextEncoder()
+
+/**
+ * Anti-entropy request: for one room, the highest seq up to which the asker holds every
+ * message of each sender (its digest). The answer is what the asker lacks.
+ */
+export interface SyncRequest {
+  v: number
+  room: string
+  have: Record<string, number>
+}
+
+export interface SyncResponse {
+  v: number
+  messages: ChatMessage[]
+  /** The answer was cut at the batch limit: ask again with the new digest. */
+  more: boolean
+}
+
+/** A decoded sync answer: the valid messages, and why the others were dropped. */
+export interface DecodedSyncResponse extends SyncResponse {
+  rejected: InvalidChatMessageError[]
+}
+
+/** Answer to a direct message: stored (ok), or why not. */
+export interface DmAck {
+  v: number
+  ok: boolean
+  id: string
+  reason?: string
+}
+
+export function encodeSyncRequest (request: SyncRequest): Uint8Array {
+  return checkedBytes(request, MAX_DIGEST_FRAME_BYTES)
+}
+
+export function decodeSyncRequest (bytes: Uint8Array): SyncRequest {
+  const raw = frameObject(bytes, MAX_DIGEST_FRAME_BYTES)
+  const room = raw.room
+  if (typeof room !== 'string' || room.length === 0 || room.length > MAX_ROOM_LENGTH || !ROOM_PATTERN.test(room)) fail('bad-field', 'room is not a room name')
+  if (!isRecord(raw.have)) fail('bad-field', 'have must be an object')
+  const entries = Object.entries(raw.have)
+  if (entries.length > MAX_DIGEST_SENDERS) fail('too-large', `a digest names at most ${MAX_DIGEST_SENDERS} senders`)
+  const have: Record<string, number> = Object.create(null)
+  for (const [sender, seq] of entries) have[peerId(sender, 'have key')] = uint(seq, `have[${sender.slice(0, 60)}]`)
+  return { v: CHAT_WIRE_VERSION, room, have }
+}
+
+export function encodeSyncResponse (response: SyncResponse): Uint8Array {
+  return checkedBytes({ v: response.v, messages: response.messages.map(toWire), more: response.more }, MAX_SYNC_FRAME_BYTES)
+}
+
+/** Checks the frame and the batch limit; a single invalid message is dropped, not the batch. */
+export function decodeSyncResponse (bytes: Uint8Array): DecodedSyncResponse {
+  const raw = frameObject(bytes, MAX_SYNC_FRAME_BYTES)
+  if (!Array.isArray(raw.messages)) fail('bad-field', 'messages must be a list')
+  if (raw.messages.length > MAX_SYNC_BATCH) fail('too-large', `a sync batch holds at most ${MAX_SYNC_BATCH} messages`)
+  if (typeof raw.more !== 'boolean') fail('bad-field', 'more must be true or false')
+  const messages: ChatMessage[] = []
+  const rejected: InvalidChatMessageError[] = []
+  for (const item of raw.messages) {
+    try {
+      const message = decodeChatObject(item)
+      if (message.to != null) throw new InvalidChatMessageError('bad-field', 'a direct message has no place in a room sync')
+      messages.push(message)
+    } catch (err) {
+      if (!(err instanceof InvalidChatMessageError)) throw err
+      rejected.push(err)
+    }
+  }
+  return { v: CHAT_WIRE_VERSION, messages, more: raw.more, rejected }
+}
+
+export function encodeDmAck (ack: DmAck): Uint8Array {
+  return checkedBytes(ack, MAX_ACK_FRAME_BYTES)
+}
+
+export function decodeDmAck (bytes: Uint8Array): DmAck {
+  const raw = frameObject(bytes, MAX_ACK_FRAME_BYTES)
+  if (typeof raw.ok !== 'boolean') fail('bad-field', 'ok must be true or false')
+  if (typeof raw.id !== 'string' || raw.id.length > 64) fail('bad-field', 'id must be a content id')
+  const reason = typeof raw.reason === 'string' ? raw.reason.slice(0, 200) : undefined
+  return { v: CHAT_WIRE_VERSION, ok: raw.ok, id: raw.id, reason }
+}
+
+function checkedBytes (value: unknown, max: number): Uint8Array {
+  const bytes = encoder.encode(JSON.stringify(value))
+  if (bytes.byteLength > max) fail('too-large', `frame of ${bytes.byteLength} bytes exceeds ${max}`)
+  return bytes
+}
+
+function frameObject (bytes: Uint8Array, max: number): Record<string, unknown> {
+  if (bytes.byteLength > max) fail('too-large', `frame of ${bytes.byteLength} bytes exceeds ${max}`)
+  const raw = parseJson(bytes)
+  if (!isRecord(raw)) fail('bad-shape', 'a frame is a JSON object')
+  if (raw.v !== CHAT_WIRE_VERSION) fail('bad-version', `unsupported wire version ${String(raw.v)?.slice(0, 20)}`)
+  return raw
+}
+
+function fail (reason: string, message: string): never {
+  throw new InvalidChatMessageError(reason, message)
+}

@@ -1,0 +1,6 @@
+export * from './constants.ts'
+export * from './errors.ts'
+export * from './messages.ts'
+export * from './hlc.ts'
+export * from './codec.ts'
+export * from './frames.ts'

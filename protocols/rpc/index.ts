@@ -1,0 +1,5 @@
+export * from './constants.ts'
+export * from './errors.ts'
+export * from './messages.ts'
+export * from './framing.ts'
+export * from './codec.ts'

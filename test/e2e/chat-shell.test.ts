@@ -1,0 +1,81 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { callNode } from '../../cli/control-client.ts'
+import { MESH_BIN, waitUntil } from '../utils/mesh-process.ts'
+import { TmuxServer } from '../utils/tmux.ts'
+
+const LOOPBACK = ['--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0']
+
+/** The chat shell as a person uses it: two `mesh start` in real terminals, typing and reading. */
+describe('the chat shell in a terminal', () => {
+  const tmux = new TmuxServer()
+  const homes: string[] = []
+
+  async function startShell (name: string, bootstrap: string[] = []): Promise<string> {
+    const home = await mkdtemp(join(tmpdir(), `mesh-shell-${name}-`))
+    homes.push(home)
+    const args = [process.execPath, MESH_BIN, 'start', '--home', home, '--name', name, ...LOOPBACK, ...bootstrap.flatMap(b => ['--bootstrap', b])]
+    await tmux.open(name, args)
+    await tmux.waitForScreen(name, `[${name}@lobby]`)
+    return home
+  }
+
+  beforeAll(async () => {
+    const aliceHome = await startShell('alice')
+    let addr = ''
+    await waitUntil('alice\'s address', async () => {
+      const id = await callNode(aliceHome, 'id')
+      addr = id.addrs.find((a: string) => a.startsWith('/ip4/127.0.0.1/'))
+      return addr != null
+    })
+    await startShell('bob', [addr])
+    await tmux.waitForScreen('bob', 'alice joined')
+    await tmux.waitForScreen('alice', 'bob joined')
+  })
+
+  afterAll(async () => {
+    await tmux.kill()
+    await Promise.all(homes.map(async h => { await rm(h, { recursive: true, force: true }) }))
+  })
+
+  it('a message typed by alice shows on bob\'s screen', async () => {
+    await tmux.type('alice', 'hello bob, from the shell', true)
+    await tmux.waitForScreen('bob', /\d\d:\d\d:\d\d alice: hello bob, from the shell/)
+    // Alice sees her own line once, formatted, and her prompt again.
+    const screen = await tmux.waitForScreen('alice', /alice: hello bob, from the shell/)
+    expect(screen.match(/hello bob, from the shell/g)).toHaveLength(1)
+    expect(await tmux.promptLine('alice')).toBe('[alice@lobby]')
+  })
+
+  it('an incoming message does not break a half-typed line', async () => {
+    await tmux.type('bob', 'I am still typ')
+    await tmux.type('alice', 'interrupting you', true)
+    await tmux.waitForScreen('bob', 'alice: interrupting you')
+    expect(await tmux.promptLine('bob')).toBe('[bob@lobby] I am still typ')
+    await tmux.type('bob', 'ing this', true)
+    await tmux.waitForScreen('alice', 'bob: I am still typing this')
+  })
+
+  it('commands: /join, /rooms, /peers, /msg, /history', async () => {
+    await tmux.type('bob', '/join dev', true)
+    await tmux.waitForScreen('bob', '[bob@dev]')
+    await tmux.type('bob', '/rooms', true)
+    await tmux.waitForScreen('bob', /\* dev/)
+    await tmux.type('bob', '/peers', true)
+    await tmux.waitForScreen('bob', /alice #\w{6} alive/)
+    await tmux.type('bob', '/msg alice just between us', true)
+    await tmux.waitForScreen('alice', '*bob* just between us')
+    await tmux.type('alice', '/history', true)
+    await tmux.waitForScreen('alice', /alice: interrupting you[\s\S]*\[alice@lobby\]/)
+    await tmux.type('alice', '/frobnicate', true)
+    await tmux.waitForScreen('alice', 'unknown command /frobnicate')
+  })
+
+  it('/quit leaves cleanly: the process exits 0 and the peer shows "left"', async () => {
+    await tmux.type('alice', '/quit', true)
+    await tmux.waitForScreen('alice', 'EXITED 0')
+    await tmux.waitForScreen('bob', 'alice left')
+  })
+})

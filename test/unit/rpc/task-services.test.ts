@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest'
+import { calcMethods } from '../../../node/tasks/calc-service.ts'
+import { greeterMethods } from '../../../node/tasks/greeter-service.ts'
+import { textMethods } from '../../../node/tasks/text-service.ts'
+import type { RpcContext } from '../../../node/rpc/rpc-types.ts'
+
+const ctx: RpcContext = { signal: new AbortController().signal, caller: 'me', deadline: Date.now() + 1000 }
+const calc = calcMethods()
+const text = textMethods()
+const greeter = greeterMethods()
+
+function nameOfThrow (fn: () => unknown): string | undefined {
+  try { fn() } catch (err: any) { return err.name }
+  return undefined
+}
+
+describe('calc, text and greeter methods', () => {
+  it('calc: the seed\'s sum, average, max and min', () => {
+    expect(calc.sum([10, 20, 30, 40], ctx)).toBe(100)
+    expect(calc.average([10, 20, 30, 40], ctx)).toBe(25)
+    expect(calc.max([3, -7, 12.5], ctx)).toBe(12.5)
+    expect(calc.min([3, -7, 12.5], ctx)).toBe(-7)
+    expect(calc.sum([], ctx)).toBe(0)
+    expect(calc.average([1e308, 1e308], ctx)).toBe(1e308)
+  })
+
+  it('calc: wrong types are InvalidArgumentsError', () => {
+    for (const bad of ['10 20', [1, '2'], [1, null], { numbers: [1] }, null, [Number.NaN]]) {
+      expect(nameOfThrow(() => calc.sum(bad, ctx))).toBe('InvalidArgumentsError')
+    }
+    expect(nameOfThrow(() => calc.average([], ctx))).toBe('InvalidArgumentsError')
+    expect(nameOfThrow(() => calc.max([], ctx))).toBe('InvalidArgumentsError')
+    expect(nameOfThrow(() => calc.sum([1e308, 1e308], ctx))).toBe('InvalidArgumentsError')
+  })
+
+  it('text: words, characters (code points), upper and lower case', () => {
+    expect(text.count_words('  this is   an example\n', ctx)).toBe(4)
+    expect(text.count_words('   ', ctx)).toBe(0)
+    expect(text.count_chars('olá 👋', ctx)).toBe(5)
+    expect(text.uppercase('Este é um exemplo', ctx)).toBe('ESTE É UM EXEMPLO')
+    expect(text.lowercase('ÁRVORE', ctx)).toBe('árvore')
+    expect(nameOfThrow(() => text.uppercase(42, ctx))).toBe('InvalidArgumentsError')
+  })
+
+  it('greeter: Hello -> World, anything else a named error', () => {
+    expect(greeter.hello('Hello', ctx)).toBe('World')
+    expect(nameOfThrow(() => greeter.hello('Hi', ctx))).toBe('UnknownGreetingError')
+  })
+})
