@@ -52,6 +52,9 @@ export function runHandler (entry: RegisteredMethod, args: unknown, caller: stri
   else parent?.addEventListener('abort', onParentAbort, { once: true })
 
   const done = (async (): Promise<'ok' | 'failed' | 'cancelled'> => {
+    // Start the handler on the next microtask: the caller records the run before any
+    // answer (a handler that throws at once would otherwise answer before it is known).
+    await null
     try {
       const outcome = entry.handler(args, { signal: controller.signal, caller, deadline: Date.now() + deadlineMs })
       if (isAsyncIterable(outcome)) {

@@ -2,6 +2,7 @@ import type { MemberTransition } from '../membership/member.ts'
 import type { MembershipService } from '../membership/membership-service.ts'
 import type { MeshLibp2p } from '../libp2p/create-libp2p.ts'
 import type { MeshMetrics } from '../metrics/metrics.ts'
+import type { MemberLike } from './balancer.ts'
 import type { CallListener } from './client-channel.ts'
 import { PeerChannels } from './peer-channels.ts'
 import { RpcClient, type RpcClientInit, type RpcTransport } from './rpc-client.ts'
@@ -9,6 +10,9 @@ import { RpcMetrics } from './rpc-metrics.ts'
 import { RpcServer } from './rpc-server.ts'
 import type { RpcCallOptions, RpcMethods, RpcReply, RpcServiceOptions, RpcStreamOptions } from './rpc-types.ts'
 import { ServiceRegistry } from './service-registry.ts'
+
+/** Other members' loads are a heartbeat old; our own at most this old is as good. */
+const SELF_REFRESH_MS = 100
 
 export interface MeshRpcComponents {
   libp2p: MeshLibp2p
@@ -31,6 +35,7 @@ export class MeshRpc {
   private readonly channels: PeerChannels
   private readonly membership: MembershipService
   private readonly selfId: string
+  private selfCache?: { member: MemberLike, at: number }
   private readonly onGone = (t: MemberTransition): void => { this.channels.closePeer(t.member.id) }
 
   constructor (components: MeshRpcComponents, init: RpcClientInit = {}) {
@@ -57,7 +62,7 @@ export class MeshRpc {
     }
     this.client = new RpcClient({
       transport,
-      members: () => [membership.selfMember(), ...membership.table.list()],
+      members: () => [this.selfMember(), ...membership.table.list()],
       selfId: this.selfId,
       idempotentOf: (service, method) => this.registry.idempotent(service, method),
       metrics: this.metrics
@@ -91,6 +96,19 @@ export class MeshRpc {
     this.membership.off('member:leave', this.onGone)
     this.channels.stop()
     await this.server.stop()
+  }
+
+  /**
+   * This node as a candidate, rebuilt at most every SELF_REFRESH_MS: building it reads the
+   * addresses and sorts the services, which would cost more than a local call itself. Its
+   * calls in flight, the part that changes fast, are counted fresh by the balancer.
+   */
+  private selfMember (): MemberLike {
+    const now = Date.now()
+    if (this.selfCache == null || now - this.selfCache.at > SELF_REFRESH_MS) {
+      this.selfCache = { member: this.membership.selfMember(), at: now }
+    }
+    return this.selfCache.member
   }
 
   private startLocal (service: string, method: string, args: unknown, deadlineMs: number, listener: CallListener): () => void {

@@ -16,6 +16,8 @@ export interface RegisteredMethod {
 export class ServiceRegistry {
   private readonly services = new Map<string, Map<string, RegisteredMethod>>()
   private readonly advertised: Set<string>
+  /** Idempotency of methods this node knows of, served here or not (same binary, same code). */
+  private readonly known = new Map<string, boolean>()
 
   constructor (advertised: Set<string>) {
     this.advertised = advertised
@@ -33,7 +35,10 @@ export class ServiceRegistry {
       table.set(method, { key: `${service}.${method}`, handler, idempotent: options.idempotent === true })
     }
     this.services.set(service, table)
-    for (const m of table.values()) this.advertised.add(m.key)
+    for (const m of table.values()) {
+      this.advertised.add(m.key)
+      this.known.set(m.key, m.idempotent)
+    }
   }
 
   unregister (service: string): void {
@@ -56,9 +61,17 @@ export class ServiceRegistry {
     return this.services.get(service)?.has(method) === true
   }
 
-  /** The local registration's idempotency, if this node serves that method. */
+  /**
+   * Records that `service.method` is (or is not) idempotent without serving it, so a node
+   * that does not offer a service still retries calls to it correctly.
+   */
+  noteIdempotency (service: string, methods: readonly string[], idempotent: boolean): void {
+    for (const method of methods) this.known.set(`${service}.${method}`, idempotent)
+  }
+
+  /** Whether the method may run twice, as far as this node's code knows. */
   idempotent (service: string, method: string): boolean | undefined {
-    return this.services.get(service)?.get(method)?.idempotent
+    return this.known.get(`${service}.${method}`)
   }
 }
 

@@ -45,7 +45,7 @@ function typeName (value: unknown): string {
   if (value === null) return 'null'
   if (Array.isArray(value)) return 'a list'
   if (typeof value === 'number') return String(value)
-  return `a ${typeof value}`
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`
 }
 
 /** calc.sum|average|max|min: cheap (one pass over bounded input), so they run inline. */

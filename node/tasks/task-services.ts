@@ -29,10 +29,10 @@ const MAX_RESULTS_LIMIT = 1000
  */
 export function registerTaskServices (components: TaskServicesComponents, hooks: TaskTestHooks = taskTestHooks()): TaskStore {
   const { rpc, control, membership } = components
-  if (hooks.serve) {
-    rpc.register('calc', withDelay(calcMethods(), hooks.delayMs), { idempotent: true })
-    rpc.register('text', withDelay(textMethods(), hooks.delayMs), { idempotent: true })
-    rpc.register('greeter', withDelay(greeterMethods(), hooks.delayMs), { idempotent: true })
+  const services = { calc: calcMethods(), text: textMethods(), greeter: greeterMethods() }
+  for (const [name, methods] of Object.entries(services)) {
+    if (hooks.serve) rpc.register(name, withDelay(methods, hooks.delayMs), { idempotent: true })
+    else rpc.registry.noteIdempotency(name, Object.keys(methods), true)
   }
   const store = new TaskStore(components.db)
 

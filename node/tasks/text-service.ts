@@ -5,7 +5,7 @@ export const TEXT_OPS = ['count_words', 'count_chars', 'uppercase', 'lowercase']
 export type TextOp = typeof TEXT_OPS[number]
 
 export function textOf (args: unknown, op: string): string {
-  if (typeof args !== 'string') throw new InvalidArgumentsError(`text.${op} takes a string, got ${args === null ? 'null' : Array.isArray(args) ? 'a list' : `a ${typeof args}`}`)
+  if (typeof args !== 'string') throw new InvalidArgumentsError(`text.${op} takes a string, got ${args === null ? 'null' : Array.isArray(args) ? 'a list' : typeof args === 'object' ? 'an object' : `a ${typeof args}`}`)
   return args
 }
 
