@@ -73,9 +73,13 @@ interface IdleResult {
   seconds: number
   falseSuspicions: number
   falseDeaths: number
+  /** Every transition counted by the nodes during the phase, by `to=...,cause=...`. */
+  transitions: Record<string, number>
   /** Polled (observer, member) pairs seen in a state other than alive. */
   nonAliveObservations: number
   polls: number
+  /** The longest time between two polls: above IDLE_POLL_MS plus a little, this process was starved too. */
+  maxPollGapMs: number
   gossipPerNode: Array<{ nick: string, sentPerSec: number, receivedPerSec: number }>
 }
 
@@ -187,16 +191,21 @@ function sumOf (metrics: Record<string, Record<string, number>>, name: string, f
 }
 
 async function idlePhase (seconds: number): Promise<IdleResult> {
-  const result: IdleResult = { seconds, falseSuspicions: 0, falseDeaths: 0, nonAliveObservations: 0, polls: 0, gossipPerNode: [] }
+  const result: IdleResult = { seconds, falseSuspicions: 0, falseDeaths: 0, transitions: {}, nonAliveObservations: 0, polls: 0, maxPollGapMs: 0, gossipPerNode: [] }
   if (seconds === 0) return result
   progress(`idle phase: ${seconds} s with nobody hurt`)
   const before = await Promise.all(nodes.map(metricsOf))
   const t0 = performance.now()
   const end = t0 + seconds * 1000
   let nextReport = t0 + 60_000
+  let lastPollAt = t0
+  const logFrom = nodes.map(n => n.output.length)
   while (performance.now() < end) {
     const tables = await Promise.all(nodes.map(async n => await n.peers()))
     result.polls++
+    const now = performance.now()
+    result.maxPollGapMs = Math.max(result.maxPollGapMs, Math.round(now - lastPollAt))
+    lastPollAt = now
     for (const [i, table] of tables.entries()) {
       for (const m of table.members) {
         if (m.state === 'alive') continue
@@ -216,13 +225,23 @@ async function idlePhase (seconds: number): Promise<IdleResult> {
     const delta = (name: string, filter?: (key: string) => boolean): number => sumOf(after[i], name, filter) - sumOf(before[i], name, filter)
     result.falseSuspicions += delta('mesh_membership_transitions_total', k => k.includes('to=suspect'))
     result.falseDeaths += delta('mesh_membership_transitions_total', k => k.includes('to=dead'))
+    for (const key of new Set([...Object.keys(after[i].mesh_membership_transitions_total ?? {}), ...Object.keys(before[i].mesh_membership_transitions_total ?? {})])) {
+      const d = delta('mesh_membership_transitions_total', k => k === key)
+      if (d !== 0) result.transitions[key] = (result.transitions[key] ?? 0) + d
+    }
     result.gossipPerNode.push({
       nick: node.name,
       sentPerSec: round2(delta('mesh_membership_heartbeats_sent_total') / elapsedSec),
       receivedPerSec: round2(delta('mesh_membership_received_total') / elapsedSec)
     })
   }
-  progress(`idle phase done: ${result.falseSuspicions} false suspicions, ${result.falseDeaths} false deaths`)
+  progress(`idle phase done: ${result.falseSuspicions} false suspicions, ${result.falseDeaths} false deaths; longest gap between polls ${result.maxPollGapMs} ms`)
+  if (result.falseSuspicions + result.falseDeaths > 0) {
+    // What each node logged meanwhile (its state changes, with their causes).
+    for (const [i, node] of nodes.entries()) {
+      for (const line of node.output.slice(logFrom[i]).split('\n').filter(l => l.trim() !== '')) progress(`  ${node.name}| ${line}`)
+    }
+  }
   return result
 }
 
@@ -307,7 +326,9 @@ function printTable (s: { nodes: number, heartbeatMs: number, rounds: number, co
   out.push(...table([header, ...rows]))
   out.push('')
   if (s.idle.seconds > 0) {
-    out.push(`idle ${s.idle.seconds} s: ${s.idle.falseSuspicions} false suspicions, ${s.idle.falseDeaths} false deaths (${s.idle.nonAliveObservations} non-alive states in ${s.idle.polls} polls of every table)`)
+    out.push(`idle ${s.idle.seconds} s: ${s.idle.falseSuspicions} false suspicions, ${s.idle.falseDeaths} false deaths (${s.idle.nonAliveObservations} non-alive states in ${s.idle.polls} polls of every table; longest gap between polls ${s.idle.maxPollGapMs} ms)`)
+    const causes = Object.entries(s.idle.transitions).filter(([k]) => !k.includes('to=alive')).map(([k, v]) => `${k.replace('to=', '').replace(',cause=', ' by ')}: ${v}`)
+    if (causes.length > 0) out.push(`  false transitions: ${causes.join(', ')}`)
     const g = s.idle.gossipPerNode
     out.push(`membership gossip per node: ${fmtRange(g.map(x => x.sentPerSec))} messages/s sent, ${fmtRange(g.map(x => x.receivedPerSec))} messages/s received`)
   } else {

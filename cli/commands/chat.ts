@@ -51,7 +51,8 @@ export function formatLine (m: MessageJson): string {
 const CONVERSATION_HELP = `
 A conversation is a room (default "${DEFAULT_ROOM}") or the direct messages with one peer:
 --dm NICK, or --room @NICK. A peer is named by its nick, by nick#abc123 (the end of its
-peer id) when two peers share a nick, or by its full peer id.`
+peer id) when two peers share a nick, or by its full peer id. Reading a room the node is
+not in joins it: its past arrives from the members within seconds.`
 
 /** `mesh chat send|history|tail` and `mesh dm`. */
 export function registerChatCommands (program: Command): void {

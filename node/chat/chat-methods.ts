@@ -43,9 +43,13 @@ export function registerChatMethods (control: ControlServer, chat: ChatService):
 
   control.register('chat.history', async (params) => {
     const { conversation, name } = conversationParam(chat, params)
+    // Reading a room joins it: from then on the node collects it, and anti-entropy pulls its past.
+    if (!conversation.startsWith('@')) chat.join(conversation)
     const limit = params.limit == null ? DEFAULT_HISTORY_LIMIT : params.limit
     if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_HISTORY_LIMIT) throw new InvalidChatParamsError(`limit must be from 1 to ${MAX_HISTORY_LIMIT}`)
-    return { room: name, messages: chat.history(conversation, limit).map(messageView) }
+    // `received: true` adds when each message reached this node (for benchmarks).
+    const view = params.received === true ? (m: StoredMessage) => ({ ...messageView(m), receivedAt: m.receivedAt }) : messageView
+    return { room: name, messages: chat.history(conversation, limit).map(view) }
   })
 
   control.register('chat.tail', (params, signal) => {

@@ -68,6 +68,8 @@ export class ChatService extends EventEmitter<ChatEvents> {
   private readonly dms: DirectMessages
   private readonly sendPace: RateLimiter
   private readonly receiveLimit: RateLimiter
+  /** Messages the validator decoded, so delivery does not decode them again. */
+  private readonly validated = new WeakMap<Message, ChatMessage>()
   private sendChain: Promise<unknown> = Promise.resolve()
   private queuedSends = 0
   private started = false
@@ -178,9 +180,10 @@ export class ChatService extends EventEmitter<ChatEvents> {
   /** Sends a direct message; `delivered` false means it waits in the outbox for the peer. */
   async dm (target: string, text: string): Promise<{ message: StoredMessage, delivered: boolean }> {
     const { id: to } = this.peers.resolve(target)
+    if (to === this.selfId) throw new InvalidChatMessageError('to-self', 'a direct message goes to another peer, not to yourself')
     const hlc = this.clock.tick()
     const message = await signChatMessage({ v: CHAT_WIRE_VERSION, room: '', to, from: this.selfId, nick: this.nick, ...hlc, seq: 0, text }, this.privateKey)
-    const stored = this.store_(message, 'local')
+    const stored = this.keep(message, 'local')
     const delivered = await this.dms.send(message)
     return { message: stored ?? { ...message, conversation: dmConversation(to), receivedAt: this.now() }, delivered }
   }
@@ -198,7 +201,7 @@ export class ChatService extends EventEmitter<ChatEvents> {
     const hlc = this.clock.tick()
     const seq = this.store.nextSeq(room, this.selfId)
     const message = await signChatMessage({ v: CHAT_WIRE_VERSION, room, to: null, from: this.selfId, nick: this.nick, ...hlc, seq, text }, this.privateKey)
-    const stored = this.store_(message, 'local') as StoredMessage
+    const stored = this.keep(message, 'local') as StoredMessage
     try {
       await this.libp2p.services.pubsub.publish(chatTopic(room), encodeChatMessage(message))
     } catch (err: any) {
@@ -211,7 +214,7 @@ export class ChatService extends EventEmitter<ChatEvents> {
   }
 
   /** Stores a message that passed every check; emits it if new. */
-  private store_ (m: ChatMessage, via: string): StoredMessage | undefined {
+  private keep (m: ChatMessage, via: string): StoredMessage | undefined {
     const conversation = m.to == null ? m.room : dmConversation(m.from === this.selfId ? m.to : m.from)
     const receivedAt = this.now()
     if (!this.store.insert(m, conversation, receivedAt)) {
@@ -232,7 +235,7 @@ export class ChatService extends EventEmitter<ChatEvents> {
       this.dropped(via, 'bad-signature')
       return false
     }
-    return this.store_(m, via) != null
+    return this.keep(m, via) != null
   }
 
   private async receiveDm (m: ChatMessage, remote: string): Promise<void> {
@@ -240,7 +243,7 @@ export class ChatService extends EventEmitter<ChatEvents> {
     if (m.from !== remote) throw new InvalidChatMessageError('forged-sender', `sent by ${remote}, claims ${m.from}`)
     if (!this.receiveLimit.tryTake(m.from)) throw new InvalidChatMessageError('rate-limited', 'too many messages from this peer')
     if (!await verifyChatSignature(m)) throw new InvalidChatMessageError('bad-signature', 'signature does not match the sender')
-    this.store_(m, 'dm')
+    this.keep(m, 'dm')
   }
 
   /** Runs inside gossipsub before delivery or forwarding: what fails goes no further. */
@@ -255,6 +258,7 @@ export class ChatService extends EventEmitter<ChatEvents> {
         return TopicValidatorResult.Ignore
       }
       if (!await verifyChatSignature(m)) throw new InvalidChatMessageError('bad-signature', 'signature does not match the sender')
+      this.validated.set(msg, m)
       return TopicValidatorResult.Accept
     } catch (err: any) {
       this.dropped('gossip', err instanceof InvalidChatMessageError ? err.reason : 'error')
@@ -267,7 +271,7 @@ export class ChatService extends EventEmitter<ChatEvents> {
     const room = roomOfTopic(event.detail.topic)
     if (room == null || !this.joined.has(room)) return
     try {
-      this.store_(decodeChatMessage(event.detail.data), 'gossip')
+      this.keep(this.validated.get(event.detail) ?? decodeChatMessage(event.detail.data), 'gossip')
     } catch (err: any) {
       this.log('chat message not stored: %s', err?.message)
     }

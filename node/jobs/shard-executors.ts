@@ -16,10 +16,22 @@ export class ShardProtocolError extends Error {
   override name = 'ShardProtocolError'
 }
 
+/** How often a local shard waiting for a worker thread renews its lease. */
+const LOCAL_KEEPALIVE_MS = 250
+
 /** The coordinator's own share: its worker pool, no network. */
 export function localExecutor (pool: WorkerPool): ShardExecutor {
   return {
-    run: async (range, signal, onProgress) => await countOnPool(pool, range.from, range.to, signal, onProgress)
+    run: async (range, signal, onProgress) => {
+      // A prefetched shard queues behind the running one; it is alive, not hung.
+      let started = false
+      const keepalive = setInterval(() => { if (!started) onProgress(null) }, LOCAL_KEEPALIVE_MS)
+      try {
+        return await countOnPool(pool, range.from, range.to, signal, done => { started = true; onProgress(done) })
+      } finally {
+        clearInterval(keepalive)
+      }
+    }
   }
 }
 

@@ -13,6 +13,11 @@ export type ShardItem =
   | { type: 'progress', done: string }
   | { type: 'result', count: string, sum: string, first: string | null, last: string | null, seconds: number }
 
+/**
+ * The widest shard a node computes for a peer: about an hour of one worker. Coordinators cut
+ * far narrower ones (about a second of work; at most 2 × 200·sqrt(2^64) ≈ 1.7e12 near the top).
+ */
+export const MAX_SHARD_WIDTH = 4_000_000_000_000n
 /** 2^64 has 20 digits. */
 const MAX_DIGITS = 20
 const MAX_U64 = (1n << 64n) - 1n
@@ -33,6 +38,7 @@ export function parseShardArgs (args: unknown): { from: bigint, to: bigint } {
   const { from, to } = args as Record<string, unknown>
   const range = { from: parseU64(from, 'from'), to: parseU64(to, 'to') }
   if (range.from > range.to) throw new InvalidArgumentsError('from must not be greater than to')
+  if (range.to - range.from + 1n > MAX_SHARD_WIDTH) throw new InvalidArgumentsError(`a shard spans at most ${MAX_SHARD_WIDTH} numbers`)
   return range
 }
 

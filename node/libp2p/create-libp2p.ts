@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
@@ -60,14 +61,23 @@ export async function createMeshLibp2p (config: Libp2pConfig): Promise<MeshLibp2
         // The default 1 MiB per message is far above anything mesh sends on a topic; each
         // topic's own validator enforces its tighter limit before decoding.
         maxInboundDataLength: 256 * 1024,
-        // The inbound transform runs once per received copy, before deduplication.
-        dataTransform: config.onGossipReceived == null
-          ? undefined
-          : {
-              inboundTransform: (topic, data) => { config.onGossipReceived?.(topic); return data },
-              outboundTransform: (_topic, data) => data
-            }
+        // Without it every duplicate copy is signature-checked before the seen-cache drops
+        // it. The hash covers the signature too, so a forged copy cannot shadow the real one.
+        fastMsgIdFn: message => {
+          config.onGossipReceived?.(message.topic)
+          return fastMessageId(message)
+        }
       })
     }
   })
+}
+
+/** A cheap id of a received gossip message as it is on the wire (all of it, signature included). */
+function fastMessageId (message: { from?: Uint8Array, seqno?: Uint8Array, data?: Uint8Array, signature?: Uint8Array, topic: string }): string {
+  const hash = createHash('sha1')
+  for (const part of [message.from, message.seqno, message.data, message.signature]) {
+    hash.update(String(part?.byteLength ?? -1) + ':')
+    if (part != null) hash.update(part)
+  }
+  return hash.update(message.topic).digest('base64')
 }

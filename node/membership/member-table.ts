@@ -75,11 +75,16 @@ export class MemberTable {
     return this.transition(known, 'left', 'leave')
   }
 
-  /** The connection closed and a direct ping failed: a crash, not a pause. */
-  markUnreachable (id: string): MemberTransition | null {
+  /**
+   * The connection closed and a direct ping failed. `verdict` dead: the dial was refused, a
+   * crash. `verdict` suspect: the ping timed out, which a paused or starved process also
+   * causes, so it gets the usual suspicion timeout to refute.
+   */
+  markUnreachable (id: string, verdict: 'dead' | 'suspect' = 'dead'): MemberTransition | null {
     const known = this.members.get(id)
     if (known == null || known.state === 'dead' || known.state === 'left') return null
-    return this.transition(known, 'dead', 'unreachable')
+    if (verdict === 'suspect' && known.state === 'suspect') return null
+    return this.transition(known, verdict, 'unreachable')
   }
 
   /**

@@ -30,7 +30,7 @@ export type TransitionCause =
   | 'missed-heartbeats' // no heartbeat within the suspect timeout
   | 'suspicion-timeout' // suspect for longer than the suspicion timeout
   | 'claim' // another member reported it suspect or dead
-  | 'unreachable' // its connection closed and a direct ping failed
+  | 'unreachable' // its connection closed and a direct ping failed (refused: dead; timed out: suspect)
   | 'leave' // it announced a clean leave
 
 export interface MemberTransition {

@@ -70,7 +70,7 @@ export class MembershipService extends EventEmitter<MembershipEvents> {
     this.probe = new ReachabilityProbe({ libp2p: this.libp2p }, {
       timing: init.timing,
       shouldProbe: id => { const s = this.table.get(id)?.state; return s === 'alive' || s === 'suspect' },
-      onUnreachable: id => { this.announce(this.table.markUnreachable(id)) }
+      onUnreachable: (id, refused) => { this.announce(this.table.markUnreachable(id, refused ? 'dead' : 'suspect')) }
     })
   }
 

@@ -6,7 +6,12 @@ import type { MembershipTiming } from './timing.ts'
 export interface ReachabilityProbeInit {
   timing: MembershipTiming
   shouldProbe: (peerId: string) => boolean
-  onUnreachable: (peerId: string) => void
+  /**
+   * Every ping failed. `refused`: every dial was refused (nothing listens on its port any
+   * more, the process is gone); otherwise the pings timed out or failed in some other way,
+   * which an overloaded but living process also causes.
+   */
+  onUnreachable: (peerId: string, refused: boolean) => void
 }
 
 /**
@@ -18,9 +23,11 @@ const PROBE_ATTEMPTS = 2
 
 /**
  * The fast half of two-speed failure detection: when the last connection to a member closes,
- * a direct ping decides whether it crashed (ping fails: dead within milliseconds on a LAN)
- * or the connection merely dropped (ping succeeds and reconnects). Hangs, where no connection
- * closes, are left to the heartbeat timeouts.
+ * a direct ping decides whether it crashed (dial refused: dead within milliseconds on a LAN),
+ * the connection merely dropped (ping succeeds and reconnects), or it is unresponsive (ping
+ * times out: only a suspicion, which it can refute, since a starved process and a busy
+ * machine look exactly like that). Hangs, where no connection closes, are left to the
+ * heartbeat timeouts.
  */
 export class ReachabilityProbe {
   private readonly libp2p: MeshLibp2p
@@ -56,6 +63,7 @@ export class ReachabilityProbe {
     await sleep(PROBE_GRACE_MS, this.controller.signal)
     // Reconnected meanwhile (both sides dialled at once, one connection was pruned): fine.
     if (this.libp2p.getConnections(peerId).length > 0) return
+    let refused = true
     for (let attempt = 1; attempt <= PROBE_ATTEMPTS; attempt++) {
       if (this.controller.signal.aborted || !this.init.shouldProbe(id)) return
       try {
@@ -64,11 +72,23 @@ export class ReachabilityProbe {
         this.log('%s reachable again after disconnect (%d ms)', id, rtt)
         return
       } catch (err: any) {
+        refused &&= isRefused(err)
         this.log('ping %s attempt %d failed: %s', id, attempt, err?.message)
       }
     }
-    if (!this.controller.signal.aborted && this.init.shouldProbe(id)) this.init.onUnreachable(id)
+    if (!this.controller.signal.aborted && this.init.shouldProbe(id)) this.init.onUnreachable(id, refused)
   }
+}
+
+/**
+ * True when the error says every address refused the connection (ECONNREFUSED, possibly
+ * wrapped or aggregated over several addresses): the host is up and nothing listens there.
+ */
+export function isRefused (err: any, depth = 0): boolean {
+  if (err == null || depth > 4) return false
+  if (err.code === 'ECONNREFUSED') return true
+  if (Array.isArray(err.errors) && err.errors.length > 0) return err.errors.every((e: unknown) => isRefused(e, depth + 1))
+  return isRefused(err.cause, depth + 1)
 }
 
 async function sleep (ms: number, signal: AbortSignal): Promise<void> {

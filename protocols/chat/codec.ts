@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto'
-import type { PrivateKey } from '@libp2p/interface'
+import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto'
+import type { PrivateKey, PublicKey } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import {
   CHAT_TOPIC_PREFIX, CHAT_TOPIC_SUFFIX, CHAT_WIRE_VERSION, MAX_CHAT_MESSAGE_BYTES, MAX_LOGICAL,
@@ -42,22 +42,67 @@ export function contentId (m: UnsignedChatMessage): string {
 /** Validates the fields, signs with the author's key and computes the id. */
 export async function signChatMessage (unsigned: UnsignedChatMessage, key: PrivateKey): Promise<ChatMessage> {
   const checked = validateFields(unsigned as unknown as Record<string, unknown>)
-  const sig = Buffer.from(await key.sign(canonicalBytes(checked))).toString('base64')
+  const bytes = canonicalBytes(checked)
+  const nodeKey = privateKeyObject(key)
+  const sig = Buffer.from(nodeKey != null ? sign(null, bytes, nodeKey) : await key.sign(bytes)).toString('base64')
   return { ...checked, sig, id: contentId(checked) }
+}
+
+/**
+ * Node crypto key objects, made once per key: @libp2p/crypto builds one from JWK on every
+ * sign and verify, which costs more than the Ed25519 operation itself.
+ */
+const privateKeyObjects = new WeakMap<PrivateKey, KeyObject | undefined>()
+
+function privateKeyObject (key: PrivateKey): KeyObject | undefined {
+  if (privateKeyObjects.has(key)) return privateKeyObjects.get(key)
+  let object: KeyObject | undefined
+  if (key.type === 'Ed25519' && key.raw.byteLength === 64) {
+    const x = Buffer.from(key.raw.subarray(32)).toString('base64url')
+    object = createPrivateKey({ format: 'jwk', key: { kty: 'OKP', crv: 'Ed25519', d: Buffer.from(key.raw.subarray(0, 32)).toString('base64url'), x } })
+  }
+  privateKeyObjects.set(key, object)
+  return object
 }
 
 /** True when `sig` is the author's Ed25519 signature of the message. */
 export async function verifyChatSignature (m: ChatMessage): Promise<boolean> {
-  let publicKey
-  try {
-    publicKey = peerIdFromString(m.from).publicKey
-  } catch {
-    return false
-  }
+  const publicKey = publicKeyOf(m.from)
   if (publicKey == null) return false
   const sig = Buffer.from(m.sig, 'base64')
   if (sig.byteLength !== 64) return false
+  if (publicKey.type === 'Ed25519') {
+    return verify(null, canonicalBytes(m), publicKeyObject(m.from, publicKey), sig)
+  }
   return await publicKey.verify(canonicalBytes(m), sig)
+}
+
+/** Parsed keys of recent senders: a room has few, and parsing one per message adds up. */
+const keyCache = new Map<string, PublicKey | undefined>()
+const keyObjects = new Map<string, KeyObject>()
+
+function publicKeyObject (peer: string, key: PublicKey): KeyObject {
+  let object = keyObjects.get(peer)
+  if (object == null) {
+    object = createPublicKey({ format: 'jwk', key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(key.raw).toString('base64url') } })
+    if (keyObjects.size >= KEY_CACHE_SIZE) keyObjects.delete(keyObjects.keys().next().value as string)
+    keyObjects.set(peer, object)
+  }
+  return object
+}
+const KEY_CACHE_SIZE = 1024
+
+function publicKeyOf (peer: string): PublicKey | undefined {
+  if (keyCache.has(peer)) return keyCache.get(peer)
+  let key: PublicKey | undefined
+  try {
+    key = peerIdFromString(peer).publicKey
+  } catch {
+    key = undefined
+  }
+  if (keyCache.size >= KEY_CACHE_SIZE) keyCache.delete(keyCache.keys().next().value as string)
+  keyCache.set(peer, key)
+  return key
 }
 
 export function toWire (m: ChatMessage): WireChatMessage {

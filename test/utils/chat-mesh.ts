@@ -9,6 +9,8 @@ export interface ChatMessageJson {
   lc: number
   text: string
   to?: string
+  /** With `received: true`: when the message reached the node. */
+  receivedAt?: number
 }
 
 export const LOOPBACK_ARGS = ['--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0']

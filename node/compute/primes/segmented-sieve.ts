@@ -2,7 +2,7 @@ import { Buckets } from './buckets.ts'
 import { crossMediumPrimes, crossSmallPrimes, SievingPrimeList } from './cross-small.ts'
 import { FirstMultiple, isqrt } from './first-multiple.ts'
 import { LARGEST_PRESIEVED_PRIME, PRESIEVED_PRIMES, PreSieve } from './presieve.ts'
-import { BIT_OF_RESIDUE, BYTE_SPAN, COPRIME_DELTA, WHEEL_INDEX_AFTER } from './wheel.ts'
+import { BIT_OF_RESIDUE, BYTE_SPAN, WHEEL_INDEX_OF_MULTIPLE } from './wheel.ts'
 
 /**
  * Segment size: 2^SEGMENT_SHIFT bytes. Small primes are crossed off in L1-sized blocks of the
@@ -82,13 +82,15 @@ export class SegmentedSieve {
    * Files each sieving prime under the tier that will cross it off, at its first multiple
    * p * m >= max(low, p^2) with m coprime to 30 (offset from low, and m's wheel index). Primes
    * without a multiple in the range are dropped. Near 2^64 this runs for 203 million primes
-   * per range, so the arithmetic is inline (see FirstMultiple for the same steps, explained).
+   * per range, so the arithmetic is inline and uses one division per prime.
    */
   private placeSievingPrimes (batches: Iterable<Uint32Array>, sqrtHigh: number): void {
     const first = new FirstMultiple(this.low)
-    const { high32, low32, lowNumber, exactAsNumber, sqrtLow } = first
-    const lowHigh16 = low32 >>> 16
-    const lowLow16 = low32 & 0xffff
+    const sqrtLow = first.sqrtLow
+    // low = lowAbove20 * 2^20 + lowBelow20: reducing it mod p (< 2^32) in these two pieces
+    // keeps every intermediate below 2^53, so doubles are exact.
+    const lowAbove20 = Number(this.low >> 20n)
+    const lowBelow20 = Number(this.low & 0xfffffn)
     const limitOffset = BYTE_SPAN * this.byteCount
     const shift = SEGMENT_SHIFT
     const inSegment = (1 << shift) - 1
@@ -100,37 +102,27 @@ export class SegmentedSieve {
         let offset: number
         let wheel: number
         if (p > sqrtLow) {
+          // p^2 > low: start at p^2.
           offset = first.offset(p)
           wheel = first.wheel
         } else {
-          // low mod 30p, exactly, with one division per prime.
-          const m = 30 * p
-          const inverse = 1 / m
-          let r: number
-          if (exactAsNumber) {
-            r = lowNumber - Math.floor(lowNumber * inverse) * m
-          } else {
-            r = high32
-            if (r >= m) r -= Math.floor(r * inverse) * m
-            if (r < 0) r += m; else if (r >= m) r -= m
-            r = r * 65536 + lowHigh16
-            r -= Math.floor(r * inverse) * m
-            if (r < 0) r += m; else if (r >= m) r -= m
-            r = r * 65536 + lowLow16
-            r -= Math.floor(r * inverse) * m
+          const inverse = 1 / p
+          let r = lowAbove20 - Math.floor(lowAbove20 * inverse) * p
+          if (r < 0) r += p; else if (r >= p) r -= p
+          r = r * 1048576 + lowBelow20
+          r -= Math.floor(r * inverse) * p
+          if (r < 0) r += p; else if (r >= p) r -= p
+          offset = r === 0 ? 0 : p - r
+          if (offset >= limitOffset) continue
+          // The multiple low + offset is p * m; step to the first m coprime to 30 (<= 6 steps).
+          const pResidue = p % 30
+          let residue = offset - Math.floor(offset / 30) * 30
+          while (BIT_OF_RESIDUE[residue] < 0) {
+            offset += p
+            residue += pResidue
+            if (residue >= 30) residue -= 30
           }
-          if (r < 0) r += m; else if (r >= m) r -= m
-          // r = 30p * (floor(low / p) / 30 - ...) + t * p + (low mod p)
-          const t = Math.floor(r / p)
-          const rem = r - t * p
-          let cofactorResidue = t
-          offset = 0
-          if (rem !== 0) {
-            cofactorResidue = t === 29 ? 0 : t + 1
-            offset = p - rem
-          }
-          wheel = WHEEL_INDEX_AFTER[cofactorResidue]
-          offset += COPRIME_DELTA[cofactorResidue] * p
+          wheel = WHEEL_INDEX_OF_MULTIPLE[pResidue * 30 + residue]
         }
         if (offset >= limitOffset) continue
         const byte = Math.floor(offset / BYTE_SPAN)

@@ -20,10 +20,12 @@ export function primesUpTo (limit: number): Uint32Array {
 }
 
 /**
- * The sieving primes: every prime <= limit (limit < 2^32 + 2^17), ascending, in batches, so a
+ * The sieving primes: every prime <= limit (< 2^32), ascending, in batches, so a
  * range near 2^64 (which needs all 203 million primes below 2^32) never holds them all at once.
+ * A batch is only valid until the next one is requested (its buffer is reused).
  */
 export function * sievingPrimes (limit: number): Generator<Uint32Array> {
+  limit = Math.min(limit, 2 ** 32 - 1)
   if (limit <= PLAIN_SIEVE_LIMIT) {
     yield primesUpTo(limit)
     return
@@ -38,19 +40,27 @@ export function * sievingPrimes (limit: number): Generator<Uint32Array> {
   })
   const batch = new Uint32Array(8 << SEGMENT_SHIFT)
   while (sieve.next()) {
-    const bytes = sieve.sieve
-    const n = sieve.segmentBytes
+    const words = sieve.words
+    const wordCount = (sieve.segmentBytes + 3) >> 2
     let base = 30 * (firstByte + sieve.segment * (1 << SEGMENT_SHIFT))
     let size = 0
-    for (let i = 0; i < n; i++, base += 30) {
-      let v = bytes[i]
-      while (v !== 0) {
-        const bit = 31 - Math.clz32(v & -v)
-        v &= v - 1
-        const p = base + RESIDUES[bit]
-        if (p > PLAIN_SIEVE_LIMIT && p <= limit) batch[size++] = p
+    scan: for (let w = 0; w < wordCount; w++, base += 120) {
+      let bits = words[w]
+      while (bits !== 0) {
+        const p = base + OFFSET_OF_WORD_BIT[31 - Math.clz32(bits & -bits)]
+        // Ascending, so the first one past the limit ends the range (and would not fit 32 bits).
+        if (p > limit) break scan
+        batch[size++] = p
+        bits &= bits - 1
       }
     }
-    yield batch.subarray(0, size)
+    // Only the first segment starts below 2^20.
+    let start = 0
+    while (start < size && batch[start] <= PLAIN_SIEVE_LIMIT) start++
+    yield batch.subarray(start, size)
   }
 }
+
+/** Offset from a 32-bit word's first number of the number its bit b stands for. */
+const OFFSET_OF_WORD_BIT = new Int32Array(32)
+for (let b = 0; b < 32; b++) OFFSET_OF_WORD_BIT[b] = 30 * (b >> 3) + RESIDUES[b & 7]

@@ -49,6 +49,15 @@ for (let x = 0; x < 30; x++) {
   WHEEL_INDEX_AFTER[x] = BIT_OF_RESIDUE[(x + d) % 30]
 }
 
+/**
+ * WHEEL_INDEX_OF_MULTIPLE[(p % 30) * 30 + n % 30]: the wheel index of m for a multiple n = p * m
+ * of a prime p > 5 (m = n / p = (n % 30) * (p % 30)^-1 mod 30), -1 when m is not coprime to 30.
+ */
+export const WHEEL_INDEX_OF_MULTIPLE = new Int8Array(30 * 30).fill(-1)
+for (const r of RESIDUES) {
+  for (const m of RESIDUES) WHEEL_INDEX_OF_MULTIPLE[r * 30 + (r * m) % 30] = BIT_OF_RESIDUE[m]
+}
+
 /** Number of set bits in each byte value. */
 export const BYTE_POPCOUNT = new Uint8Array(256)
 /** Sum of RESIDUES[j] over the set bits j of each byte value. */

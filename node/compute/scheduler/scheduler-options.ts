@@ -22,6 +22,12 @@ export const DEFAULT_PREFETCH = 1
 export const DEFAULT_PEER_BACKOFF_MS = 1000
 export const MAX_PEER_BACKOFF_MS = 30_000
 export const MAX_BOUND = (1n << 64n) - 1n
+/**
+ * No shard wider than this, whatever a peer's rate says: peers refuse shards over 4e12
+ * (about an hour of one worker), and the cutter may fold up to one minimum width (< 8.6e11)
+ * into the last shard.
+ */
+export const MAX_CUT_WIDTH = 2_000_000_000_000n
 
 export interface ShardSchedulerInit {
   from: bigint

@@ -1,7 +1,7 @@
 import { ShardDisagreementError, ShardRetryLimitError } from './errors.ts'
 import { RateTracker } from './rate-tracker.ts'
 import { combine, implausibility } from './result-check.ts'
-import { BACKUP_QUANTILE, MAX_PEER_BACKOFF_MS, resolveSchedulerOptions, TAIL_SPLIT, type ResolvedSchedulerOptions, type ShardSchedulerInit } from './scheduler-options.ts'
+import { BACKUP_QUANTILE, MAX_CUT_WIDTH, MAX_PEER_BACKOFF_MS, resolveSchedulerOptions, TAIL_SPLIT, type ResolvedSchedulerOptions, type ShardSchedulerInit } from './scheduler-options.ts'
 import { ShardCutter } from './shard-cutter.ts'
 import { ShardLedger, type Attempt, type Shard } from './shard-ledger.ts'
 import type { Assignment, ComputePeer, JobProgress, JobReport, ShardResult } from './types.ts'
@@ -214,6 +214,7 @@ export class ShardScheduler {
     let width = BigInt(Math.max(1, Math.round(rate * this.opts.targetShardSeconds)))
     const tailCap = this.cutter.remaining / BigInt(TAIL_SPLIT * Math.max(1, this.ledger.totalSlots()))
     if (tailCap < width) width = tailCap
+    if (width > MAX_CUT_WIDTH) width = MAX_CUT_WIDTH
     const range = this.cutter.cut(width)
     if (range == null) return null
     this.opts.journal?.shardCut(range)

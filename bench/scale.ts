@@ -1,0 +1,61 @@
+/**
+ * Scaling benchmark: one distributed prime count on 1 peer of 1 worker vs 2 peers of 1 worker
+ * each (separate `mesh start` processes on loopback), runs interleaved, medians compared.
+ *
+ *   npm run bench:scale -- [--from 1e12] [--width 1e11] [--runs 3] [--json]
+ *
+ * Target: speedup >= 1.9x. Each run is checked against primesieve when it is installed.
+ * Progress on stderr, the table on stdout (one JSON document with --json).
+ */
+import { parseArgs } from 'node:util'
+import { cpus, loadavg } from 'node:os'
+import { parseBound } from '../cli/parse-bound.ts'
+import { JOB_NODE_ARGS, primesieveCount, startJobMesh } from '../test/utils/jobs-mesh.ts'
+import { MeshProcess } from '../test/utils/mesh-process.ts'
+import { runJob } from './job-bench-support.ts'
+
+const TARGET_SPEEDUP = 1.9
+
+const { values } = parseArgs({
+  options: {
+    from: { type: 'string', default: '1e12' },
+    width: { type: 'string', default: '1e11' },
+    runs: { type: 'string', default: '3' },
+    json: { type: 'boolean', default: false }
+  }
+})
+const from = parseBound(values.from, '--from')
+const to = from + parseBound(values.width, '--width')
+const runs = Number(values.runs)
+const say = (line: string): void => { process.stderr.write(line + '\n') }
+
+const expected = (() => { try { return primesieveCount(from, to) } catch { return null } })()
+say(`[${from}, ${to}]: ${runs} runs each, interleaved; ${cpus().length} cores, load ${loadavg()[0].toFixed(2)}`)
+const solo = await MeshProcess.start({ name: 'solo', args: JOB_NODE_ARGS })
+const pair = await startJobMesh(['pair1', 'pair2'])
+const seconds: Record<'one' | 'two', number[]> = { one: [], two: [] }
+let wrong = 0
+try {
+  for (let i = 0; i < runs; i++) {
+    for (const [label, node] of [['one', solo], ['two', pair[0]]] as const) {
+      const report = await runJob(node, from, to)
+      if (expected != null && BigInt(report.count) !== expected) wrong++
+      seconds[label].push(report.seconds)
+      say(`run ${i + 1} ${label === 'one' ? '1 peer ' : '2 peers'}: ${report.seconds.toFixed(2)} s, ${report.shards} shards, ${report.count} primes${expected != null && BigInt(report.count) !== expected ? ' WRONG' : ''}`)
+    }
+  }
+} finally {
+  await Promise.all([solo, ...pair].map(async n => await n.destroy()))
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const speedup = median(seconds.one) / median(seconds.two)
+const result = { from: from.toString(), to: to.toString(), runs, onePeerSeconds: seconds.one, twoPeersSeconds: seconds.two, speedup: Math.round(speedup * 100) / 100, target: TARGET_SPEEDUP, wrongCounts: wrong }
+if (values.json) {
+  process.stdout.write(JSON.stringify(result) + '\n')
+} else {
+  process.stdout.write(`1 peer x 1 worker : median ${median(seconds.one).toFixed(2)} s  (${seconds.one.map(s => s.toFixed(2)).join(', ')})\n`)
+  process.stdout.write(`2 peers x 1 worker: median ${median(seconds.two).toFixed(2)} s  (${seconds.two.map(s => s.toFixed(2)).join(', ')})\n`)
+  process.stdout.write(`speedup ${speedup.toFixed(2)}x (target >= ${TARGET_SPEEDUP}x)${wrong > 0 ? `, ${wrong} WRONG counts` : ''}\n`)
+}
+process.exitCode = wrong > 0 || speedup < TARGET_SPEEDUP ? 1 : 0

@@ -1,0 +1,47 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { MeshProcess } from '../utils/mesh-process.ts'
+import { countOn, primesieveCount, startJobMesh } from '../utils/jobs-mesh.ts'
+import { runMesh } from '../utils/run-mesh.ts'
+
+const FROM = 1_000_000_000_000n
+const TO = FROM + 1_000_000_000n
+
+describe('distributed prime count: verify mode and the temporary node', () => {
+  let nodes: MeshProcess[] = []
+  const expected = primesieveCount(FROM, TO)
+
+  beforeAll(async () => {
+    // The third node lies about every shard (test-only fault switch).
+    nodes = await startJobMesh(['coord', 'honest', 'liar'], { liar: { MESH_TEST_LIE: '1' } })
+  })
+  afterAll(async () => {
+    await Promise.all(nodes.map(async n => await n.destroy()))
+  })
+
+  it('--verify gives the exact count and names the lying peer', async () => {
+    const [coord, , liar] = nodes
+    const { code, stdout, stderr } = await countOn(coord, FROM, TO, ['--verify'])
+    expect(code, stderr).toBe(0)
+    const out = JSON.parse(stdout)
+    expect(BigInt(out.count)).toBe(expected)
+    expect(out.liars).toEqual([liar.id])
+  })
+
+  it('with no node in --home, a temporary node joins the mesh, counts and leaves', async () => {
+    const [coord, honest] = nodes
+    const home = await mkdtemp(join(tmpdir(), 'mesh-nonode-'))
+    try {
+      const { code, stdout, stderr } = await runMesh(['primes', 'count', FROM.toString(), (FROM + 500_000_000n).toString(), '--home', home,
+        '--json', '--no-mdns', '--workers', '1', '--bootstrap', coord.bootstrapAddr, '--bootstrap', honest.bootstrapAddr], { timeoutMs: 60_000 })
+      expect(code, stderr).toBe(0)
+      const out = JSON.parse(stdout)
+      expect(BigInt(out.count)).toBe(primesieveCount(FROM, FROM + 500_000_000n))
+      expect(out.peers.filter((p: any) => p.shards > 0).length).toBeGreaterThan(1)
+    } finally {
+      await rm(home, { recursive: true, force: true })
+    }
+  })
+})
