@@ -4,6 +4,7 @@ import { callNode, streamFromNode } from '../control-client.ts'
 import { UsageError } from '../errors.ts'
 import { homeOf, parsePositiveInt, withHome, withJson } from '../options.ts'
 import { printJson } from '../output.ts'
+import { clock, sanitize } from '../shell/format.ts'
 
 interface MessageJson {
   id: string
@@ -44,8 +45,7 @@ function roomOf (opts: { room?: string, dm?: string }): Record<string, string> {
 }
 
 export function formatLine (m: MessageJson): string {
-  const time = new Date(m.ts).toISOString().slice(11, 19)
-  return `${time} ${m.nick}: ${m.text.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '?')}`
+  return `${clock(m.ts)} ${m.nick}: ${sanitize(m.text)}`
 }
 
 const CONVERSATION_HELP = `

@@ -12,19 +12,31 @@ import type { ControlServer } from './control-server.ts'
  */
 export function registerTestHooks (control: ControlServer, deps: { libp2p: MeshLibp2p, blocklist: PeerBlocklist, membership: MembershipService }): void {
   const { libp2p, blocklist, membership } = deps
+  const redial = async (id: string): Promise<void> => {
+    const addrs = (membership.table.get(id)?.addrs ?? []).map(a => multiaddr(a))
+    for (let attempt = 0; attempt < REDIAL_ATTEMPTS && !blocklist.has(id); attempt++) {
+      try {
+        await libp2p.dial(addrs.length > 0 ? addrs : peerIdFromString(id), { signal: AbortSignal.timeout(5000) })
+        return
+      } catch {
+        await new Promise(resolve => setTimeout(resolve, REDIAL_GAP_MS))
+      }
+    }
+  }
   control.register('test.block', async (params) => {
     const block = idList(params.block)
     const unblock = idList(params.unblock)
     blocklist.block(block)
     blocklist.unblock(unblock)
     await Promise.all(block.map(async id => { await libp2p.hangUp(peerIdFromString(id)).catch(() => {}) }))
-    for (const id of unblock) {
-      const addrs = (membership.table.get(id)?.addrs ?? []).map(a => multiaddr(a))
-      void libp2p.dial(addrs.length > 0 ? addrs : peerIdFromString(id), { signal: AbortSignal.timeout(5000) }).catch(() => {})
-    }
+    for (const id of unblock) void redial(id)
     return { blocked: blocklist.list() }
   })
 }
+
+/** Tries a few times: the peer may lift its side of the cut a moment after we lift ours. */
+const REDIAL_ATTEMPTS = 10
+const REDIAL_GAP_MS = 100
 
 function idList (value: unknown): string[] {
   if (value == null) return []

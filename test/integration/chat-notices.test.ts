@@ -24,9 +24,9 @@ describe('chat notices from membership', () => {
     })().catch(() => {})
     try {
       bob.signal('SIGTERM')
-      await waitUntil('the leave notice', async () => notices.includes('bob left'), 10_000, 50)
+      await waitUntil('the leave notice', async () => notices.includes('bob left'), 15_000, 50)
       carol.signal('SIGKILL')
-      await waitUntil('the failure notice', async () => notices.some(n => n.startsWith('carol lost: ')), 15_000, 50)
+      await waitUntil('the failure notice', async () => notices.some(n => n.startsWith('carol lost: ')), 30_000, 50)
       expect(notices.find(n => n.startsWith('carol'))).toMatch(/^carol lost: (no heartbeat|unreachable)$/)
       expect(notices.some(n => n.startsWith('bob lost'))).toBe(false)
     } finally {
