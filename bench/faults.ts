@@ -5,10 +5,11 @@
  *   kill   SIGKILL of a worker at 50% of the range
  *   stop   SIGSTOP of a worker at 80%, stopped until the end
  *
- *   npm run bench:faults -- [--from 1e12] [--width 1e10] [--runs 1] [--json]
+ *   npm run bench:faults -- [--from 1e12] [--width 5e10] [--runs 1] [--json]
  *
  * Targets: kill costs at most detection + 2 shard times over clean (detection = signal until
- * the coordinator took the first shard back); stop at most 1.25x clean.
+ * the coordinator took the first shard back: reassigned, or copied as a backup); stop at
+ * most 1.25x clean.
  * A fresh mesh per run; scenarios interleaved when --runs > 1. Progress on stderr.
  */
 import { parseArgs } from 'node:util'
@@ -20,12 +21,12 @@ import { runJob, type BenchReport } from './job-bench-support.ts'
 const STOPPED_TARGET_RATIO = 1.25
 
 type Scenario = 'clean' | 'kill' | 'stop'
-interface Run { scenario: Scenario, seconds: number, shardSeconds: number, detectionMs: number | null, reassigned: number, exact: boolean | null }
+interface Run { scenario: Scenario, seconds: number, shardSeconds: number, detectionMs: number | null, reassigned: number, backups: number, exact: boolean | null }
 
 const { values } = parseArgs({
   options: {
     from: { type: 'string', default: '1e12' },
-    width: { type: 'string', default: '1e10' },
+    width: { type: 'string', default: '5e10' },
     runs: { type: 'string', default: '1' },
     json: { type: 'boolean', default: false }
   }
@@ -42,13 +43,15 @@ async function runOnce (scenario: Scenario): Promise<Run> {
     const at = scenario === 'kill' ? 0.5 : 0.8
     let hurtAt: number | null = null
     let detectedAt: number | null = null
-    let reassignedBefore = 0
+    // Taken back: reassigned (lost peer, failed call, expired lease) or copied (backup of a straggler).
+    const takenBack = (e: { reassigned: number, backups: number }): number => e.reassigned + e.backups
+    let takenBefore = 0
     const report: BenchReport = await runJob(coord, from, to, (fraction, event) => {
       if (scenario !== 'clean' && hurtAt == null && fraction >= at) {
         victim.signal(scenario === 'kill' ? 'SIGKILL' : 'SIGSTOP')
         hurtAt = performance.now()
-        reassignedBefore = event.reassigned
-      } else if (hurtAt != null && detectedAt == null && event.reassigned > reassignedBefore) {
+        takenBefore = takenBack(event)
+      } else if (hurtAt != null && detectedAt == null && takenBack(event) > takenBefore) {
         detectedAt = performance.now()
       }
     })
@@ -59,6 +62,7 @@ async function runOnce (scenario: Scenario): Promise<Run> {
       shardSeconds,
       detectionMs: hurtAt != null && detectedAt != null ? Math.round(detectedAt - hurtAt) : null,
       reassigned: report.reassigned,
+      backups: report.backups,
       exact: expected == null ? null : BigInt(report.count) === expected
     }
   } finally {
@@ -72,7 +76,7 @@ for (let i = 0; i < Number(values.runs); i++) {
   for (const scenario of ['clean', 'kill', 'stop'] as const) {
     const run = await runOnce(scenario)
     runs.push(run)
-    say(`${scenario.padEnd(5)} ${run.seconds.toFixed(2)} s, shard ${run.shardSeconds.toFixed(2)} s, detection ${run.detectionMs ?? '-'} ms, reassigned ${run.reassigned}${run.exact === false ? ' WRONG COUNT' : ''}`)
+    say(`${scenario.padEnd(5)} ${run.seconds.toFixed(2)} s, shard ${run.shardSeconds.toFixed(2)} s, detection ${run.detectionMs ?? '-'} ms, reassigned ${run.reassigned}, backups ${run.backups}${run.exact === false ? ' WRONG COUNT' : ''}`)
   }
 }
 

@@ -15,7 +15,7 @@ export interface BenchReport {
  * Runs one job on `node` through its control socket, as `mesh primes count` does; calls
  * `onProgress(fraction)` as it goes (fault benchmarks hurt a node at a given fraction).
  */
-export async function runJob (node: MeshProcess, from: bigint, to: bigint, onProgress?: (fraction: number, event: { reassigned: number, retries: number }) => void): Promise<BenchReport> {
+export async function runJob (node: MeshProcess, from: bigint, to: bigint, onProgress?: (fraction: number, event: { reassigned: number, retries: number, backups: number }) => void): Promise<BenchReport> {
   for await (const event of streamFromNode(node.home, 'jobs.start', { from: from.toString(), to: to.toString() })) {
     if (event.type === 'progress') onProgress?.(event.fraction, event)
     if (event.type === 'done') return event.report

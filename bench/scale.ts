@@ -34,6 +34,8 @@ say(`[${from}, ${to}]: ${runs} runs each, interleaved; ${cpus().length} cores, l
 const solo = await MeshProcess.start({ name: 'solo', args: JOB_NODE_ARGS })
 const pair = await startJobMesh(['pair1', 'pair2'])
 const seconds: Record<'one' | 'two', number[]> = { one: [], two: [] }
+// Busy share of the workers' wall time: below 1 when the scheduler leaves a worker idle.
+const busy: Record<'one' | 'two', number[]> = { one: [], two: [] }
 let wrong = 0
 try {
   for (let i = 0; i < runs; i++) {
@@ -41,7 +43,9 @@ try {
       const report = await runJob(node, from, to)
       if (expected != null && BigInt(report.count) !== expected) wrong++
       seconds[label].push(report.seconds)
-      say(`run ${i + 1} ${label === 'one' ? '1 peer ' : '2 peers'}: ${report.seconds.toFixed(2)} s, ${report.shards} shards, ${report.count} primes${expected != null && BigInt(report.count) !== expected ? ' WRONG' : ''}`)
+      const workers = label === 'one' ? 1 : 2
+      busy[label].push(report.peers.reduce((t, p) => t + p.seconds, 0) / (workers * report.seconds))
+      say(`run ${i + 1} ${label === 'one' ? '1 peer ' : '2 peers'}: ${report.seconds.toFixed(2)} s, ${report.shards} shards, workers busy ${(100 * (busy[label].at(-1) as number)).toFixed(0)}%, ${report.count} primes${expected != null && BigInt(report.count) !== expected ? ' WRONG' : ''}`)
     }
   }
 } finally {
@@ -50,12 +54,13 @@ try {
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const speedup = median(seconds.one) / median(seconds.two)
-const result = { from: from.toString(), to: to.toString(), runs, onePeerSeconds: seconds.one, twoPeersSeconds: seconds.two, speedup: Math.round(speedup * 100) / 100, target: TARGET_SPEEDUP, wrongCounts: wrong }
+const result = { from: from.toString(), to: to.toString(), runs, onePeerSeconds: seconds.one, twoPeersSeconds: seconds.two, workersBusy: busy, speedup: Math.round(speedup * 100) / 100, target: TARGET_SPEEDUP, wrongCounts: wrong }
 if (values.json) {
   process.stdout.write(JSON.stringify(result) + '\n')
 } else {
   process.stdout.write(`1 peer x 1 worker : median ${median(seconds.one).toFixed(2)} s  (${seconds.one.map(s => s.toFixed(2)).join(', ')})\n`)
   process.stdout.write(`2 peers x 1 worker: median ${median(seconds.two).toFixed(2)} s  (${seconds.two.map(s => s.toFixed(2)).join(', ')})\n`)
+  process.stdout.write(`workers busy     : 1 peer ${(100 * median(busy.one)).toFixed(0)}%, 2 peers ${(100 * median(busy.two)).toFixed(0)}% (compute seconds / (workers x wall))\n`)
   process.stdout.write(`speedup ${speedup.toFixed(2)}x (target >= ${TARGET_SPEEDUP}x)${wrong > 0 ? `, ${wrong} WRONG counts` : ''}\n`)
 }
 process.exitCode = wrong > 0 || speedup < TARGET_SPEEDUP ? 1 : 0

@@ -19,7 +19,8 @@ export function parseBound (text: string, name = 'bound'): bigint {
   const source = text.trim()
   if (source === '') throw new UsageError(`${name} is empty (${HINT})`)
   if (/^-/.test(source)) throw new UsageError(`${name} must not be negative, got "${text}"`)
-  const terms = source.split(/(?=[+-])/)
+  // Split before each + or - that is not an exponent sign (1e+3).
+  const terms = source.split(/(?<![eE])(?=[+-])/)
   let value = 0n
   for (const raw of terms) {
     const sign = raw.startsWith('-') ? -1n : 1n

@@ -33,24 +33,27 @@ export async function countDistributed (from: bigint, to: bigint, opts: Distribu
     if (err instanceof NoNodeRunningError) return false
     throw err
   })
-  const report = running ? await runJob(opts.home, from, to, opts) : await withTemporaryNode(opts, async home => await runJob(home, from, to, opts))
+  const report = running
+    ? await runJob(opts.home, from, to, opts)
+    : await withTemporaryNode(opts, async (home, signal) => await runJob(home, from, to, opts, signal))
   print(report, opts)
 }
 
-async function runJob (home: string, from: bigint, to: bigint, opts: DistributedCountOptions): Promise<Record<string, any>> {
+async function runJob (home: string, from: bigint, to: bigint, opts: DistributedCountOptions, signal?: AbortSignal): Promise<Record<string, any>> {
   const bar = new PeerProgressBar()
   try {
-    for await (const event of streamFromNode(home, 'jobs.start', { from: from.toString(), to: to.toString(), verify: opts.verify === true })) {
+    for await (const event of streamFromNode(home, 'jobs.start', { from: from.toString(), to: to.toString(), verify: opts.verify === true }, signal)) {
       if (event.type === 'progress') bar.update(event)
       if (event.type === 'done') return (event as DoneEvent).report
     }
   } finally {
     bar.stop()
   }
+  if (signal?.aborted === true) throw new WorkFailedError('cancelled')
   throw new WorkFailedError('the node ended the job stream without a result')
 }
 
-async function withTemporaryNode<T> (opts: DistributedCountOptions, fn: (home: string) => Promise<T>): Promise<T> {
+async function withTemporaryNode<T> (opts: DistributedCountOptions, fn: (home: string, signal: AbortSignal) => Promise<T>): Promise<T> {
   const { createMeshNode } = await import('../../node/mesh-node.ts')
   const home = await mkdtemp(join(tmpdir(), 'mesh-count-'))
   const bootstrap = opts.bootstrap ?? []
@@ -69,10 +72,15 @@ async function withTemporaryNode<T> (opts: DistributedCountOptions, fn: (home: s
     if (err.name === 'InvalidConfigError') throw new UsageError(err.message)
     throw err
   })
+  // Ctrl-C: cancel the job, then leave the mesh cleanly and remove the temporary home.
+  const controller = new AbortController()
+  const onInterrupt = (): void => { controller.abort() }
+  process.once('SIGINT', onInterrupt)
   try {
     if (mdns || bootstrap.length > 0) await waitForPeers(() => node.membership.table.list().filter(m => m.state === 'alive').length)
-    return await fn(home)
+    return await fn(home, controller.signal)
   } finally {
+    process.off('SIGINT', onInterrupt)
     await node.shutdown().catch(() => {})
     await rm(home, { recursive: true, force: true })
   }
@@ -106,7 +114,8 @@ function print (report: Record<string, any>, opts: DistributedCountOptions): voi
       shards: report.shards,
       peers: report.peers.map((p: any) => ({ id: p.id, shards: p.shards, seconds: p.seconds })),
       retries: report.retries,
-      reassigned: report.reassigned
+      reassigned: report.reassigned,
+      backups: report.backups
     }
     if (opts.verify === true) out.liars = report.liars
     process.stdout.write(JSON.stringify(out) + '\n')
@@ -115,7 +124,11 @@ function print (report: Record<string, any>, opts: DistributedCountOptions): voi
   const peers = report.peers.filter((p: any) => p.shards > 0).length
   const liars = opts.verify === true && report.liars.length > 0 ? ` · disagreeing peers: ${report.liars.join(', ') as string}` : ''
   process.stdout.write(`${report.count as string} primes in [${report.from as string}, ${report.to as string}] · ${report.seconds as number} s · ` +
-    `${report.shards as number} shards on ${peers} peer${peers === 1 ? '' : 's'} · ${report.retries as number} retries${liars}\n`)
+    `${plural(report.shards as number, 'shard')} on ${peers} peer${peers === 1 ? '' : 's'} · ${report.retries as number} retries${liars}\n`)
+}
+
+function plural (n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`
 }
 
 /** One bar on stderr (terminals only): overall share done, ETA, and each peer's shards. */

@@ -64,7 +64,12 @@ export class JobService {
     control.register('jobs.watch', (params, signal) => this.watch(String(params.id ?? ''), signal))
     for (const job of this.journal.listJobs('running')) {
       this.log('resuming job %s from its journal', job.id)
-      this.launch(job.id, job.from, job.to, job.verify, this.journal.loadShards(job.id))
+      try {
+        this.launch(job.id, job.from, job.to, job.verify, this.journal.loadShards(job.id))
+      } catch (err: any) {
+        // A journal this node cannot resume must not stop the node from starting.
+        this.journal.finishJob(job.id, 'failed', Date.now(), { error: `cannot resume: ${String(err?.message ?? err)}` })
+      }
     }
   }
 
@@ -147,6 +152,13 @@ export class JobService {
     job.finished = runner.run(controller.signal).then(report => {
       this.journal.finishJob(id, 'done', Date.now(), { result: JSON.stringify(reportView(report)) })
       jobsMetric.inc({ outcome: 'done' })
+      const shards = this.c.metrics.counter('mesh_job_shards_total', 'shards of finished jobs: accepted, and attempts retried, reassigned, backed up, dropped as duplicates', ['event'])
+      shards.inc({ event: 'accepted' }, report.shards)
+      shards.inc({ event: 'retried' }, report.retries)
+      shards.inc({ event: 'reassigned' }, report.reassigned)
+      shards.inc({ event: 'backup' }, report.backups)
+      shards.inc({ event: 'duplicate_dropped' }, report.duplicatesDropped)
+      this.c.metrics.counter('mesh_job_liars_total', 'peers caught disagreeing with the majority in verify mode').inc(report.liars.length)
       this.log('job %s done: %s primes', id, report.count)
       events.emit('done', report)
     }, (err: Error) => {

@@ -23,11 +23,11 @@ const LOCAL_KEEPALIVE_MS = 250
 export function localExecutor (pool: WorkerPool): ShardExecutor {
   return {
     run: async (range, signal, onProgress) => {
-      // A prefetched shard queues behind the running one; it is alive, not hung.
-      let started = false
-      const keepalive = setInterval(() => { if (!started) onProgress(null) }, LOCAL_KEEPALIVE_MS)
+      // Queued behind another shard, or between two progress reports of a slow one: this
+      // process is alive, so its own shards are never hung (remote peers send the same).
+      const keepalive = setInterval(() => { onProgress(null) }, LOCAL_KEEPALIVE_MS)
       try {
-        return await countOnPool(pool, range.from, range.to, signal, done => { started = true; onProgress(done) })
+        return await countOnPool(pool, range.from, range.to, signal, onProgress)
       } finally {
         clearInterval(keepalive)
       }

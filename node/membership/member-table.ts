@@ -6,7 +6,18 @@ export interface MemberTableInit {
   timing: MembershipTiming
   /** The local clock in ms; injected so the state machine runs under a fake clock in tests. */
   now: () => number
+  /** Members kept at most. Default MAX_MEMBERS. */
+  maxMembers?: number
+  /** A heartbeat of a new member was refused because the table is full of live members. */
+  onFull?: () => void
 }
+
+/**
+ * A LAN mesh has tens of members; this is far above that. Peer ids cost nothing to make, so
+ * without a cap one peer signing heartbeats for fresh ids would grow the table (kept for an
+ * hour once dead) without end. When full, the longest-gone dead or left member makes room.
+ */
+export const MAX_MEMBERS = 1024
 
 /**
  * The member state machine, SWIM style, with no I/O: feed it heartbeats, claims, leaves and
@@ -22,11 +33,15 @@ export class MemberTable {
   private readonly members = new Map<string, Member>()
   private readonly timing: MembershipTiming
   private readonly now: () => number
+  private readonly maxMembers: number
+  private readonly onFull: () => void
   private lastTickAt: number
 
   constructor (init: MemberTableInit) {
     this.timing = init.timing
     this.now = init.now
+    this.maxMembers = init.maxMembers ?? MAX_MEMBERS
+    this.onFull = init.onFull ?? (() => {})
     this.lastTickAt = init.now()
   }
 
@@ -42,6 +57,10 @@ export class MemberTable {
     const now = this.now()
     const known = this.members.get(hb.id)
     if (known == null) {
+      if (this.members.size >= this.maxMembers && !this.forgetLongestGone()) {
+        this.onFull()
+        return null
+      }
       const member: Member = { ...fieldsOf(hb), state: 'alive', lastSeenAt: now, stateSince: now }
       this.members.set(hb.id, member)
       return { member, from: null, to: 'alive', cause: 'heartbeat' }
@@ -113,6 +132,17 @@ export class MemberTable {
       }
     }
     return transitions
+  }
+
+  /** Drops the dead or left member gone the longest; false if every member is alive or suspect. */
+  private forgetLongestGone (): boolean {
+    let oldest: Member | undefined
+    for (const m of this.members.values()) {
+      if ((m.state === 'dead' || m.state === 'left') && (oldest == null || m.stateSince < oldest.stateSince)) oldest = m
+    }
+    if (oldest == null) return false
+    this.members.delete(oldest.id)
+    return true
   }
 
   private transition (member: Member, to: MemberState, cause: TransitionCause): MemberTransition {

@@ -32,6 +32,13 @@ export interface MembershipInit {
 const HEARTBEAT_JITTER = 0.1
 /** A new subscriber gets our heartbeat at once, but at most this often. */
 const MIN_EXTRA_HEARTBEAT_GAP_MS = 100
+/**
+ * Incarnations start at the wall clock and grow by one per refutation, so a claim naming one
+ * far ahead of the clock is forged. Believed, it would push the target's incarnation past
+ * 2^53, where every heartbeat it sends fails validation and the mesh loses it for good. A
+ * day leaves room for skewed clocks and for a node whose clock went back since its last run.
+ */
+const MAX_INCARNATION_LEAD_MS = 24 * 60 * 60 * 1000
 
 /**
  * Gossip membership: publishes this node's heartbeat, keeps the member table from everyone
@@ -63,7 +70,11 @@ export class MembershipService extends EventEmitter<MembershipEvents> {
     this.timing = init.timing
     this.now = init.now ?? Date.now
     this.random = init.random ?? Math.random
-    this.table = new MemberTable({ timing: init.timing, now: this.now })
+    this.table = new MemberTable({
+      timing: init.timing,
+      now: this.now,
+      onFull: () => { this.metrics.counter('mesh_membership_invalid_total', 'membership messages dropped as invalid', ['reason']).inc({ reason: 'table-full' }) }
+    })
     // The incarnation starts at the wall clock so that a restarted node (same peer id, new
     // process) outranks every claim made about its previous life.
     this.incarnation = Date.now()
@@ -201,6 +212,9 @@ export class MembershipService extends EventEmitter<MembershipEvents> {
       const message = decodeMembershipMessage(msg.data)
       if (msg.type !== 'signed' || msg.from.toString() !== signerOf(message)) {
         throw new InvalidMembershipMessageError('wrong-signer', `signed by ${msg.type === 'signed' ? msg.from.toString() : 'nobody'}, claims ${signerOf(message)}`)
+      }
+      if ((message.type === 'suspect' || message.type === 'dead') && message.incarnation > Date.now() + MAX_INCARNATION_LEAD_MS) {
+        throw new InvalidMembershipMessageError('implausible-incarnation', `a ${message.type} claim names incarnation ${message.incarnation}, far ahead of the clock`)
       }
       return TopicValidatorResult.Accept
     } catch (err: any) {

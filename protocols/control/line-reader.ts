@@ -1,3 +1,4 @@
+import { StringDecoder } from 'node:string_decoder'
 import { MAX_CONTROL_LINE_BYTES } from './constants.ts'
 
 export class ControlLineTooLongError extends Error {
@@ -10,8 +11,10 @@ export class ControlLineTooLongError extends Error {
  */
 export async function * readLines (source: AsyncIterable<Buffer | string>, maxBytes = MAX_CONTROL_LINE_BYTES): AsyncGenerator<string> {
   let pending = ''
+  // A character split across two chunks (a long history answer) must not become U+FFFD.
+  const utf8 = new StringDecoder('utf8')
   for await (const chunk of source) {
-    pending += typeof chunk === 'string' ? chunk : chunk.toString('utf8')
+    pending += typeof chunk === 'string' ? chunk : utf8.write(chunk)
     let newline: number
     while ((newline = pending.indexOf('\n')) >= 0) {
       const line = pending.slice(0, newline)
@@ -20,5 +23,6 @@ export async function * readLines (source: AsyncIterable<Buffer | string>, maxBy
     }
     if (Buffer.byteLength(pending) > maxBytes) throw new ControlLineTooLongError(`control line exceeds ${maxBytes} bytes`)
   }
+  pending += utf8.end()
   if (pending.trim() !== '') yield pending
 }

@@ -53,11 +53,15 @@ function decodeHeartbeat (raw: Record<string, unknown>): Heartbeat {
   const total = uint(workers.total, 'workers.total', MAX_WORKERS)
   const free = uint(workers.free, 'workers.free', MAX_WORKERS)
   if (free > total) fail('bad-field', 'workers.free exceeds workers.total')
+  const nick = str(raw.nick, 'nick', MAX_NICK_LENGTH)
+  // Nicks reach terminals (`mesh start`'s log, the shell's notices, `mesh peers`): an escape
+  // sequence in one would recolour or rewrite the screen. `mesh start` refuses them too.
+  if (/[\u0000-\u001f]/.test(nick)) fail('bad-field', 'nick must not contain control characters')
   return {
     type: 'heartbeat',
     v: MEMBERSHIP_WIRE_VERSION,
     id: peerId(raw.id, 'id'),
-    nick: str(raw.nick, 'nick', MAX_NICK_LENGTH),
+    nick,
     incarnation: uint(raw.incarnation, 'incarnation'),
     seq: uint(raw.seq, 'seq'),
     workers: { total, free },

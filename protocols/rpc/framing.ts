@@ -36,7 +36,11 @@ function varintLength (value: number): number {
 export class FrameDecoder {
   private readonly maxBytes: number
   private readonly maxPrefixBytes: number
-  private pending: Uint8Array = new Uint8Array(0)
+  /** Bytes of an incomplete frame, as received: joined once the frame is whole, not on every chunk. */
+  private pending: Uint8Array[] = []
+  private pendingBytes = 0
+  /** Prefix plus body of the incomplete frame, once its prefix is known; 0 before. */
+  private needed = 0
 
   constructor (maxBytes = MAX_RPC_FRAME_BYTES) {
     this.maxBytes = maxBytes
@@ -45,7 +49,7 @@ export class FrameDecoder {
 
   /** Bytes held for an incomplete frame. */
   get buffered (): number {
-    return this.pending.byteLength
+    return this.pendingBytes
   }
 
   /** Feeds one chunk (or a list of chunks, such as a Uint8ArrayList); returns the frames completed. */
@@ -61,19 +65,30 @@ export class FrameDecoder {
 
   /** The stream ended: throws if it stopped inside a frame. */
   end (): void {
-    if (this.pending.byteLength > 0) {
-      const held = this.pending.byteLength
-      this.pending = new Uint8Array(0)
+    if (this.pendingBytes > 0) {
+      const held = this.pendingBytes
+      this.pending = []
+      this.pendingBytes = 0
+      this.needed = 0
       throw new TruncatedFrameError('truncated', `stream ended ${held} bytes into an incomplete frame`)
     }
   }
 
   private take (chunk: Uint8Array, frames: Uint8Array[]): void {
+    if (chunk.byteLength === 0) return
+    // Still short of the frame: hold a copy of the chunk and wait. Joining the held bytes on
+    // every chunk would cost O(frame²) when a peer dribbles a big frame in tiny pieces.
+    if (this.needed > 0 && this.pendingBytes + chunk.byteLength < this.needed) {
+      this.pending.push(chunk.slice())
+      this.pendingBytes += chunk.byteLength
+      return
+    }
     let data = chunk
-    if (this.pending.byteLength > 0) {
-      data = new Uint8Array(this.pending.byteLength + chunk.byteLength)
-      data.set(this.pending, 0)
-      data.set(chunk, this.pending.byteLength)
+    if (this.pendingBytes > 0) {
+      data = new Uint8Array(this.pendingBytes + chunk.byteLength)
+      let at = 0
+      for (const part of this.pending) { data.set(part, at); at += part.byteLength }
+      data.set(chunk, at)
     }
     let offset = 0
     while (offset < data.byteLength) {
@@ -86,7 +101,17 @@ export class FrameDecoder {
       frames.push(data.slice(start, end))
       offset = end
     }
-    this.pending = offset === data.byteLength ? new Uint8Array(0) : data.slice(offset)
+    if (offset === data.byteLength) {
+      this.pending = []
+      this.pendingBytes = 0
+      this.needed = 0
+      return
+    }
+    const rest = data.slice(offset)
+    this.pending = [rest]
+    this.pendingBytes = rest.byteLength
+    const header = this.readLength(rest, 0)
+    this.needed = header == null ? 0 : header.prefix + header.length
   }
 
   /** The varint at `offset`, or null when more bytes are needed. Throws on a bad prefix. */

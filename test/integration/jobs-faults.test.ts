@@ -4,7 +4,7 @@ import { checkJournal, countOn, JOB_NODE_ARGS, jobsOf, journalShards, primesieve
 
 // About 10 s of one worker's sieving near 1e12: long enough to hurt a node in the middle.
 const FROM = 1_000_000_000_000n
-const TO = FROM + 2_000_000_000n
+const TO = FROM + 10_000_000_000n
 
 describe('distributed prime count under faults (3 processes on loopback)', () => {
   let nodes: MeshProcess[] = []
@@ -41,8 +41,8 @@ describe('distributed prime count under faults (3 processes on loopback)', () =>
     expect(code, stderr).toBe(0)
     const out = JSON.parse(stdout)
     expect(BigInt(out.count)).toBe(expected)
-    // The stopped worker's shards came back when their leases ran out.
-    expect(out.reassigned).toBeGreaterThan(0)
+    // The stopped worker's shards came back when their leases ran out (or a backup copy won).
+    expect(out.reassigned + out.backups, stdout).toBeGreaterThan(0)
     const [job] = await jobsOf(coord)
     checkJournal(journalShards(coord.home, job.id), FROM, TO, expected)
   })

@@ -1,3 +1,4 @@
+import type { PreSieveKernel } from './wasm-crossing.ts'
 import { RESIDUES } from './wheel.ts'
 
 /**
@@ -6,10 +7,9 @@ import { RESIDUES } from './wheel.ts'
  * segment starts as the AND of a few precomputed patterns. Primes 7..71 are a large share of
  * all crossings (sum of 1/p), so this removes about 40% of the crossing work below 1e10.
  *
- * Each pattern is stored for 4 periods, so a pattern's period is a multiple of 4 bytes and
- * a 4-byte-aligned block of the sieve always starts at a 4-byte-aligned pattern offset: the
- * AND runs on Uint32 words. Callers keep blocks 4-byte aligned in absolute terms (ranges start
- * at multiples of 120 = 4 bytes).
+ * The AND runs in WebAssembly on 16-byte vectors (wasm-crossing.ts), over patterns copied
+ * into the sieve's memory. Each pattern is stored for 4 periods plus one block, so any block
+ * reads one contiguous stretch.
  */
 const PATTERN_GROUPS: readonly (readonly number[])[] = [
   [7, 11, 13], [17, 19], [23, 29], [31, 37],
@@ -21,42 +21,77 @@ export const PRESIEVED_PRIMES: readonly number[] = PATTERN_GROUPS.flat()
 export const LARGEST_PRESIEVED_PRIME = 71
 
 interface Pattern {
-  words: Uint32Array
+  bytes: Uint8Array
   periodBytes: number
 }
 
+/** Pattern bytes for a group of primes: one period plus room for the largest block. */
 function buildPattern (primes: readonly number[], maxBlockBytes: number): Pattern {
   const periodBytes = 4 * primes.reduce((a, b) => a * b, 1)
   const bytes = new Uint8Array(periodBytes + maxBlockBytes)
-  for (let i = 0; i < bytes.length; i++) {
+  const product = periodBytes / 4
+  // The bits of one period of `product` bytes, then copies of it.
+  for (let i = 0; i < product; i++) {
     let v = 0
     for (let j = 0; j < 8; j++) {
-      const n = 30 * (i % periodBytes) + RESIDUES[j]
-      if (primes.every((p) => n % p !== 0)) v |= 1 << j
+      const n = 30 * i + RESIDUES[j]
+      let coprime = true
+      for (const p of primes) if (n % p === 0) coprime = false
+      if (coprime) v |= 1 << j
     }
     bytes[i] = v
   }
-  return { words: new Uint32Array(bytes.buffer), periodBytes }
+  for (let filled = product; filled < bytes.length; filled *= 2) bytes.copyWithin(filled, 0, Math.min(filled, bytes.length - filled))
+  return { bytes, periodBytes }
 }
 
 const patternCache = new Map<number, Pattern[]>()
 
+function patternsFor (maxBlockBytes: number): Pattern[] {
+  let patterns = patternCache.get(maxBlockBytes)
+  if (patterns == null) {
+    patterns = PATTERN_GROUPS.map((group) => buildPattern(group, maxBlockBytes))
+    patternCache.set(maxBlockBytes, patterns)
+  }
+  return patterns
+}
+
+/** Bytes of memory PreSieve needs for blocks of up to maxBlockBytes. */
+export function preSieveMemoryBytes (maxBlockBytes: number): number {
+  return patternsFor(maxBlockBytes).reduce((sum, p) => sum + p.bytes.length, 0)
+}
+
+/** Copies the patterns into `memory` from byte `at` (preSieveMemoryBytes of room). */
+export function writePreSievePatterns (memory: ArrayBuffer, at: number, maxBlockBytes: number): void {
+  for (const pattern of patternsFor(maxBlockBytes)) {
+    new Uint8Array(memory, at, pattern.bytes.length).set(pattern.bytes)
+    at += pattern.bytes.length
+  }
+}
+
 export class PreSieve {
   private readonly patterns: Pattern[]
+  /** Address of each pattern in the wasm memory. */
+  private readonly addresses: number[] = []
   /** Byte offset of the next block inside each pattern's period. */
   private readonly offsets: Int32Array
+  private readonly kernel: PreSieveKernel
 
-  constructor (maxBlockBytes: number) {
-    let patterns = patternCache.get(maxBlockBytes)
-    if (patterns == null) {
-      patterns = PATTERN_GROUPS.map((group) => buildPattern(group, maxBlockBytes))
-      patternCache.set(maxBlockBytes, patterns)
+  /**
+   * Uses the patterns written into the wasm memory at byte `at` by writePreSievePatterns; the
+   * `kernel` ANDs them 16 bytes at a time.
+   */
+  constructor (maxBlockBytes: number, at: number, kernel: PreSieveKernel) {
+    this.patterns = patternsFor(maxBlockBytes)
+    for (const pattern of this.patterns) {
+      this.addresses.push(at)
+      at += pattern.bytes.length
     }
-    this.patterns = patterns
-    this.offsets = new Int32Array(patterns.length)
+    this.offsets = new Int32Array(this.patterns.length)
+    this.kernel = kernel
   }
 
-  /** Positions the patterns at absolute sieve byte `absoluteByte` (a multiple of 4). */
+  /** Positions the patterns at absolute sieve byte `absoluteByte`. */
   seek (absoluteByte: bigint): void {
     for (let g = 0; g < this.patterns.length; g++) {
       this.offsets[g] = Number(absoluteByte % BigInt(this.patterns[g].periodBytes))
@@ -64,25 +99,13 @@ export class PreSieve {
   }
 
   /**
-   * Writes the pre-sieved pattern into `wordCount` words of `sieve` from word `firstWord`, then
-   * advances past them.
+   * Writes the pre-sieved pattern into the sieve bytes [start, start + bytes) (start and
+   * bytes multiples of 16, bytes <= maxBlockBytes), then advances past them.
    */
-  fill (sieve: Uint32Array, firstWord: number, wordCount: number): void {
+  fill (start: number, bytes: number): void {
     const o = this.offsets
-    const [a, b, c, d, e, f, g, h] = this.patterns
-    andPatterns(sieve, firstWord, firstWord + wordCount,
-      a.words, o[0] >> 2, b.words, o[1] >> 2, c.words, o[2] >> 2, d.words, o[3] >> 2,
-      e.words, o[4] >> 2, f.words, o[5] >> 2, g.words, o[6] >> 2, h.words, o[7] >> 2)
-    const bytes = wordCount * 4
+    const a = this.addresses
+    this.kernel(start, bytes, a[0] + o[0], a[1] + o[1], a[2] + o[2], a[3] + o[3], a[4] + o[4], a[5] + o[5], a[6] + o[6], a[7] + o[7])
     for (let k = 0; k < o.length; k++) o[k] = (o[k] + bytes) % this.patterns[k].periodBytes
-  }
-}
-
-/** The hot loop on its own, so it is optimized once and never left mid-way (no OSR exits). */
-function andPatterns (sieve: Uint32Array, from: number, to: number,
-  a: Uint32Array, ia: number, b: Uint32Array, ib: number, c: Uint32Array, ic: number, d: Uint32Array, id: number,
-  e: Uint32Array, ie: number, f: Uint32Array, iF: number, g: Uint32Array, ig: number, h: Uint32Array, ih: number): void {
-  for (let w = from; w < to; w++) {
-    sieve[w] = a[ia++] & b[ib++] & c[ic++] & d[id++] & e[ie++] & f[iF++] & g[ig++] & h[ih++]
   }
 }

@@ -64,14 +64,18 @@ export function * sieveSegments (from: bigint, to: bigint): Generator<SievedSegm
       byteCount,
       sievingPrimes: sievingPrimes(Number(isqrt(chunkHigh < to ? chunkHigh : to)))
     })
-    while (sieve.next()) {
-      const low = chunkLow + BigInt(sieve.segment * 30) * BigInt(1 << SEGMENT_SHIFT)
-      let bytes = sieve.segmentBytes
-      if (low < from) clearBelow(sieve.sieve, Number(from - low))
-      if (low + 30n * BigInt(bytes) > to) bytes = clearAbove(sieve.sieve, Number(to - low))
-      const padded = (bytes + 3) & ~3
-      sieve.sieve.fill(0, bytes, padded)
-      yield { sieve: sieve.sieve, words: sieve.words, bytes, low }
+    try {
+      while (sieve.next()) {
+        const low = chunkLow + BigInt(sieve.segment * 30) * BigInt(1 << SEGMENT_SHIFT)
+        let bytes = sieve.segmentBytes
+        if (low < from) clearBelow(sieve.sieve, Number(from - low))
+        if (low + 30n * BigInt(bytes) > to) bytes = clearAbove(sieve.sieve, Number(to - low))
+        const padded = (bytes + 3) & ~3
+        sieve.sieve.fill(0, bytes, padded)
+        yield { sieve: sieve.sieve, words: sieve.words, bytes, low }
+      }
+    } finally {
+      sieve.release()
     }
     chunkLow += 30n * BigInt(byteCount)
   }

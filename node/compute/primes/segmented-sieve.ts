@@ -1,21 +1,29 @@
 import { Buckets } from './buckets.ts'
-import { crossMediumPrimes, crossSmallPrimes, SievingPrimeList } from './cross-small.ts'
+import { SievingPrimeList } from './sieving-prime-list.ts'
+import { createSieveMemory, instantiateCrossing, writeWheelTables, WHEEL_TABLES_BYTES, type SieveKernels } from './wasm-crossing.ts'
 import { FirstMultiple, isqrt } from './first-multiple.ts'
-import { LARGEST_PRESIEVED_PRIME, PRESIEVED_PRIMES, PreSieve } from './presieve.ts'
+import { LARGEST_PRESIEVED_PRIME, PRESIEVED_PRIMES, PreSieve, preSieveMemoryBytes, writePreSievePatterns } from './presieve.ts'
 import { BIT_OF_RESIDUE, BYTE_SPAN, WHEEL_INDEX_OF_MULTIPLE } from './wheel.ts'
 
 /**
- * Segment size: 2^SEGMENT_SHIFT bytes. Small primes are crossed off in L1-sized blocks of the
- * segment; a larger segment means fewer segments, so each medium and bucketed prime is visited
- * less often. 128 KiB (3.9M numbers) stays well inside the 1 MiB L2 of the target machine.
+ * Segment size: 2^SEGMENT_SHIFT bytes = 15.7M numbers, half the 1 MiB L2 of the target machine.
+ * Measured with the wasm loops (pi(3e9) and [1e13, 1e13 + 2e9] on one core): 512 KiB beat
+ * 128 and 256 KiB, mostly because more primes stay in the cheap medium tier.
  */
-export const SEGMENT_SHIFT = 17
-/** The L1 data cache is 32 KiB per core here; leave room for the wheel tables and patterns. */
+export const SEGMENT_SHIFT = 19
+/**
+ * Small primes are crossed off block by block, all of them per block. Per-prime entry and
+ * exit cost (mispredicted branches) is paid once per block, so a block larger than the 32 KiB
+ * L1 measured faster: 128 KiB.
+ */
 const L1_BLOCK_BYTES = 128 * 1024
-/** Primes below this many bytes get the unrolled loop (each has >= 8 multiples per block). */
+/** Primes below this get the unrolled loop (at least ~32 multiples per block). */
 const SMALL_PRIME_LIMIT = 32 * 1024
-/** Primes below this are visited every segment; above it, they wait in buckets. */
-const MEDIUM_PRIME_LIMIT = 3 << SEGMENT_SHIFT
+/**
+ * Primes below this are visited every segment (a few ns each even without a multiple); above
+ * it they wait in buckets, which costs more per multiple. 24 segments' worth measured best.
+ */
+const MEDIUM_PRIME_LIMIT = 24 << SEGMENT_SHIFT
 
 export interface SegmentedSieveInit {
   /** First number of the range; a multiple of 120, so 4-byte blocks stay aligned. */
@@ -51,6 +59,9 @@ export class SegmentedSieve {
   private readonly small: SievingPrimeList
   private readonly medium: SievingPrimeList
   private readonly buckets: Buckets
+  private readonly kernels: SieveKernels
+  private workspace: Workspace | null
+  private readonly tablesAt: number
 
   constructor (init: SegmentedSieveInit) {
     const { low, byteCount } = init
@@ -59,15 +70,24 @@ export class SegmentedSieve {
     this.low = low
     this.byteCount = byteCount
     this.segmentCount = Math.ceil(byteCount / (1 << SEGMENT_SHIFT))
-    this.sieve = new Uint8Array(1 << SEGMENT_SHIFT)
-    this.words = new Uint32Array(this.sieve.buffer)
-    this.preSieve = new PreSieve(L1_BLOCK_BYTES)
-    this.preSieve.seek(low / 30n)
-
+    const segmentBytes = 1 << SEGMENT_SHIFT
     const high = low + BigInt(BYTE_SPAN) * BigInt(byteCount) - 1n
     const sqrtHigh = Number(isqrt(high))
-    this.small = new SievingPrimeList(primeCountBound(Math.min(sqrtHigh, SMALL_PRIME_LIMIT)), true)
-    this.medium = new SievingPrimeList(primeCountBound(Math.min(sqrtHigh, MEDIUM_PRIME_LIMIT)), false)
+    // The segment and the small primes live in WebAssembly memory, for the wasm crossing loop.
+    const smallCapacity = primeCountBound(Math.min(sqrtHigh, SMALL_PRIME_LIMIT))
+    const mediumCapacity = primeCountBound(Math.min(sqrtHigh, MEDIUM_PRIME_LIMIT))
+    const workspace = acquireWorkspace(16 * (smallCapacity + mediumCapacity))
+    this.workspace = workspace
+    const memory = workspace.memory
+    this.tablesAt = workspace.tablesAt
+    this.sieve = new Uint8Array(memory, 0, segmentBytes)
+    this.words = new Uint32Array(memory, 0, segmentBytes / 4)
+    this.kernels = workspace.kernels
+    this.small = new SievingPrimeList(smallCapacity, true, { buffer: memory, byteOffset: workspace.listsAt })
+    this.medium = new SievingPrimeList(mediumCapacity, false, { buffer: memory, byteOffset: workspace.listsAt + 16 * smallCapacity })
+    this.preSieve = new PreSieve(L1_BLOCK_BYTES, workspace.patternsAt, this.kernels.preSieve)
+    this.preSieve.seek(low / 30n)
+
     this.buckets = new Buckets(this.segmentCount)
     this.placeSievingPrimes(init.sievingPrimes, sqrtHigh)
     // this.small.groupByResidue()
@@ -138,6 +158,22 @@ export class SegmentedSieve {
     }
   }
 
+  private crossSmallPrimes (end: number): void {
+    const small = this.small
+    this.kernels.crossSmall(end, small.size, small.q.byteOffset, small.rIndex.byteOffset, small.position.byteOffset, small.wheel.byteOffset)
+  }
+
+  private crossMediumPrimes (end: number): void {
+    const medium = this.medium
+    this.kernels.crossMedium(end, medium.size, medium.q.byteOffset, medium.rIndex.byteOffset, medium.position.byteOffset, medium.wheel.byteOffset, this.tablesAt)
+  }
+
+  /** Hands the memory back for the next sieve of this thread; call once done with it. */
+  release (): void {
+    if (this.workspace != null) releaseWorkspace(this.workspace)
+    this.workspace = null
+  }
+
   /** Sieves the next segment; false when the range is done. */
   next (): boolean {
     const segment = ++this.segment
@@ -145,20 +181,59 @@ export class SegmentedSieve {
     const fullBytes = 1 << SEGMENT_SHIFT
     const bytes = Math.min(fullBytes, this.byteCount - segment * fullBytes)
     this.segmentBytes = bytes
-    const paddedBytes = (bytes + 3) & ~3
+    // Whole 16-byte vectors for the pre-sieve (the segment buffer is a multiple of 16).
+    const paddedBytes = (bytes + 15) & ~15
     const sieve = this.sieve
     for (let start = 0; start < paddedBytes; start += L1_BLOCK_BYTES) {
       const end = Math.min(start + L1_BLOCK_BYTES, paddedBytes)
-      this.preSieve.fill(this.words, start >> 2, (end - start) >> 2)
-      crossSmallPrimes(sieve, end, this.small)
+      this.preSieve.fill(start, end - start)
+      this.crossSmallPrimes(end)
     }
-    crossMediumPrimes(sieve, paddedBytes, this.medium)
+    this.crossMediumPrimes(paddedBytes)
     this.buckets.crossOff(segment, sieve, SEGMENT_SHIFT, this.segmentCount - 1)
     this.small.shift(fullBytes)
     this.medium.shift(fullBytes)
     if (segment === 0 && this.low === 0n) restoreSmallestNumbers(sieve)
     return true
   }
+}
+
+/**
+ * The WebAssembly memory and kernels of a sieve: the segment at address 0, then the wheel
+ * tables, the pre-sieve patterns (copied once), then the small and medium prime lists.
+ * Creating one costs about a millisecond (1 MiB of patterns to copy), which would dominate
+ * tiny ranges, so each thread keeps its last one for the next sieve.
+ */
+interface Workspace {
+  memory: ArrayBuffer
+  kernels: SieveKernels
+  tablesAt: number
+  patternsAt: number
+  listsAt: number
+  listBytes: number
+}
+
+let spareWorkspace: Workspace | null = null
+
+function acquireWorkspace (listBytes: number): Workspace {
+  const spare = spareWorkspace
+  if (spare != null && spare.listBytes >= listBytes) {
+    spareWorkspace = null
+    return spare
+  }
+  const tablesAt = 1 << SEGMENT_SHIFT
+  const patternsAt = tablesAt + WHEEL_TABLES_BYTES
+  const listsAt = patternsAt + preSieveMemoryBytes(L1_BLOCK_BYTES)
+  // Round the lists up so a workspace serves many ranges of similar size.
+  const roundedListBytes = Math.max(1 << 16, 2 ** Math.ceil(Math.log2(listBytes)))
+  const memory = createSieveMemory(listsAt + roundedListBytes)
+  writeWheelTables(memory, tablesAt)
+  writePreSievePatterns(memory, patternsAt, L1_BLOCK_BYTES)
+  return { memory, kernels: instantiateCrossing(memory), tablesAt, patternsAt, listsAt, listBytes: roundedListBytes }
+}
+
+function releaseWorkspace (workspace: Workspace): void {
+  if (spareWorkspace == null || spareWorkspace.listBytes < workspace.listBytes) spareWorkspace = workspace
 }
 
 /** In the segment starting at 0: 1 is not prime, and pre-sieving removed 7..71 themselves. */

@@ -38,26 +38,33 @@ export function * sievingPrimes (limit: number): Generator<Uint32Array> {
     byteCount: Math.floor(limit / 30) - firstByte + 1,
     sievingPrimes: [primesUpTo(1 << 17)]
   })
-  const batch = new Uint32Array(8 << SEGMENT_SHIFT)
-  while (sieve.next()) {
-    const words = sieve.words
-    const wordCount = (sieve.segmentBytes + 3) >> 2
-    let base = 30 * (firstByte + sieve.segment * (1 << SEGMENT_SHIFT))
-    let size = 0
-    scan: for (let w = 0; w < wordCount; w++, base += 120) {
-      let bits = words[w]
-      while (bits !== 0) {
-        const p = base + OFFSET_OF_WORD_BIT[31 - Math.clz32(bits & -bits)]
-        // Ascending, so the first one past the limit ends the range (and would not fit 32 bits).
-        if (p > limit) break scan
-        batch[size++] = p
-        bits &= bits - 1
+  // Primes in one segment of y = 30 * 2^SEGMENT_SHIFT numbers: at most 2y / ln y
+  // (Montgomery-Vaughan's Brun-Titchmarsh), about 1.9 million.
+  const span = 30 * (1 << SEGMENT_SHIFT)
+  const batch = new Uint32Array(Math.ceil(2 * span / Math.log(span)))
+  try {
+    while (sieve.next()) {
+      const words = sieve.words
+      const wordCount = (sieve.segmentBytes + 3) >> 2
+      let base = 30 * (firstByte + sieve.segment * (1 << SEGMENT_SHIFT))
+      let size = 0
+      scan: for (let w = 0; w < wordCount; w++, base += 120) {
+        let bits = words[w]
+        while (bits !== 0) {
+          const p = base + OFFSET_OF_WORD_BIT[31 - Math.clz32(bits & -bits)]
+          // Ascending, so the first one past the limit ends the range (and would not fit 32 bits).
+          if (p > limit) break scan
+          batch[size++] = p
+          bits &= bits - 1
+        }
       }
+      // Only the first segment starts below 2^20.
+      let start = 0
+      while (start < size && batch[start] <= PLAIN_SIEVE_LIMIT) start++
+      yield batch.subarray(start, size)
     }
-    // Only the first segment starts below 2^20.
-    let start = 0
-    while (start < size && batch[start] <= PLAIN_SIEVE_LIMIT) start++
-    yield batch.subarray(start, size)
+  } finally {
+    sieve.release()
   }
 }
 

@@ -63,6 +63,7 @@ export class JobRunner {
   private readonly calls = new Map<number, AbortController>()
   private timer: unknown
   private lastProgressAt = -Infinity
+  private lastTickAt: number | null = null
   private stalledSince: number | null = null
   private settle?: { resolve: (r: JobReport) => void, reject: (e: Error) => void }
 
@@ -93,6 +94,10 @@ export class JobRunner {
 
   private tick (): void {
     if (this.settle == null) return
+    const now = this.now()
+    // Ticks far apart: this process was paused, not the peers; their leases wait too.
+    if (this.lastTickAt != null && now - this.lastTickAt > 2 * this.tickMs) this.scheduler.extendLeases(now - this.lastTickAt - this.tickMs)
+    this.lastTickAt = now
     this.syncPeers()
     this.apply(this.scheduler.tick())
     this.pump()

@@ -12,6 +12,12 @@ export const DEFAULT_MAX_FAILURES = 3
 export const DEFAULT_LEASE_FACTOR = 4
 /** No lease shorter than this: rpc start-up and a busy event loop must not look like a hang. */
 export const DEFAULT_LEASE_FLOOR_MS = 2000
+/**
+ * After a progress report a lease runs this long: peers report every 250 ms, so a peer
+ * silent for 6 reports is stopped or cut off (SIGSTOP, partition). Short, because a hang
+ * costs this much at the tail; a false alarm costs only a duplicate shard.
+ */
+export const DEFAULT_LEASE_RENEW_MS = 1500
 /** Spark speculation: a copy once a task runs 1.5× the median, not before 75% is done, 100 ms minimum. */
 export const DEFAULT_BACKUP_MULTIPLIER = 1.5
 export const BACKUP_QUANTILE = 0.75
@@ -44,6 +50,7 @@ export interface ShardSchedulerInit {
   maxFailures?: number
   leaseFactor?: number
   leaseFloorMs?: number
+  leaseRenewMs?: number
   backupMultiplier?: number
   minBackupMs?: number
   prefetch?: number
@@ -66,6 +73,7 @@ export function resolveSchedulerOptions (init: ShardSchedulerInit): ResolvedSche
     maxFailures: init.maxFailures ?? DEFAULT_MAX_FAILURES,
     leaseFactor: init.leaseFactor ?? DEFAULT_LEASE_FACTOR,
     leaseFloorMs: init.leaseFloorMs ?? DEFAULT_LEASE_FLOOR_MS,
+    leaseRenewMs: init.leaseRenewMs ?? DEFAULT_LEASE_RENEW_MS,
     backupMultiplier: init.backupMultiplier ?? DEFAULT_BACKUP_MULTIPLIER,
     minBackupMs: init.minBackupMs ?? DEFAULT_MIN_BACKUP_MS,
     prefetch: init.prefetch ?? DEFAULT_PREFETCH,
@@ -76,6 +84,7 @@ export function resolveSchedulerOptions (init: ShardSchedulerInit): ResolvedSche
   if (!Number.isInteger(opts.maxFailures) || opts.maxFailures < 1) throw new InvalidJobError('maxFailures must be a whole number >= 1')
   if (!(opts.leaseFactor >= 1)) throw new InvalidJobError('leaseFactor must be >= 1')
   if (!(opts.leaseFloorMs > 0)) throw new InvalidJobError('leaseFloorMs must be > 0')
+  if (!(opts.leaseRenewMs > 0)) throw new InvalidJobError('leaseRenewMs must be > 0')
   if (!(opts.backupMultiplier >= 1)) throw new InvalidJobError('backupMultiplier must be >= 1')
   if (!(opts.minBackupMs >= 0)) throw new InvalidJobError('minBackupMs must be >= 0')
   if (!Number.isInteger(opts.prefetch) || opts.prefetch < 0) throw new InvalidJobError('prefetch must be a whole number >= 0')

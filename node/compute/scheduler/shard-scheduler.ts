@@ -107,12 +107,16 @@ export class ShardScheduler {
     return out
   }
 
-  /** Progress (or a keep-alive while queued, `done` null) renews the attempt's lease. */
+  /**
+   * Progress (or a keep-alive, `done` null) renews the attempt's lease for leaseRenewMs: a
+   * peer that keeps talking keeps its shard however long it takes; one that falls silent
+   * loses it soon after.
+   */
   progress (attemptId: number, done: bigint | null): void {
     const attempt = this.ledger.attempt(attemptId)
     if (attempt == null) return
     const now = this.opts.now()
-    attempt.leaseUntil = now + attempt.leaseMs
+    attempt.leaseUntil = now + this.opts.leaseRenewMs
     if (done != null) {
       attempt.computeStartedAt ??= now
       if (done > attempt.done) attempt.done = done
@@ -166,9 +170,18 @@ export class ShardScheduler {
       this.ledger.refresh(attempt.shard)
       // Likely stopped or overloaded: no new work for it for a while.
       this.ledger.backOff(attempt.peer, now, this.opts.peerBackoffMs, MAX_PEER_BACKOFF_MS, this.opts.random)
-      this.shardFailed(attempt.shard, attempt.peer, `lease expired on ${attempt.peer}`)
+      // Not a failure towards the cap: the attempt is not cancelled and may still win.
+      this.shardFailed(attempt.shard, attempt.peer, `lease expired on ${attempt.peer}`, false)
     }
     return { cancel: [] }
+  }
+
+  /**
+   * The coordinator itself was paused (GC, a starved event loop, SIGSTOP) for `ms`: the
+   * peers' reports are still in its socket buffers, so nobody's lease should run out for it.
+   */
+  extendLeases (ms: number): void {
+    for (const attempt of this.ledger.liveAttempts()) attempt.leaseUntil += ms
   }
 
   progressReport (): JobProgress {
@@ -260,8 +273,8 @@ export class ShardScheduler {
     return { cancel: [] }
   }
 
-  private shardFailed (shard: Shard, peer: string, message: string): void {
-    shard.failures++
+  private shardFailed (shard: Shard, peer: string, message: string, countsTowardCap = true): void {
+    if (countsTowardCap) shard.failures++
     shard.failedPeers.add(peer)
     this.stats.retries++
     if (shard.failures >= this.opts.maxFailures) {

@@ -45,6 +45,9 @@ describe('membership codec', () => {
     expect(reasonOf(bytes({ ...valid, v: 2 }))).toBe('bad-version')
     expect(reasonOf(bytes({ ...valid, type: 'gossip' }))).toBe('bad-type')
     expect(reasonOf(bytes({ ...valid, nick: 'x'.repeat(MAX_NICK_LENGTH + 1) }))).toBe('bad-field')
+    // An escape sequence would rewrite the terminal of whoever prints the member list.
+    expect(reasonOf(bytes({ ...valid, nick: 'bob\u001b[2J' }))).toBe('bad-field')
+    expect(reasonOf(bytes({ ...valid, nick: 'bob\r' }))).toBe('bad-field')
     expect(reasonOf(bytes({ ...valid, workers: { total: 1, free: 2 } }))).toBe('bad-field')
     expect(reasonOf(bytes({ ...valid, incarnation: -1 }))).toBe('bad-field')
     expect(reasonOf(bytes({ ...valid, seq: 1.5 }))).toBe('bad-field')

@@ -148,4 +148,22 @@ describe('member table under a fake clock', () => {
     advance(2000)
     expect(table.get(BOB)).toBeUndefined()
   })
+
+  it('holds at most maxMembers: a flood of fresh ids is refused, the longest-gone member makes room', () => {
+    let now = 0
+    let refused = 0
+    const table = new MemberTable({ timing, now: () => now, maxMembers: 3, onFull: () => { refused++ } })
+    const id = (i: number): string => `12D3KooWFlood${String(i).padStart(39, 'x')}`
+    for (let i = 0; i < 100; i++) table.applyHeartbeat(heartbeat({ id: id(i) }))
+    expect(table.list().map(m => m.id)).toEqual([id(0), id(1), id(2)])
+    expect(refused).toBe(97)
+    // A member that is gone makes room for a new one; the live ones stay.
+    now = 10
+    table.markUnreachable(id(1))
+    now = 20
+    table.markUnreachable(id(0))
+    expect(table.applyHeartbeat(heartbeat({ id: BOB }))).toMatchObject({ to: 'alive' })
+    expect(table.list().map(m => m.id).sort()).toEqual([id(0), id(2), BOB].sort())
+    expect(refused).toBe(97)
+  })
 })

@@ -46,7 +46,7 @@ describe('parseBound', () => {
   })
 
   it('rejects negatives, fractions, text and bounds >= 2^64 with a UsageError naming the bound', () => {
-    for (const text of ['-1', '-0x5', '1.5', '1e-3', '12.3e1', 'abc', '', ' ', '1e', '0x10', '1__0', '_1', '1_', '2^64', '1e20', '18446744073709551616', '1e999999', '5-6', 'NaN', 'Infinity']) {
+    for (const text of ['-1', '-0x5', '1.5', '1e-3', '12.34e1', 'abc', '', ' ', '1e', '0x10', '1__0', '_1', '1_', '2^64', '1e20', '18446744073709551616', '1e999999', '5-6', 'NaN', 'Infinity']) {
       const err = usageErrorOf(text)
       expect(err.name, text).toBe('UsageError')
       expect(err.message, text).toMatch(/^FROM /)

@@ -40,6 +40,29 @@ describe('rpc framing', () => {
     expect(frames).toEqual([json({ a: 1 })])
   })
 
+  it('copies a frame dribbled in one-byte chunks a bounded number of times, not once per chunk', () => {
+    // A peer may send a big frame as thousands of tiny yamux frames; joining the held bytes on
+    // every chunk would cost O(frame²) and block the event loop.
+    const payload = new Uint8Array(64 * 1024).map((_, i) => i & 0xff)
+    const frame = encodeFrame(payload)
+    const decoder = new FrameDecoder()
+    const set = Uint8Array.prototype.set
+    let copied = 0
+    Uint8Array.prototype.set = function (this: Uint8Array, source: ArrayLike<number>, offset?: number) {
+      copied += source.length
+      return set.call(this, source, offset)
+    }
+    let frames: Uint8Array[] = []
+    try {
+      for (let i = 0; i < frame.byteLength; i++) frames = frames.concat(decoder.push(frame.subarray(i, i + 1)))
+    } finally {
+      Uint8Array.prototype.set = set
+    }
+    expect(frames).toEqual([payload])
+    expect(decoder.buffered).toBe(0)
+    expect(copied).toBeLessThan(4 * frame.byteLength)
+  })
+
   it('rejects an oversized length prefix before buffering its body', () => {
     fc.assert(fc.property(fc.integer({ min: MAX_RPC_FRAME_BYTES + 1, max: 2 ** 21 - 1 }), (length) => {
       const prefix: number[] = []

@@ -52,6 +52,17 @@ describe('shard scheduler', () => {
     expect(s.report().reassigned).toBeGreaterThanOrEqual(1)
   })
 
+  it('finishes around a hung peer; expired leases never count towards the retry cap', () => {
+    const clock = new FakeClock()
+    const s = makeScheduler(clock, { from: FROM, to: TO, maxFailures: 1 })
+    s.upsertPeer({ id: 'hung', slots: 1 })
+    s.upsertPeer({ id: 'ok', slots: 1 })
+    runToEnd(s, clock, { answer: a => a.peer === 'hung' ? 'hang' : truth(a.range.from, a.range.to) })
+    expect(s.error).toBeNull()
+    expect(s.report().count).toBe(TRUE.count)
+    expect(s.report().reassigned).toBeGreaterThan(0)
+  })
+
   it('renews a lease on progress', () => {
     const clock = new FakeClock()
     const s = makeScheduler(clock, { from: FROM, to: TO, leaseFloorMs: 1000, leaseFactor: 1 })
@@ -62,6 +73,17 @@ describe('shard scheduler', () => {
       for (const a of started) s.progress(a.attempt, i === 0 ? null : BigInt(i))
       s.tick()
     }
+    expect(s.report().retries).toBe(0)
+  })
+
+  it('does not expire leases for time the coordinator itself was paused', () => {
+    const clock = new FakeClock()
+    const s = makeScheduler(clock, { from: FROM, to: TO, leaseFloorMs: 1000, leaseFactor: 1 })
+    s.upsertPeer({ id: 'a', slots: 1 })
+    s.nextAssignments()
+    clock.advance(10_000)
+    s.extendLeases(10_000)
+    s.tick()
     expect(s.report().retries).toBe(0)
   })
 

@@ -1,0 +1,120 @@
+/**
+ * Just enough of a WebAssembly binary writer for the sieve kernel: one module with imported
+ * memory and i32-only functions. Structured control flow uses named labels; `br(name)` turns
+ * a name into the relative depth the binary format wants.
+ */
+export const I32 = 0x7f
+
+const OP = {
+  block: 0x02, loop: 0x03, if: 0x04, end: 0x0b, br: 0x0c, brIf: 0x0d, brTable: 0x0e,
+  localGet: 0x20, localSet: 0x21, localTee: 0x22,
+  i32Load: 0x28, i32Load8u: 0x2d, i32Store: 0x36, i32Store8: 0x3a,
+  i32Const: 0x41, i32GeS: 0x4e, i32LtS: 0x48,
+  i32Add: 0x6a, i32Sub: 0x6b, i32Mul: 0x6c, i32And: 0x71, i32Shl: 0x74
+} as const
+
+function unsignedLeb (n: number): number[] {
+  const out: number[] = []
+  do {
+    let byte = n & 0x7f
+    n >>>= 7
+    if (n !== 0) byte |= 0x80
+    out.push(byte)
+  } while (n !== 0)
+  return out
+}
+
+function signedLeb (n: number): number[] {
+  const out: number[] = []
+  for (;;) {
+    const byte = n & 0x7f
+    n >>= 7
+    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
+      out.push(byte)
+      return out
+    }
+    out.push(byte | 0x80)
+  }
+}
+
+/** The body of one function: locals by name, labels by name. */
+export class FunctionBody {
+  readonly bytes: number[] = []
+  private readonly locals = new Map<string, number>()
+  private readonly labels: string[] = []
+  private readonly paramCount: number
+
+  constructor (params: string[], locals: string[]) {
+    params.forEach((name, i) => this.locals.set(name, i))
+    locals.forEach((name, i) => this.locals.set(name, params.length + i))
+    this.paramCount = params.length
+  }
+
+  private local (name: string): number[] {
+    const index = this.locals.get(name)
+    if (index === undefined) throw new Error(`unknown local ${name}`)
+    return unsignedLeb(index)
+  }
+
+  private depth (label: string): number[] {
+    const at = this.labels.lastIndexOf(label)
+    if (at < 0) throw new Error(`unknown label ${label}`)
+    return unsignedLeb(this.labels.length - 1 - at)
+  }
+
+  get (name: string): this { this.bytes.push(OP.localGet, ...this.local(name)); return this }
+  set (name: string): this { this.bytes.push(OP.localSet, ...this.local(name)); return this }
+  tee (name: string): this { this.bytes.push(OP.localTee, ...this.local(name)); return this }
+  const (n: number): this { this.bytes.push(OP.i32Const, ...signedLeb(n | 0)); return this }
+  op (name: 'i32GeS' | 'i32LtS' | 'i32Add' | 'i32Sub' | 'i32Mul' | 'i32And' | 'i32Shl'): this { this.bytes.push(OP[name]); return this }
+  load (offset = 0): this { this.bytes.push(OP.i32Load, 2, ...unsignedLeb(offset)); return this }
+  store (offset = 0): this { this.bytes.push(OP.i32Store, 2, ...unsignedLeb(offset)); return this }
+  load8 (offset = 0): this { this.bytes.push(OP.i32Load8u, 0, ...unsignedLeb(offset)); return this }
+  store8 (offset = 0): this { this.bytes.push(OP.i32Store8, 0, ...unsignedLeb(offset)); return this }
+  /** SIMD: 16-byte load, store and AND (offsets fold into the instruction). */
+  v128Load (offset = 0): this { this.bytes.push(0xfd, 0x00, 0, ...unsignedLeb(offset)); return this }
+  v128Store (offset = 0): this { this.bytes.push(0xfd, 0x0b, 0, ...unsignedLeb(offset)); return this }
+  v128And (): this { this.bytes.push(0xfd, 0x4e); return this }
+  block (label: string): this { this.labels.push(label); this.bytes.push(OP.block, 0x40); return this }
+  loop (label: string): this { this.labels.push(label); this.bytes.push(OP.loop, 0x40); return this }
+  if (label: string): this { this.labels.push(label); this.bytes.push(OP.if, 0x40); return this }
+  end (): this { this.labels.pop(); this.bytes.push(OP.end); return this }
+  br (label: string): this { this.bytes.push(OP.br, ...this.depth(label)); return this }
+  brIf (label: string): this { this.bytes.push(OP.brIf, ...this.depth(label)); return this }
+  brTable (labels: string[], otherwise: string): this {
+    this.bytes.push(OP.brTable, ...unsignedLeb(labels.length))
+    for (const l of labels) this.bytes.push(...this.depth(l))
+    this.bytes.push(...this.depth(otherwise))
+    return this
+  }
+
+  /** The encoded function: local declarations, code, final `end`. */
+  encode (): number[] {
+    const extraLocals = this.locals.size - this.paramCount
+    const body = [...unsignedLeb(1), ...unsignedLeb(extraLocals), I32, ...this.bytes, OP.end]
+    return [...unsignedLeb(body.length), ...body]
+  }
+}
+
+function section (id: number, content: number[]): number[] {
+  return [id, ...unsignedLeb(content.length), ...content]
+}
+
+function name (text: string): number[] {
+  const bytes = [...Buffer.from(text, 'utf8')]
+  return [...unsignedLeb(bytes.length), ...bytes]
+}
+
+/** A module importing `env.memory` and exporting the given i32-parameter, no-result functions. */
+export function encodeModule (functions: { name: string, params: number, body: FunctionBody }[]): Uint8Array {
+  const types = functions.flatMap((f) => [0x60, ...unsignedLeb(f.params), ...Array<number>(f.params).fill(I32), 0])
+  const bytes = [
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, [...unsignedLeb(functions.length), ...types]),
+    ...section(2, [1, ...name('env'), ...name('memory'), 0x02, 0x00, 1]),
+    ...section(3, [...unsignedLeb(functions.length), ...functions.flatMap((_, i) => unsignedLeb(i))]),
+    ...section(7, [...unsignedLeb(functions.length), ...functions.flatMap((f, i) => [...name(f.name), 0x00, ...unsignedLeb(i)])]),
+    ...section(10, [...unsignedLeb(functions.length), ...functions.flatMap((f) => f.body.encode())])
+  ]
+  return Uint8Array.from(bytes)
+}
