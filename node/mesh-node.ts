@@ -67,13 +67,15 @@ export async function createMeshNode (input: MeshNodeConfig): Promise<MeshNode> 
 
 async function assemble (config: ResolvedConfig, releaseHome: () => Promise<void>): Promise<MeshNode> {
   const metrics = new MeshMetrics()
-  const db = new MeshDatabase(config.home)
-  const services = new Set<string>()
-  const pool = new WorkerPool({ size: config.workers })
   const privateKey = await loadOrCreatePeerKey(config.home)
   // Test hooks (MESH_TEST_HOOKS=1): a peer blocklist that cuts the mesh on loopback.
   const blocklist = process.env.MESH_TEST_HOOKS === '1' ? new PeerBlocklist(blockedPeersFromEnv(process.env)) : undefined
+  // libp2p first: it is what fails on a bad or busy --listen address, and nothing else is
+  // running yet to be cleaned up then.
   const libp2p = await createMeshLibp2p({ privateKey, listen: config.listen, mdns: config.mdns, swarmKey: config.swarmKey, connectionGater: blocklist?.gater(), onGossipReceived: countGossipCopy(metrics) })
+  const db = new MeshDatabase(config.home)
+  const services = new Set<string>()
+  const pool = new WorkerPool({ size: config.workers })
   const addrs = (): string[] => libp2p.getMultiaddrs().map(a => a.toString())
 
   const membership = new MembershipService({ libp2p, metrics }, {
@@ -116,16 +118,30 @@ async function assemble (config: ResolvedConfig, releaseHome: () => Promise<void
       await membership.leave().catch(() => {})
       // Give the goodbye a moment on the wire before the connections close under it.
       await new Promise(resolve => setTimeout(resolve, 50))
-      membership.stop()
-      await jobs.stop()
-      await rpc.stop()
-      await pool.close()
-      await chat.stop()
-      connector.stop()
-      await control.stop()
-      await libp2p.stop()
-      db.close()
-      await releaseHome()
+      await stopAll()
+    }
+  }
+  // Every step runs even if an earlier one throws: a half-stopped node must still release
+  // its home, or the next `mesh start` there would be refused.
+  const stopAll = async (): Promise<void> => {
+    const steps: Array<[string, () => unknown]> = [
+      ['membership', () => { membership.stop() }],
+      ['jobs', async () => { await jobs.stop() }],
+      ['rpc', async () => { await rpc.stop() }],
+      ['pool', async () => { await pool.close() }],
+      ['chat', async () => { await chat.stop() }],
+      ['connector', () => { connector.stop() }],
+      ['control', async () => { await control.stop() }],
+      ['libp2p', async () => { await libp2p.stop() }],
+      ['db', () => { db.close() }],
+      ['home', async () => { await releaseHome() }]
+    ]
+    for (const [name, step] of steps) {
+      try {
+        await step()
+      } catch (err: any) {
+        log('stopping %s failed: %s', name, err?.message)
+      }
     }
   }
   registerCoreMethods(control, node)
@@ -136,12 +152,19 @@ async function assemble (config: ResolvedConfig, releaseHome: () => Promise<void
   registerChatMethods(control, chat)
   if (blocklist != null) registerTestHooks(control, { libp2p, blocklist, membership })
 
-  await rpc.start()
-  membership.start()
-  connector.start()
-  await chat.start()
-  jobs.start()
-  await control.start()
+  try {
+    await rpc.start()
+    membership.start()
+    connector.start()
+    await chat.start()
+    jobs.start()
+    await control.start()
+  } catch (err) {
+    // A failed start (say, a control socket path too long) must not leave libp2p, the
+    // workers and the database running with nobody to stop them.
+    await stopAll()
+    throw err
+  }
   log('started %s as %s', config.nick, node.peerId)
   return node
 }

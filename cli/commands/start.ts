@@ -36,6 +36,9 @@ export function registerStartCommand (program: Command): void {
         throw err
       })
 
+      const { installCrashGuard } = await import('../crash-guard.ts')
+      installCrashGuard(node)
+
       if (process.stdin.isTTY) {
         // A person at a terminal: the chat shell, until /quit (a clean leave).
         const { runShell } = await import('../shell/chat-shell.ts')

@@ -32,6 +32,17 @@ export function registerTestHooks (control: ControlServer, deps: { libp2p: MeshL
     for (const id of unblock) void redial(id)
     return { blocked: blocklist.list() }
   })
+
+  // `test.fault`: an internal error outside any request, as a bug in some event listener
+  // would raise, to test the crash guard of `mesh start`.
+  control.register('test.fault', async (params) => {
+    const kind = params.kind === 'rejection' ? 'rejection' : 'exception'
+    setTimeout(() => {
+      if (kind === 'rejection') void Promise.reject(new Error('injected fault'))
+      else throw new Error('injected fault')
+    }, 0)
+    return { kind }
+  })
 }
 
 /** Tries a few times: the peer may lift its side of the cut a moment after we lift ours. */

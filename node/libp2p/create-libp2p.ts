@@ -36,40 +36,52 @@ export interface Libp2pConfig {
  * pre-shared-key private network when a swarm key is given.
  */
 export async function createMeshLibp2p (config: Libp2pConfig): Promise<MeshLibp2p> {
-  return createLibp2p({
-    privateKey: config.privateKey,
-    addresses: { listen: config.listen },
-    transports: [tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    connectionProtector: config.swarmKey != null ? preSharedKey({ psk: config.swarmKey }) : undefined,
-    connectionGater: config.connectionGater,
-    peerDiscovery: config.mdns ? [mdns({ interval: config.mdnsIntervalMs ?? 5000 })] : [],
-    connectionManager: {
-      // A LAN mesh is small; the membership layer dials every live member it learns of.
-      maxConnections: 256,
-      dialTimeout: 5000
-    },
-    services: {
-      identify: identify(),
-      ping: ping(),
-      pubsub: gossipsub({
-        // A publish with nobody subscribed throws instead of silently dropping the message;
-        // callers decide whether that matters (a heartbeat: no; a chat message: retry).
-        allowPublishToZeroTopicPeers: false,
-        emitSelf: false,
-        // The default 1 MiB per message is far above anything mesh sends on a topic; each
-        // topic's own validator enforces its tighter limit before decoding.
-        maxInboundDataLength: 256 * 1024,
-        // Without it every duplicate copy is signature-checked before the seen-cache drops
-        // it. The hash covers the signature too, so a forged copy cannot shadow the real one.
-        fastMsgIdFn: message => {
-          config.onGossipReceived?.(message.topic)
-          return fastMessageId(message)
-        }
-      })
+  try {
+    return await createLibp2p({
+      privateKey: config.privateKey,
+      addresses: { listen: config.listen },
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      connectionProtector: config.swarmKey != null ? preSharedKey({ psk: config.swarmKey }) : undefined,
+      connectionGater: config.connectionGater,
+      peerDiscovery: config.mdns ? [mdns({ interval: config.mdnsIntervalMs ?? 5000 })] : [],
+      // Liveness is the membership layer's job (heartbeats, suspicion, a probe on close).
+      // libp2p's own monitor would abort a healthy connection whose ping is merely late on a
+      // CPU-starved machine, which then looks like a crash to every peer.
+      connectionMonitor: { abortConnectionOnPingFailure: false },
+      connectionManager: {
+        // A LAN mesh is small; the membership layer dials every live member it learns of.
+        maxConnections: 256,
+        dialTimeout: 5000
+      },
+      services: {
+        identify: identify(),
+        ping: ping(),
+        pubsub: gossipsub({
+          // A publish with nobody subscribed throws instead of silently dropping the message;
+          // callers decide whether that matters (a heartbeat: no; a chat message: retry).
+          allowPublishToZeroTopicPeers: false,
+          emitSelf: false,
+          // The default 1 MiB per message is far above anything mesh sends on a topic; each
+          // topic's own validator enforces its tighter limit before decoding.
+          maxInboundDataLength: 256 * 1024,
+          // Without it every duplicate copy is signature-checked before the seen-cache drops
+          // it. The hash covers the signature too, so a forged copy cannot shadow the real one.
+          fastMsgIdFn: message => {
+            config.onGossipReceived?.(message.topic)
+            return fastMessageId(message)
+          }
+        })
+      }
+    })
+  } catch (err: any) {
+    // libp2p's message spans many lines and suggests config options a user cannot set here.
+    if (err?.name === 'UnsupportedListenAddressesError') {
+      throw new Error(`cannot listen on ${config.listen.join(', ')}: the address is in use or not on this machine`)
     }
-  })
+    throw err
+  }
 }
 
 /** A cheap id of a received gossip message as it is on the wire (all of it, signature included). */

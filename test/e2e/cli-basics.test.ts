@@ -91,6 +91,13 @@ describe('mesh CLI basics', () => {
       expect(stats.metrics.mesh_control_requests_total).toBeDefined()
     })
 
+    it('a listen address already in use: one line, exit 1, nothing left running', async () => {
+      const port = node.bootstrapAddr.split('/')[4]
+      const run = await runMesh(['start', '--home', join(emptyHome, 'busy'), '--no-mdns', '--listen', `/ip4/127.0.0.1/tcp/${port}`], { timeoutMs: 20_000 })
+      expect(run.code).toBe(1)
+      expect(run.stderr).toBe(`mesh: cannot listen on /ip4/127.0.0.1/tcp/${port}: the address is in use or not on this machine\n`)
+    })
+
     it('MESH_HOME is the default home', async () => {
       const run = await runMesh(['id', '--json'], { env: { MESH_HOME: node.home } })
       expect(JSON.parse(run.stdout).id).toBe(node.id)

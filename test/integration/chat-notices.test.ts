@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { streamFromNode } from '../../cli/control-client.ts'
+import { callNode, streamFromNode } from '../../cli/control-client.ts'
 import { startChatMesh } from '../utils/chat-mesh.ts'
 import { type MeshProcess, sees, waitUntil } from '../utils/mesh-process.ts'
 
@@ -17,12 +17,19 @@ describe('chat notices from membership', () => {
     await waitUntil('alice to see both', async () => await sees(alice, bob, 'alive') && await sees(alice, carol, 'alive'))
     const controller = new AbortController()
     const notices: string[] = []
+    const said: string[] = []
     const reading = (async () => {
       for await (const event of streamFromNode<any>(alice.home, 'chat.tail', {}, controller.signal)) {
         if (event.type === 'notice') notices.push(event.text)
+        else if (typeof event.text === 'string') said.push(event.text)
       }
     })().catch(() => {})
     try {
+      // Notices are live only: make sure the tail is subscribed before anyone leaves.
+      await waitUntil('the tail to be subscribed', async () => {
+        await callNode(alice.home, 'chat.send', { room: 'lobby', text: 'tail ready?' })
+        return said.includes('tail ready?')
+      }, 15_000, 300)
       bob.signal('SIGTERM')
       await waitUntil('the leave notice', async () => notices.includes('bob left'), 15_000, 50)
       carol.signal('SIGKILL')
