@@ -1,7 +1,7 @@
 import { Buckets } from './buckets.ts'
 import { SievingPrimeList } from './sieving-prime-list.ts'
 import { createSieveMemory, instantiateCrossing, writeWheelTables, WHEEL_TABLES_BYTES, type SieveKernels } from './wasm-crossing.ts'
-import { FirstMultiple, isqrt } from './first-multiple.ts'
+import { isqrt, SquareStart } from './first-multiple.ts'
 import { LARGEST_PRESIEVED_PRIME, PRESIEVED_PRIMES, PreSieve, preSieveMemoryBytes, writePreSievePatterns } from './presieve.ts'
 import { BIT_OF_RESIDUE, BYTE_SPAN, WHEEL_INDEX_OF_MULTIPLE } from './wheel.ts'
 
@@ -105,8 +105,8 @@ export class SegmentedSieve {
    * per range, so the arithmetic is inline and uses one division per prime.
    */
   private placeSievingPrimes (batches: Iterable<Uint32Array>, sqrtHigh: number): void {
-    const first = new FirstMultiple(this.low)
-    const sqrtLow = first.sqrtLow
+    const squareStart = new SquareStart(this.low)
+    const sqrtLow = squareStart.sqrtLow
     // low = lowAbove20 * 2^20 + lowBelow20: reducing it mod p (< 2^32) in these two pieces
     // keeps every intermediate below 2^53, so doubles are exact.
     const lowAbove20 = Number(this.low >> 20n)
@@ -123,8 +123,8 @@ export class SegmentedSieve {
         let wheel: number
         if (p > sqrtLow) {
           // p^2 > low: start at p^2.
-          offset = first.offset(p)
-          wheel = first.wheel
+          offset = squareStart.offset(p)
+          wheel = squareStart.wheel(p)
         } else {
           const inverse = 1 / p
           let r = lowAbove20 - Math.floor(lowAbove20 * inverse) * p
