@@ -16,7 +16,7 @@ afterAll(async () => { await Promise.all(nodes.map(async n => { await n.destroy(
 it('a node whose workers keep both cores busy for 20 s stays alive on its peers', async () => {
   nodes = await startMesh(['alice', 'bob'], ['--workers', '2'])
   const [alice, bob] = nodes
-  while ((await alice.stateOf(bob.id)) !== 'alive') await sleep(50)
+  while ((await alice.stateOf(bob.id)) !== 'alive' || (await bob.stateOf(alice.id)) !== 'alive') await sleep(50)
 
   const started = Date.now()
   let callsDone = 0
