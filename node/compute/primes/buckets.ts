@@ -52,25 +52,14 @@ export class Buckets {
     this.fill[b]++
   }
 
-  /**
-   * Detaches the bucket of `segment` and returns its first block (-1 when empty). Walk it with
-   * blockSize / nextOf, and give each block back with release once read.
-   */
-  take (segment: number): number {
+  /** Detaches the bucket of `segment` and returns its first block (-1 when empty). */
+  private take (segment: number): number {
     const b = this.head[segment]
     this.head[segment] = -1
     return b
   }
 
-  blockSize (block: number): number {
-    return this.fill[block]
-  }
-
-  nextOf (block: number): number {
-    return this.nextBlock[block]
-  }
-
-  release (block: number): void {
+  private release (block: number): void {
     this.fill[block] = 0
     this.freeBlocks.push(block)
   }

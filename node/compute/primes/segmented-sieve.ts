@@ -93,11 +93,6 @@ export class SegmentedSieve {
     // this.small.groupByResidue()
   }
 
-  /** Bytes held by this sieve's arrays (the bucket pool dominates for large ranges). */
-  get memoryBytes (): number {
-    return this.sieve.byteLength + this.buckets.bytes + this.small.q.length * 10 + this.medium.q.length * 10
-  }
-
   /**
    * Files each sieving prime under the tier that will cross it off, at its first multiple
    * p * m >= max(low, p^2) with m coprime to 30 (offset from low, and m's wheel index). Primes

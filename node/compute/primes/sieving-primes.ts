@@ -43,8 +43,9 @@ export function * sievingPrimes (limit: number): Generator<Uint32Array> {
   const span = 30 * (1 << SEGMENT_SHIFT)
   const batch = new Uint32Array(Math.ceil(2 * span / Math.log(span)))
   try {
+    // Signed words: bit 31 set would make a Uint32 read a non-int32 value and slow the loop.
+    const words = new Int32Array(sieve.words.buffer, sieve.words.byteOffset, sieve.words.length)
     while (sieve.next()) {
-      const words = sieve.words
       const wordCount = (sieve.segmentBytes + 3) >> 2
       let base = 30 * (firstByte + sieve.segment * (1 << SEGMENT_SHIFT))
       let size = 0
