@@ -124,16 +124,17 @@ export class MembershipService extends EventEmitter<MembershipEvents> {
 
   /** This node as a member, in the same shape as the others. */
   selfMember (): Member {
-    const { workers, queue } = this.self.capacity()
     const now = this.now()
+    return { ...this.selfFields(), state: 'alive', seq: this.seq, lastSeenAt: now, stateSince: now }
+  }
+
+  /** What a heartbeat says about this node, read fresh each time. */
+  private selfFields (): Omit<Heartbeat, 'type' | 'v' | 'seq'> {
+    const { workers, queue } = this.self.capacity()
     return {
       id: this.peerId,
       nick: this.self.nick,
-      state: 'alive',
       incarnation: this.incarnation,
-      seq: this.seq,
-      lastSeenAt: now,
-      stateSince: now,
       workers,
       queue,
       load: loadOf(workers, queue),
@@ -147,22 +148,7 @@ export class MembershipService extends EventEmitter<MembershipEvents> {
   /** Publishes a heartbeat now (also used to answer a suspicion or greet a new peer). */
   heartbeat (): void {
     if (this.leaving) return
-    const { workers, queue } = this.self.capacity()
-    const hb: Heartbeat = {
-      type: 'heartbeat',
-      v: MEMBERSHIP_WIRE_VERSION,
-      id: this.peerId,
-      nick: this.self.nick,
-      incarnation: this.incarnation,
-      seq: ++this.seq,
-      workers,
-      queue,
-      load: loadOf(workers, queue),
-      services: this.self.services(),
-      roles: this.self.roles(),
-      version: this.self.version,
-      addrs: this.self.addrs()
-    }
+    const hb: Heartbeat = { type: 'heartbeat', v: MEMBERSHIP_WIRE_VERSION, ...this.selfFields(), seq: ++this.seq }
     this.lastHeartbeatAt = this.now()
     this.metrics.counter('mesh_membership_heartbeats_sent_total', 'heartbeats published').inc()
     void this.publish(hb)
