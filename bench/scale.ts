@@ -4,9 +4,13 @@
  *
  *   npm run bench:scale -- [--from 1e12] [--width 1e11] [--runs 3] [--json]
  *
- * Target: speedup >= 1.9x. Each run is checked against primesieve when it is installed.
+ * Target: speedup >= 1.9x. Each run is checked against primesieve when it is installed, and
+ * primesieve -t1 vs -t2 on the same range, interleaved with the runs, measures what two cores
+ * can give right now (the hardware ceiling on a shared machine): speedup / ceiling is the
+ * share the scheduler delivers.
  * Progress on stderr, the table on stdout (one JSON document with --json).
  */
+import { execFileSync } from 'node:child_process'
 import { parseArgs } from 'node:util'
 import { cpus, loadavg } from 'node:os'
 import { parseBound } from '../cli/parse-bound.ts'
@@ -34,11 +38,28 @@ say(`[${from}, ${to}]: ${runs} runs each, interleaved; ${cpus().length} cores, l
 const solo = await MeshProcess.start({ name: 'solo', args: JOB_NODE_ARGS })
 const pair = await startJobMesh(['pair1', 'pair2'])
 const seconds: Record<'one' | 'two', number[]> = { one: [], two: [] }
+const ceilings: number[] = []
+/** Wall seconds of primesieve with `threads` threads on the range, or null without primesieve. */
+function primesieveSeconds (threads: number): number | null {
+  try {
+    const started = performance.now()
+    execFileSync('primesieve', [from.toString(), to.toString(), '-c1', '-q', `-t${threads}`])
+    return (performance.now() - started) / 1000
+  } catch {
+    return null
+  }
+}
 // Busy share of the workers' wall time: below 1 when the scheduler leaves a worker idle.
 const busy: Record<'one' | 'two', number[]> = { one: [], two: [] }
 let wrong = 0
 try {
   for (let i = 0; i < runs; i++) {
+    const t1 = primesieveSeconds(1)
+    const t2 = primesieveSeconds(2)
+    if (t1 != null && t2 != null) {
+      ceilings.push(t1 / t2)
+      say(`run ${i + 1} primesieve -t1 ${t1.toFixed(2)} s, -t2 ${t2.toFixed(2)} s: two cores give ${(t1 / t2).toFixed(2)}x now`)
+    }
     for (const [label, node] of [['one', solo], ['two', pair[0]]] as const) {
       const report = await runJob(node, from, to)
       if (expected != null && BigInt(report.count) !== expected) wrong++
@@ -54,13 +75,15 @@ try {
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const speedup = median(seconds.one) / median(seconds.two)
-const result = { from: from.toString(), to: to.toString(), runs, onePeerSeconds: seconds.one, twoPeersSeconds: seconds.two, workersBusy: busy, speedup: Math.round(speedup * 100) / 100, target: TARGET_SPEEDUP, wrongCounts: wrong }
+const ceiling = ceilings.length > 0 ? median(ceilings) : null
+const result = { from: from.toString(), to: to.toString(), runs, onePeerSeconds: seconds.one, twoPeersSeconds: seconds.two, workersBusy: busy, speedup: Math.round(speedup * 100) / 100, primesieveCeiling: ceiling, target: TARGET_SPEEDUP, wrongCounts: wrong }
 if (values.json) {
   process.stdout.write(JSON.stringify(result) + '\n')
 } else {
   process.stdout.write(`1 peer x 1 worker : median ${median(seconds.one).toFixed(2)} s  (${seconds.one.map(s => s.toFixed(2)).join(', ')})\n`)
   process.stdout.write(`2 peers x 1 worker: median ${median(seconds.two).toFixed(2)} s  (${seconds.two.map(s => s.toFixed(2)).join(', ')})\n`)
   process.stdout.write(`workers busy     : 1 peer ${(100 * median(busy.one)).toFixed(0)}%, 2 peers ${(100 * median(busy.two)).toFixed(0)}% (compute seconds / (workers x wall))\n`)
+  if (ceiling != null) process.stdout.write(`primesieve -t1/-t2: ${ceiling.toFixed(2)}x (what two cores gave during the runs); mesh speedup / that = ${(speedup / ceiling * 100).toFixed(0)}%\n`)
   process.stdout.write(`speedup ${speedup.toFixed(2)}x (target >= ${TARGET_SPEEDUP}x)${wrong > 0 ? `, ${wrong} WRONG counts` : ''}\n`)
 }
 process.exitCode = wrong > 0 || speedup < TARGET_SPEEDUP ? 1 : 0

@@ -4,7 +4,7 @@ import type { ShardResult } from '../compute/scheduler/types.ts'
 import type { WorkerPool } from '../compute/worker-pool.ts'
 import type { MeshMetrics } from '../metrics/metrics.ts'
 import type { MeshRpc } from '../rpc/mesh-rpc.ts'
-import type { RpcContext } from '../rpc/rpc-types.ts'
+import type { RpcContext, RpcMethods } from '../rpc/rpc-types.ts'
 import { parseShardArgs, resultItem, type ShardItem } from './shard-wire.ts'
 
 /** A keep-alive while queued, and at most this often a progress item: renews the coordinator's lease. */
@@ -40,12 +40,16 @@ export async function countOnPool (pool: WorkerPool, from: bigint, to: bigint, s
   return { result, seconds }
 }
 
-/** Serves `primes.count` on this node's worker pool, streaming progress then the result. */
-export function registerPrimesCountService (components: PrimesCountComponents, lie = lyingFromEnv()): void {
+/**
+ * `count` of the rpc service `primes`, on this node's worker pool: streams progress, then the
+ * result. A module that adds primes.list or primes.test spreads this into the same service
+ * (the registry takes each service name once).
+ */
+export function primesCountMethods (components: Omit<PrimesCountComponents, 'rpc'>, lie = lyingFromEnv()): RpcMethods {
   const { pool, metrics } = components
   const served = metrics.counter('mesh_primes_shards_served_total', 'primes.count shards served', ['outcome'])
   if (lie) log('MESH_TEST_LIE=1: this node answers wrong counts (test only)')
-  components.rpc.register('primes', {
+  return {
     count: (args: unknown, ctx: RpcContext) => {
       const range = parseShardArgs(args)
       if (pool.queued >= pool.size * MAX_QUEUED_PER_SLOT) {
@@ -54,7 +58,12 @@ export function registerPrimesCountService (components: PrimesCountComponents, l
       }
       return streamShard(pool, range.from, range.to, ctx.signal, lie, outcome => { served.inc({ outcome }) })
     }
-  }, { idempotent: true })
+  }
+}
+
+/** Serves `primes.count` (idempotent: a shard counted twice gives the same answer). */
+export function registerPrimesCountService (components: PrimesCountComponents, lie = lyingFromEnv()): void {
+  components.rpc.register('primes', primesCountMethods(components, lie), { idempotent: true })
 }
 
 async function * streamShard (pool: WorkerPool, from: bigint, to: bigint, signal: AbortSignal, lie: boolean,
