@@ -23,17 +23,5 @@ export function resultKey (result: ShardResult): string {
   return `${result.count}:${result.sum}:${result.first ?? '-'}:${result.last ?? '-'}`
 }
 
-/** The results of consecutive shards, combined in index order. */
-export function combine (results: ShardResult[]): ShardResult {
-  let count = 0n
-  let sum = 0n
-  let first: bigint | null = null
-  let last: bigint | null = null
-  for (const r of results) {
-    count += r.count
-    sum = BigInt.asUintN(64, sum + r.sum)
-    first ??= r.first
-    if (r.last != null) last = r.last
-  }
-  return { count, sum, first, last }
-}
+/** The results of consecutive shards, combined in index order, as the kernel combines its own. */
+export { combine } from '../primes/parallel-count.ts'
