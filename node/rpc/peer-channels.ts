@@ -19,12 +19,22 @@ const SPREAD_AT_INFLIGHT = 32
 /** A channel unused this long is closed (before yamux's 120 s inactivity timeout would). */
 const IDLE_CLOSE_MS = 30_000
 const SWEEP_EVERY_MS = 10_000
+/**
+ * How long one stream open may take. The open is shared by every caller waiting for a
+ * channel to that peer, so it runs on its own clock, not on any one caller's signal.
+ */
+export const OPEN_TIMEOUT_MS = 10_000
 
 export interface PeerChannelsComponents {
   libp2p: MeshLibp2p
   metrics: RpcMetrics
   /** Addresses a member advertised, tried when libp2p knows none for it. */
   addrsOf: (peer: string) => string[]
+}
+
+export interface PeerChannelsInit {
+  /** Default OPEN_TIMEOUT_MS; tests shorten it. */
+  openTimeoutMs?: number
 }
 
 /**
@@ -37,13 +47,17 @@ export class PeerChannels {
   private readonly addrsOf: (peer: string) => string[]
   private readonly channels = new Map<string, ClientChannel[]>()
   private readonly opening = new Map<string, Promise<ClientChannel>>()
+  private readonly openTimeoutMs: number
+  /** Aborted by stop(): opens begun before it are abandoned, and their late streams closed. */
+  private lifetime = new AbortController()
   private sweepTimer?: NodeJS.Timeout
   private readonly log = createDebug('mesh:rpc:client')
 
-  constructor (components: PeerChannelsComponents) {
+  constructor (components: PeerChannelsComponents, init: PeerChannelsInit = {}) {
     this.libp2p = components.libp2p
     this.metrics = components.metrics
     this.addrsOf = components.addrsOf
+    this.openTimeoutMs = init.openTimeoutMs ?? OPEN_TIMEOUT_MS
   }
 
   start (): void {
@@ -58,6 +72,9 @@ export class PeerChannels {
     for (const list of this.channels.values()) for (const c of list) c.close()
     this.channels.clear()
     this.opening.clear()
+    // A fresh lifetime, so the pool stays usable after stop() as before.
+    this.lifetime.abort()
+    this.lifetime = new AbortController()
   }
 
   /** Closes every stream to `peer` (declared dead or gone): its calls fail now and fall back. */
@@ -88,32 +105,53 @@ export class PeerChannels {
     }
     let opening = this.opening.get(peer)
     if (opening == null) {
-      opening = this.open(peer, signal).finally(() => { this.opening.delete(peer) })
-      this.opening.set(peer, opening)
+      // The open is shared: it runs on its own timeout (and the pool's lifetime), so one
+      // caller giving up does not fail the others waiting on it.
+      const shared: Promise<ClientChannel> = this.open(peer).finally(() => {
+        // After stop() a newer open for this peer may sit in the map: leave it.
+        if (this.opening.get(peer) === shared) this.opening.delete(peer)
+      })
+      // Every waiter may have given up by the time it fails: not an unhandled rejection.
+      shared.catch(() => {})
+      this.opening.set(peer, shared)
+      opening = shared
     }
     try {
-      return await opening
+      return await raceSignal(opening, signal)
     } catch (err) {
-      // Someone else's open failed but an existing channel still has room: use it.
-      if (best != null) return best
+      // Someone else's open failed but an existing channel still has room: use it
+      // (unless this caller itself gave up).
+      if (best != null && !signal.aborted) return best
       throw err
     }
   }
 
-  private async open (peer: string, signal: AbortSignal): Promise<ClientChannel> {
+  private async open (peer: string): Promise<ClientChannel> {
+    const lifetime = this.lifetime.signal
+    const signal = AbortSignal.any([lifetime, AbortSignal.timeout(this.openTimeoutMs)])
+    // Not opened within its own time, or the pool stopped: the request never left, so the
+    // caller may retry (DialFailedError), whatever a dial aborted mid-way throws.
+    const failed = (err: any): DialFailedError => new DialFailedError(signal.aborted
+      ? `cannot open an rpc stream to ${peer}: ${lifetime.aborted ? 'rpc client stopped' : `no stream within ${this.openTimeoutMs} ms`}`
+      : `cannot open an rpc stream to ${peer}: ${String(err?.message ?? err)}`)
     let stream
     try {
       stream = await this.libp2p.dialProtocol(peerIdFromString(peer), RPC_PROTOCOL, { signal })
     } catch (first: any) {
-      if (signal.aborted) throw first
+      if (signal.aborted) throw failed(first)
       const addrs = this.addrsOf(peer)
-      if (addrs.length === 0) throw new DialFailedError(`cannot open an rpc stream to ${peer}: ${String(first?.message ?? first)}`)
+      if (addrs.length === 0) throw failed(first)
       try {
         stream = await this.libp2p.dialProtocol(addrs.map(a => multiaddr(a)), RPC_PROTOCOL, { signal })
       } catch (err: any) {
-        if (signal.aborted) throw err
-        throw new DialFailedError(`cannot open an rpc stream to ${peer}: ${String(err?.message ?? err)}`)
+        throw failed(err)
       }
+    }
+    if (lifetime.aborted) {
+      // stop() ran while this stream was opening and has already cleared the pool: adding
+      // the channel now would leak it (no sweep, no closePeer would ever see it).
+      void stream.close().catch(() => { stream.abort(new Error('close failed')) })
+      throw failed(undefined)
     }
     const channel = new ClientChannel(stream, peer, this.metrics, c => { this.forget(c) })
     const list = this.channels.get(peer) ?? []
@@ -139,5 +177,20 @@ export class PeerChannels {
         else if (c.inflight === 0 && now - c.lastActiveAt > IDLE_CLOSE_MS) { c.close(); this.forget(c) }
       }
     }
+  }
+}
+
+/** `promise`, or the reason `signal` aborts with, whichever comes first. */
+async function raceSignal<T> (promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  signal.throwIfAborted()
+  let onAbort: (() => void) | undefined
+  const aborted = new Promise<never>((_resolve, reject) => {
+    onAbort = () => { reject(signal.reason) }
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+  try {
+    return await Promise.race([promise, aborted])
+  } finally {
+    if (onAbort != null) signal.removeEventListener('abort', onAbort)
   }
 }
