@@ -3,7 +3,7 @@ import createDebug from 'debug'
 import {
   CHAT_SYNC_PROTOCOL, CHAT_WIRE_VERSION, chatTopic, decodeSyncRequest, decodeSyncResponse,
   encodeSyncRequest, encodeSyncResponse, InvalidChatMessageError, MAX_DIGEST_FRAME_BYTES,
-  MAX_SYNC_FRAME_BYTES, type ChatMessage
+  MAX_SYNC_FRAME_BYTES, type ChatMessage, type DecodedSyncResponse, type SyncRequest
 } from '../../protocols/chat/index.ts'
 import type { MeshLibp2p } from '../libp2p/create-libp2p.ts'
 import type { MeshMetrics } from '../metrics/metrics.ts'
@@ -115,30 +115,28 @@ export class AntiEntropy {
   }
 
   private async pull (peer: PeerId, room: string): Promise<void> {
-    for (let round = 0; round < MAX_ROUNDS_PER_SYNC; round++) {
-      const signal = this.controller.signal
-      const stream = await this.libp2p.dialProtocol(peer, CHAT_SYNC_PROTOCOL, { signal: AbortSignal.any([signal, AbortSignal.timeout(5000)]) })
-      const frames = new FrameStream(stream, MAX_SYNC_FRAME_BYTES)
-      let more: boolean
-      try {
-        await frames.write(encodeSyncRequest({ v: CHAT_WIRE_VERSION, room, have: this.store.digest(room) }), signal)
-        const response = decodeSyncResponse(await frames.read(signal))
-        more = response.more
-        for (const err of response.rejected) this.dropped(err.reason)
-        let fresh = 0
-        for (const message of response.messages) {
-          if (message.room !== room) { this.dropped('wrong-room'); continue }
-          if (await this.init.accept(message)) fresh++
+    const signal = this.controller.signal
+    await pullRoom(this.store, room, {
+      exchange: async request => {
+        const stream = await this.libp2p.dialProtocol(peer, CHAT_SYNC_PROTOCOL, { signal: AbortSignal.any([signal, AbortSignal.timeout(5000)]) })
+        const frames = new FrameStream(stream, MAX_SYNC_FRAME_BYTES)
+        try {
+          await frames.write(encodeSyncRequest(request), signal)
+          return decodeSyncResponse(await frames.read(signal))
+        } finally {
+          await frames.close()
         }
+      },
+      accept: async message => {
+        if (message.room !== room) { this.dropped('wrong-room'); return false }
+        return await this.init.accept(message)
+      },
+      onBatch: (response, fresh) => {
+        for (const err of response.rejected) this.dropped(err.reason)
         this.metrics.counter('mesh_chat_sync_rounds_total', 'anti-entropy batches pulled').inc()
         if (fresh > 0) this.log('pulled %d new message(s) of %s from %s', fresh, room, peer.toString())
-        // Nothing new in a full batch: the peer has only what we hold (a gap it cannot fill).
-        if (fresh === 0) more = false
-      } finally {
-        await frames.close()
       }
-      if (!more) return
-    }
+    })
   }
 
   private async serve (stream: Stream, connection: Connection): Promise<void> {
@@ -151,7 +149,7 @@ export class AntiEntropy {
     this.serving++
     try {
       const request = decodeSyncRequest(await frames.read(this.controller.signal))
-      const { messages, more } = this.store.missing(request.room, request.have)
+      const { messages, more } = this.store.missing(request.room, request.have, undefined, undefined, { after: request.after, until: request.until })
       await frames.write(encodeSyncResponse({ v: CHAT_WIRE_VERSION, messages, more }), this.controller.signal)
       this.metrics.counter('mesh_chat_sync_served_total', 'anti-entropy batches served').inc()
       await frames.close()
@@ -167,4 +165,43 @@ export class AntiEntropy {
   private dropped (reason: string): void {
     this.metrics.counter('mesh_chat_dropped_total', 'chat messages and frames dropped', ['via', 'reason']).inc({ via: 'sync', reason })
   }
+}
+
+export interface PullHooks {
+  /** Sends one request to the peer and returns its answer. */
+  exchange: (request: SyncRequest) => Promise<DecodedSyncResponse>
+  /** Checks and stores one pulled message; true if it was new. */
+  accept: (message: ChatMessage) => Promise<boolean>
+  /** One answer was handled; `fresh` of its messages were new here. */
+  onBatch?: (response: DecodedSyncResponse, fresh: number) => void
+}
+
+/**
+ * One pull of `room` from one peer: sends our digest a page at a time (a digest names at
+ * most MAX_DIGEST_SENDERS senders, a busy room can have more) and asks again while the peer
+ * says there is more, up to `maxRounds` requests; a later pull starts over and gets the rest.
+ * Returns how many new messages it stored.
+ */
+export async function pullRoom (store: ChatStore, room: string, hooks: PullHooks, maxRounds = MAX_ROUNDS_PER_SYNC): Promise<number> {
+  let after: string | undefined
+  let total = 0
+  for (let round = 0; round < maxRounds; round++) {
+    // Read afresh each round: what the last batch stored moves the digest forward.
+    const page = store.digestPage(room, after)
+    const request: SyncRequest = { v: CHAT_WIRE_VERSION, room, have: page.have }
+    if (after != null) request.after = after
+    if (page.until != null) request.until = page.until
+    const response = await hooks.exchange(request)
+    let fresh = 0
+    for (const message of response.messages) {
+      if (await hooks.accept(message)) fresh++
+    }
+    hooks.onBatch?.(response, fresh)
+    total += fresh
+    // Nothing new in a full batch: the peer has only what we hold (a gap it cannot fill).
+    if (response.more && fresh > 0) continue
+    if (page.until == null) return total
+    after = page.until
+  }
+  return total
 }

@@ -1,5 +1,5 @@
 import type { StatementSync } from 'node:sqlite'
-import { MAX_SYNC_BATCH, MAX_SYNC_BATCH_BYTES, type ChatMessage, type Hlc } from '../../protocols/chat/index.ts'
+import { MAX_DIGEST_SENDERS, MAX_SYNC_BATCH, MAX_SYNC_BATCH_BYTES, type ChatMessage, type Hlc } from '../../protocols/chat/index.ts'
 import type { MeshDatabase } from '../store/database.ts'
 
 /**
@@ -60,7 +60,8 @@ export class ChatStore {
       setHead: p('INSERT INTO chat_heads (room, sender, contiguous) VALUES (?, ?, ?) ON CONFLICT (room, sender) DO UPDATE SET contiguous = excluded.contiguous'),
       hasSeq: p('SELECT 1 AS x FROM chat_messages WHERE room = ? AND sender = ? AND seq = ? LIMIT 1'),
       heads: p('SELECT sender, contiguous FROM chat_heads WHERE room = ?'),
-      senders: p('SELECT DISTINCT sender FROM chat_messages WHERE room = ? AND recipient IS NULL'),
+      headsAfter: p('SELECT sender, contiguous FROM chat_heads WHERE room = ? AND sender > ? ORDER BY sender LIMIT ?'),
+      senders: p('SELECT DISTINCT sender FROM chat_messages WHERE room = ? AND recipient IS NULL AND sender > ? AND (? IS NULL OR sender <= ?)'),
       after: p('SELECT * FROM chat_messages WHERE room = ? AND sender = ? AND seq > ? AND recipient IS NULL ORDER BY seq LIMIT ?'),
       maxSeq: p('SELECT MAX(seq) AS s FROM chat_messages WHERE room = ? AND sender = ? AND recipient IS NULL'),
       maxOwn: p('SELECT ts, lc FROM chat_messages WHERE sender = ? ORDER BY ts DESC, lc DESC LIMIT 1'),
@@ -109,12 +110,29 @@ export class ChatStore {
     return have
   }
 
-  /** What a peer with digest `have` lacks, bounded by count and bytes; `more` if cut short. */
-  missing (room: string, have: Record<string, number>, maxCount = MAX_SYNC_BATCH, maxBytes = MAX_SYNC_BATCH_BYTES): { messages: ChatMessage[], more: boolean } {
+  /**
+   * One page of the digest: the first `limit` senders after `after` in id order. `until` is
+   * the last sender of the page when more follow, so the next page starts after it; absent
+   * on the last page, which then covers every sender above `after`.
+   */
+  digestPage (room: string, after?: string, limit = MAX_DIGEST_SENDERS): { have: Record<string, number>, until?: string } {
+    const rows = this.stmt.headsAfter.all(room, after ?? '', limit + 1) as Array<{ sender: string, contiguous: number }>
+    const have: Record<string, number> = Object.create(null)
+    for (const row of rows.slice(0, limit)) have[row.sender] = row.contiguous
+    return rows.length > limit ? { have, until: rows[limit - 1].sender } : { have }
+  }
+
+  /**
+   * What a peer with digest `have` lacks, bounded by count and bytes; `more` if cut short.
+   * With `range`, only senders after `range.after` up to `range.until` count: the digest
+   * is one page, and senders outside it are another page's business.
+   */
+  missing (room: string, have: Record<string, number>, maxCount = MAX_SYNC_BATCH, maxBytes = MAX_SYNC_BATCH_BYTES, range: { after?: string, until?: string } = {}): { messages: ChatMessage[], more: boolean } {
     const messages: ChatMessage[] = []
     let bytes = 0
-    for (const { sender } of this.stmt.senders.all(room) as Array<{ sender: string }>) {
-      const rows = this.stmt.after.all(room, sender, have[sender] ?? 0, maxCount - messages.length + 1) as any[]
+    const until = range.until ?? null
+    for (const { sender } of this.stmt.senders.all(room, range.after ?? '', until, until) as Array<{ sender: string }>) {
+      const rows = this.stmt.after.all(room, sender, Object.hasOwn(have, sender) ? have[sender] : 0, maxCount - messages.length + 1) as any[]
       for (const row of rows) {
         const size = Buffer.byteLength(row.text) + 400
         if (messages.length >= maxCount || bytes + size > maxBytes) return { messages, more: true }

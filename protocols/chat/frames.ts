@@ -16,6 +16,14 @@ export interface SyncRequest {
   v: number
   room: string
   have: Record<string, number>
+  /**
+   * The senders this request is about: those after `after` (exclusive) up to `until`
+   * (inclusive), in id order; absent bounds are open. A room with more senders than one
+   * digest may name is synced one such page at a time, and a sender missing from `have`
+   * means "nothing of it" only inside the page.
+   */
+  after?: string
+  until?: string
 }
 
 export interface SyncResponse {
@@ -51,7 +59,10 @@ export function decodeSyncRequest (bytes: Uint8Array): SyncRequest {
   if (entries.length > MAX_DIGEST_SENDERS) fail('too-large', `a digest names at most ${MAX_DIGEST_SENDERS} senders`)
   const have: Record<string, number> = Object.create(null)
   for (const [sender, seq] of entries) have[peerId(sender, 'have key')] = uint(seq, `have[${sender.slice(0, 60)}]`)
-  return { v: CHAT_WIRE_VERSION, room, have }
+  const request: SyncRequest = { v: CHAT_WIRE_VERSION, room, have }
+  if (raw.after != null) request.after = peerId(raw.after, 'after')
+  if (raw.until != null) request.until = peerId(raw.until, 'until')
+  return request
 }
 
 export function encodeSyncResponse (response: SyncResponse): Uint8Array {

@@ -109,6 +109,8 @@ describe('sync frames', () => {
   it('round-trip a digest and a batch', async () => {
     const request = { v: 1, room: 'lobby', have: { [self]: 12 } }
     expect(decodeSyncRequest(encodeSyncRequest(request))).toEqual(request)
+    const page = { ...request, after: self, until: self }
+    expect(decodeSyncRequest(encodeSyncRequest(page))).toEqual(page)
     const m: ChatMessage = await signChatMessage(unsigned(), key)
     const response = decodeSyncResponse(encodeSyncResponse({ v: 1, messages: [m], more: true }))
     expect(response.messages).toEqual([m])
@@ -127,5 +129,6 @@ describe('sync frames', () => {
     expect(reasonOf(() => decodeSyncResponse(raw({ v: 1, more: false, messages: new Array(MAX_SYNC_BATCH + 1).fill({}) })))).toBe('too-large')
     expect(reasonOf(() => decodeSyncRequest(raw({ v: 1, room: 'lobby', have: { [self]: -1 } })))).toBe('bad-field')
     expect(reasonOf(() => decodeSyncRequest(raw({ v: 1, room: 'lobby', have: { 'bad id': 1 } })))).toBe('bad-field')
+    expect(reasonOf(() => decodeSyncRequest(raw({ v: 1, room: 'lobby', have: {}, after: 'bad id' })))).toBe('bad-field')
   })
 })
