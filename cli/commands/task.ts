@@ -3,10 +3,13 @@ import { callNode } from '../control-client.ts'
 import { UsageError } from '../errors.ts'
 import { homeOf, parsePositiveInt, withHome, withJson } from '../options.ts'
 import { printJson, shortId, table } from '../output.ts'
+import { CALC_OPS as CALC_OPERATIONS } from '../../node/tasks/calc-service.ts'
+import { TEXT_OPS as TEXT_OPERATIONS } from '../../node/tasks/text-service.ts'
 import { answeredBy, callThroughNode, type CallReply } from './call.ts'
 
-const CALC_OPS = ['sum', 'average', 'max', 'min']
-const TEXT_OPS = ['count_words', 'count_chars', 'uppercase', 'lowercase']
+// The operations the services implement: one list, so the CLI never offers one they lack.
+const CALC_OPS: readonly string[] = CALC_OPERATIONS
+const TEXT_OPS: readonly string[] = TEXT_OPERATIONS
 /** Decimal, optionally signed, with `_` between digit groups and an exponent: -3, 2.5, 1_000, 1e9. */
 const NUMBER = /^[+-]?(?:\d+(?:_\d+)*)?(?:\.\d+)?(?:[eE][+-]?\d+)?$/
 

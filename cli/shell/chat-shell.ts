@@ -5,6 +5,7 @@ import type { MeshNode } from '../../node/mesh-node.ts'
 import { DEFAULT_ROOM } from '../../protocols/chat/index.ts'
 import { messageLine, noticeLine } from './format.ts'
 import { chatCommands, ShellCommands, ShellUsageError, type ShellContext } from './shell-commands.ts'
+import { workCommands } from './work-commands.ts'
 
 export interface ChatShellInit {
   input?: NodeJS.ReadableStream
@@ -33,6 +34,7 @@ export class ChatShell {
     this.output = init.output ?? process.stdout
     this.commands = init.commands ?? new ShellCommands()
     chatCommands(this.commands)
+    workCommands(this.commands)
     const rooms = node.chat.rooms()
     this.room = rooms.includes(DEFAULT_ROOM) ? DEFAULT_ROOM : rooms[0] ?? DEFAULT_ROOM
     this.done = new Promise(resolve => { this.resolveDone = resolve })

@@ -1,0 +1,94 @@
+import { callNode } from '../control-client.ts'
+import { CALC_OPS as CALC_OPERATIONS } from '../../node/tasks/calc-service.ts'
+import { TEXT_OPS as TEXT_OPERATIONS } from '../../node/tasks/text-service.ts'
+import { parseNumber } from '../commands/task.ts'
+import { shortPeerId } from '../../node/chat/peer-directory.ts'
+import { ShellUsageError, type ShellCommands, type ShellContext } from './shell-commands.ts'
+
+const CALC_OPS: readonly string[] = CALC_OPERATIONS
+const TEXT_OPS: readonly string[] = TEXT_OPERATIONS
+
+/** A task run from this shell and what came of it, for /results. */
+interface SessionResult {
+  at: Date
+  task: string
+  outcome: string
+}
+
+/**
+ * The pooled-CPU commands of the shell: /workers, /calc, /text, /results, /stats. Tasks go
+ * through the node's own control methods (as `mesh task` does), so they are balanced, retried
+ * and recorded exactly like tasks submitted from another terminal.
+ */
+export function workCommands (table: ShellCommands): void {
+  const results: SessionResult[] = []
+
+  const runTask = async (ctx: ShellContext, kind: 'calc' | 'text', op: string, input: unknown, shown: string): Promise<void> => {
+    const task = `${kind} ${op} ${shown}`
+    try {
+      const reply = await callNode(ctx.node.config.home, 'tasks.run', { kind, op, input })
+      const value = typeof reply.result === 'string' ? reply.result : JSON.stringify(reply.result)
+      const outcome = `${value} (from ${reply.nick ?? shortPeerId(reply.peer)})`
+      results.push({ at: new Date(), task, outcome })
+      ctx.print(`-- ${task} = ${outcome}`)
+    } catch (err: any) {
+      const outcome = `failed: ${String(err?.name ?? 'Error')}: ${String(err?.message ?? err)}`
+      results.push({ at: new Date(), task, outcome })
+      ctx.print(`-- ${task} ${outcome}`)
+    }
+  }
+
+  table.register({
+    name: 'workers',
+    args: '',
+    help: 'peers with worker slots: free/total and load',
+    run: (_args, ctx) => {
+      const members = [ctx.node.membership.selfMember(), ...ctx.node.membership.table.list().filter(m => m.state === 'alive')]
+      for (const m of members) {
+        const who = m.id === ctx.node.peerId ? `${m.nick} (you)` : ctx.node.chat.peers.label(m.id, m.nick)
+        ctx.print(`  ${who.padEnd(20)} ${m.workers.free}/${m.workers.total} free  load ${m.load.toFixed(2)}`)
+      }
+    }
+  })
+  table.register({
+    name: 'calc',
+    args: 'OP NUMBERS',
+    help: `${CALC_OPS.join('|')} of the numbers, on the peer the balancer picks`,
+    run: async (args, ctx) => {
+      const [op, ...numbers] = args.trim().split(/\s+/)
+      if (!CALC_OPS.includes(op)) throw new ShellUsageError(`calc operations are ${CALC_OPS.join(', ')}`)
+      let parsed: number[]
+      try { parsed = numbers.map(parseNumber) } catch (err: any) { throw new ShellUsageError(err.message) }
+      await runTask(ctx, 'calc', op, parsed, numbers.join(' '))
+    }
+  })
+  table.register({
+    name: 'text',
+    args: 'OP TEXT',
+    help: `${TEXT_OPS.join('|')} of the text, on the peer the balancer picks`,
+    run: async (args, ctx) => {
+      const match = /^(\S+)\s+(.+)$/s.exec(args.trim())
+      if (match == null || !TEXT_OPS.includes(match[1])) throw new ShellUsageError(`text operations are ${TEXT_OPS.join(', ')}, then the text`)
+      await runTask(ctx, 'text', match[1], match[2], JSON.stringify(match[2]))
+    }
+  })
+  table.register({
+    name: 'results',
+    args: '',
+    help: 'the results of the tasks run from this shell',
+    run: (_args, ctx) => {
+      if (results.length === 0) ctx.print('-- no tasks run from this shell yet: try /calc sum 1 2 3')
+      for (const r of results) ctx.print(`  ${r.at.toISOString().slice(11, 19)} ${r.task} = ${r.outcome}`)
+    }
+  })
+  table.register({
+    name: 'stats',
+    args: '',
+    help: 'what this node counted (mesh stats for more)',
+    run: async (_args, ctx) => {
+      const stats = await callNode(ctx.node.config.home, 'stats')
+      ctx.print(`  up ${String(stats.uptimeSeconds)}s, ${String(stats.connections)} connection(s), workers ${String(stats.workers.free)}/${String(stats.workers.total)} free`)
+      ctx.print(`  members: ${Object.entries(stats.members).map(([k, v]) => `${String(v)} ${k}`).join(', ')}`)
+    }
+  })
+}

@@ -1,0 +1,48 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { MESH_BIN, startMesh, waitUntil, type MeshProcess } from '../utils/mesh-process.ts'
+import { TmuxServer } from '../utils/tmux.ts'
+
+/** The pooled-CPU commands of the shell, typed in a real terminal next to a background peer. */
+describe('the shell\'s work commands', () => {
+  const tmux = new TmuxServer()
+  let home: string
+  let bob: MeshProcess
+
+  beforeAll(async () => {
+    [bob] = await startMesh(['bob'], ['--workers', '1'])
+    home = await mkdtemp(join(tmpdir(), 'mesh-shell-work-'))
+    await tmux.open('alice', [process.execPath, MESH_BIN, 'start', '--home', home, '--name', 'alice', '--workers', '2',
+      '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0', '--bootstrap', bob.bootstrapAddr])
+    await tmux.waitForScreen('alice', 'bob joined')
+  })
+
+  afterAll(async () => {
+    await tmux.kill()
+    await bob.destroy()
+    await rm(home, { recursive: true, force: true })
+  })
+
+  it('/workers lists every live peer with its free slots and load', async () => {
+    await tmux.type('alice', '/workers', true)
+    const screen = await tmux.waitForScreen('alice', /bob\s+1\/1 free\s+load 0\.00/)
+    expect(screen).toMatch(/alice \(you\)\s+2\/2 free\s+load 0\.00/)
+  })
+
+  it('/calc and /text run on a peer of the mesh; /results lists what this shell ran', async () => {
+    await tmux.type('alice', '/calc sum 10 20 30 40', true)
+    await tmux.waitForScreen('alice', /-- calc sum 10 20 30 40 = 100 \(from (alice|bob)\)/)
+    await tmux.type('alice', '/text uppercase hello mesh', true)
+    await tmux.waitForScreen('alice', /-- text uppercase "hello mesh" = HELLO MESH \(from (alice|bob)\)/)
+    await tmux.type('alice', '/calc sum ten', true)
+    await tmux.waitForScreen('alice', /"ten" is not a number/)
+    await tmux.type('alice', '/results', true)
+    const screen = await tmux.waitForScreen('alice', /\d\d:\d\d:\d\d text uppercase "hello mesh" = HELLO MESH/)
+    expect(screen).toMatch(/\d\d:\d\d:\d\d calc sum 10 20 30 40 = 100 \(from (alice|bob)\)/)
+    // The typo was refused before running: it is not a result.
+    expect(screen).not.toMatch(/calc sum ten =/)
+    await waitUntil('alice still at her prompt', async () => (await tmux.promptLine('alice')) === '[alice@lobby]')
+  })
+})
