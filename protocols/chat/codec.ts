@@ -1,6 +1,7 @@
 import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto'
 import type { PrivateKey, PublicKey } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
+import { isRecord, parseJsonBytes } from '../json.ts'
 import {
   CHAT_TOPIC_PREFIX, CHAT_TOPIC_SUFFIX, CHAT_WIRE_VERSION, MAX_CHAT_MESSAGE_BYTES, MAX_LOGICAL,
   MAX_NICK_LENGTH, MAX_PEER_ID_LENGTH, MAX_ROOM_LENGTH, MAX_TEXT_BYTES, ROOM_PATTERN
@@ -9,7 +10,6 @@ import { InvalidChatMessageError, InvalidRoomError } from './errors.ts'
 import type { ChatMessage, UnsignedChatMessage, WireChatMessage } from './messages.ts'
 
 const encoder = new TextEncoder()
-const decoder = new TextDecoder('utf-8', { fatal: true })
 
 /** Throws InvalidRoomError unless `room` can name a topic. */
 export function checkRoom (room: string): string {
@@ -132,17 +132,7 @@ export function decodeChatObject (raw: unknown): ChatMessage {
 
 /** Parses a frame as UTF-8 JSON, failing with a reason label. */
 export function parseJson (bytes: Uint8Array): unknown {
-  let text: string
-  try {
-    text = decoder.decode(bytes)
-  } catch {
-    fail('bad-utf8', 'not valid UTF-8')
-  }
-  try {
-    return JSON.parse(text)
-  } catch {
-    fail('bad-json', 'not valid JSON')
-  }
+  return parseJsonBytes(bytes, fail)
 }
 
 function validateFields (raw: Record<string, unknown>): UnsignedChatMessage {
@@ -180,9 +170,7 @@ function fail (reason: string, message: string): never {
   throw new InvalidChatMessageError(reason, message)
 }
 
-export function isRecord (value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
+export { isRecord }
 
 export function uint (value: unknown, field: string, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > max) {

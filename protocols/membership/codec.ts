@@ -3,11 +3,11 @@ import {
   MAX_ROLES, MAX_ROLE_LENGTH, MAX_SERVICES, MAX_SERVICE_NAME_LENGTH, MAX_VERSION_LENGTH,
   MAX_WORKERS, MEMBERSHIP_WIRE_VERSION
 } from './constants.ts'
+import { isRecord, parseJsonObject } from '../json.ts'
 import { InvalidMembershipMessageError } from './errors.ts'
 import type { Heartbeat, Leave, MemberClaim, MembershipMessage } from './messages.ts'
 
 const encoder = new TextEncoder()
-const decoder = new TextDecoder('utf-8', { fatal: true })
 
 /** Encodes a message as UTF-8 JSON. Throws if it would exceed the size a receiver accepts. */
 export function encodeMembershipMessage (message: MembershipMessage): Uint8Array {
@@ -24,19 +24,7 @@ export function encodeMembershipMessage (message: MembershipMessage): Uint8Array
  */
 export function decodeMembershipMessage (bytes: Uint8Array): MembershipMessage {
   if (bytes.byteLength > MAX_MEMBERSHIP_MESSAGE_BYTES) fail('too-large', `${bytes.byteLength} bytes exceeds ${MAX_MEMBERSHIP_MESSAGE_BYTES}`)
-  let text: string
-  try {
-    text = decoder.decode(bytes)
-  } catch {
-    fail('bad-utf8', 'not valid UTF-8')
-  }
-  let raw: unknown
-  try {
-    raw = JSON.parse(text)
-  } catch {
-    fail('bad-json', 'not valid JSON')
-  }
-  if (!isRecord(raw)) fail('bad-shape', 'not a JSON object')
+  const raw = parseJsonObject(bytes, fail)
   if (raw.v !== MEMBERSHIP_WIRE_VERSION) fail('bad-version', `unsupported wire version ${String(raw.v)}`)
   switch (raw.type) {
     case 'heartbeat': return decodeHeartbeat(raw)
@@ -97,9 +85,6 @@ function fail (reason: string, message: string): never {
   throw new InvalidMembershipMessageError(reason, message)
 }
 
-function isRecord (value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
 
 function uint (value: unknown, field: string, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > max) {

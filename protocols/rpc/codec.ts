@@ -2,12 +2,12 @@ import {
   MAX_DEADLINE_MS, MAX_ERROR_MESSAGE_LENGTH, MAX_ERROR_NAME_LENGTH, MAX_METHOD_NAME_LENGTH,
   MAX_REQUEST_ID, MAX_RPC_FRAME_BYTES, MAX_SERVICE_NAME_LENGTH, NAME_PATTERN
 } from './constants.ts'
+import { isRecord, parseJsonObject } from '../json.ts'
 import { FrameTooLargeError, InvalidRpcFrameError } from './errors.ts'
 import { encodeFrame } from './framing.ts'
 import type { RpcClientMessage, RpcErrorBody, RpcMessage, RpcRequest, RpcServerMessage } from './messages.ts'
 
 const encoder = new TextEncoder()
-const decoder = new TextDecoder('utf-8', { fatal: true })
 
 /** A message as a ready-to-send frame (length prefix included). Throws FrameTooLargeError. */
 export function encodeRpcFrame (message: RpcMessage, maxBytes = MAX_RPC_FRAME_BYTES): Uint8Array {
@@ -91,20 +91,7 @@ function errorBody (value: unknown, id: number): RpcErrorBody {
 
 function parse (bytes: Uint8Array): Record<string, unknown> {
   if (bytes.byteLength > MAX_RPC_FRAME_BYTES) throw new FrameTooLargeError('too-large', `${bytes.byteLength} bytes exceeds ${MAX_RPC_FRAME_BYTES}`)
-  let text: string
-  try {
-    text = decoder.decode(bytes)
-  } catch {
-    fail('bad-utf8', 'not valid UTF-8')
-  }
-  let raw: unknown
-  try {
-    raw = JSON.parse(text)
-  } catch {
-    fail('bad-json', 'not valid JSON')
-  }
-  if (!isRecord(raw)) fail('bad-shape', 'not a JSON object')
-  return raw
+  return parseJsonObject(bytes, fail)
 }
 
 function requestId (value: unknown): number {
@@ -119,10 +106,6 @@ function name (value: unknown, field: string, maxLength: number, id: number): st
     fail('bad-field', `${field} must be 1 to ${maxLength} characters of a-z, 0-9, _ and -, starting with a letter`, id)
   }
   return value
-}
-
-function isRecord (value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 function describe (value: unknown): string {
