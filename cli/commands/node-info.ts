@@ -42,19 +42,31 @@ export function registerNodeInfoCommands (program: Command): void {
     })
 
   withJson(withHome(program.command('stats').description('what this node counted: messages, drops, requests, workers')))
+    .option('--mesh', 'every live node\'s stats, gathered over rpc')
     .action(async (opts) => {
-      const stats = await callNode(homeOf(opts), 'stats')
+      const stats = await callNode(homeOf(opts), 'stats', opts.mesh === true ? { mesh: true } : {})
       if (opts.json === true) return printJson(stats)
-      const lines = [
-        `${stats.nick} ${stats.id}, up ${stats.uptimeSeconds}s, ${stats.connections} connection(s)`,
-        `members: ${Object.entries(stats.members).map(([k, v]) => `${String(v)} ${k}`).join(', ')}`,
-        `workers: ${stats.workers.free}/${stats.workers.total} free`
-      ]
-      for (const [name, values] of Object.entries<Record<string, number>>(stats.metrics)) {
-        for (const [labels, value] of Object.entries(values)) {
-          lines.push(`  ${name}${labels === 'total' ? '' : `{${labels}}`} ${value}`)
-        }
+      if (opts.mesh !== true) {
+        process.stdout.write(statsLines(stats).join('\n') + '\n')
+        return
       }
-      process.stdout.write(lines.join('\n') + '\n')
+      const sections = stats.nodes.map((n: any) => statsLines(n).join('\n'))
+      for (const u of stats.unreachable) sections.push(`${String(u.nick)} ${String(u.id)}: unreachable (${String(u.name)})`)
+      process.stdout.write(sections.join('\n\n') + '\n')
     })
+}
+
+/** One node's stats as lines for people: a summary, then every counter. */
+function statsLines (stats: any): string[] {
+  const lines = [
+    `${String(stats.nick)} ${String(stats.id)}, up ${String(stats.uptimeSeconds)}s, ${String(stats.connections)} connection(s)`,
+    `members: ${Object.entries(stats.members).map(([k, v]) => `${String(v)} ${k}`).join(', ')}`,
+    `workers: ${String(stats.workers.free)}/${String(stats.workers.total)} free`
+  ]
+  for (const [name, values] of Object.entries<Record<string, number>>(stats.metrics)) {
+    for (const [labels, value] of Object.entries(values)) {
+      lines.push(`  ${name}${labels === 'total' ? '' : `{${labels}}`} ${value}`)
+    }
+  }
+  return lines
 }

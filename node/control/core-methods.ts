@@ -31,7 +31,7 @@ export function registerCoreMethods (control: ControlServer, node: MeshNode): vo
     return { self: node.peerId, members: members.map(m => memberView(m, now)) }
   })
 
-  control.register('stats', async () => {
+  const localStats = async (): Promise<Record<string, unknown>> => {
     const members = node.membership.table.list()
     const byState: Record<string, number> = { alive: 1, suspect: 0, dead: 0, left: 0 }
     for (const m of members) byState[m.state]++
@@ -45,5 +45,27 @@ export function registerCoreMethods (control: ControlServer, node: MeshNode): vo
       workers: self.workers,
       metrics: await node.metrics.snapshot()
     }
+  }
+
+  // Every node answers `node.stats` over rpc, so `mesh stats --mesh` can gather the mesh's.
+  node.rpc.register('node', { stats: async () => await localStats() }, { idempotent: true })
+
+  control.register('stats', async (params) => {
+    if (params.mesh !== true) return await localStats()
+    const alive = node.membership.table.list().filter(m => m.state === 'alive')
+    const answers = await Promise.all(alive.map(async m => {
+      try {
+        return { stats: (await node.rpc.call('node', 'stats', {}, { peer: m.id, deadlineMs: MESH_STATS_DEADLINE_MS })).result }
+      } catch (err: any) {
+        return { error: { id: m.id, nick: m.nick, name: String(err?.name ?? 'Error'), message: String(err?.message ?? err) } }
+      }
+    }))
+    return {
+      nodes: [await localStats(), ...answers.flatMap(a => a.stats != null ? [a.stats] : [])],
+      unreachable: answers.flatMap(a => a.error != null ? [a.error] : [])
+    }
   })
 }
+
+/** A peer that cannot say its stats within this is listed as unreachable rather than waited for. */
+const MESH_STATS_DEADLINE_MS = 3000
