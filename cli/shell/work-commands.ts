@@ -1,4 +1,5 @@
-import { callNode } from '../control-client.ts'
+import { callNode, streamFromNode } from '../control-client.ts'
+import { parseBound } from '../parse-bound.ts'
 import { CALC_OPS as CALC_OPERATIONS } from '../../node/tasks/calc-service.ts'
 import { TEXT_OPS as TEXT_OPERATIONS } from '../../node/tasks/text-service.ts'
 import { parseNumber } from '../commands/task.ts'
@@ -16,7 +17,7 @@ interface SessionResult {
 }
 
 /**
- * The pooled-CPU commands of the shell: /workers, /calc, /text, /results, /stats. Tasks go
+ * The pooled-CPU commands of the shell: /workers, /calc, /text, /primes, /results, /stats. Tasks go
  * through the node's own control methods (as `mesh task` does), so they are balanced, retried
  * and recorded exactly like tasks submitted from another terminal.
  */
@@ -70,6 +71,41 @@ export function workCommands (table: ShellCommands): void {
       const match = /^(\S+)\s+(.+)$/s.exec(args.trim())
       if (match == null || !TEXT_OPS.includes(match[1])) throw new ShellUsageError(`text operations are ${TEXT_OPS.join(', ')}, then the text`)
       await runTask(ctx, 'text', match[1], match[2], JSON.stringify(match[2]))
+    }
+  })
+  table.register({
+    name: 'primes',
+    args: 'count FROM TO',
+    help: 'count the primes in [FROM, TO] across the mesh (1e12, 1e12+1e10, …)',
+    run: async (args, ctx) => {
+      const match = /^count\s+(\S+)\s+(\S+)$/.exec(args.trim())
+      if (match == null) throw new ShellUsageError('/primes count FROM TO')
+      let from: bigint
+      let to: bigint
+      try {
+        from = parseBound(match[1], 'FROM')
+        to = parseBound(match[2], 'TO')
+      } catch (err: any) {
+        throw new ShellUsageError(err.message)
+      }
+      if (from > to) throw new ShellUsageError('FROM must not be greater than TO')
+      const task = `primes count ${match[1]} ${match[2]}`
+      ctx.print(`-- ${task}: counting across the mesh…`)
+      try {
+        for await (const event of streamFromNode(ctx.node.config.home, 'jobs.start', { from: from.toString(), to: to.toString() })) {
+          if (event.type !== 'done') continue
+          const r = event.report
+          const outcome = `${String(r.count)} (${String(r.seconds)} s, ${String(r.shards)} shards on ${String(r.peers.length)} peer(s), ${String(r.retries)} retries)`
+          results.push({ at: new Date(), task, outcome })
+          ctx.print(`-- ${task} = ${outcome}`)
+          return
+        }
+        throw new Error('the job ended without a result')
+      } catch (err: any) {
+        const outcome = `failed: ${String(err?.name ?? 'Error')}: ${String(err?.message ?? err)}`
+        results.push({ at: new Date(), task, outcome })
+        ctx.print(`-- ${task} ${outcome}`)
+      }
     }
   })
   table.register({

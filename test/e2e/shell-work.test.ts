@@ -31,16 +31,20 @@ describe('the shell\'s work commands', () => {
     expect(screen).toMatch(/alice \(you\)\s+2\/2 free\s+load 0\.00/)
   })
 
-  it('/calc and /text run on a peer of the mesh; /results lists what this shell ran', async () => {
+  it('/calc, /text and /primes run on the mesh; /results lists what this shell ran', async () => {
     await tmux.type('alice', '/calc sum 10 20 30 40', true)
     await tmux.waitForScreen('alice', /-- calc sum 10 20 30 40 = 100 \(from (alice|bob)\)/)
     await tmux.type('alice', '/text uppercase hello mesh', true)
     await tmux.waitForScreen('alice', /-- text uppercase "hello mesh" = HELLO MESH \(from (alice|bob)\)/)
     await tmux.type('alice', '/calc sum ten', true)
     await tmux.waitForScreen('alice', /"ten" is not a number/)
+    // Exact: primesieve 999001 1000000 counts 65 (here counted across the mesh by the shell's node).
+    await tmux.type('alice', '/primes count 999_001 1e6', true)
+    await tmux.waitForScreen('alice', /-- primes count 999_001 1e6 = 65 \(/)
     await tmux.type('alice', '/results', true)
     const screen = await tmux.waitForScreen('alice', /\d\d:\d\d:\d\d text uppercase "hello mesh" = HELLO MESH/)
     expect(screen).toMatch(/\d\d:\d\d:\d\d calc sum 10 20 30 40 = 100 \(from (alice|bob)\)/)
+    expect(screen).toMatch(/\d\d:\d\d:\d\d primes count 999_001 1e6 = 65 \(/)
     // The typo was refused before running: it is not a result.
     expect(screen).not.toMatch(/calc sum ten =/)
     await waitUntil('alice still at her prompt', async () => (await tmux.promptLine('alice')) === '[alice@lobby]')
