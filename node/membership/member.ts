@@ -1,26 +1,17 @@
-import type { WorkerCapacity } from '../../protocols/membership/index.ts'
+import type { Heartbeat } from '../../protocols/membership/index.ts'
 
 export type MemberState = 'alive' | 'suspect' | 'dead' | 'left'
 
-/** What this node knows of one peer. */
-export interface Member {
-  id: string
-  nick: string
+/**
+ * What this node knows of one peer: the fields of its newest fresh heartbeat (`seq` is that
+ * heartbeat's number in its incarnation), plus the local view of it.
+ */
+export interface Member extends Omit<Heartbeat, 'type' | 'v'> {
   state: MemberState
-  incarnation: number
-  /** Sequence number of the newest heartbeat seen in this incarnation. */
-  seq: number
   /** Local clock time of the newest heartbeat (never the sender's clock). */
   lastSeenAt: number
   /** Local clock time of the last state change. */
   stateSince: number
-  workers: WorkerCapacity
-  queue: number
-  load: number
-  services: string[]
-  roles: string[]
-  version: string
-  addrs: string[]
 }
 
 /** Why a member changed state, for logs and the chat's join/leave notices. */

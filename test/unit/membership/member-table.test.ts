@@ -1,18 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { MemberTable } from '../../../node/membership/member-table.ts'
 import { timingFor } from '../../../node/membership/timing.ts'
-import type { Heartbeat } from '../../../protocols/membership/index.ts'
+import { BOB, heartbeat } from '../../utils/heartbeat.ts'
 
-const BOB = '12D3KooWBobBobBobBobBobBobBobBobBobBobBobBobBobBobBob'
 const timing = timingFor(1000)
-
-function heartbeat (fields: Partial<Heartbeat> = {}): Heartbeat {
-  return {
-    type: 'heartbeat', v: 1, id: BOB, nick: 'bob', incarnation: 100, seq: 1,
-    workers: { total: 2, free: 2 }, queue: 0, load: 0, services: [], roles: [], version: '0.1.0', addrs: [],
-    ...fields
-  }
-}
 
 /** A member table on a fake clock that moves only when the test says so, ticking as it goes. */
 function fakeClockTable (): { table: MemberTable, advance: (ms: number) => string[] } {
