@@ -45,13 +45,7 @@ function buildCrossSmall (): FunctionBody {
     residueCase(f, ri, wheelLabels)
   }
   f.end()
-  f.get('posOff').get('addr').op('i32Add').get('i').store()
-  f.get('wheelOff').get('addr').op('i32Add').get('k').store()
-  f.end()
-  f.get('j').const(1).op('i32Add').set('j')
-  f.br('primes')
-  f.end().end()
-  return f
+  return closePrimeLoop(f)
 }
 
 function residueCase (f: FunctionBody, ri: number, wheelLabels: string[]): void {
@@ -132,13 +126,7 @@ function buildCrossMedium (): FunctionBody {
   f.get('k').const(1).op('i32Add').const(7).op('i32And').set('k')
   f.get('end').op('i32LtS').brIf('step')
   f.end()
-  f.get('posOff').get('addr').op('i32Add').get('i').store()
-  f.get('wheelOff').get('addr').op('i32Add').get('k').store()
-  f.end()
-  f.get('j').const(1).op('i32Add').set('j')
-  f.br('primes')
-  f.end().end()
-  return f
+  return closePrimeLoop(f)
 }
 
 /**
@@ -227,3 +215,17 @@ export function instantiateCrossing (buffer: ArrayBuffer): SieveKernels {
 }
 
 const memories = new WeakMap<ArrayBuffer, WasmMemory>()
+
+/**
+ * The tail both crossing loops share: save where the prime's next multiple lies (byte offset
+ * and wheel index) for the next segment, then go on with the next sieving prime.
+ */
+function closePrimeLoop (f: FunctionBody): FunctionBody {
+  f.get('posOff').get('addr').op('i32Add').get('i').store()
+  f.get('wheelOff').get('addr').op('i32Add').get('k').store()
+  f.end()
+  f.get('j').const(1).op('i32Add').set('j')
+  f.br('primes')
+  f.end().end()
+  return f
+}
