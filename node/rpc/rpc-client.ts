@@ -2,7 +2,7 @@ import {
   AllAttemptsFailedError, DeadlineExceededError, InvalidArgumentsError, MAX_DEADLINE_MS, MAYBE_EXECUTED_ERRORS,
   NOT_EXECUTED_ERRORS, NOT_SERVED_ERRORS, NoPeerForServiceError, RpcCancelledError, toErrorBody, type FailedAttempt
 } from '../../protocols/rpc/index.ts'
-import { backoffDelay, type BackoffInit } from './backoff.ts'
+import { backoffDelay, type BackoffInit } from '../time/backoff.ts'
 import { candidatesFor, pickPeer, type MemberLike } from './balancer.ts'
 import type { CallListener } from './client-channel.ts'
 import type { RpcMetrics } from './rpc-metrics.ts'
@@ -13,6 +13,10 @@ export const DEFAULT_DEADLINE_MS = 10_000
 /** Attempts in all (PRIMES.md §5: Ray and Dask settle on 3). */
 export const DEFAULT_MAX_ATTEMPTS = 3
 export const MAX_ATTEMPTS = 10
+/** First retry waits up to this long: enough for a busy peer's queue to move. */
+export const DEFAULT_BACKOFF_BASE_MS = 20
+/** No single wait beyond this: a call has a deadline of seconds, not minutes. */
+export const DEFAULT_BACKOFF_CAP_MS = 1000
 
 /** How one attempt reaches a peer; the node wires it to the local server or a stream pool. */
 export interface RpcTransport {
@@ -37,7 +41,7 @@ export interface RpcClientInit {
   now?: () => number
   random?: () => number
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>
-  backoff?: Omit<BackoffInit, 'random'>
+  backoff?: Partial<Omit<BackoffInit, 'random' | 'jitter'>>
 }
 
 interface AttemptHooks {
@@ -62,7 +66,7 @@ export class RpcClient {
   private readonly now: () => number
   private readonly random: () => number
   private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>
-  private readonly backoff: Omit<BackoffInit, 'random'>
+  private readonly backoff: Omit<BackoffInit, 'random' | 'jitter'>
 
   constructor (components: RpcClientComponents, init: RpcClientInit = {}) {
     this.transport = components.transport
@@ -73,7 +77,7 @@ export class RpcClient {
     this.now = init.now ?? Date.now
     this.random = init.random ?? Math.random
     this.sleep = init.sleep ?? abortableSleep
-    this.backoff = init.backoff ?? {}
+    this.backoff = { baseMs: init.backoff?.baseMs ?? DEFAULT_BACKOFF_BASE_MS, capMs: init.backoff?.capMs ?? DEFAULT_BACKOFF_CAP_MS }
   }
 
   /** One answer from whichever peer the balancer and the retry policy end up with. */
@@ -170,7 +174,7 @@ export class RpcClient {
           throw err
         }
         if (attempt >= maxAttempts) throw this.fail(key, failed)
-        const delay = backoffDelay(attempt, { ...this.backoff, random: this.random })
+        const delay = backoffDelay(attempt, { ...this.backoff, jitter: 'full', random: this.random })
         if (this.now() + delay >= deadlineAt) throw this.fail(key, failed)
         await this.sleep(delay, signal).catch(() => {})
         this.metrics?.retry(key)

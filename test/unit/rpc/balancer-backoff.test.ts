@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { backoffDelay } from '../../../node/rpc/backoff.ts'
+import { backoffDelay } from '../../../node/time/backoff.ts'
 import { candidatesFor, pickPeer, type Candidate, type MemberLike } from '../../../node/rpc/balancer.ts'
 
 /** A deterministic source of [0,1) values: the draws a test wants, in order. */
@@ -117,6 +117,6 @@ describe('backoff with full jitter', () => {
   })
 
   it('checks its argument', () => {
-    expect(() => backoffDelay(0)).toThrow(RangeError)
+    expect(() => backoffDelay(0, { baseMs: 20, capMs: 1000 })).toThrow(RangeError)
   })
 })
