@@ -2,6 +2,7 @@ import { availableParallelism, hostname } from 'node:os'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { MAX_NICK_LENGTH } from '../protocols/membership/index.ts'
 import { DEFAULT_HEARTBEAT_MS } from './membership/timing.ts'
+import { systemClock, type Clock } from './time/clock.ts'
 
 export class InvalidConfigError extends Error {
   override name = 'InvalidConfigError'
@@ -20,6 +21,8 @@ export interface MeshNodeConfig {
   workers?: number
   /** Contents of a libp2p swarm key file: a private mesh. */
   swarmKey?: Uint8Array
+  /** Time and timers for every service; a fake clock runs a whole node in simulated time. */
+  clock?: Clock
 }
 
 export interface ResolvedConfig {
@@ -31,6 +34,7 @@ export interface ResolvedConfig {
   heartbeatMs: number
   workers: number
   swarmKey?: Uint8Array
+  clock: Clock
 }
 
 /** Listen on every interface, any free port: what a LAN node wants by default. */
@@ -61,7 +65,8 @@ export function resolveConfig (config: MeshNodeConfig): ResolvedConfig {
     mdns: config.mdns ?? true,
     heartbeatMs,
     workers,
-    swarmKey: config.swarmKey
+    swarmKey: config.swarmKey,
+    clock: config.clock ?? systemClock
   }
 }
 

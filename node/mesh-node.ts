@@ -22,6 +22,7 @@ import { MeshDatabase } from './store/database.ts'
 import { lockHome } from './store/home-lock.ts'
 import { loadOrCreatePeerKey } from './store/identity.ts'
 import { registerTaskServices } from './tasks/task-services.ts'
+import { createMeshLogger } from './logging/logger.ts'
 import { MESH_VERSION } from './version.ts'
 
 const log = createDebug('mesh:node')
@@ -67,6 +68,10 @@ export async function createMeshNode (input: MeshNodeConfig): Promise<MeshNode> 
 
 async function assemble (config: ResolvedConfig, releaseHome: () => Promise<void>): Promise<MeshNode> {
   const metrics = new MeshMetrics()
+  // Every service gets the node's clock and a logger that names the node, so nodes sharing
+  // a process (tests, in-process simulations) neither share time nor mix up their logs.
+  const clock = config.clock
+  const logger = createMeshLogger(config.nick)
   const privateKey = await loadOrCreatePeerKey(config.home)
   // Test hooks (MESH_TEST_HOOKS=1): a peer blocklist that cuts the mesh on loopback.
   const blocklist = process.env.MESH_TEST_HOOKS === '1' ? new PeerBlocklist(blockedPeersFromEnv(process.env)) : undefined
