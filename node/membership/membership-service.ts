@@ -173,7 +173,7 @@ export class MembershipService extends EventEmitter<MembershipEvents> implements
   }
 
   /** Publishes a heartbeat now (also used to answer a suspicion or greet a new peer). */
-  heartbeat (): void {
+  private heartbeat (): void {
     if (this.leaving) return
     const hb: Heartbeat = { type: 'heartbeat', v: MEMBERSHIP_WIRE_VERSION, ...this.selfFields(), seq: ++this.seq }
     this.lastHeartbeatAt = this.clock.now()
