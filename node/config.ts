@@ -1,6 +1,6 @@
 import { availableParallelism, hostname } from 'node:os'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
-import { MAX_NICK_LENGTH } from '../protocols/membership/index.ts'
+import { MAX_NICK_LENGTH, nickProblem } from '../protocols/names.ts'
 import { DEFAULT_HEARTBEAT_MS } from './membership/timing.ts'
 import { systemClock, type Clock } from './time/clock.ts'
 
@@ -46,8 +46,8 @@ export const MAX_WORKERS = 256
 /** Checks every option eagerly, one check per line, naming the option in the message. */
 export function resolveConfig (config: MeshNodeConfig): ResolvedConfig {
   const nick = config.nick ?? defaultNick()
-  if (nick.length === 0 || nick.length > MAX_NICK_LENGTH) throw new InvalidConfigError(`--name must be 1 to ${MAX_NICK_LENGTH} characters`)
-  if (/[\s\u0000-\u001f]/.test(nick)) throw new InvalidConfigError('--name must not contain spaces or control characters')
+  const nickError = nickProblem(nick)
+  if (nickError != null) throw new InvalidConfigError(`--name ${nickError}`)
   const heartbeatMs = config.heartbeatMs ?? DEFAULT_HEARTBEAT_MS
   if (!Number.isInteger(heartbeatMs) || heartbeatMs < MIN_HEARTBEAT_MS || heartbeatMs > MAX_HEARTBEAT_MS) {
     throw new InvalidConfigError(`--heartbeat must be a whole number of ms from ${MIN_HEARTBEAT_MS} to ${MAX_HEARTBEAT_MS}`)

@@ -1,5 +1,4 @@
 import { join } from 'node:path'
-import createDebug from 'debug'
 import { CONTROL_SOCKET_FILE } from '../protocols/control/index.ts'
 import { ChatService } from './chat/chat-service.ts'
 import { registerChatMethods } from './chat/chat-methods.ts'
@@ -18,6 +17,7 @@ import { timingFor } from './membership/timing.ts'
 import { MeshMetrics } from './metrics/metrics.ts'
 import { MeshRpc } from './rpc/mesh-rpc.ts'
 import { registerRpcControl } from './rpc/rpc-control.ts'
+import { NodeStats } from './stats/node-stats.ts'
 import { MeshDatabase } from './store/database.ts'
 import { lockHome } from './store/home-lock.ts'
 import { loadOrCreatePeerKey } from './store/identity.ts'
@@ -25,7 +25,8 @@ import { registerTaskServices } from './tasks/task-services.ts'
 import { createMeshLogger } from './logging/logger.ts'
 import { MESH_VERSION } from './version.ts'
 
-const log = createDebug('mesh:node')
+/** Time for the goodbye to leave on the wire before the connections close under it. */
+const LEAVE_FLUSH_MS = 50
 
 export interface MeshNode {
   readonly config: ResolvedConfig
@@ -39,6 +40,8 @@ export interface MeshNode {
   /** Distributed jobs this node coordinates (journaled in mesh.db). */
   readonly jobs: JobService
   readonly metrics: MeshMetrics
+  /** `mesh stats`: this node's, or every live node's over rpc `node.stats`. */
+  readonly stats: NodeStats
   readonly control: ControlServer
   readonly db: MeshDatabase
   /** rpc services this node offers, advertised in every heartbeat (service discovery). */
@@ -72,6 +75,7 @@ async function assemble (config: ResolvedConfig, releaseHome: () => Promise<void
   // a process (tests, in-process simulations) neither share time nor mix up their logs.
   const clock = config.clock
   const logger = createMeshLogger(config.nick)
+  const log = logger.forComponent('node')
   const privateKey = await loadOrCreatePeerKey(config.home)
   // Test hooks (MESH_TEST_HOOKS=1): a peer blocklist that cuts the mesh on loopback.
   const blocklist = process.env.MESH_TEST_HOOKS === '1' ? new PeerBlocklist(blockedPeersFromEnv(process.env)) : undefined
@@ -83,7 +87,7 @@ async function assemble (config: ResolvedConfig, releaseHome: () => Promise<void
   const pool = new WorkerPool({ size: config.workers })
   const addrs = (): string[] => libp2p.getMultiaddrs().map(a => a.toString())
 
-  const membership = new MembershipService({ libp2p, metrics }, {
+  const membership = new MembershipService({ libp2p, metrics, clock, logger }, {
     timing: timingFor(config.heartbeatMs),
     self: {
       nick: config.nick,
@@ -94,15 +98,16 @@ async function assemble (config: ResolvedConfig, releaseHome: () => Promise<void
       addrs: () => addrs().slice(0, 16)
     }
   })
-  const connector = new Connector({ libp2p }, {
+  const connector = new Connector({ libp2p, clock, logger }, {
     bootstrap: config.bootstrap,
     intervalMs: Math.max(500, config.heartbeatMs * 2),
-    members: () => membership.table.list()
+    members: () => membership.members()
   })
-  const control = new ControlServer({ metrics }, { path: join(config.home, CONTROL_SOCKET_FILE) })
+  const control = new ControlServer({ metrics, logger }, { path: join(config.home, CONTROL_SOCKET_FILE) })
   const rpc = new MeshRpc({ libp2p, metrics, membership, services })
   const chat = new ChatService({ libp2p, metrics, db, membership, privateKey }, { nick: config.nick })
   const jobs = new JobService({ db, control, membership, rpc, pool, metrics, selfId: libp2p.peerId.toString() })
+  const stats = new NodeStats({ membership, connections: () => libp2p.getConnections().length, metrics, rpc, clock })
 
   const node: MeshNode = {
     config,
@@ -113,6 +118,7 @@ async function assemble (config: ResolvedConfig, releaseHome: () => Promise<void
     pool,
     jobs,
     metrics,
+    stats,
     control,
     db,
     services,
@@ -121,8 +127,7 @@ async function assemble (config: ResolvedConfig, releaseHome: () => Promise<void
     shutdown: async () => {
       log('shutting down')
       await membership.leave().catch(() => {})
-      // Give the goodbye a moment on the wire before the connections close under it.
-      await new Promise(resolve => setTimeout(resolve, 50))
+      await clock.sleep(LEAVE_FLUSH_MS)
       await stopAll()
     }
   }
@@ -149,13 +154,15 @@ async function assemble (config: ResolvedConfig, releaseHome: () => Promise<void
       }
     }
   }
-  registerCoreMethods(control, node)
+  // Every node answers `node.stats` over rpc, so `mesh stats --mesh` can gather the mesh's.
+  stats.register()
+  registerCoreMethods(control, { peerId: node.peerId, nick: config.nick, addrs, membership, stats, clock })
   registerRpcControl(control, rpc, membership)
   // Registered before the first heartbeat, so peers learn the services with the node.
   registerTaskServices({ rpc, control, membership, db })
   registerPrimesCountService({ rpc, pool, metrics })
   registerChatMethods(control, chat)
-  if (blocklist != null) registerTestHooks(control, { libp2p, blocklist, membership })
+  if (blocklist != null) registerTestHooks(control, { libp2p, blocklist, membership, clock })
 
   try {
     await rpc.start()

@@ -1,7 +1,7 @@
 import { chmod, unlink } from 'node:fs/promises'
 import { createServer, type Server, type Socket } from 'node:net'
-import createDebug from 'debug'
 import { CONTROL_PROTOCOL_VERSION, readLines, type ControlRequest, type ControlResponse } from '../../protocols/control/index.ts'
+import { defaultLogger, type Log, type MeshLogger } from '../logging/logger.ts'
 import type { MeshMetrics } from '../metrics/metrics.ts'
 
 /** A control method answers once (a value) or streams (an async iterable of events). */
@@ -15,6 +15,16 @@ export class UnknownControlMethodError extends Error {
 /** Each client sends one request; ten concurrent CLI invocations is already a lot. */
 const MAX_CONNECTIONS = 64
 
+export interface ControlServerComponents {
+  metrics: MeshMetrics
+  logger?: MeshLogger
+}
+
+export interface ControlServerInit {
+  /** The socket file, `<home>/mesh.sock`. */
+  path: string
+}
+
 /**
  * The local control socket `<home>/mesh.sock`: the `mesh` CLI's way into a running node,
  * as `serf members` talks to `serf agent`. Services register their methods here.
@@ -25,10 +35,13 @@ export class ControlServer {
   private server?: Server
   private readonly path: string
   private readonly metrics: MeshMetrics
-  private readonly log = createDebug('mesh:control')
+  private readonly log: Log
 
-  constructor (components: { metrics: MeshMetrics }, init: { path: string }) {
+  // No clock: the only time read here is a request's latency, a measure of real work
+  // (performance.now, sub-millisecond), not a point on the node's timeline.
+  constructor (components: ControlServerComponents, init: ControlServerInit) {
     this.metrics = components.metrics
+    this.log = (components.logger ?? defaultLogger).forComponent('control')
     this.path = init.path
   }
 
@@ -37,21 +50,32 @@ export class ControlServer {
   }
 
   async start (): Promise<void> {
-    // A socket file left by a crashed node is stale: the home lock was taken before this.
-    await unlink(this.path).catch(() => {})
+    if (this.server != null) return
+    // Taken before the first await, so a second start while this one runs does nothing.
     const server = createServer(socket => { this.serve(socket) })
-    server.maxConnections = MAX_CONNECTIONS
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
-      server.listen(this.path, () => { server.off('error', reject); resolve() })
-    })
-    await chmod(this.path, 0o600)
     this.server = server
+    server.maxConnections = MAX_CONNECTIONS
+    try {
+      // A socket file left by a crashed node is stale: the home lock was taken before this.
+      await unlink(this.path).catch(() => {})
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject)
+        server.listen(this.path, () => { server.off('error', reject); resolve() })
+      })
+      await chmod(this.path, 0o600)
+    } catch (err) {
+      this.server = undefined
+      server.close()
+      throw err
+    }
   }
 
   async stop (): Promise<void> {
+    const server = this.server
+    if (server == null) return
+    this.server = undefined
     for (const socket of this.sockets) socket.destroy()
-    await new Promise<void>(resolve => { this.server?.close(() => { resolve() }) ?? resolve() })
+    await new Promise<void>(resolve => { server.close(() => { resolve() }) })
     await unlink(this.path).catch(() => {})
   }
 

@@ -1,8 +1,28 @@
-import type { MeshNode } from '../mesh-node.ts'
 import type { Member } from '../membership/member.ts'
+import type { MemberView } from '../membership/member-view.ts'
+import { systemClock, type Clock } from '../time/clock.ts'
 import type { ControlServer } from './control-server.ts'
 
-/** The member as `mesh peers --json` shows it (the CLI contract's shape). */
+/** What the core control methods read of the node. */
+export interface CoreMethodsNode {
+  peerId: string
+  nick: string
+  /** Announced addresses, each ending in /p2p/<id>. */
+  addrs: () => string[]
+  membership: MemberView
+  /** This node's stats (`mesh stats`), and every live node's (`mesh stats --mesh`). */
+  stats: {
+    local: () => Promise<unknown>
+    mesh: () => Promise<unknown>
+  }
+  /** The clock the member table keeps its times on, for the members' ages. Default systemClock. */
+  clock?: Clock
+}
+
+/**
+ * The member as `mesh peers --json` shows it. Scripts read these fields, so they change
+ * only by adding new ones.
+ */
 export function memberView (member: Member, now: number): Record<string, unknown> {
   return {
     id: member.id,
@@ -20,52 +40,16 @@ export function memberView (member: Member, now: number): Record<string, unknown
 }
 
 /** `id`, `peers` and `stats`: what every node answers on its control socket. */
-export function registerCoreMethods (control: ControlServer, node: MeshNode): void {
-  const startedAt = Date.now()
+export function registerCoreMethods (control: Pick<ControlServer, 'register'>, node: CoreMethodsNode): void {
+  const clock = node.clock ?? systemClock
 
-  control.register('id', async () => ({ id: node.peerId, nick: node.config.nick, addrs: node.addrs() }))
+  control.register('id', async () => ({ id: node.peerId, nick: node.nick, addrs: node.addrs() }))
 
   control.register('peers', async () => {
-    const now = Date.now()
-    const members = [node.membership.selfMember(), ...node.membership.table.list()]
+    const now = clock.now()
+    const members = [node.membership.selfMember(), ...node.membership.members()]
     return { self: node.peerId, members: members.map(m => memberView(m, now)) }
   })
 
-  const localStats = async (): Promise<Record<string, unknown>> => {
-    const members = node.membership.table.list()
-    const byState: Record<string, number> = { alive: 1, suspect: 0, dead: 0, left: 0 }
-    for (const m of members) byState[m.state]++
-    const self = node.membership.selfMember()
-    return {
-      id: node.peerId,
-      nick: node.config.nick,
-      uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
-      members: byState,
-      connections: node.libp2p.getConnections().length,
-      workers: self.workers,
-      metrics: await node.metrics.snapshot()
-    }
-  }
-
-  // Every node answers `node.stats` over rpc, so `mesh stats --mesh` can gather the mesh's.
-  node.rpc.register('node', { stats: async () => await localStats() }, { idempotent: true })
-
-  control.register('stats', async (params) => {
-    if (params.mesh !== true) return await localStats()
-    const alive = node.membership.table.list().filter(m => m.state === 'alive')
-    const answers = await Promise.all(alive.map(async m => {
-      try {
-        return { stats: (await node.rpc.call('node', 'stats', {}, { peer: m.id, deadlineMs: MESH_STATS_DEADLINE_MS })).result }
-      } catch (err: any) {
-        return { error: { id: m.id, nick: m.nick, name: String(err?.name ?? 'Error'), message: String(err?.message ?? err) } }
-      }
-    }))
-    return {
-      nodes: [await localStats(), ...answers.flatMap(a => a.stats != null ? [a.stats] : [])],
-      unreachable: answers.flatMap(a => a.error != null ? [a.error] : [])
-    }
-  })
+  control.register('stats', async (params) => params.mesh === true ? await node.stats.mesh() : await node.stats.local())
 }
-
-/** A peer that cannot say its stats within this is listed as unreachable rather than waited for. */
-const MESH_STATS_DEADLINE_MS = 3000

@@ -2,24 +2,41 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { MeshLibp2p } from '../libp2p/create-libp2p.ts'
 import type { PeerBlocklist } from '../libp2p/peer-blocklist.ts'
-import type { MembershipService } from '../membership/membership-service.ts'
+import type { MemberView } from '../membership/member-view.ts'
+import { systemClock, type Clock } from '../time/clock.ts'
 import type { ControlServer } from './control-server.ts'
+
+export interface TestHooksDeps {
+  libp2p: Pick<MeshLibp2p, 'dial' | 'hangUp'>
+  blocklist: PeerBlocklist
+  /** Where a healed peer's addresses come from. */
+  membership: Pick<MemberView, 'member'>
+  /** The gap between redials. Default systemClock. */
+  clock?: Clock
+}
+
+/** Tries a few times: the peer may lift its side of the cut a moment after we lift ours. */
+const REDIAL_ATTEMPTS = 10
+const REDIAL_GAP_MS = 100
+/** Like the connector's dials, a real-time bound on network I/O. */
+const DIAL_TIMEOUT_MS = 5000
 
 /**
  * `test.block`, registered only with MESH_TEST_HOOKS=1: cuts this node off from some peers
  * (closes the connections, the gater refuses new ones) and heals the cut. On heal it dials
  * the peers again at once, as a restored link would let the next dial through.
  */
-export function registerTestHooks (control: ControlServer, deps: { libp2p: MeshLibp2p, blocklist: PeerBlocklist, membership: MembershipService }): void {
+export function registerTestHooks (control: Pick<ControlServer, 'register'>, deps: TestHooksDeps): void {
   const { libp2p, blocklist, membership } = deps
+  const clock = deps.clock ?? systemClock
   const redial = async (id: string): Promise<void> => {
-    const addrs = (membership.table.get(id)?.addrs ?? []).map(a => multiaddr(a))
+    const addrs = (membership.member(id)?.addrs ?? []).map(a => multiaddr(a))
     for (let attempt = 0; attempt < REDIAL_ATTEMPTS && !blocklist.has(id); attempt++) {
       try {
-        await libp2p.dial(addrs.length > 0 ? addrs : peerIdFromString(id), { signal: AbortSignal.timeout(5000) })
+        await libp2p.dial(addrs.length > 0 ? addrs : peerIdFromString(id), { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
         return
       } catch {
-        await new Promise(resolve => setTimeout(resolve, REDIAL_GAP_MS))
+        await clock.sleep(REDIAL_GAP_MS)
       }
     }
   }
@@ -34,20 +51,17 @@ export function registerTestHooks (control: ControlServer, deps: { libp2p: MeshL
   })
 
   // `test.fault`: an internal error outside any request, as a bug in some event listener
-  // would raise, to test the crash guard of `mesh start`.
+  // would raise, to test the crash guard of `mesh start`. setImmediate, not a timer: it only
+  // has to leave the request's call stack and promise chain, at no point in time in particular.
   control.register('test.fault', async (params) => {
     const kind = params.kind === 'rejection' ? 'rejection' : 'exception'
-    setTimeout(() => {
+    setImmediate(() => {
       if (kind === 'rejection') void Promise.reject(new Error('injected fault'))
       else throw new Error('injected fault')
-    }, 0)
+    })
     return { kind }
   })
 }
-
-/** Tries a few times: the peer may lift its side of the cut a moment after we lift ours. */
-const REDIAL_ATTEMPTS = 10
-const REDIAL_GAP_MS = 100
 
 function idList (value: unknown): string[] {
   if (value == null) return []

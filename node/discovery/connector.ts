@@ -1,15 +1,28 @@
 import type { PeerId, PeerInfo } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
-import createDebug from 'debug'
 import type { MeshLibp2p } from '../libp2p/create-libp2p.ts'
+import { defaultLogger, type Log, type MeshLogger } from '../logging/logger.ts'
+import { backoffDelay } from '../time/backoff.ts'
+import { systemClock, type Clock, type Timer } from '../time/clock.ts'
+
+/** The slice of libp2p the connector uses: discovery events, connections, dials. */
+export type ConnectorLibp2p = Pick<MeshLibp2p, 'peerId' | 'addEventListener' | 'removeEventListener' | 'getConnections' | 'getPeers' | 'dial'>
+
+export interface ConnectorComponents {
+  libp2p: ConnectorLibp2p
+  /** The sweep interval and the backoff deadlines. Default systemClock. */
+  clock?: Clock
+  logger?: MeshLogger
+}
 
 export interface ConnectorInit {
   bootstrap: Multiaddr[]
   /** Members that have not left, with their state and the addresses their heartbeats announce. */
-  members: () => Array<{ id: string, addrs: string[], state: string }>
+  members: () => ReadonlyArray<{ id: string, addrs: string[], state: string }>
   /** How often the connector looks for peers it should be connected to and is not. */
   intervalMs: number
+  /** [0, 1) for the backoff jitter; injected for tests. Default Math.random. */
   random?: () => number
 }
 
@@ -22,6 +35,13 @@ const MAX_DIRECT_PEERS = 64
  * thinks the other dead, and without this neither would dial the other again.
  */
 const DEAD_MEMBER_RETRY_MS = 5_000
+/**
+ * One dial gives up after this long. It stays a real-time timeout (AbortSignal.timeout), not
+ * one on the node's clock: it bounds network I/O (a TCP connect and the handshakes), whose
+ * length the network sets, and libp2p's own dial timeout, of the same length, runs on real
+ * time anyway; the mesh's decisions hang on the backoff, which is on the clock.
+ */
+const DIAL_TIMEOUT_MS = 5_000
 
 /**
  * Keeps this node connected: dials bootstrap addresses until they answer (and again after
@@ -30,32 +50,44 @@ const DEAD_MEMBER_RETRY_MS = 5_000
  * crash visible to every member at once as a closed connection.
  */
 export class Connector {
-  private readonly libp2p: MeshLibp2p
+  private readonly libp2p: ConnectorLibp2p
+  private readonly clock: Clock
   private readonly init: ConnectorInit
   private readonly random: () => number
   private readonly nextTryAt = new Map<string, number>()
   private readonly failures = new Map<string, number>()
   private readonly dialing = new Set<string>()
-  private timer?: NodeJS.Timeout
-  private readonly controller = new AbortController()
-  private readonly log = createDebug('mesh:discovery')
+  private readonly log: Log
+  private timer?: Timer
+  /** Made by each start, aborted by stop: the dials of the previous run end there. */
+  private controller?: AbortController
 
-  constructor (components: { libp2p: MeshLibp2p }, init: ConnectorInit) {
+  constructor (components: ConnectorComponents, init: ConnectorInit) {
     this.libp2p = components.libp2p
+    this.clock = components.clock ?? systemClock
+    this.log = (components.logger ?? defaultLogger).forComponent('discovery')
     this.init = init
     this.random = init.random ?? Math.random
   }
 
   start (): void {
+    if (this.controller != null) return
+    this.controller = new AbortController()
     this.libp2p.addEventListener('peer:discovery', this.onDiscovery)
     this.sweep()
-    this.timer = setInterval(() => { this.sweep() }, this.init.intervalMs)
+    this.timer = this.clock.setInterval(() => { this.sweep() }, this.init.intervalMs)
   }
 
   stop (): void {
-    clearInterval(this.timer)
+    if (this.controller == null) return
+    this.timer?.clear()
+    this.timer = undefined
     this.controller.abort()
+    this.controller = undefined
     this.libp2p.removeEventListener('peer:discovery', this.onDiscovery)
+    // A later start dials every target afresh: the failures were of an earlier run.
+    this.nextTryAt.clear()
+    this.failures.clear()
   }
 
   private readonly onDiscovery = (event: CustomEvent<PeerInfo>): void => {
@@ -85,21 +117,28 @@ export class Connector {
   }
 
   private dial (key: string, target: PeerId | Multiaddr | Multiaddr[], minGapMs = 0): void {
-    const now = Date.now()
+    const run = this.controller
+    if (run == null) return
+    const now = this.clock.now()
     if (this.dialing.has(key) || (this.nextTryAt.get(key) ?? 0) > now) return
     this.dialing.add(key)
     if (minGapMs > 0) this.nextTryAt.set(key, now + minGapMs)
-    const signal = AbortSignal.any([this.controller.signal, AbortSignal.timeout(5000)])
+    const signal = AbortSignal.any([run.signal, AbortSignal.timeout(DIAL_TIMEOUT_MS)])
     this.libp2p.dial(target, { signal })
       .then(() => {
+        if (run.signal.aborted) return
         this.failures.delete(key)
         if (minGapMs === 0) this.nextTryAt.delete(key)
       })
       .catch((err: any) => {
+        // Cut short by stop: not the target's failure, and not this run's to count.
+        if (run.signal.aborted) return
         const failures = (this.failures.get(key) ?? 0) + 1
         this.failures.set(key, failures)
-        const backoff = Math.max(minGapMs, Math.min(MAX_BACKOFF_MS, this.init.intervalMs * 2 ** (failures - 1)))
-        this.nextTryAt.set(key, Date.now() + backoff * (0.5 + this.random()))
+        // Equal jitter: never much sooner than the doubled interval, where an early retry
+        // only wastes a dial. A dead member waits at least DEAD_MEMBER_RETRY_MS all the same.
+        const backoff = backoffDelay(failures, { baseMs: this.init.intervalMs, capMs: MAX_BACKOFF_MS, jitter: 'equal', random: this.random })
+        this.nextTryAt.set(key, this.clock.now() + Math.max(minGapMs, backoff))
         this.log('dial %s failed (%d): %s', key, failures, err?.message)
       })
       .finally(() => this.dialing.delete(key))

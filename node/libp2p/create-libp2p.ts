@@ -23,13 +23,17 @@ export interface Libp2pConfig {
   listen: string[]
   mdns: boolean
   swarmKey?: Uint8Array
-  /** mDNS query interval: how soon a node notices a link that came up after it started. */
-  mdnsIntervalMs?: number
   /** Refuses connections to some peers: how tests cut a mesh in two on loopback. */
   connectionGater?: ConnectionGater
   /** Called for every copy of a gossip message received, duplicates included: the wire cost. */
   onGossipReceived?: (topic: string) => void
 }
+
+/**
+ * How often mDNS asks who is there: how soon a node notices a link that came up after it
+ * started (peers already up answer its first query at once).
+ */
+const MDNS_INTERVAL_MS = 5000
 
 /**
  * Assembles libp2p 3: TCP, Noise, Yamux, identify, ping, gossipsub, mDNS when asked and a
@@ -45,7 +49,7 @@ export async function createMeshLibp2p (config: Libp2pConfig): Promise<MeshLibp2
       streamMuxers: [yamux()],
       connectionProtector: config.swarmKey != null ? preSharedKey({ psk: config.swarmKey }) : undefined,
       connectionGater: config.connectionGater,
-      peerDiscovery: config.mdns ? [mdns({ interval: config.mdnsIntervalMs ?? 5000 })] : [],
+      peerDiscovery: config.mdns ? [mdns({ interval: MDNS_INTERVAL_MS })] : [],
       // Liveness is the membership layer's job (heartbeats, suspicion, a probe on close).
       // libp2p's own monitor would abort a healthy connection whose ping is merely late on a
       // CPU-starved machine, which then looks like a crash to every peer.

@@ -1,30 +1,41 @@
 import { EventEmitter } from 'node:events'
 import type { Message } from '@libp2p/gossipsub'
-import { TopicValidatorResult } from '@libp2p/gossipsub'
-import createDebug from 'debug'
+import { TopicValidatorResult, type GossipSub } from '@libp2p/gossipsub'
 import {
   decodeMembershipMessage, encodeMembershipMessage, InvalidMembershipMessageError,
   MEMBERSHIP_TOPIC, MEMBERSHIP_WIRE_VERSION, signerOf,
   type Heartbeat, type MembershipMessage
 } from '../../protocols/membership/index.ts'
 import type { MeshLibp2p } from '../libp2p/create-libp2p.ts'
+import { defaultLogger, type Log, type MeshLogger } from '../logging/logger.ts'
 import type { MeshMetrics } from '../metrics/metrics.ts'
+import { systemClock, type Clock, type Timer } from '../time/clock.ts'
 import { eventFor, type MembershipEvents } from './events.ts'
 import type { Member, MemberTransition } from './member.ts'
 import { MemberTable } from './member-table.ts'
-import { ReachabilityProbe } from './reachability-probe.ts'
+import type { MemberView } from './member-view.ts'
+import { ReachabilityProbe, type ProbeLibp2p } from './reachability-probe.ts'
 import { loadOf, type SelfInfo } from './self-info.ts'
 import type { MembershipTiming } from './timing.ts'
 
+/** The part of gossipsub membership uses: its topic, its validator, its two events. */
+export type MembershipPubsub = Pick<GossipSub, 'topicValidators' | 'addEventListener' | 'removeEventListener' | 'subscribe' | 'unsubscribe' | 'publish'>
+
+/** The slice of libp2p membership uses: the node's id, gossipsub, and what the probe needs. */
+export type MembershipLibp2p = Pick<MeshLibp2p, 'peerId'> & ProbeLibp2p & { services: { pubsub: MembershipPubsub } }
+
 export interface MembershipComponents {
-  libp2p: MeshLibp2p
+  libp2p: MembershipLibp2p
   metrics: MeshMetrics
+  /** Heartbeat and tick timers, member ages and the starting incarnation. Default systemClock. */
+  clock?: Clock
+  logger?: MeshLogger
 }
 
 export interface MembershipInit {
   self: SelfInfo
   timing: MembershipTiming
-  now?: () => number
+  /** [0, 1) for the heartbeat jitter; injected for tests. Default Math.random. */
   random?: () => number
 }
 
@@ -44,20 +55,25 @@ const MAX_INCARNATION_LEAD_MS = 24 * 60 * 60 * 1000
  * Gossip membership: publishes this node's heartbeat, keeps the member table from everyone
  * else's, gossips suspicions and deaths, refutes claims about itself, and says goodbye.
  */
-export class MembershipService extends EventEmitter<MembershipEvents> {
+export class MembershipService extends EventEmitter<MembershipEvents> implements MemberView {
+  /**
+   * The member table itself. Other services should read it through `members()`,
+   * `member(id)` and `selfMember()` (the MemberView); this stays for the callers not yet
+   * moved to them.
+   */
   readonly table: MemberTable
-  private readonly libp2p: MeshLibp2p
+  private readonly libp2p: MembershipLibp2p
   private readonly metrics: MeshMetrics
   private readonly self: SelfInfo
   private readonly timing: MembershipTiming
-  private readonly now: () => number
+  private readonly clock: Clock
   private readonly random: () => number
   private readonly probe: ReachabilityProbe
-  private readonly log = createDebug('mesh:membership')
+  private readonly log: Log
   private incarnation: number
   private seq = 0
-  private heartbeatTimer?: NodeJS.Timeout
-  private tickTimer?: NodeJS.Timeout
+  private heartbeatTimer?: Timer
+  private tickTimer?: Timer
   private lastHeartbeatAt = 0
   private started = false
   private leaving = false
@@ -68,17 +84,19 @@ export class MembershipService extends EventEmitter<MembershipEvents> {
     this.metrics = components.metrics
     this.self = init.self
     this.timing = init.timing
-    this.now = init.now ?? Date.now
+    this.clock = components.clock ?? systemClock
     this.random = init.random ?? Math.random
+    const logger = components.logger ?? defaultLogger
+    this.log = logger.forComponent('membership')
     this.table = new MemberTable({
       timing: init.timing,
-      now: this.now,
+      now: this.clock.now,
       onFull: () => { this.metrics.counter('mesh_membership_invalid_total', 'membership messages dropped as invalid', ['reason']).inc({ reason: 'table-full' }) }
     })
     // The incarnation starts at the wall clock so that a restarted node (same peer id, new
     // process) outranks every claim made about its previous life.
-    this.incarnation = Date.now()
-    this.probe = new ReachabilityProbe({ libp2p: this.libp2p }, {
+    this.incarnation = this.clock.now()
+    this.probe = new ReachabilityProbe({ libp2p: this.libp2p, clock: this.clock, logger }, {
       timing: init.timing,
       shouldProbe: id => { const s = this.table.get(id)?.state; return s === 'alive' || s === 'suspect' },
       onUnreachable: (id, refused) => { this.announce(this.table.markUnreachable(id, refused ? 'dead' : 'suspect')) }
@@ -99,14 +117,14 @@ export class MembershipService extends EventEmitter<MembershipEvents> {
     pubsub.subscribe(MEMBERSHIP_TOPIC)
     this.probe.start()
     this.scheduleHeartbeat(this.random() * this.timing.heartbeatMs * HEARTBEAT_JITTER)
-    this.tickTimer = setInterval(() => { this.tick() }, this.timing.tickMs)
+    this.tickTimer = this.clock.setInterval(() => { this.tick() }, this.timing.tickMs)
   }
 
   stop (): void {
     if (!this.started) return
     this.started = false
-    clearTimeout(this.heartbeatTimer)
-    clearInterval(this.tickTimer)
+    this.heartbeatTimer?.clear()
+    this.tickTimer?.clear()
     this.probe.stop()
     const pubsub = this.libp2p.services.pubsub
     pubsub.removeEventListener('message', this.onMessage)
@@ -118,14 +136,23 @@ export class MembershipService extends EventEmitter<MembershipEvents> {
   /** Tells the mesh this node is leaving on purpose, so peers show "left", not "dead". */
   async leave (): Promise<void> {
     this.leaving = true
-    clearTimeout(this.heartbeatTimer)
+    this.heartbeatTimer?.clear()
     await this.publish({ type: 'leave', v: MEMBERSHIP_WIRE_VERSION, id: this.peerId, incarnation: this.incarnation })
   }
 
   /** This node as a member, in the same shape as the others. */
   selfMember (): Member {
-    const now = this.now()
+    const now = this.clock.now()
     return { ...this.selfFields(), state: 'alive', seq: this.seq, lastSeenAt: now, stateSince: now }
+  }
+
+  /** Every other member, whatever its state (a new array; the members are the table's own). */
+  members (): Member[] {
+    return this.table.list()
+  }
+
+  member (id: string): Member | undefined {
+    return this.table.get(id)
   }
 
   /** What a heartbeat says about this node, read fresh each time. */
@@ -146,17 +173,17 @@ export class MembershipService extends EventEmitter<MembershipEvents> {
   }
 
   /** Publishes a heartbeat now (also used to answer a suspicion or greet a new peer). */
-  heartbeat (): void {
+  private heartbeat (): void {
     if (this.leaving) return
     const hb: Heartbeat = { type: 'heartbeat', v: MEMBERSHIP_WIRE_VERSION, ...this.selfFields(), seq: ++this.seq }
-    this.lastHeartbeatAt = this.now()
+    this.lastHeartbeatAt = this.clock.now()
     this.metrics.counter('mesh_membership_heartbeats_sent_total', 'heartbeats published').inc()
     void this.publish(hb)
   }
 
   private scheduleHeartbeat (delayMs: number): void {
-    clearTimeout(this.heartbeatTimer)
-    this.heartbeatTimer = setTimeout(() => {
+    this.heartbeatTimer?.clear()
+    this.heartbeatTimer = this.clock.setTimeout(() => {
       this.heartbeat()
       const jitter = 1 + (this.random() * 2 - 1) * HEARTBEAT_JITTER
       if (this.started && !this.leaving) this.scheduleHeartbeat(this.timing.heartbeatMs * jitter)
@@ -199,7 +226,7 @@ export class MembershipService extends EventEmitter<MembershipEvents> {
       if (msg.type !== 'signed' || msg.from.toString() !== signerOf(message)) {
         throw new InvalidMembershipMessageError('wrong-signer', `signed by ${msg.type === 'signed' ? msg.from.toString() : 'nobody'}, claims ${signerOf(message)}`)
       }
-      if ((message.type === 'suspect' || message.type === 'dead') && message.incarnation > Date.now() + MAX_INCARNATION_LEAD_MS) {
+      if ((message.type === 'suspect' || message.type === 'dead') && message.incarnation > this.clock.now() + MAX_INCARNATION_LEAD_MS) {
         throw new InvalidMembershipMessageError('implausible-incarnation', `a ${message.type} claim names incarnation ${message.incarnation}, far ahead of the clock`)
       }
       return TopicValidatorResult.Accept
@@ -254,7 +281,7 @@ export class MembershipService extends EventEmitter<MembershipEvents> {
 
   /** A peer just subscribed: send our heartbeat now rather than in up to a second. */
   private readonly onSubscriptionChange = (): void => {
-    if (this.now() - this.lastHeartbeatAt < MIN_EXTRA_HEARTBEAT_GAP_MS) return
+    if (this.clock.now() - this.lastHeartbeatAt < MIN_EXTRA_HEARTBEAT_GAP_MS) return
     this.heartbeat()
   }
 }

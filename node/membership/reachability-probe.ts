@@ -1,7 +1,20 @@
 import type { PeerId } from '@libp2p/interface'
-import createDebug from 'debug'
 import type { MeshLibp2p } from '../libp2p/create-libp2p.ts'
+import { defaultLogger, type Log, type MeshLogger } from '../logging/logger.ts'
+import { systemClock, type Clock } from '../time/clock.ts'
 import type { MembershipTiming } from './timing.ts'
+
+/** The slice of libp2p the probe uses: disconnect events, open connections, ping. */
+export type ProbeLibp2p = Pick<MeshLibp2p, 'addEventListener' | 'removeEventListener' | 'getConnections'> & {
+  services: { ping: Pick<MeshLibp2p['services']['ping'], 'ping'> }
+}
+
+export interface ReachabilityProbeComponents {
+  libp2p: ProbeLibp2p
+  /** The grace before a probe and the ping timeout. Default systemClock. */
+  clock?: Clock
+  logger?: MeshLogger
+}
 
 export interface ReachabilityProbeInit {
   timing: MembershipTiming
@@ -30,54 +43,77 @@ const PROBE_ATTEMPTS = 2
  * heartbeat timeouts.
  */
 export class ReachabilityProbe {
-  private readonly libp2p: MeshLibp2p
+  private readonly libp2p: ProbeLibp2p
+  private readonly clock: Clock
   private readonly init: ReachabilityProbeInit
   private readonly inFlight = new Set<string>()
-  private readonly controller = new AbortController()
-  private readonly log = createDebug('mesh:membership:probe')
+  private readonly log: Log
+  /** Made by each start, aborted by stop: probes of the previous run end there. */
+  private controller?: AbortController
 
-  constructor (components: { libp2p: MeshLibp2p }, init: ReachabilityProbeInit) {
+  constructor (components: ReachabilityProbeComponents, init: ReachabilityProbeInit) {
     this.libp2p = components.libp2p
+    this.clock = components.clock ?? systemClock
+    this.log = (components.logger ?? defaultLogger).forComponent('membership:probe')
     this.init = init
   }
 
   start (): void {
+    if (this.controller != null) return
+    this.controller = new AbortController()
     this.libp2p.addEventListener('peer:disconnect', this.onDisconnect)
   }
 
   stop (): void {
+    if (this.controller == null) return
     this.libp2p.removeEventListener('peer:disconnect', this.onDisconnect)
     this.controller.abort()
+    this.controller = undefined
   }
 
   private readonly onDisconnect = (event: CustomEvent<PeerId>): void => {
     const peerId = event.detail
     const id = peerId.toString()
-    if (this.inFlight.has(id) || !this.init.shouldProbe(id)) return
+    if (this.controller == null || this.inFlight.has(id) || !this.init.shouldProbe(id)) return
     this.inFlight.add(id)
-    void this.probe(peerId).finally(() => this.inFlight.delete(id))
+    void this.probe(peerId, this.controller.signal).finally(() => this.inFlight.delete(id))
   }
 
-  private async probe (peerId: PeerId): Promise<void> {
+  private async probe (peerId: PeerId, stopped: AbortSignal): Promise<void> {
     const id = peerId.toString()
-    await sleep(PROBE_GRACE_MS, this.controller.signal)
+    try {
+      await this.clock.sleep(PROBE_GRACE_MS, stopped)
+    } catch {
+      return // stopped during the grace
+    }
     // Reconnected meanwhile (both sides dialled at once, one connection was pruned): fine.
     if (this.libp2p.getConnections(peerId).length > 0) return
     let refused = true
     for (let attempt = 1; attempt <= PROBE_ATTEMPTS; attempt++) {
-      if (this.controller.signal.aborted || !this.init.shouldProbe(id)) return
+      if (stopped.aborted || !this.init.shouldProbe(id)) return
+      // The timeout is a membership timing (one heartbeat interval), so it runs on the
+      // node's clock: under a fake clock a ping to a hung peer times out when simulated
+      // time passes, not after a real second.
+      const timeout = new AbortController()
+      const timer = this.clock.setTimeout(() => { timeout.abort(new PingTimeoutError(`no pong within ${this.init.timing.heartbeatMs} ms`)) }, this.init.timing.heartbeatMs)
       try {
-        const signal = AbortSignal.any([this.controller.signal, AbortSignal.timeout(this.init.timing.heartbeatMs)])
-        const rtt = await this.libp2p.services.ping.ping(peerId, { signal })
+        const rtt = await this.libp2p.services.ping.ping(peerId, { signal: AbortSignal.any([stopped, timeout.signal]) })
         this.log('%s reachable again after disconnect (%d ms)', id, rtt)
         return
       } catch (err: any) {
         refused &&= isRefused(err)
         this.log('ping %s attempt %d failed: %s', id, attempt, err?.message)
+      } finally {
+        timer.clear()
       }
     }
-    if (!this.controller.signal.aborted && this.init.shouldProbe(id)) this.init.onUnreachable(id, refused)
+    if (!stopped.aborted && this.init.shouldProbe(id)) this.init.onUnreachable(id, refused)
   }
+}
+
+/** A probe's ping got no answer within one heartbeat interval. */
+export class PingTimeoutError extends Error {
+  override name = 'PingTimeoutError'
 }
 
 /**
@@ -89,13 +125,4 @@ export function isRefused (err: any, depth = 0): boolean {
   if (err.code === 'ECONNREFUSED') return true
   if (Array.isArray(err.errors) && err.errors.length > 0) return err.errors.every((e: unknown) => isRefused(e, depth + 1))
   return isRefused(err.cause, depth + 1)
-}
-
-async function sleep (ms: number, signal: AbortSignal): Promise<void> {
-  await new Promise<void>(resolve => {
-    // The signal lives as long as the node: a listener left on it per probe would pile up.
-    const onAbort = (): void => { clearTimeout(timer); resolve() }
-    const timer = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve() }, ms)
-    signal.addEventListener('abort', onAbort, { once: true })
-  })
 }

@@ -2,7 +2,8 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 
 /**
  * One prom-client registry per node (not the global one), so several nodes in one process,
- * as in tests, keep separate counts. `mesh stats` and the gateway's /metrics read it.
+ * as in tests, keep separate counts. `mesh stats` reads it through `snapshot`; the registry
+ * is prom-client's so the same counts can later be served in the Prometheus text format.
  */
 export class MeshMetrics {
   readonly registry = new Registry()

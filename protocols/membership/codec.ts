@@ -1,9 +1,10 @@
 import {
-  MAX_ADDRS, MAX_ADDR_LENGTH, MAX_MEMBERSHIP_MESSAGE_BYTES, MAX_NICK_LENGTH, MAX_PEER_ID_LENGTH,
+  MAX_ADDRS, MAX_ADDR_LENGTH, MAX_MEMBERSHIP_MESSAGE_BYTES,
   MAX_ROLES, MAX_ROLE_LENGTH, MAX_SERVICES, MAX_SERVICE_NAME_LENGTH, MAX_VERSION_LENGTH,
   MAX_WORKERS, MEMBERSHIP_WIRE_VERSION
 } from './constants.ts'
 import { isRecord, parseJsonObject } from '../json.ts'
+import { MAX_NICK_LENGTH, MAX_PEER_ID_LENGTH, nickProblem, PEER_ID_PATTERN } from '../names.ts'
 import { InvalidMembershipMessageError } from './errors.ts'
 import type { Heartbeat, Leave, MemberClaim, MembershipMessage } from './messages.ts'
 
@@ -42,9 +43,10 @@ function decodeHeartbeat (raw: Record<string, unknown>): Heartbeat {
   const free = uint(workers.free, 'workers.free', MAX_WORKERS)
   if (free > total) fail('bad-field', 'workers.free exceeds workers.total')
   const nick = str(raw.nick, 'nick', MAX_NICK_LENGTH)
-  // Nicks reach terminals (`mesh start`'s log, the shell's notices, `mesh peers`): an escape
-  // sequence in one would recolour or rewrite the screen. `mesh start` refuses them too.
-  if (/[\u0000-\u001f]/.test(nick)) fail('bad-field', 'nick must not contain control characters')
+  // Nicks reach terminals (`mesh start`'s log, the shell's notices, `mesh peers`): the rule
+  // that `mesh start --name` applies keeps escape sequences and blanks out of them.
+  const problem = nickProblem(nick)
+  if (problem != null) fail('bad-field', `nick ${problem}`)
   return {
     type: 'heartbeat',
     v: MEMBERSHIP_WIRE_VERSION,
@@ -85,7 +87,6 @@ function fail (reason: string, message: string): never {
   throw new InvalidMembershipMessageError(reason, message)
 }
 
-
 function uint (value: unknown, field: string, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > max) {
     fail('bad-field', `${field} must be a whole number from 0 to ${max}`)
@@ -107,8 +108,7 @@ function str (value: unknown, field: string, maxLength: number): string {
 
 function peerId (value: unknown, field: string): string {
   const id = str(value, field, MAX_PEER_ID_LENGTH)
-  // base58btc alphabet: cheap shape check; the signer comparison does the real work.
-  if (!/^[1-9A-HJ-NP-Za-km-z]+$/.test(id)) fail('bad-field', `${field} is not a peer id`)
+  if (!PEER_ID_PATTERN.test(id)) fail('bad-field', `${field} is not a peer id`)
   return id
 }
 

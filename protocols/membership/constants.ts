@@ -1,3 +1,6 @@
+// Nick and peer-id rules are shared with chat and the node's own options.
+export { MAX_NICK_LENGTH, MAX_PEER_ID_LENGTH } from '../names.ts'
+
 /** The gossip topic every node publishes its heartbeats and membership claims on. */
 export const MEMBERSHIP_TOPIC = 'mesh/membership/1'
 
@@ -11,7 +14,6 @@ export const MEMBERSHIP_WIRE_VERSION = 1
  */
 export const MAX_MEMBERSHIP_MESSAGE_BYTES = 4096
 
-export const MAX_NICK_LENGTH = 32
 export const MAX_ADDRS = 16
 export const MAX_ADDR_LENGTH = 256
 export const MAX_SERVICES = 64
@@ -19,6 +21,4 @@ export const MAX_SERVICE_NAME_LENGTH = 64
 export const MAX_ROLES = 8
 export const MAX_ROLE_LENGTH = 32
 export const MAX_VERSION_LENGTH = 32
-/** Peer ids are base58btc strings; an Ed25519 id is 52 characters, RSA ones are longer. */
-export const MAX_PEER_ID_LENGTH = 128
 export const MAX_WORKERS = 4096

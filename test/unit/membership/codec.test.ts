@@ -48,6 +48,10 @@ describe('membership codec', () => {
     // An escape sequence would rewrite the terminal of whoever prints the member list.
     expect(reasonOf(bytes({ ...valid, nick: 'bob\u001b[2J' }))).toBe('bad-field')
     expect(reasonOf(bytes({ ...valid, nick: 'bob\r' }))).toBe('bad-field')
+    expect(reasonOf(bytes({ ...valid, nick: 'bob\u009b2J' }))).toBe('bad-field')
+    // The nick rule of `mesh start --name`: no blanks (they split `/msg NICK TEXT`), not empty.
+    expect(reasonOf(bytes({ ...valid, nick: 'bob smith' }))).toBe('bad-field')
+    expect(reasonOf(bytes({ ...valid, nick: '' }))).toBe('bad-field')
     expect(reasonOf(bytes({ ...valid, workers: { total: 1, free: 2 } }))).toBe('bad-field')
     expect(reasonOf(bytes({ ...valid, incarnation: -1 }))).toBe('bad-field')
     expect(reasonOf(bytes({ ...valid, seq: 1.5 }))).toBe('bad-field')

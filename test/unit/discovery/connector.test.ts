@@ -1,0 +1,92 @@
+import type { PeerId } from '@libp2p/interface'
+import { multiaddr } from '@multiformats/multiaddr'
+import { describe, expect, it } from 'vitest'
+import { Connector, type ConnectorInit, type ConnectorLibp2p } from '../../../node/discovery/connector.ts'
+import { FakeClock } from '../../../node/time/fake-clock.ts'
+import { FakeEvents, newPeerId } from '../membership/fake-libp2p.ts'
+
+const INTERVAL_MS = 1000
+
+interface Dial { at: number, target: string, signal: AbortSignal }
+
+/** A libp2p with no connections whose every dial fails (or hangs until aborted). */
+async function rig (init: Partial<ConnectorInit>, dialOutcome: 'fail' | 'hang' = 'fail'): Promise<{ clock: FakeClock, events: FakeEvents, connector: Connector, dials: Dial[] }> {
+  const clock = new FakeClock(0)
+  const events = new FakeEvents()
+  const dials: Dial[] = []
+  const self = await newPeerId()
+  const libp2p = {
+    peerId: self,
+    addEventListener: events.addEventListener,
+    removeEventListener: events.removeEventListener,
+    getConnections: () => [],
+    getPeers: () => [],
+    dial: async (target: unknown, opts: { signal: AbortSignal }) => {
+      dials.push({ at: clock.now(), target: String(target), signal: opts.signal })
+      if (dialOutcome === 'fail') throw new Error('connect ECONNREFUSED')
+      await new Promise((_resolve, reject) => { opts.signal.addEventListener('abort', () => { reject(opts.signal.reason) }, { once: true }) })
+    }
+  } as unknown as ConnectorLibp2p
+  // 0.5: equal jitter then waits exactly the ceiling, so the schedule is exact.
+  const connector = new Connector({ libp2p, clock }, { bootstrap: [], members: () => [], intervalMs: INTERVAL_MS, random: () => 0.5, ...init })
+  return { clock, events, connector, dials }
+}
+
+async function member (state: string): Promise<{ id: string, addrs: string[], state: string, peerId: PeerId }> {
+  const peerId = await newPeerId()
+  return { id: peerId.toString(), addrs: [`/ip4/127.0.0.1/tcp/4001/p2p/${peerId.toString()}`], state, peerId }
+}
+
+describe('connector', () => {
+  it('backs off a failing member exponentially from the interval, capped at 30 s', async () => {
+    const bob = await member('alive')
+    const { clock, connector, dials } = await rig({ members: () => [bob] })
+    connector.start()
+    await clock.advance(0) // the first dial fails at once
+    await clock.advance(70_000)
+    connector.stop()
+    // Ceilings 1, 2, 4, 8, 16 s, then the 30 s cap; sweeps run every second.
+    expect(dials.map(d => d.at)).toEqual([0, 1000, 3000, 7000, 15000, 31000, 61000])
+  })
+
+  it('redials a member it thinks dead no more often than every 5 s', async () => {
+    const carol = await member('dead')
+    const { clock, connector, dials } = await rig({ members: () => [carol] })
+    connector.start()
+    await clock.advance(0)
+    await clock.advance(24_000)
+    connector.stop()
+    // The dead-member gap floors the backoff until the backoff outgrows it (8 s).
+    expect(dials.map(d => d.at)).toEqual([0, 5000, 10000, 15000, 23000])
+  })
+
+  it('start twice is harmless; stop undoes start; start after stop dials again', async () => {
+    const { clock, events, connector, dials } = await rig({ bootstrap: [multiaddr('/ip4/127.0.0.1/tcp/4001')] }, 'hang')
+    connector.start()
+    connector.start()
+    expect(events.count('peer:discovery')).toBe(1)
+    expect(clock.pendingTimers).toBe(1)
+    expect(dials).toHaveLength(1)
+
+    connector.stop()
+    expect(events.total()).toBe(0)
+    expect(clock.pendingTimers).toBe(0)
+    expect(dials[0].signal.aborted).toBe(true)
+    await clock.advance(INTERVAL_MS * 3)
+    expect(dials).toHaveLength(1)
+
+    connector.start()
+    expect(events.count('peer:discovery')).toBe(1)
+    await clock.advance(INTERVAL_MS)
+    // The new run's dial has its own signal, not the aborted one of the last run.
+    expect(dials).toHaveLength(2)
+    expect(dials[1].signal.aborted).toBe(false)
+
+    // A peer found by mDNS is dialled once, however often start was called.
+    const dave = await newPeerId()
+    events.dispatch('peer:discovery', { id: dave, multiaddrs: [] })
+    expect(dials.filter(d => d.target === dave.toString())).toHaveLength(1)
+    connector.stop()
+    expect(dials.every(d => d.signal.aborted)).toBe(true)
+  })
+})

@@ -1,0 +1,166 @@
+import type { PeerId } from '@libp2p/interface'
+import { TopicValidatorResult } from '@libp2p/gossipsub'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { encodeMembershipMessage, MEMBERSHIP_TOPIC, type Heartbeat, type MembershipMessage } from '../../../protocols/membership/index.ts'
+import type { MemberTransition } from '../../../node/membership/member.ts'
+import { MembershipService, type MembershipLibp2p } from '../../../node/membership/membership-service.ts'
+import { timingFor } from '../../../node/membership/timing.ts'
+import { MeshMetrics } from '../../../node/metrics/metrics.ts'
+import { FakeClock } from '../../../node/time/fake-clock.ts'
+import { heartbeat } from '../../utils/heartbeat.ts'
+import { FakeEvents, FakePubsub, newPeerId } from './fake-libp2p.ts'
+
+const timing = timingFor(1000)
+
+interface Rig {
+  clock: FakeClock
+  pubsub: FakePubsub
+  events: FakeEvents
+  service: MembershipService
+  self: PeerId
+  transitions: Array<{ at: number, change: string }>
+  /** Heartbeats this node published, with the fake time each went out. */
+  beats: () => Heartbeat[]
+  /** bob's message, as gossipsub would deliver it. */
+  fromBob: (message: MembershipMessage) => void
+  bob: PeerId
+}
+
+async function rig (): Promise<Rig> {
+  const clock = new FakeClock()
+  const pubsub = new FakePubsub()
+  const events = new FakeEvents()
+  const self = await newPeerId()
+  const bob = await newPeerId()
+  const libp2p = {
+    peerId: self,
+    addEventListener: events.addEventListener,
+    removeEventListener: events.removeEventListener,
+    getConnections: () => [],
+    services: { pubsub, ping: { ping: async () => { throw new Error('no ping in this test') } } }
+  } as unknown as MembershipLibp2p
+  const service = new MembershipService({ libp2p, metrics: new MeshMetrics(), clock }, {
+    timing,
+    // 0.5: the first beat after half the jitter window, then exactly one interval apart.
+    random: () => 0.5,
+    self: {
+      nick: 'alice',
+      version: '0.1.0',
+      capacity: () => ({ workers: { total: 2, free: 2 }, queue: 0 }),
+      services: () => [],
+      roles: () => [],
+      addrs: () => []
+    }
+  })
+  const transitions: Rig['transitions'] = []
+  const record = (t: MemberTransition): void => { transitions.push({ at: clock.now(), change: `${t.from}->${t.to}:${t.cause}` }) }
+  for (const event of ['member:join', 'member:update', 'member:dead', 'member:leave'] as const) service.on(event, record)
+  return {
+    clock,
+    pubsub,
+    events,
+    service,
+    self,
+    bob,
+    transitions,
+    beats: () => pubsub.published.filter((m): m is Heartbeat => m.type === 'heartbeat'),
+    fromBob: message => { pubsub.deliver(MEMBERSHIP_TOPIC, bob, encodeMembershipMessage(message)) }
+  }
+}
+
+describe('membership service under a fake clock', () => {
+  let r: Rig
+  beforeEach(async () => { r = await rig() })
+
+  it('beats after a jittered first delay, then once per interval, with a rising seq', async () => {
+    const start = r.clock.now()
+    r.service.start()
+    await r.clock.advance(timing.heartbeatMs * 0.05 - 1)
+    expect(r.beats()).toHaveLength(0)
+    await r.clock.advance(1)
+    expect(r.beats()).toHaveLength(1)
+    await r.clock.advance(timing.heartbeatMs * 3)
+    expect(r.beats().map(b => b.seq)).toEqual([1, 2, 3, 4])
+    // The incarnation starts at the node's clock, not the machine's.
+    expect(r.beats()[0].incarnation).toBe(start)
+    expect(r.beats()[0].id).toBe(r.self.toString())
+  })
+
+  it('a silent member is suspect after suspectAfterMs and dead after the suspicion timeout, on the clock', async () => {
+    r.service.start()
+    const t0 = r.clock.now()
+    r.fromBob(heartbeat({ id: r.bob.toString() }))
+    expect(r.service.member(r.bob.toString())?.state).toBe('alive')
+    expect(r.service.members().map(m => m.id)).toEqual([r.bob.toString()])
+
+    await r.clock.advance(timing.suspectAfterMs + timing.suspicionTimeoutMs + 2 * timing.tickMs)
+    const [join, suspect, dead] = r.transitions
+    expect(join).toEqual({ at: t0, change: 'null->alive:heartbeat' })
+    expect(suspect.change).toBe('alive->suspect:missed-heartbeats')
+    // Within one tick of the timeout, never before it.
+    expect(suspect.at - t0).toBeGreaterThan(timing.suspectAfterMs)
+    expect(suspect.at - t0).toBeLessThanOrEqual(timing.suspectAfterMs + timing.tickMs)
+    expect(dead.change).toBe('suspect->dead:suspicion-timeout')
+    expect(dead.at - suspect.at).toBeGreaterThan(timing.suspicionTimeoutMs)
+    expect(dead.at - suspect.at).toBeLessThanOrEqual(timing.suspicionTimeoutMs + timing.tickMs)
+    // Our own verdicts are gossiped so the others look too.
+    expect(r.pubsub.published.filter(m => m.type !== 'heartbeat').map(m => m.type)).toEqual(['suspect', 'dead'])
+  })
+
+  it('heartbeats on time keep a member alive', async () => {
+    r.service.start()
+    for (let seq = 1; seq <= 10; seq++) {
+      r.fromBob(heartbeat({ id: r.bob.toString(), seq }))
+      await r.clock.advance(timing.heartbeatMs)
+    }
+    expect(r.transitions.map(t => t.change)).toEqual(['null->alive:heartbeat'])
+  })
+
+  it('refutes a claim about itself at once with a higher incarnation', async () => {
+    r.service.start()
+    const incarnation = r.clock.now()
+    r.fromBob({ type: 'suspect', v: 1, by: r.bob.toString(), target: r.self.toString(), incarnation })
+    expect(r.beats().at(-1)).toMatchObject({ incarnation: incarnation + 1, seq: 1 })
+  })
+
+  it('judges a claim\'s incarnation against the node\'s clock', () => {
+    r.service.start()
+    const validate = r.pubsub.topicValidators.get(MEMBERSHIP_TOPIC)!
+    const claim = (incarnation: number): unknown => validate(r.bob, {
+      type: 'signed', topic: MEMBERSHIP_TOPIC, from: r.bob,
+      data: encodeMembershipMessage({ type: 'dead', v: 1, by: r.bob.toString(), target: r.self.toString(), incarnation })
+    })
+    expect(claim(r.clock.now() + 60_000)).toBe(TopicValidatorResult.Accept)
+    // Two days ahead of this node's clock (though not of the machine's): forged.
+    expect(claim(r.clock.now() + 2 * 24 * 3600_000)).toBe(TopicValidatorResult.Reject)
+  })
+
+  it('start twice is harmless; stop undoes start; start after stop works', async () => {
+    r.service.start()
+    r.service.start()
+    expect(r.pubsub.count('message')).toBe(1)
+    expect(r.pubsub.count('subscription-change')).toBe(1)
+    expect(r.events.count('peer:disconnect')).toBe(1)
+    expect(r.clock.pendingTimers).toBe(2) // the next heartbeat and the table tick
+    await r.clock.advance(timing.heartbeatMs)
+    expect(r.beats()).toHaveLength(1)
+
+    r.service.stop()
+    expect(r.pubsub.total()).toBe(0)
+    expect(r.events.total()).toBe(0)
+    expect(r.pubsub.topicValidators.size).toBe(0)
+    expect(r.pubsub.subscribed.size).toBe(0)
+    expect(r.clock.pendingTimers).toBe(0)
+    await r.clock.advance(timing.heartbeatMs * 3)
+    expect(r.beats()).toHaveLength(1)
+
+    r.service.start()
+    expect(r.pubsub.count('message')).toBe(1)
+    expect(r.events.count('peer:disconnect')).toBe(1)
+    await r.clock.advance(timing.heartbeatMs * 2)
+    expect(r.beats().map(b => b.seq)).toEqual([1, 2, 3])
+    r.fromBob(heartbeat({ id: r.bob.toString() }))
+    expect(r.service.member(r.bob.toString())?.state).toBe('alive')
+    r.service.stop()
+  })
+})
