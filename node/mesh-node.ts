@@ -21,7 +21,7 @@ import { registerRpcControl } from './rpc/rpc-control.ts'
 import { MeshDatabase } from './store/database.ts'
 import { lockHome } from './store/home-lock.ts'
 import { loadOrCreatePeerKey } from './store/identity.ts'
-import { registerTaskServices } from './tasks/task-services.ts'
+import { registerTaskServices, type TaskRunner } from './tasks/task-services.ts'
 import { createMeshLogger } from './logging/logger.ts'
 import { MESH_VERSION } from './version.ts'
 
@@ -38,6 +38,8 @@ export interface MeshNode {
   readonly pool: WorkerPool
   /** Distributed jobs this node coordinates (journaled in mesh.db). */
   readonly jobs: JobService
+  /** calc and text tasks asked from this home, each recorded for `mesh task results`. */
+  readonly tasks: TaskRunner
   readonly metrics: MeshMetrics
   readonly control: ControlServer
   readonly db: MeshDatabase
@@ -103,6 +105,8 @@ async function assemble (config: ResolvedConfig, releaseHome: () => Promise<void
   const rpc = new MeshRpc({ libp2p, metrics, membership, services })
   const chat = new ChatService({ libp2p, metrics, db, membership, privateKey }, { nick: config.nick })
   const jobs = new JobService({ db, control, membership, rpc, pool, metrics, selfId: libp2p.peerId.toString() })
+  // Registered before the first heartbeat, so peers learn the services with the node.
+  const tasks = registerTaskServices({ rpc, control, membership, db })
 
   const node: MeshNode = {
     config,
@@ -112,6 +116,7 @@ async function assemble (config: ResolvedConfig, releaseHome: () => Promise<void
     chat,
     pool,
     jobs,
+    tasks,
     metrics,
     control,
     db,
@@ -151,8 +156,6 @@ async function assemble (config: ResolvedConfig, releaseHome: () => Promise<void
   }
   registerCoreMethods(control, node)
   registerRpcControl(control, rpc, membership)
-  // Registered before the first heartbeat, so peers learn the services with the node.
-  registerTaskServices({ rpc, control, membership, db })
   registerPrimesCountService({ rpc, pool, metrics })
   registerChatMethods(control, chat)
   if (blocklist != null) registerTestHooks(control, { libp2p, blocklist, membership })
