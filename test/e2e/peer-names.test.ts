@@ -60,6 +60,7 @@ describe('naming a peer: mesh call --peer, mesh task --peer, mesh dm', () => {
       mesh(alice, 'task', 'calc', 'sum', '1', '2', '--peer', `bob#${suffix(bob)}`, '--json'),
       mesh(alice, 'dm', `bob#${suffix(twin)}`, 'for the twin')
     ])
+    expect([call.stderr, task.stderr, dm.stderr]).toEqual(['', '', ''])
     expect(JSON.parse(call.stdout).peer).toBe(twin.id)
     expect(JSON.parse(task.stdout)).toEqual({ op: 'sum', result: 3, peer: bob.id })
     expect(dm.stdout).toBe(`delivered to bob#${suffix(twin)}\n`)
