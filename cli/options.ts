@@ -2,12 +2,18 @@ import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { InvalidArgumentError, type Command } from 'commander'
 
-/** `--home` default: $MESH_HOME, else ~/.mesh (the CLI contract). */
+/**
+ * `--home` default: $MESH_HOME, else ~/.mesh. The variable lets a script or a test point
+ * every command at one node without repeating --home.
+ */
 export function defaultHome (): string {
   const fromEnv = process.env.MESH_HOME
   if (fromEnv != null && fromEnv !== '') return resolve(fromEnv)
   return join(homedir(), '.mesh')
 }
+
+/** How a peer may be named wherever a command takes one (resolved by the node). */
+export const PEER_NAME_HELP = 'a nick, nick#abc123, a peer id or its end (…abc123)'
 
 /** Every command takes --home; most take --json. */
 export function withHome (cmd: Command): Command {

@@ -1,16 +1,17 @@
 /** Writes one JSON document to stdout: what `--json` promises scripts. */
 export function printJson (value: unknown): void {
-  process.stdout.write(JSON.stringify(value, (_k, v) => typeof v === 'bigint' ? bigintJson(v) : v) + '\n')
+  process.stdout.write(JSON.stringify(value, (_k, v) => typeof v === 'bigint' ? jsonInteger(v) : v) + '\n')
 }
 
-/** Above 2^53 a number is a decimal string in JSON (the CLI contract); below, a number. */
-export function bigintJson (value: bigint): number | string {
-  return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString()
-}
+const TWO_POW_53 = 1n << 53n
 
-/** The short form of a peer id people can tell apart at a glance: the last 6 characters. */
-export function shortId (id: string): string {
-  return id.length > 8 ? `…${id.slice(-6)}` : id
+/**
+ * A whole number for JSON: a number up to 2^53, a decimal string above. JSON readers turn
+ * numbers into doubles, which cannot hold every integer above 2^53 (a prime count of a range
+ * near 2^64 would come out rounded), and a string keeps every digit.
+ */
+export function jsonInteger (value: bigint): number | string {
+  return value <= TWO_POW_53 && value >= -TWO_POW_53 ? Number(value) : value.toString()
 }
 
 /** Left-aligned columns for tables on a terminal. */

@@ -21,7 +21,7 @@ import { NodeStats } from './stats/node-stats.ts'
 import { MeshDatabase } from './store/database.ts'
 import { lockHome } from './store/home-lock.ts'
 import { loadOrCreatePeerKey } from './store/identity.ts'
-import { registerTaskServices } from './tasks/task-services.ts'
+import { registerTaskServices, type TaskRunner } from './tasks/task-services.ts'
 import { createMeshLogger } from './logging/logger.ts'
 import { MESH_VERSION } from './version.ts'
 
@@ -39,6 +39,8 @@ export interface MeshNode {
   readonly pool: WorkerPool
   /** Distributed jobs this node coordinates (journaled in mesh.db). */
   readonly jobs: JobService
+  /** calc and text tasks asked from this home, each recorded for `mesh task results`. */
+  readonly tasks: TaskRunner
   readonly metrics: MeshMetrics
   /** `mesh stats`: this node's, or every live node's over rpc `node.stats`. */
   readonly stats: NodeStats
@@ -108,6 +110,8 @@ async function assemble (config: ResolvedConfig, releaseHome: () => Promise<void
   const chat = new ChatService({ libp2p, metrics, db, membership, privateKey }, { nick: config.nick })
   const jobs = new JobService({ db, control, membership, rpc, pool, metrics, selfId: libp2p.peerId.toString() })
   const stats = new NodeStats({ membership, connections: () => libp2p.getConnections().length, metrics, rpc, clock })
+  // Registered before the first heartbeat, so peers learn the services with the node.
+  const tasks = registerTaskServices({ rpc, control, membership, db })
 
   const node: MeshNode = {
     config,
@@ -117,6 +121,7 @@ async function assemble (config: ResolvedConfig, releaseHome: () => Promise<void
     chat,
     pool,
     jobs,
+    tasks,
     metrics,
     stats,
     control,
@@ -158,8 +163,6 @@ async function assemble (config: ResolvedConfig, releaseHome: () => Promise<void
   stats.register()
   registerCoreMethods(control, { peerId: node.peerId, nick: config.nick, addrs, membership, stats, clock })
   registerRpcControl(control, rpc, membership)
-  // Registered before the first heartbeat, so peers learn the services with the node.
-  registerTaskServices({ rpc, control, membership, db })
   registerPrimesCountService({ rpc, pool, metrics })
   registerChatMethods(control, chat)
   if (blocklist != null) registerTestHooks(control, { libp2p, blocklist, membership, clock })

@@ -1,8 +1,9 @@
 import type { Command } from 'commander'
 import { callNode, ControlCallError } from '../control-client.ts'
-import { UsageError, WorkFailedError } from '../errors.ts'
-import { homeOf, parsePositiveInt, withHome, withJson } from '../options.ts'
-import { printJson, shortId } from '../output.ts'
+import { displayPeerId } from '../../node/peers/peer-names.ts'
+import { PEER_NAME_ERRORS, UsageError, WorkFailedError } from '../errors.ts'
+import { homeOf, parsePositiveInt, PEER_NAME_HELP, withHome, withJson } from '../options.ts'
+import { printJson } from '../output.ts'
 
 const SERVICE_METHOD = /^([a-z][a-z0-9_-]{0,31})\.([a-z][a-z0-9_-]{0,31})$/
 
@@ -15,18 +16,21 @@ export interface CallReply {
 
 /** "from bob …a1b2c3": who answered, for stderr. */
 export function answeredBy (reply: { peer: string, nick: string | null }): string {
-  return `from ${reply.nick ?? '?'} ${shortId(reply.peer)}`
+  return `from ${reply.nick ?? '?'} ${displayPeerId(reply.peer)}`
 }
 
 /**
  * Asks the node to run an rpc; an error the mesh answered with becomes one line that starts
  * with its name (`InvalidArgumentsError: ...`), exit 1, so scripts can tell errors apart.
+ * A peer name that matches no peer or several is said in plain words instead.
  */
 export async function callThroughNode<T> (home: string, method: string, params: Record<string, unknown>): Promise<T> {
   try {
     return await callNode<T>(home, method, params)
   } catch (err) {
-    if (err instanceof ControlCallError) throw new WorkFailedError(`${err.name}: ${err.message}`)
+    if (err instanceof ControlCallError) {
+      throw new WorkFailedError(PEER_NAME_ERRORS.has(err.name) ? err.message : `${err.name}: ${err.message}`)
+    }
     throw err
   }
 }
@@ -35,7 +39,7 @@ export async function callThroughNode<T> (home: string, method: string, params: 
 export function registerCallCommand (program: Command): void {
   const cmd = program.command('call <service.method> [json]')
     .description('call an rpc method on whichever peer offers it, e.g. mesh call greeter.hello \'"Hello"\'')
-    .option('--peer <peer>', 'call this peer (nick or id) only')
+    .option('--peer <peer>', `call this peer only: ${PEER_NAME_HELP}`)
     .option('--timeout <ms>', 'give up after this many ms, retries included', parsePositiveInt('--timeout', 3_600_000))
   withJson(withHome(cmd))
   cmd.action(async (target: string, json: string | undefined, opts) => {

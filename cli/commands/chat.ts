@@ -1,8 +1,8 @@
 import type { Command } from 'commander'
 import { checkRoom, DEFAULT_ROOM, MAX_TEXT_BYTES } from '../../protocols/chat/index.ts'
 import { callNode, streamFromNode } from '../control-client.ts'
-import { UsageError } from '../errors.ts'
-import { homeOf, parsePositiveInt, withHome, withJson } from '../options.ts'
+import { PEER_NAME_ERRORS, UsageError, WorkFailedError } from '../errors.ts'
+import { homeOf, parsePositiveInt, PEER_NAME_HELP, withHome, withJson } from '../options.ts'
 import { printJson } from '../output.ts'
 import { clock, sanitize } from '../shell/format.ts'
 
@@ -16,13 +16,14 @@ interface MessageJson {
 }
 
 /** Errors the node reports about what the user typed: exit 2, like any other misuse. */
-const USAGE_ERRORS = new Set(['InvalidRoomError', 'InvalidChatParamsError', 'InvalidChatMessageError', 'UnknownPeerError', 'AmbiguousPeerError'])
+const USAGE_ERRORS = new Set(['InvalidRoomError', 'InvalidChatParamsError', 'InvalidChatMessageError'])
 
 async function ask<T> (run: () => Promise<T>): Promise<T> {
   try {
     return await run()
   } catch (err: any) {
     if (USAGE_ERRORS.has(err?.name)) throw new UsageError(err.message)
+    if (PEER_NAME_ERRORS.has(err?.name)) throw new WorkFailedError(err.message)
     throw err
   }
 }
@@ -51,8 +52,9 @@ export function formatLine (m: MessageJson): string {
 const CONVERSATION_HELP = `
 A conversation is a room (default "${DEFAULT_ROOM}") or the direct messages with one peer:
 --dm NICK, or --room @NICK. A peer is named by its nick, by nick#abc123 (the end of its
-peer id) when two peers share a nick, or by its full peer id. Reading a room the node is
-not in joins it: its past arrives from the members within seconds.`
+peer id) when two peers share a nick, by its peer id, or by the end of it (…abc123, at
+least 6 characters, as mesh peers shows it). Reading a room the node is not in joins it:
+its past arrives from the members within seconds.`
 
 /** `mesh chat send|history|tail` and `mesh dm`. */
 export function registerChatCommands (program: Command): void {
@@ -101,7 +103,7 @@ export function registerChatCommands (program: Command): void {
       }
     })
 
-  withJson(withHome(program.command('dm').description('direct message to a peer, queued until delivered').argument('<peer>', 'nick, nick#abc123 or peer id').argument('<text...>')))
+  withJson(withHome(program.command('dm').description('direct message to a peer, queued until delivered').argument('<peer>', PEER_NAME_HELP).argument('<text...>')))
     .addHelpText('after', '\nThe conversation is shown by: mesh chat history --dm PEER (or --room @PEER).')
     .action(async (peer: string, words: string[], opts) => {
       const sent = await ask(async () => await callNode(homeOf(opts), 'chat.dm', { to: peer, text: textOf(words) }))

@@ -1,7 +1,8 @@
 import type { Command } from 'commander'
 import { callNode } from '../control-client.ts'
 import { homeOf, withHome, withJson } from '../options.ts'
-import { printJson, shortId, table } from '../output.ts'
+import { printJson, table } from '../output.ts'
+import { displayPeerId } from '../../node/peers/peer-names.ts'
 
 interface MemberJson {
   id: string
@@ -31,7 +32,7 @@ export function registerNodeInfoCommands (program: Command): void {
       for (const m of peers.members) {
         rows.push([
           m.id === peers.self ? `${m.nick} (you)` : m.nick,
-          shortId(m.id),
+          displayPeerId(m.id),
           m.state,
           m.id === peers.self ? '-' : `${(m.lastSeenMs / 1000).toFixed(1)}s ago`,
           `${m.workers.free}/${m.workers.total} free`,

@@ -2,15 +2,16 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import cliProgress from 'cli-progress'
+import type { MeshNode } from '../../node/mesh-node.ts'
+import { displayPeerId } from '../../node/peers/peer-names.ts'
 import { callNode, NoNodeRunningError, streamFromNode } from '../control-client.ts'
 import { UsageError, WorkFailedError } from '../errors.ts'
-import { shortId } from '../output.ts'
+import { jsonInteger } from '../output.ts'
 
 /** How long a temporary node waits for peers to show up before counting. */
 const PEER_WAIT_MS = 5000
 /** Once a peer is there, a little longer for the rest of the mesh to arrive. */
 const PEER_SETTLE_MS = 1000
-const TWO_POW_53 = 1n << 53n
 
 export interface DistributedCountOptions {
   home: string
@@ -34,18 +35,21 @@ export async function countDistributed (from: bigint, to: bigint, opts: Distribu
     throw err
   })
   const report = running
-    ? await runJob(opts.home, from, to, opts)
-    : await withTemporaryNode(opts, async (home, signal) => await runJob(home, from, to, opts, signal))
+    ? await followJob(streamFromNode(opts.home, 'jobs.start', { from: from.toString(), to: to.toString(), verify: opts.verify === true }))
+    : await withTemporaryNode(opts, async (node, signal) => await followJob(node.jobs.count(from, to, opts.verify === true, signal), signal))
   print(report, opts)
 }
 
-async function runJob (home: string, from: bigint, to: bigint, opts: DistributedCountOptions, signal?: AbortSignal): Promise<Record<string, any>> {
+/** Shows the job's progress until its report arrives; `signal` is the user's Ctrl-C. */
+async function followJob (events: AsyncIterable<any>, signal?: AbortSignal): Promise<Record<string, any>> {
   const bar = new PeerProgressBar()
   try {
-    for await (const event of streamFromNode(home, 'jobs.start', { from: from.toString(), to: to.toString(), verify: opts.verify === true }, signal)) {
+    for await (const event of events) {
       if (event.type === 'progress') bar.update(event)
       if (event.type === 'done') return (event as DoneEvent).report
     }
+  } catch (err) {
+    if (signal?.aborted !== true) throw err
   } finally {
     bar.stop()
   }
@@ -53,7 +57,7 @@ async function runJob (home: string, from: bigint, to: bigint, opts: Distributed
   throw new WorkFailedError('the node ended the job stream without a result')
 }
 
-async function withTemporaryNode<T> (opts: DistributedCountOptions, fn: (home: string, signal: AbortSignal) => Promise<T>): Promise<T> {
+async function withTemporaryNode<T> (opts: DistributedCountOptions, fn: (node: MeshNode, signal: AbortSignal) => Promise<T>): Promise<T> {
   const { createMeshNode } = await import('../../node/mesh-node.ts')
   const home = await mkdtemp(join(tmpdir(), 'mesh-count-'))
   const bootstrap = opts.bootstrap ?? []
@@ -78,7 +82,7 @@ async function withTemporaryNode<T> (opts: DistributedCountOptions, fn: (home: s
   process.once('SIGINT', onInterrupt)
   try {
     if (mdns || bootstrap.length > 0) await waitForPeers(() => node.membership.table.list().filter(m => m.state === 'alive').length)
-    return await fn(home, controller.signal)
+    return await fn(node, controller.signal)
   } finally {
     process.off('SIGINT', onInterrupt)
     await node.shutdown().catch(() => {})
@@ -99,17 +103,12 @@ async function waitForPeers (alive: () => number): Promise<void> {
   }
 }
 
-function jsonInteger (text: string): number | string {
-  const n = BigInt(text)
-  return n <= TWO_POW_53 ? Number(n) : text
-}
-
 function print (report: Record<string, any>, opts: DistributedCountOptions): void {
   if (opts.json === true) {
     const out: Record<string, unknown> = {
-      from: jsonInteger(report.from),
-      to: jsonInteger(report.to),
-      count: jsonInteger(report.count),
+      from: jsonInteger(BigInt(report.from)),
+      to: jsonInteger(BigInt(report.to)),
+      count: jsonInteger(BigInt(report.count)),
       seconds: report.seconds,
       shards: report.shards,
       peers: report.peers.map((p: any) => ({ id: p.id, shards: p.shards, seconds: p.seconds })),
@@ -147,7 +146,7 @@ class PeerProgressBar {
       }, cliProgress.Presets.shades_classic)
       this.bar.start(1000, 0, { peers: '' })
     }
-    const peers = event.peers.filter(p => p.shards > 0).map(p => `${shortId(p.id)} ${p.shards}`).join(' · ')
+    const peers = event.peers.filter(p => p.shards > 0).map(p => `${displayPeerId(p.id)} ${p.shards}`).join(' · ')
     this.bar.update(Math.round(event.fraction * 1000), { peers })
   }
 

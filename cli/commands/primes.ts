@@ -4,6 +4,7 @@ import { countRangeParallel, formatPrimeBatch, primeBatches } from '../../node/c
 import { DEFAULT_POOL_SIZE } from '../../node/compute/worker-pool.ts'
 import { UsageError } from '../errors.ts'
 import { homeOf, parsePositiveInt, withHome, withJson } from '../options.ts'
+import { jsonInteger } from '../output.ts'
 import { parseBound } from '../parse-bound.ts'
 import { countDistributed } from './primes-distributed.ts'
 import { registerPrimesTest } from './primes-test.ts'
@@ -11,7 +12,6 @@ import { registerPrimesTest } from './primes-test.ts'
 /** Show a progress bar only for work that is still running after this long. */
 const PROGRESS_BAR_DELAY_MS = 400
 const MAX_WORKERS = 1024
-const TWO_POW_53 = 1n << 53n
 
 /** `mesh primes count|list|test`. */
 export function registerPrimesCommands (program: Command): void {
@@ -46,11 +46,6 @@ function parseRange (fromText: string, toText: string): [bigint, bigint] {
   const to = parseBound(toText, 'TO')
   if (from > to) throw new UsageError(`FROM (${from}) must not be greater than TO (${to})`)
   return [from, to]
-}
-
-/** JSON numbers are doubles: above 2^53 the CLI contract prints decimal strings. */
-export function jsonInteger (n: bigint): number | string {
-  return n <= TWO_POW_53 ? Number(n) : n.toString()
 }
 
 async function countLocally (from: bigint, to: bigint, opts: { json?: boolean, workers?: number }): Promise<void> {

@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander'
 import type { MemberTransition } from '../../node/membership/member.ts'
 import { UsageError } from '../errors.ts'
 import { homeOf, parsePositiveInt, withHome } from '../options.ts'
-import { shortId } from '../output.ts'
+import { displayPeerId } from '../../node/peers/peer-names.ts'
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
 
@@ -51,7 +51,7 @@ export function registerStartCommand (program: Command): void {
       for (const addr of node.addrs()) say(`listening on ${addr}`)
       const onChange = (t: MemberTransition): void => {
         const cause = t.cause === 'leave' ? '' : ` (${t.cause.replace('-', ' ')})`
-        say(`${t.member.nick} ${shortId(t.member.id)} ${t.from ?? 'new'} -> ${t.to}${cause}`)
+        say(`${t.member.nick} ${displayPeerId(t.member.id)} ${t.from ?? 'new'} -> ${t.to}${cause}`)
       }
       for (const event of ['member:join', 'member:update', 'member:dead', 'member:leave'] as const) {
         node.membership.on(event, onChange)

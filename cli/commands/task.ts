@@ -1,8 +1,9 @@
 import type { Command } from 'commander'
 import { callNode } from '../control-client.ts'
 import { UsageError } from '../errors.ts'
-import { homeOf, parsePositiveInt, withHome, withJson } from '../options.ts'
-import { printJson, shortId, table } from '../output.ts'
+import { homeOf, parsePositiveInt, PEER_NAME_HELP, withHome, withJson } from '../options.ts'
+import { printJson, table } from '../output.ts'
+import { displayPeerId } from '../../node/peers/peer-names.ts'
 import { CALC_OPS as CALC_OPERATIONS } from '../../node/tasks/calc-service.ts'
 import { TEXT_OPS as TEXT_OPERATIONS } from '../../node/tasks/text-service.ts'
 import { answeredBy, callThroughNode, type CallReply } from './call.ts'
@@ -13,7 +14,7 @@ const TEXT_OPS: readonly string[] = TEXT_OPERATIONS
 /** Decimal, optionally signed, with `_` between digit groups and an exponent: -3, 2.5, 1_000, 1e9. */
 const NUMBER = /^[+-]?(?:\d+(?:_\d+)*)?(?:\.\d+)?(?:[eE][+-]?\d+)?$/
 
-/** A number as the CLI contract writes them; UsageError for anything else. */
+/** A decimal number as people type them (-3, 2.5, 1_000, 1e9); UsageError for anything else. */
 export function parseNumber (text: string): number {
   if (!NUMBER.test(text) || !/\d/.test(text.replace(/[eE].*$/, ''))) throw new UsageError(`"${text}" is not a number`)
   const n = Number(text.replaceAll('_', ''))
@@ -38,14 +39,14 @@ async function runTask (kind: string, op: string, input: unknown, opts: TaskOpts
 
 function taskCommand (parent: Command, spec: string, description: string): Command {
   const cmd = parent.command(spec).description(description)
-    .option('--peer <peer>', 'run it on this peer (nick or id) instead of the one the balancer picks')
+    .option('--peer <peer>', `run it on this peer instead of the one the balancer picks: ${PEER_NAME_HELP}`)
     .option('--timeout <ms>', 'give up after this many ms, retries included', parsePositiveInt('--timeout', 3_600_000))
     // Negative numbers and text that starts with a dash are operands, not options.
     .allowUnknownOption()
   return withJson(withHome(cmd))
 }
 
-/** `mesh task calc|text|results`: the seed's task system, on whichever peer the balancer picks. */
+/** `mesh task calc|text|results`: small tasks on whichever peer the balancer picks, or the one named. */
 export function registerTaskCommands (program: Command): void {
   const task = program.command('task').description('run calc and text tasks on the mesh; list their results')
 
@@ -75,7 +76,7 @@ export function registerTaskCommands (program: Command): void {
           `${String(r.kind)} ${String(r.op)}`,
           input.length > 40 ? `${input.slice(0, 39)}…` : input,
           r.ok === true ? JSON.stringify(r.result) : `${String(r.error?.name)}`,
-          r.peer != null ? `${String(r.nick ?? '?')} ${shortId(r.peer)}` : '-'
+          r.peer != null ? `${String(r.nick ?? '?')} ${displayPeerId(r.peer)}` : '-'
         ])
       }
       process.stdout.write(reply.results.length === 0 ? 'no task results yet\n' : table(rows))

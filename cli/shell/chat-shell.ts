@@ -7,13 +7,6 @@ import { messageLine, noticeLine } from './format.ts'
 import { chatCommands, ShellCommands, ShellUsageError, type ShellContext } from './shell-commands.ts'
 import { workCommands } from './work-commands.ts'
 
-export interface ChatShellInit {
-  input?: NodeJS.ReadableStream
-  output?: NodeJS.WritableStream
-  /** More commands beyond the chat's own (other services' /workers, /primes, …). */
-  commands?: ShellCommands
-}
-
 /**
  * The interactive chat shell of `mesh start` on a terminal: a prompt `[nick@room] `, lines
  * arriving from the mesh printed above it without disturbing what is being typed, slash
@@ -29,16 +22,16 @@ export class ChatShell {
   private resolveDone!: () => void
   readonly done: Promise<void>
 
-  constructor (node: MeshNode, init: ChatShellInit = {}) {
+  constructor (node: MeshNode) {
     this.node = node
-    this.output = init.output ?? process.stdout
-    this.commands = init.commands ?? new ShellCommands()
+    this.output = process.stdout
+    this.commands = new ShellCommands()
     chatCommands(this.commands)
     workCommands(this.commands)
     const rooms = node.chat.rooms()
     this.room = rooms.includes(DEFAULT_ROOM) ? DEFAULT_ROOM : rooms[0] ?? DEFAULT_ROOM
     this.done = new Promise(resolve => { this.resolveDone = resolve })
-    this.rl = createInterface({ input: init.input ?? process.stdin, output: this.output, terminal: true, historySize: 200 })
+    this.rl = createInterface({ input: process.stdin, output: this.output, terminal: true, historySize: 200 })
   }
 
   start (): void {

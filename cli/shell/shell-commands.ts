@@ -1,5 +1,5 @@
 import type { MeshNode } from '../../node/mesh-node.ts'
-import { shortPeerId } from '../../node/chat/peer-directory.ts'
+import { shortPeerId } from '../../node/peers/peer-names.ts'
 import { messageLine } from './format.ts'
 
 /** What a command may use: the node, the shell's state, and a way to print above the prompt. */
@@ -25,8 +25,8 @@ export class ShellUsageError extends Error {
 }
 
 /**
- * The shell's command table. Other services add their own commands (`/workers`, `/primes`,
- * …) with `register` when they exist; nothing else in the shell changes.
+ * The shell's command table: each group of commands (chat, work) registers its own, so a
+ * new group adds a file and changes nothing else in the shell.
  */
 export class ShellCommands {
   private readonly commands = new Map<string, ShellCommand>()
@@ -94,8 +94,8 @@ export function chatCommands (table: ShellCommands): void {
   })
   table.register({
     name: 'msg',
-    args: 'NICK TEXT',
-    help: 'a direct message, delivered when the peer is there',
+    args: 'PEER TEXT',
+    help: 'a direct message to a nick, nick#abc123 or …abc123, delivered when the peer is there',
     run: async (args, ctx) => {
       const match = /^(\S+)\s+(.+)$/s.exec(args.trim())
       if (match == null) throw new ShellUsageError('to whom, and what?')
@@ -117,7 +117,7 @@ export function chatCommands (table: ShellCommands): void {
     args: '',
     help: 'this list',
     run: (_args, ctx) => {
-      for (const c of table.list()) ctx.print(`  /${`${c.name} ${c.args}`.trim().padEnd(16)} ${c.help}`)
+      for (const c of table.list()) ctx.print(`  /${`${c.name} ${c.args}`.trim().padEnd(24)} ${c.help}`)
       ctx.print('  anything else is said in the current room')
     }
   })

@@ -1,9 +1,10 @@
-import { callNode, streamFromNode } from '../control-client.ts'
-import { parseBound } from '../parse-bound.ts'
+import { resolvePeerName, shortPeerId } from '../../node/peers/peer-names.ts'
+import { CLI_DEFAULT_DEADLINE_MS } from '../../node/rpc/rpc-control.ts'
+import type { RpcCallOptions } from '../../node/rpc/rpc-types.ts'
 import { CALC_OPS as CALC_OPERATIONS } from '../../node/tasks/calc-service.ts'
 import { TEXT_OPS as TEXT_OPERATIONS } from '../../node/tasks/text-service.ts'
 import { parseNumber } from '../commands/task.ts'
-import { shortPeerId } from '../../node/chat/peer-directory.ts'
+import { parseBound } from '../parse-bound.ts'
 import { ShellUsageError, type ShellCommands, type ShellContext } from './shell-commands.ts'
 
 const CALC_OPS: readonly string[] = CALC_OPERATIONS
@@ -17,17 +18,38 @@ interface SessionResult {
 }
 
 /**
- * The pooled-CPU commands of the shell: /workers, /calc, /text, /primes, /results, /stats. Tasks go
- * through the node's own control methods (as `mesh task` does), so they are balanced, retried
- * and recorded exactly like tasks submitted from another terminal.
+ * `@PEER` as the first word of /calc or /text names the worker, as in `/calc @bob sum 1 2 3`.
+ * First, not last: the text of /text may end in any word, an `@word` included, but an
+ * operation never starts with `@`.
+ */
+function splitWorker (args: string): { worker?: string, rest: string } {
+  const match = /^@(\S+)\s*(.*)$/s.exec(args.trim())
+  return match == null ? { rest: args.trim() } : { worker: match[1], rest: match[2] }
+}
+
+/**
+ * The pooled-CPU commands of the shell: /workers, /calc, /text, /primes, /results, /stats.
+ * They call the node's services in-process, and tasks go through the node's task runner, so
+ * they are balanced, retried and recorded (`mesh task results`) exactly like tasks sent
+ * from another terminal.
  */
 export function workCommands (table: ShellCommands): void {
   const results: SessionResult[] = []
 
-  const runTask = async (ctx: ShellContext, kind: 'calc' | 'text', op: string, input: unknown, shown: string): Promise<void> => {
+  const callOptions = (ctx: ShellContext, worker: string | undefined): RpcCallOptions => {
+    const opts: RpcCallOptions = { deadlineMs: CLI_DEFAULT_DEADLINE_MS }
+    if (worker != null) {
+      // The same names as everywhere else; an unknown or ambiguous one stops here, unrun and unrecorded.
+      const members = [ctx.node.membership.selfMember(), ...ctx.node.membership.table.list()]
+      opts.peer = resolvePeerName(worker, members).id
+    }
+    return opts
+  }
+
+  const runTask = async (ctx: ShellContext, kind: 'calc' | 'text', op: string, input: unknown, shown: string, opts: RpcCallOptions): Promise<void> => {
     const task = `${kind} ${op} ${shown}`
     try {
-      const reply = await callNode(ctx.node.config.home, 'tasks.run', { kind, op, input })
+      const reply = await ctx.node.tasks.run(kind, op, input, opts)
       const value = typeof reply.result === 'string' ? reply.result : JSON.stringify(reply.result)
       const outcome = `${value} (from ${reply.nick ?? shortPeerId(reply.peer)})`
       results.push({ at: new Date(), task, outcome })
@@ -53,24 +75,26 @@ export function workCommands (table: ShellCommands): void {
   })
   table.register({
     name: 'calc',
-    args: 'OP NUMBERS',
-    help: `${CALC_OPS.join('|')} of the numbers, on the peer the balancer picks`,
+    args: '[@PEER] OP NUMBERS',
+    help: `${CALC_OPS.join('|')} of the numbers, on PEER, else where the balancer picks`,
     run: async (args, ctx) => {
-      const [op, ...numbers] = args.trim().split(/\s+/)
+      const { worker, rest } = splitWorker(args)
+      const [op, ...numbers] = rest.split(/\s+/)
       if (!CALC_OPS.includes(op)) throw new ShellUsageError(`calc operations are ${CALC_OPS.join(', ')}`)
       let parsed: number[]
       try { parsed = numbers.map(parseNumber) } catch (err: any) { throw new ShellUsageError(err.message) }
-      await runTask(ctx, 'calc', op, parsed, numbers.join(' '))
+      await runTask(ctx, 'calc', op, parsed, numbers.join(' '), callOptions(ctx, worker))
     }
   })
   table.register({
     name: 'text',
-    args: 'OP TEXT',
-    help: `${TEXT_OPS.join('|')} of the text, on the peer the balancer picks`,
+    args: '[@PEER] OP TEXT',
+    help: `${TEXT_OPS.join('|')} of the text, on PEER, else where the balancer picks`,
     run: async (args, ctx) => {
-      const match = /^(\S+)\s+(.+)$/s.exec(args.trim())
+      const { worker, rest } = splitWorker(args)
+      const match = /^(\S+)\s+(.+)$/s.exec(rest)
       if (match == null || !TEXT_OPS.includes(match[1])) throw new ShellUsageError(`text operations are ${TEXT_OPS.join(', ')}, then the text`)
-      await runTask(ctx, 'text', match[1], match[2], JSON.stringify(match[2]))
+      await runTask(ctx, 'text', match[1], match[2], JSON.stringify(match[2]), callOptions(ctx, worker))
     }
   })
   table.register({
@@ -91,8 +115,11 @@ export function workCommands (table: ShellCommands): void {
       if (from > to) throw new ShellUsageError('FROM must not be greater than TO')
       const task = `primes count ${match[1]} ${match[2]}`
       ctx.print(`-- ${task}: counting across the mesh…`)
+      // Never aborted: quitting the shell stops the node, whose journal keeps the job
+      // running, and the next start resumes it.
+      const signal = new AbortController().signal
       try {
-        for await (const event of streamFromNode(ctx.node.config.home, 'jobs.start', { from: from.toString(), to: to.toString() })) {
+        for await (const event of ctx.node.jobs.count(from, to, false, signal) as AsyncIterable<any>) {
           if (event.type !== 'done') continue
           const r = event.report
           const outcome = `${String(r.count)} (${String(r.seconds)} s, ${String(r.shards)} shards on ${String(r.peers.length)} peer(s), ${String(r.retries)} retries)`
@@ -122,7 +149,8 @@ export function workCommands (table: ShellCommands): void {
     args: '',
     help: 'what this node counted (mesh stats for more)',
     run: async (_args, ctx) => {
-      const stats = await callNode(ctx.node.config.home, 'stats')
+      // The node's own `node.stats` rpc method, run in-process: what `mesh stats` shows.
+      const { result: stats } = await ctx.node.rpc.call<any>('node', 'stats', {}, { peer: ctx.node.peerId })
       ctx.print(`  up ${String(stats.uptimeSeconds)}s, ${String(stats.connections)} connection(s), workers ${String(stats.workers.free)}/${String(stats.workers.total)} free`)
       ctx.print(`  members: ${Object.entries(stats.members).map(([k, v]) => `${String(v)} ${k}`).join(', ')}`)
     }

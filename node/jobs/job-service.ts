@@ -82,10 +82,16 @@ export class JobService {
   }
 
   private startFromControl (params: Record<string, unknown>, signal: AbortSignal): AsyncIterable<unknown> {
-    const from = parseU64(params.from, 'from')
-    const to = parseU64(params.to, 'to')
+    return this.count(parseU64(params.from, 'from'), parseU64(params.to, 'to'), params.verify === true, signal)
+  }
+
+  /**
+   * Journals a new count of the primes in [from, to] and runs it across the mesh: yields
+   * `started`, then `progress` events, then `done` with the report. Aborting `signal` means
+   * whoever asked no longer wants the answer: the job is cancelled.
+   */
+  count (from: bigint, to: bigint, verify: boolean, signal: AbortSignal): AsyncIterable<unknown> {
     if (from > to) throw new InvalidArgumentsError('from must not be greater than to')
-    const verify = params.verify === true
     const id = `j${Date.now().toString(36)}${randomBytes(3).toString('hex')}`
     this.journal.createJob({ id, kind: PRIMES_COUNT_KIND, from, to, verify, created: Date.now() })
     const job = this.launch(id, from, to, verify, [])

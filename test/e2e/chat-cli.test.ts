@@ -66,12 +66,17 @@ describe('mesh chat and mesh dm on the command line', () => {
     for (const args of [
       ['chat', 'send', '--home', home, 'x'.repeat(5000)],
       ['chat', 'send', '--home', home, '--room', 'no/slash', 'hi'],
-      ['dm', '--home', home, 'nobody-by-that-name', 'hi'],
       ['chat', 'history', '--home', home, '--limit', '0']
     ]) {
       const run = await runMesh(args)
       expect(run.code, args.join(' ')).toBe(2)
       expect(run.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1)
     }
+  })
+
+  it('a peer nobody is called: one line, exit 1 (the mesh has no such peer now)', async () => {
+    const run = await runMesh(['dm', '--home', nodes[0].home, 'nobody-by-that-name', 'hi'])
+    expect(run.code).toBe(1)
+    expect(run.stderr).toMatch(/^mesh: .*nobody-by-that-name.*\n$/)
   })
 })

@@ -12,6 +12,7 @@ const LOOPBACK = ['--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0']
 describe('the chat shell in a terminal', () => {
   const tmux = new TmuxServer()
   const homes: string[] = []
+  let aliceId = ''
 
   async function startShell (name: string, bootstrap: string[] = []): Promise<string> {
     const home = await mkdtemp(join(tmpdir(), `mesh-shell-${name}-`))
@@ -27,6 +28,7 @@ describe('the chat shell in a terminal', () => {
     let addr = ''
     await waitUntil('alice\'s address', async () => {
       const id = await callNode(aliceHome, 'id')
+      aliceId = id.id
       addr = id.addrs.find((a: string) => a.startsWith('/ip4/127.0.0.1/'))
       return addr != null
     })
@@ -67,6 +69,11 @@ describe('the chat shell in a terminal', () => {
     await tmux.waitForScreen('bob', /alice #\w{6} alive/)
     await tmux.type('bob', '/msg alice just between us', true)
     await tmux.waitForScreen('alice', '*bob* just between us')
+    // The names /msg takes are the ones every command takes: nick#suffix, the end of the id.
+    await tmux.type('bob', `/msg alice#${aliceId.slice(-6)} by nick and suffix`, true)
+    await tmux.waitForScreen('alice', '*bob* by nick and suffix')
+    await tmux.type('bob', `/msg ${aliceId.slice(-8)} by the end of her id`, true)
+    await tmux.waitForScreen('alice', '*bob* by the end of her id')
     await tmux.type('alice', '/history', true)
     await tmux.waitForScreen('alice', /alice: interrupting you[\s\S]*\[alice@lobby\]/)
     await tmux.type('alice', '/frobnicate', true)

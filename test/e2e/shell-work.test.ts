@@ -49,4 +49,19 @@ describe('the shell\'s work commands', () => {
     expect(screen).not.toMatch(/calc sum ten =/)
     await waitUntil('alice still at her prompt', async () => (await tmux.promptLine('alice')) === '[alice@lobby]')
   })
+
+  it('/calc @PEER and /text @PEER run on the worker named, by any of its names', async () => {
+    await tmux.type('alice', '/calc @bob sum 1 2 3', true)
+    await tmux.waitForScreen('alice', '-- calc sum 1 2 3 = 6 (from bob)')
+    await tmux.type('alice', `/calc @bob#${bob.id.slice(-6)} max 4 5`, true)
+    await tmux.waitForScreen('alice', '-- calc max 4 5 = 5 (from bob)')
+    await tmux.type('alice', `/text @${bob.id.slice(-8)} count_words one two three`, true)
+    await tmux.waitForScreen('alice', '-- text count_words "one two three" = 3 (from bob)')
+    await tmux.type('alice', '/text @alice lowercase HeLLo', true)
+    await tmux.waitForScreen('alice', '-- text lowercase "HeLLo" = hello (from alice)')
+    // A name that fits no peer: said in plain words, and nothing runs.
+    await tmux.type('alice', '/calc @carol sum 1', true)
+    const screen = await tmux.waitForScreen('alice', /-- no peer called carol/)
+    expect(screen).not.toMatch(/calc sum 1 =/)
+  })
 })
