@@ -1,11 +1,8 @@
+import { bigintJson } from '../protocols/json-bigint.ts'
+
 /** Writes one JSON document to stdout: what `--json` promises scripts. */
 export function printJson (value: unknown): void {
   process.stdout.write(JSON.stringify(value, (_k, v) => typeof v === 'bigint' ? bigintJson(v) : v) + '\n')
-}
-
-/** Above 2^53 a number is a decimal string in JSON (the CLI contract); below, a number. */
-export function bigintJson (value: bigint): number | string {
-  return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString()
 }
 
 /** The short form of a peer id people can tell apart at a glance: the last 6 characters. */
