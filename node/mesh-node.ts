@@ -102,7 +102,9 @@ async function assemble (config: ResolvedConfig, releaseHome: () => Promise<void
   const control = new ControlServer({ metrics }, { path: join(config.home, CONTROL_SOCKET_FILE) })
   const rpc = new MeshRpc({ libp2p, metrics, membership, services })
   const chat = new ChatService({ libp2p, metrics, db, membership, privateKey }, { nick: config.nick })
-  const jobs = new JobService({ db, control, membership, rpc, pool, metrics, selfId: libp2p.peerId.toString() })
+  const jobs = new JobService({
+    db, control, rpc, pool, metrics, clock, logger, selfId: libp2p.peerId.toString(), members: () => membership.table.list()
+  })
 
   const node: MeshNode = {
     config,
@@ -153,7 +155,7 @@ async function assemble (config: ResolvedConfig, releaseHome: () => Promise<void
   registerRpcControl(control, rpc, membership)
   // Registered before the first heartbeat, so peers learn the services with the node.
   registerTaskServices({ rpc, control, membership, db })
-  registerPrimesCountService({ rpc, pool, metrics })
+  registerPrimesCountService({ rpc, pool, metrics, clock, logger })
   registerChatMethods(control, chat)
   if (blocklist != null) registerTestHooks(control, { libp2p, blocklist, membership })
 
