@@ -21,8 +21,8 @@ import { registerRpcControl } from './rpc/rpc-control.ts'
 import { MeshDatabase } from './store/database.ts'
 import { lockHome } from './store/home-lock.ts'
 import { loadOrCreatePeerKey } from './store/identity.ts'
-import { registerTaskServices } from './tasks/task-services.ts'
-import { createMeshLogger } from './logging/logger.ts'
+import { registerTaskControl, registerTaskServices } from './tasks/task-services.ts'
+import { createMeshLogger, type MeshLogger } from './logging/logger.ts'
 import { MESH_VERSION } from './version.ts'
 
 const log = createDebug('mesh:node')
@@ -50,23 +50,41 @@ export interface MeshNode {
   shutdown: () => Promise<void>
 }
 
+/** How a node is composed, beyond its configuration. */
+export interface MeshNodeInit {
+  /**
+   * Registers the node's rpc services in place of the standard ones (`registerStandardServices`:
+   * the task services and primes.count). Runs before the first heartbeat, so peers learn
+   * what it registers with the node. Tests compose nodes with test services this way (a
+   * counter that answers wrong counts, slow task services, none at all); a hook that only
+   * adds services calls `registerStandardServices(node)` first.
+   */
+  services?: (node: MeshNode) => void
+}
+
+/** The rpc services a node offers unless told otherwise. */
+export function registerStandardServices (node: MeshNode, logger: MeshLogger = createMeshLogger(node.config.nick)): void {
+  registerTaskServices(node.rpc)
+  registerPrimesCountService({ rpc: node.rpc, pool: node.pool, metrics: node.metrics, clock: node.config.clock, logger })
+}
+
 /**
  * Assembles and starts one node: locks the home, loads the identity, starts libp2p, the
  * membership service, the connector and the control socket. Each service has start/stop
  * and takes its dependencies as arguments.
  */
-export async function createMeshNode (input: MeshNodeConfig): Promise<MeshNode> {
+export async function createMeshNode (input: MeshNodeConfig, init: MeshNodeInit = {}): Promise<MeshNode> {
   const config = resolveConfig(input)
   const releaseHome = await lockHome(config.home)
   try {
-    return await assemble(config, releaseHome)
+    return await assemble(config, init, releaseHome)
   } catch (err) {
     await releaseHome()
     throw err
   }
 }
 
-async function assemble (config: ResolvedConfig, releaseHome: () => Promise<void>): Promise<MeshNode> {
+async function assemble (config: ResolvedConfig, init: MeshNodeInit, releaseHome: () => Promise<void>): Promise<MeshNode> {
   const metrics = new MeshMetrics()
   // Every service gets the node's clock and a logger that names the node, so nodes sharing
   // a process (tests, in-process simulations) neither share time nor mix up their logs.
@@ -153,13 +171,14 @@ async function assemble (config: ResolvedConfig, releaseHome: () => Promise<void
   }
   registerCoreMethods(control, node)
   registerRpcControl(control, rpc, membership)
-  // Registered before the first heartbeat, so peers learn the services with the node.
-  registerTaskServices({ rpc, control, membership, db })
-  registerPrimesCountService({ rpc, pool, metrics, clock, logger })
+  registerTaskControl({ rpc, control, membership, db, clock, logger })
   registerChatMethods(control, chat)
   if (blocklist != null) registerTestHooks(control, { libp2p, blocklist, membership })
 
   try {
+    // Registered before the first heartbeat, so peers learn the services with the node.
+    if (init.services != null) init.services(node)
+    else registerStandardServices(node, logger)
     await rpc.start()
     membership.start()
     connector.start()

@@ -23,7 +23,7 @@ describe('mesh primes count', () => {
     expect(mesh('primes', 'count', '0', '2^32', '--local', '--workers', '2').stdout).toBe('203280221\n')
   })
 
-  it('prints the JSON document of the CLI contract', () => {
+  it('prints one JSON document: from, to, count, seconds, shards, peers, retries', () => {
     const r = mesh('primes', 'count', '1e9', '1e9+1e7', '--local', '--json', '--workers', '2')
     expect(r.status).toBe(0)
     const doc = JSON.parse(r.stdout)
