@@ -89,7 +89,7 @@ function streamShard (count: ShardCounter, range: { from: bigint, to: bigint }, 
   let ended = false
   let keepalive: Timer | undefined
   let lastItemAt = clock.now()
-  let started = false
+  let done: bigint | null = null
   const items = pushable<ShardItem>({
     objectMode: true,
     onEnd: () => { ended = true; keepalive?.clear() }
@@ -102,12 +102,12 @@ function streamShard (count: ShardCounter, range: { from: bigint, to: bigint }, 
   const arm = (): void => {
     keepalive?.clear()
     if (ended) return
-    keepalive = clock.setTimeout(() => { push(started ? { type: 'progress', done: '0' } : { type: 'queued' }) }, PROGRESS_ITEM_EVERY_MS)
+    keepalive = clock.setTimeout(() => { push(done != null ? { type: 'progress', done: done.toString() } : { type: 'queued' }) }, PROGRESS_ITEM_EVERY_MS)
   }
   arm()
-  count(range, signal, done => {
-    started = true
-    if (clock.now() - lastItemAt >= PROGRESS_ITEM_EVERY_MS) push({ type: 'progress', done: done.toString() })
+  count(range, signal, numbers => {
+    done = numbers
+    if (clock.now() - lastItemAt >= PROGRESS_ITEM_EVERY_MS) push({ type: 'progress', done: numbers.toString() })
   }).then(({ result, seconds }) => {
     counted('ok')
     items.push(resultItem(result, seconds))
