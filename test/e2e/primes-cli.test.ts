@@ -67,6 +67,7 @@ describe('mesh primes list', () => {
   })
 
   it('stops quietly when the reader goes away (| head), exit code 0', async () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a bash expansion, not a template
     const child = spawn('bash', ['-c', '"$NODE" cli/mesh.ts primes list 1e12 1e18 | head -n 3; echo "status=${PIPESTATUS[0]}"'], {
       cwd: ROOT,
       env: { ...process.env, NODE: process.execPath }
