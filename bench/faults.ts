@@ -33,7 +33,7 @@ const { values } = parseArgs({
 })
 const from = parseBound(values.from, '--from')
 const to = from + parseBound(values.width, '--width')
-const say = (line: string): void => { process.stderr.write(line + '\n') }
+const say = (line: string): void => { process.stderr.write(`${line}\n`) }
 const expected = (() => { try { return primesieveCount(from, to) } catch { return null } })()
 
 async function runOnce (scenario: Scenario): Promise<Run> {
@@ -99,7 +99,7 @@ const summary = {
   runs
 }
 if (values.json) {
-  process.stdout.write(JSON.stringify(summary) + '\n')
+  process.stdout.write(`${JSON.stringify(summary)}\n`)
 } else {
   const f = (x: number): string => x.toFixed(2)
   process.stdout.write(`clean          ${f(clean)} s (median shard ${f(shard)} s)\n`)

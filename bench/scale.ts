@@ -31,7 +31,7 @@ const { values } = parseArgs({
 const from = parseBound(values.from, '--from')
 const to = from + parseBound(values.width, '--width')
 const runs = Number(values.runs)
-const say = (line: string): void => { process.stderr.write(line + '\n') }
+const say = (line: string): void => { process.stderr.write(`${line}\n`) }
 
 const expected = (() => { try { return primesieveCount(from, to) } catch { return null } })()
 say(`[${from}, ${to}]: ${runs} runs each, interleaved; ${cpus().length} cores, load ${loadavg()[0].toFixed(2)}`)
@@ -78,7 +78,7 @@ const speedup = median(seconds.one) / median(seconds.two)
 const ceiling = ceilings.length > 0 ? median(ceilings) : null
 const result = { from: from.toString(), to: to.toString(), runs, onePeerSeconds: seconds.one, twoPeersSeconds: seconds.two, workersBusy: busy, speedup: Math.round(speedup * 100) / 100, primesieveCeiling: ceiling, target: TARGET_SPEEDUP, wrongCounts: wrong }
 if (values.json) {
-  process.stdout.write(JSON.stringify(result) + '\n')
+  process.stdout.write(`${JSON.stringify(result)}\n`)
 } else {
   process.stdout.write(`1 peer x 1 worker : median ${median(seconds.one).toFixed(2)} s  (${seconds.one.map(s => s.toFixed(2)).join(', ')})\n`)
   process.stdout.write(`2 peers x 1 worker: median ${median(seconds.two).toFixed(2)} s  (${seconds.two.map(s => s.toFixed(2)).join(', ')})\n`)

@@ -21,8 +21,8 @@ import { NodeStats } from './stats/node-stats.ts'
 import { MeshDatabase } from './store/database.ts'
 import { lockHome } from './store/home-lock.ts'
 import { loadOrCreatePeerKey } from './store/identity.ts'
-import { registerTaskServices, type TaskRunner } from './tasks/task-services.ts'
-import { createMeshLogger } from './logging/logger.ts'
+import { registerTaskControl, registerTaskServices, type TaskRunner } from './tasks/task-services.ts'
+import { createMeshLogger, type MeshLogger } from './logging/logger.ts'
 import { MESH_VERSION } from './version.ts'
 
 /** Time for the goodbye to leave on the wire before the connections close under it. */
@@ -55,23 +55,41 @@ export interface MeshNode {
   shutdown: () => Promise<void>
 }
 
+/** How a node is composed, beyond its configuration. */
+export interface MeshNodeInit {
+  /**
+   * Registers the node's rpc services in place of the standard ones (`registerStandardServices`:
+   * the task services and primes.count). Runs before the first heartbeat, so peers learn
+   * what it registers with the node. Tests compose nodes with test services this way (a
+   * counter that answers wrong counts, slow task services, none at all); a hook that only
+   * adds services calls `registerStandardServices(node)` first.
+   */
+  services?: (node: MeshNode) => void
+}
+
+/** The rpc services a node offers unless told otherwise. */
+export function registerStandardServices (node: MeshNode, logger: MeshLogger = createMeshLogger(node.config.nick)): void {
+  registerTaskServices(node.rpc)
+  registerPrimesCountService({ rpc: node.rpc, pool: node.pool, metrics: node.metrics, clock: node.config.clock, logger })
+}
+
 /**
  * Assembles and starts one node: locks the home, loads the identity, starts libp2p, the
  * membership service, the connector and the control socket. Each service has start/stop
  * and takes its dependencies as arguments.
  */
-export async function createMeshNode (input: MeshNodeConfig): Promise<MeshNode> {
+export async function createMeshNode (input: MeshNodeConfig, init: MeshNodeInit = {}): Promise<MeshNode> {
   const config = resolveConfig(input)
   const releaseHome = await lockHome(config.home)
   try {
-    return await assemble(config, releaseHome)
+    return await assemble(config, init, releaseHome)
   } catch (err) {
     await releaseHome()
     throw err
   }
 }
 
-async function assemble (config: ResolvedConfig, releaseHome: () => Promise<void>): Promise<MeshNode> {
+async function assemble (config: ResolvedConfig, init: MeshNodeInit, releaseHome: () => Promise<void>): Promise<MeshNode> {
   const metrics = new MeshMetrics()
   // Every service gets the node's clock and a logger that names the node, so nodes sharing
   // a process (tests, in-process simulations) neither share time nor mix up their logs.
@@ -108,10 +126,11 @@ async function assemble (config: ResolvedConfig, releaseHome: () => Promise<void
   const control = new ControlServer({ metrics, logger }, { path: join(config.home, CONTROL_SOCKET_FILE) })
   const rpc = new MeshRpc({ libp2p, metrics, membership, services })
   const chat = new ChatService({ libp2p, metrics, db, membership, privateKey }, { nick: config.nick })
-  const jobs = new JobService({ db, control, membership, rpc, pool, metrics, selfId: libp2p.peerId.toString() })
+  const jobs = new JobService({
+    db, control, rpc, pool, metrics, clock, logger, selfId: libp2p.peerId.toString(), members: () => membership.table.list()
+  })
   const stats = new NodeStats({ membership, connections: () => libp2p.getConnections().length, metrics, rpc, clock })
-  // Registered before the first heartbeat, so peers learn the services with the node.
-  const tasks = registerTaskServices({ rpc, control, membership, db })
+  const tasks = registerTaskControl({ rpc, control, membership, db, clock, logger })
 
   const node: MeshNode = {
     config,
@@ -163,11 +182,13 @@ async function assemble (config: ResolvedConfig, releaseHome: () => Promise<void
   stats.register()
   registerCoreMethods(control, { peerId: node.peerId, nick: config.nick, addrs, membership, stats, clock })
   registerRpcControl(control, rpc, membership)
-  registerPrimesCountService({ rpc, pool, metrics })
   registerChatMethods(control, chat)
   if (blocklist != null) registerTestHooks(control, { libp2p, blocklist, membership, clock })
 
   try {
+    // Registered before the first heartbeat, so peers learn the services with the node.
+    if (init.services != null) init.services(node)
+    else registerStandardServices(node, logger)
     await rpc.start()
     membership.start()
     connector.start()

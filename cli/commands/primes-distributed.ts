@@ -6,7 +6,7 @@ import type { MeshNode } from '../../node/mesh-node.ts'
 import { displayPeerId } from '../../node/peers/peer-names.ts'
 import { callNode, NoNodeRunningError, streamFromNode } from '../control-client.ts'
 import { UsageError, WorkFailedError } from '../errors.ts'
-import { jsonInteger } from '../output.ts'
+import { bigintJson } from '../../protocols/json-bigint.ts'
 
 /** How long a temporary node waits for peers to show up before counting. */
 const PEER_WAIT_MS = 5000
@@ -106,9 +106,9 @@ async function waitForPeers (alive: () => number): Promise<void> {
 function print (report: Record<string, any>, opts: DistributedCountOptions): void {
   if (opts.json === true) {
     const out: Record<string, unknown> = {
-      from: jsonInteger(BigInt(report.from)),
-      to: jsonInteger(BigInt(report.to)),
-      count: jsonInteger(BigInt(report.count)),
+      from: bigintJson(BigInt(report.from)),
+      to: bigintJson(BigInt(report.to)),
+      count: bigintJson(BigInt(report.count)),
       seconds: report.seconds,
       shards: report.shards,
       peers: report.peers.map((p: any) => ({ id: p.id, shards: p.shards, seconds: p.seconds })),

@@ -4,7 +4,7 @@ import { countRangeParallel, formatPrimeBatch, primeBatches } from '../../node/c
 import { DEFAULT_POOL_SIZE } from '../../node/compute/worker-pool.ts'
 import { UsageError } from '../errors.ts'
 import { homeOf, parsePositiveInt, withHome, withJson } from '../options.ts'
-import { jsonInteger } from '../output.ts'
+import { bigintJson } from '../../protocols/json-bigint.ts'
 import { parseBound } from '../parse-bound.ts'
 import { countDistributed } from './primes-distributed.ts'
 import { registerPrimesTest } from './primes-test.ts'
@@ -63,9 +63,9 @@ async function countLocally (from: bigint, to: bigint, opts: { json?: boolean, w
   if (opts.json === true) {
     const seconds = round3(result.seconds)
     process.stdout.write(JSON.stringify({
-      from: jsonInteger(from),
-      to: jsonInteger(to),
-      count: jsonInteger(result.count),
+      from: bigintJson(from),
+      to: bigintJson(to),
+      count: bigintJson(result.count),
       seconds,
       shards: result.shards,
       peers: [{ id: 'local', shards: result.shards, seconds: round3(result.workerSeconds) }],

@@ -1,17 +1,19 @@
 import { randomBytes } from 'node:crypto'
 import { EventEmitter } from 'node:events'
-import createDebug from 'debug'
+import { pushable } from 'it-pushable'
 import { InvalidArgumentsError } from '../../protocols/rpc/index.ts'
 import { JobJournal } from '../compute/scheduler/job-journal.ts'
 import { JobRunner, type PeerView } from '../compute/scheduler/job-runner.ts'
 import { ShardScheduler } from '../compute/scheduler/shard-scheduler.ts'
 import type { JobProgress, JobReport, JournalShard } from '../compute/scheduler/types.ts'
 import type { WorkerPool } from '../compute/worker-pool.ts'
+import { MAX_WORKERS } from '../config.ts'
 import type { ControlServer } from '../control/control-server.ts'
-import type { MembershipService } from '../membership/membership-service.ts'
+import { defaultLogger, type Log, type MeshLogger } from '../logging/logger.ts'
 import type { MeshMetrics } from '../metrics/metrics.ts'
 import type { MeshRpc } from '../rpc/mesh-rpc.ts'
 import type { MeshDatabase } from '../store/database.ts'
+import { systemClock, type Clock } from '../time/clock.ts'
 import { jobView, progressView, reportView } from './job-views.ts'
 import { localExecutor, remoteExecutor } from './shard-executors.ts'
 import { parseU64 } from './shard-wire.ts'
@@ -19,14 +21,34 @@ import { parseU64 } from './shard-wire.ts'
 export const PRIMES_COUNT_KIND = 'primes.count'
 const PRIMES_COUNT_SERVICE = 'primes.count'
 
+/** What the job service needs to know of a member to give it shards. */
+export interface ComputeMember {
+  id: string
+  state: 'alive' | 'suspect' | 'dead' | 'left'
+  /** The rpc methods it serves (`primes.count` among them for a compute peer). */
+  services: readonly string[]
+  workers: { total: number }
+}
+
 export interface JobServiceComponents {
+  /** Holds the journal: jobs and shards, so a restarted coordinator resumes. */
   db: MeshDatabase
-  control: ControlServer
-  membership: MembershipService
-  rpc: MeshRpc
-  pool: WorkerPool
-  metrics: MeshMetrics
+  control: Pick<ControlServer, 'register'>
+  /** The other members as this node sees them now. */
+  members: () => Iterable<ComputeMember>
+  /** Shards on other peers go out as `primes.count` streams. */
+  rpc: Pick<MeshRpc, 'stream'>
+  /** This node's own shards. */
+  pool: Pick<WorkerPool, 'run' | 'size'>
+  metrics: Pick<MeshMetrics, 'counter'>
   selfId: string
+  clock?: Clock
+  logger?: MeshLogger
+}
+
+/** A control request for a job reached a stopped job service. */
+export class JobServiceStoppedError extends Error {
+  override name = 'JobServiceStoppedError'
 }
 
 interface LiveJob {
@@ -41,17 +63,20 @@ interface LiveJob {
  * Distributed prime counts: the coordinator side. `jobs.start` journals a job and runs it
  * over every live peer serving primes.count (this node included), streaming progress to the
  * CLI; `jobs.list` shows the journal; `jobs.watch` follows a running job; jobs left
- * running by a crashed coordinator resume on start.
+ * running by a crashed (or stopped) coordinator resume on start.
  */
 export class JobService {
   private readonly c: JobServiceComponents
+  private readonly clock: Clock
+  private readonly log: Log
   private readonly journal: JobJournal
   private readonly live = new Map<string, LiveJob>()
-  private readonly log = createDebug('mesh:jobs')
   private started = false
 
   constructor (components: JobServiceComponents) {
     this.c = components
+    this.clock = components.clock ?? systemClock
+    this.log = (components.logger ?? defaultLogger).forComponent('jobs')
     this.journal = new JobJournal(components.db)
   }
 
@@ -59,6 +84,7 @@ export class JobService {
     if (this.started) return
     this.started = true
     const { control } = this.c
+    // Registering again after a stop replaces the same handlers; while stopped they refuse new jobs.
     control.register('jobs.start', (params, signal) => this.startFromControl(params, signal))
     control.register('jobs.list', async () => ({ jobs: this.journal.listJobs().map(j => jobView(j, this.live.get(j.id)?.progress)) }))
     control.register('jobs.watch', (params, signal) => this.watch(String(params.id ?? ''), signal))
@@ -68,12 +94,12 @@ export class JobService {
         this.launch(job.id, job.from, job.to, job.verify, this.journal.loadShards(job.id))
       } catch (err: any) {
         // A journal this node cannot resume must not stop the node from starting.
-        this.journal.finishJob(job.id, 'failed', Date.now(), { error: `cannot resume: ${String(err?.message ?? err)}` })
+        this.journal.finishJob(job.id, 'failed', this.clock.now(), { error: `cannot resume: ${String(err?.message ?? err)}` })
       }
     }
   }
 
-  /** Stops running jobs without finishing them: they stay "running" and resume next start. */
+  /** Stops running jobs without finishing them: they stay "running" and resume on the next start. */
   async stop (): Promise<void> {
     this.started = false
     const jobs = [...this.live.values()]
@@ -91,9 +117,11 @@ export class JobService {
    * whoever asked no longer wants the answer: the job is cancelled.
    */
   count (from: bigint, to: bigint, verify: boolean, signal: AbortSignal): AsyncIterable<unknown> {
+    if (!this.started) throw new JobServiceStoppedError('the job service is stopped')
     if (from > to) throw new InvalidArgumentsError('from must not be greater than to')
-    const id = `j${Date.now().toString(36)}${randomBytes(3).toString('hex')}`
-    this.journal.createJob({ id, kind: PRIMES_COUNT_KIND, from, to, verify, created: Date.now() })
+    const created = this.clock.now()
+    const id = `j${created.toString(36)}${randomBytes(3).toString('hex')}`
+    this.journal.createJob({ id, kind: PRIMES_COUNT_KIND, from, to, verify, created })
     const job = this.launch(id, from, to, verify, [])
     // The CLI that asked for the job went away (Ctrl-C): the user no longer wants it.
     const onGone = (): void => { job.controller.abort() }
@@ -111,52 +139,53 @@ export class JobService {
     return this.follow(job, signal, () => {}, { type: 'watching', id })
   }
 
-  private async * follow (job: LiveJob, signal: AbortSignal, cleanup: () => void, first: unknown): AsyncGenerator<unknown> {
-    const queue: unknown[] = [first]
-    let wake: (() => void) | undefined
-    let ended = false
-    const onProgress = (p: JobProgress): void => { queue.push({ type: 'progress', ...progressView(p) }); wake?.() }
-    const onDone = (r: JobReport): void => { queue.push({ type: 'done', id: job.id, report: reportView(r) }); ended = true; wake?.() }
-    let failure: Error | null = null
-    const onFailed = (err: Error): void => { failure = err; ended = true; wake?.() }
+  /** The job's events for one control client, from `first` until the job ends or the client goes. */
+  private follow (job: LiveJob, signal: AbortSignal, cleanup: () => void, first: unknown): AsyncIterable<unknown> {
+    const onProgress = (p: JobProgress): void => { events.push({ type: 'progress', ...progressView(p) }) }
+    const onDone = (r: JobReport): void => { events.push({ type: 'done', id: job.id, report: reportView(r) }); events.end() }
+    const onFailed = (err: Error): void => { events.end(err) }
+    const onAbort = (): void => { events.end() }
+    const events = pushable<unknown>({
+      objectMode: true,
+      onEnd: () => {
+        job.events.off('progress', onProgress)
+        job.events.off('done', onDone)
+        job.events.off('failed', onFailed)
+        signal.removeEventListener('abort', onAbort)
+        cleanup()
+      }
+    })
+    events.push(first)
     job.events.on('progress', onProgress)
     job.events.on('done', onDone)
     job.events.on('failed', onFailed)
-    const onAbort = (): void => { wake?.() }
-    signal.addEventListener('abort', onAbort)
-    try {
-      while (!signal.aborted) {
-        if (queue.length > 0) { yield queue.shift(); continue }
-        if (ended) break
-        await new Promise<void>(resolve => { wake = resolve })
-        wake = undefined
-      }
-      if (failure != null) throw failure
-    } finally {
-      job.events.off('progress', onProgress)
-      job.events.off('done', onDone)
-      job.events.off('failed', onFailed)
-      signal.removeEventListener('abort', onAbort)
-      cleanup()
-    }
+    signal.addEventListener('abort', onAbort, { once: true })
+    if (signal.aborted) events.end()
+    return events
   }
 
   private launch (id: string, from: bigint, to: bigint, verify: boolean, restored: JournalShard[]): LiveJob {
+    const { clock } = this
     const controller = new AbortController()
     const events = new EventEmitter<{ progress: [JobProgress], done: [JobReport], failed: [Error] }>()
-    const scheduler = new ShardScheduler({ from, to, verify, now: Date.now, journal: this.journal.journalFor(id), restored })
-    const local = localExecutor(this.c.pool)
+    const scheduler = new ShardScheduler({ from, to, verify, now: clock.now, journal: this.journal.journalFor(id), restored })
+    const local = localExecutor(this.c.pool, clock)
     const job: LiveJob = { id, events, controller, finished: Promise.resolve() }
     const runner = new JobRunner({
       scheduler,
       peers: () => this.computePeers(),
-      executorFor: peer => peer === this.c.selfId ? local : remoteExecutor(this.c.rpc, peer)
+      executorFor: peer => peer === this.c.selfId ? local : remoteExecutor(this.c.rpc, peer),
+      clock,
+      logger: this.c.logger
     }, {
       onProgress: p => { job.progress = p; events.emit('progress', p) }
     })
     const jobsMetric = this.c.metrics.counter('mesh_jobs_total', 'distributed jobs by outcome', ['outcome'])
+    // The job leaves `live` before its followers hear the end, so a `jobs.watch` arriving
+    // after that reads the finished job from the journal instead of waiting for events.
     job.finished = runner.run(controller.signal).then(report => {
-      this.journal.finishJob(id, 'done', Date.now(), { result: JSON.stringify(reportView(report)) })
+      this.live.delete(id)
+      this.journal.finishJob(id, 'done', clock.now(), { result: JSON.stringify(reportView(report)) })
       jobsMetric.inc({ outcome: 'done' })
       const shards = this.c.metrics.counter('mesh_job_shards_total', 'shards of finished jobs: accepted, and attempts retried, reassigned, backed up, dropped as duplicates', ['event'])
       shards.inc({ event: 'accepted' }, report.shards)
@@ -168,13 +197,15 @@ export class JobService {
       this.log('job %s done: %s primes', id, report.count)
       events.emit('done', report)
     }, (err: Error) => {
+      this.live.delete(id)
       // Stopped with the node: stays "running" in the journal and resumes on the next start.
       if (err.name === 'JobCancelledError' && !this.started) { events.emit('failed', err); return }
-      this.journal.finishJob(id, err.name === 'JobCancelledError' ? 'cancelled' : 'failed', Date.now(), { error: `${err.name}: ${err.message}` })
-      jobsMetric.inc({ outcome: err.name === 'JobCancelledError' ? 'cancelled' : 'failed' })
+      const outcome = err.name === 'JobCancelledError' ? 'cancelled' : 'failed'
+      this.journal.finishJob(id, outcome, clock.now(), { error: `${err.name}: ${err.message}` })
+      jobsMetric.inc({ outcome })
       this.log('job %s ended: %s', id, err.message)
       events.emit('failed', err)
-    }).finally(() => { this.live.delete(id) })
+    })
     this.live.set(id, job)
     return job
   }
@@ -182,10 +213,11 @@ export class JobService {
   /** This node and every live member serving primes.count, with their worker slots. */
   private computePeers (): PeerView[] {
     const peers: PeerView[] = [{ id: this.c.selfId, slots: this.c.pool.size, state: 'alive' }]
-    for (const m of this.c.membership.table.list()) {
+    for (const m of this.c.members()) {
       if (m.state !== 'alive' && m.state !== 'suspect') continue
       if (!m.services.includes(PRIMES_COUNT_SERVICE) || m.workers.total < 1) continue
-      peers.push({ id: m.id, slots: Math.min(m.workers.total, 256), state: m.state })
+      // No node runs more workers than --workers allows; a peer claiming more gets no more shards at once.
+      peers.push({ id: m.id, slots: Math.min(m.workers.total, MAX_WORKERS), state: m.state })
     }
     return peers
   }

@@ -1,10 +1,12 @@
-import createDebug from 'debug'
+import { pushable } from 'it-pushable'
 import { TooManyRequestsError } from '../../protocols/rpc/index.ts'
-import type { ShardResult } from '../compute/scheduler/types.ts'
+import type { ShardRange, ShardResult } from '../compute/scheduler/types.ts'
 import type { WorkerPool } from '../compute/worker-pool.ts'
+import { defaultLogger, type MeshLogger } from '../logging/logger.ts'
 import type { MeshMetrics } from '../metrics/metrics.ts'
 import type { MeshRpc } from '../rpc/mesh-rpc.ts'
 import type { RpcContext, RpcMethods } from '../rpc/rpc-types.ts'
+import { systemClock, type Clock, type Timer } from '../time/clock.ts'
 import { parseShardArgs, resultItem, type ShardItem } from './shard-wire.ts'
 
 /** A keep-alive while queued, and at most this often a progress item: renews the coordinator's lease. */
@@ -12,24 +14,28 @@ export const PROGRESS_ITEM_EVERY_MS = 250
 /** Shards waiting for a worker beyond this many per slot are refused (coordinators prefetch 1). */
 const MAX_QUEUED_PER_SLOT = 4
 
-const log = createDebug('mesh:jobs:primes')
+/** Counts one shard: the result and its compute seconds, reporting the numbers done so far. */
+export type ShardCounter = (range: Pick<ShardRange, 'from' | 'to'>, signal: AbortSignal,
+  onProgress: (done: bigint) => void) => Promise<{ result: ShardResult, seconds: number }>
 
 export interface PrimesCountComponents {
-  rpc: MeshRpc
-  pool: WorkerPool
-  metrics: MeshMetrics
+  /** Runs the shards; its size and queue decide when to refuse more. */
+  pool: Pick<WorkerPool, 'run' | 'size' | 'queued'>
+  metrics: Pick<MeshMetrics, 'counter'>
+  clock?: Clock
+  logger?: MeshLogger
 }
 
-/**
- * TEST-ONLY fault: with MESH_TEST_LIE=1 in its environment a node answers every shard with a
- * count one too high, so the verify mode's liar detection can be tested. Never set it in use.
- */
-export function lyingFromEnv (env: NodeJS.ProcessEnv = process.env): boolean {
-  return env.MESH_TEST_LIE === '1'
+export interface PrimesCountInit {
+  /**
+   * How a shard is counted; default on the worker pool. Tests give a node a faulty counter
+   * (one that answers wrong counts) to check that verify mode catches it.
+   */
+  count?: ShardCounter
 }
 
 /** Runs one shard on the worker pool: the result and its compute seconds. */
-export async function countOnPool (pool: WorkerPool, from: bigint, to: bigint, signal: AbortSignal,
+export async function countOnPool (pool: Pick<WorkerPool, 'run'>, from: bigint, to: bigint, signal: AbortSignal,
   onProgress: (done: bigint) => void): Promise<{ result: ShardResult, seconds: number }> {
   let done = 0n
   const reply = await pool.run<ShardResult & { seconds: number }>('primes.count', { from, to, details: true }, {
@@ -45,10 +51,12 @@ export async function countOnPool (pool: WorkerPool, from: bigint, to: bigint, s
  * result. A module that adds primes.list or primes.test spreads this into the same service
  * (the registry takes each service name once).
  */
-export function primesCountMethods (components: Omit<PrimesCountComponents, 'rpc'>, lie = lyingFromEnv()): RpcMethods {
+export function primesCountMethods (components: PrimesCountComponents, init: PrimesCountInit = {}): RpcMethods {
   const { pool, metrics } = components
+  const clock = components.clock ?? systemClock
+  const log = (components.logger ?? defaultLogger).forComponent('jobs:primes')
+  const count = init.count ?? (async (range, signal, onProgress) => await countOnPool(pool, range.from, range.to, signal, onProgress))
   const served = metrics.counter('mesh_primes_shards_served_total', 'primes.count shards served', ['outcome'])
-  if (lie) log('MESH_TEST_LIE=1: this node answers wrong counts (test only)')
   return {
     count: (args: unknown, ctx: RpcContext) => {
       const range = parseShardArgs(args)
@@ -56,53 +64,57 @@ export function primesCountMethods (components: Omit<PrimesCountComponents, 'rpc
         served.inc({ outcome: 'busy' })
         throw new TooManyRequestsError('all workers are busy and the queue is full')
       }
-      return streamShard(pool, range.from, range.to, ctx.signal, lie, outcome => { served.inc({ outcome }) })
+      return streamShard(count, range, ctx.signal, clock, outcome => {
+        served.inc({ outcome })
+        log('shard [%s, %s] for %s: %s', range.from, range.to, ctx.caller, outcome)
+      })
     }
   }
 }
 
 /** Serves `primes.count` (idempotent: a shard counted twice gives the same answer). */
-export function registerPrimesCountService (components: PrimesCountComponents, lie = lyingFromEnv()): void {
-  components.rpc.register('primes', primesCountMethods(components, lie), { idempotent: true })
+export function registerPrimesCountService (components: PrimesCountComponents & { rpc: Pick<MeshRpc, 'register'> },
+  init: PrimesCountInit = {}): void {
+  components.rpc.register('primes', primesCountMethods(components, init), { idempotent: true })
 }
 
-async function * streamShard (pool: WorkerPool, from: bigint, to: bigint, signal: AbortSignal, lie: boolean,
-  counted: (outcome: string) => void): AsyncGenerator<ShardItem> {
-  const items: ShardItem[] = []
-  let wake: (() => void) | undefined
-  let finished = false
-  let failure: unknown
-  let lastItemAt = Date.now()
-  let started = false
-  const push = (item: ShardItem): void => { items.push(item); lastItemAt = Date.now(); wake?.() }
-  void countOnPool(pool, from, to, signal, done => {
-    started = true
-    if (Date.now() - lastItemAt >= PROGRESS_ITEM_EVERY_MS) push({ type: 'progress', done: done.toString() })
-  }).then(({ result, seconds }) => {
-    const told = lie ? { ...result, count: result.count + 1n } : result
-    push(resultItem(told, seconds))
-    finished = true
-    counted('ok')
-  }, err => {
-    failure = err
-    finished = true
-    counted(signal.aborted ? 'cancelled' : 'failed')
-    wake?.()
+/**
+ * The items of one shard call: progress at most every PROGRESS_ITEM_EVERY_MS, a keep-alive
+ * when nothing was sent for that long (queued behind other shards, or a slow segment), so
+ * the coordinator's lease does not run out, then the result. One timer at a time, cleared
+ * when the stream ends or the caller stops reading.
+ */
+function streamShard (count: ShardCounter, range: { from: bigint, to: bigint }, signal: AbortSignal, clock: Clock,
+  counted: (outcome: string) => void): AsyncIterable<ShardItem> {
+  let ended = false
+  let keepalive: Timer | undefined
+  let lastItemAt = clock.now()
+  let done: bigint | null = null
+  const items = pushable<ShardItem>({
+    objectMode: true,
+    onEnd: () => { ended = true; keepalive?.clear() }
   })
-  while (true) {
-    if (items.length > 0) { yield items.shift() as ShardItem; continue }
-    if (finished) {
-      if (failure != null) throw failure
-      return
-    }
-    // Nothing new for a while (queued, or a slow segment): say we are alive.
-    await new Promise<void>(resolve => {
-      wake = resolve
-      setTimeout(resolve, PROGRESS_ITEM_EVERY_MS)
-    })
-    wake = undefined
-    if (!finished && items.length === 0 && Date.now() - lastItemAt >= PROGRESS_ITEM_EVERY_MS) {
-      push(started ? { type: 'progress', done: '0' } : { type: 'queued' })
-    }
+  const push = (item: ShardItem): void => {
+    items.push(item)
+    lastItemAt = clock.now()
+    arm()
   }
+  const arm = (): void => {
+    keepalive?.clear()
+    if (ended) return
+    keepalive = clock.setTimeout(() => { push(done != null ? { type: 'progress', done: done.toString() } : { type: 'queued' }) }, PROGRESS_ITEM_EVERY_MS)
+  }
+  arm()
+  count(range, signal, numbers => {
+    done = numbers
+    if (clock.now() - lastItemAt >= PROGRESS_ITEM_EVERY_MS) push({ type: 'progress', done: numbers.toString() })
+  }).then(({ result, seconds }) => {
+    counted('ok')
+    items.push(resultItem(result, seconds))
+    items.end()
+  }, (err: Error) => {
+    counted(signal.aborted ? 'cancelled' : 'failed')
+    items.end(err)
+  })
+  return items
 }

@@ -1,6 +1,7 @@
 import type { ShardExecutor } from '../compute/scheduler/job-runner.ts'
 import type { WorkerPool } from '../compute/worker-pool.ts'
 import type { MeshRpc } from '../rpc/mesh-rpc.ts'
+import { systemClock, type Clock } from '../time/clock.ts'
 import { countOnPool } from './primes-count-service.ts'
 import { parseShardItem } from './shard-wire.ts'
 
@@ -20,23 +21,23 @@ export class ShardProtocolError extends Error {
 const LOCAL_KEEPALIVE_MS = 250
 
 /** The coordinator's own share: its worker pool, no network. */
-export function localExecutor (pool: WorkerPool): ShardExecutor {
+export function localExecutor (pool: Pick<WorkerPool, 'run'>, clock: Clock = systemClock): ShardExecutor {
   return {
     run: async (range, signal, onProgress) => {
       // Queued behind another shard, or between two progress reports of a slow one: this
       // process is alive, so its own shards are never hung (remote peers send the same).
-      const keepalive = setInterval(() => { onProgress(null) }, LOCAL_KEEPALIVE_MS)
+      const keepalive = clock.setInterval(() => { onProgress(null) }, LOCAL_KEEPALIVE_MS)
       try {
         return await countOnPool(pool, range.from, range.to, signal, onProgress)
       } finally {
-        clearInterval(keepalive)
+        keepalive.clear()
       }
     }
   }
 }
 
 /** A shard on a peer: `primes.count` pinned to it, no rpc-level retry (the scheduler decides). */
-export function remoteExecutor (rpc: MeshRpc, peer: string): ShardExecutor {
+export function remoteExecutor (rpc: Pick<MeshRpc, 'stream'>, peer: string): ShardExecutor {
   return {
     run: async (range, signal, onProgress) => {
       let items = 0

@@ -23,8 +23,8 @@ export function calculate (op: CalcOp, numbers: number[]): number {
   switch (op) {
     case 'sum': return finite(numbers.reduce((s, x) => s + x, 0), op)
     case 'average': return average(numbers)
-    case 'max': return numbers.reduce((m, x) => (x > m ? x : m), -Infinity)
-    case 'min': return numbers.reduce((m, x) => (x < m ? x : m), Infinity)
+    case 'max': return numbers.reduce((m, x) => Math.max(m, x), -Infinity)
+    case 'min': return numbers.reduce((m, x) => Math.min(m, x), Infinity)
   }
 }
 

@@ -5,7 +5,7 @@ export class UnknownGreetingError extends Error {
   override name = 'UnknownGreetingError'
 }
 
-/** The seed middleware's demonstration: "Hello" -> "World", from whichever peer answers. */
+/** The smallest rpc service, to see the mesh answer: "Hello" -> "World", from whichever peer answers. */
 export function greeterMethods (): RpcMethods {
   return {
     hello: (args: unknown) => {

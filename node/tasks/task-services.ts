@@ -1,42 +1,58 @@
-import type { ControlServer } from '../control/control-server.ts'
-import type { MembershipService } from '../membership/membership-service.ts'
-import type { MeshRpc } from '../rpc/mesh-rpc.ts'
-import type { RpcCallOptions } from '../rpc/rpc-types.ts'
-import { callOptionsFrom, nickOf } from '../rpc/rpc-control.ts'
-import type { MeshDatabase } from '../store/database.ts'
 import { InvalidArgumentsError } from '../../protocols/rpc/index.ts'
+import type { ControlServer } from '../control/control-server.ts'
+import { defaultLogger, type Log, type MeshLogger } from '../logging/logger.ts'
+import type { MeshRpc } from '../rpc/mesh-rpc.ts'
+import { callOptionsFrom, nickOf } from '../rpc/rpc-control.ts'
+import type { RpcCallOptions, RpcMethods } from '../rpc/rpc-types.ts'
+import type { MeshDatabase } from '../store/database.ts'
+import { systemClock, type Clock } from '../time/clock.ts'
 import { CALC_OPS, calcMethods } from './calc-service.ts'
 import { greeterMethods } from './greeter-service.ts'
 import { TaskStore } from './task-store.ts'
-import { taskTestHooks, withDelay, type TaskTestHooks } from './test-hooks.ts'
 import { TEXT_OPS, textMethods } from './text-service.ts'
-
-export interface TaskServicesComponents {
-  rpc: MeshRpc
-  control: ControlServer
-  membership: MembershipService
-  db: MeshDatabase
-}
 
 const OPS: Record<string, readonly string[]> = { calc: CALC_OPS, text: TEXT_OPS }
 const DEFAULT_RESULTS_LIMIT = 50
 const MAX_RESULTS_LIMIT = 1000
 
+/** The small tasks every node serves by default, by service name: calc.*, text.*, greeter.hello. */
+export function taskServiceMethods (): Record<string, RpcMethods> {
+  return { calc: calcMethods(), text: textMethods(), greeter: greeterMethods() }
+}
+
 /**
- * The seed task system on the rpc: serves calc.*, text.* and greeter.hello (all pure and
- * idempotent, so the client may retry them anywhere), and gives the CLI `tasks.run` (a
- * task sent to whichever peer the balancer picks, its result stored in this home's db)
- * and `tasks.results`.
+ * Serves the task services on the rpc. They are pure and idempotent, so the client may retry
+ * them on any peer.
  */
-export function registerTaskServices (components: TaskServicesComponents, hooks: TaskTestHooks = taskTestHooks()): TaskRunner {
+export function registerTaskServices (rpc: Pick<MeshRpc, 'register'>, services: Record<string, RpcMethods> = taskServiceMethods()): void {
+  for (const [name, methods] of Object.entries(services)) rpc.register(name, methods, { idempotent: true })
+}
+
+/** What resolving a peer name and naming the peer that answered need of the membership. */
+type PeerNames = Parameters<typeof callOptionsFrom>[1] & Parameters<typeof nickOf>[1]
+
+export interface TaskControlComponents {
+  rpc: Pick<MeshRpc, 'call' | 'registry'>
+  control: Pick<ControlServer, 'register'>
+  membership: PeerNames
+  /** Keeps the results of the tasks run from this home. */
+  db: MeshDatabase
+  clock?: Clock
+  logger?: MeshLogger
+}
+
+/**
+ * The CLI's side of the tasks: `tasks.run` (a task sent to whichever peer the balancer
+ * picks, its result stored in this home's db) and `tasks.results`. Works whether or not
+ * this node serves the task services itself.
+ */
+export function registerTaskControl (components: TaskControlComponents): TaskRunner {
   const { rpc, control, membership } = components
-  const services = { calc: calcMethods(), text: textMethods(), greeter: greeterMethods() }
-  for (const [name, methods] of Object.entries(services)) {
-    if (hooks.serve) rpc.register(name, withDelay(methods, hooks.delayMs), { idempotent: true })
-    else rpc.registry.noteIdempotency(name, Object.keys(methods), true)
-  }
-  const store = new TaskStore(components.db)
-  const tasks = new TaskRunner({ rpc, membership, store })
+  const clock = components.clock ?? systemClock
+  const log = (components.logger ?? defaultLogger).forComponent('tasks')
+  // Same code on every node: the task methods may be retried even by a node serving none.
+  for (const [name, methods] of Object.entries(taskServiceMethods())) rpc.registry.noteIdempotency(name, Object.keys(methods), true)
+  const tasks = new TaskRunner({ rpc, membership, store: new TaskStore(components.db), clock, log })
 
   control.register('tasks.run', async (params, signal) => {
     const { kind, op } = params
@@ -50,7 +66,7 @@ export function registerTaskServices (components: TaskServicesComponents, hooks:
     if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_RESULTS_LIMIT) {
       throw new InvalidArgumentsError(`limit must be from 1 to ${MAX_RESULTS_LIMIT}`)
     }
-    return { results: store.list(limit) }
+    return { results: tasks.store.list(limit) }
   })
   return tasks
 }
@@ -71,29 +87,37 @@ export interface TaskReply {
  */
 export class TaskRunner {
   readonly store: TaskStore
-  private readonly rpc: MeshRpc
-  private readonly membership: MembershipService
+  private readonly rpc: Pick<MeshRpc, 'call'>
+  private readonly membership: PeerNames
+  private readonly clock: Clock
+  private readonly log: Log
 
-  constructor (components: { rpc: MeshRpc, membership: MembershipService, store: TaskStore }) {
+  constructor (components: { rpc: Pick<MeshRpc, 'call'>, membership: PeerNames, store: TaskStore, clock: Clock, log: Log }) {
     this.rpc = components.rpc
     this.membership = components.membership
     this.store = components.store
+    this.clock = components.clock
+    this.log = components.log
   }
 
   async run (kind: string, op: string, input: unknown, opts: RpcCallOptions): Promise<TaskReply> {
+    // A duration, not a point in time: the monotonic clock, which no wall-clock step moves.
     const started = performance.now()
     try {
       const reply = await this.rpc.call(kind, op, input, opts)
       const nick = nickOf(reply.peer, this.membership)
-      this.store.record({ at: Date.now(), kind, op, input, ok: true, result: reply.result, peer: reply.peer, nick, ms: performance.now() - started })
+      const ms = performance.now() - started
+      this.store.record({ at: this.clock.now(), kind, op, input, ok: true, result: reply.result, peer: reply.peer, nick, ms })
+      this.log('%s.%s answered by %s in %d ms', kind, op, reply.peer, Math.round(ms))
       return { op, result: reply.result, peer: reply.peer, nick, attempts: reply.attempts }
     } catch (err: any) {
       const lastPeer: string | null = err?.attempts?.at(-1)?.peer ?? err?.peer ?? opts.peer ?? null
       this.store.record({
-        at: Date.now(), kind, op, input, ok: false,
+        at: this.clock.now(), kind, op, input, ok: false,
         error: { name: String(err?.name ?? 'Error'), message: String(err?.message ?? err) },
         peer: lastPeer, nick: lastPeer != null ? nickOf(lastPeer, this.membership) : null, ms: performance.now() - started
       })
+      this.log('%s.%s failed: %s', kind, op, err?.message)
       throw err
     }
   }

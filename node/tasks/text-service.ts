@@ -9,7 +9,10 @@ export function textOf (args: unknown, op: string): string {
   return args
 }
 
-/** The seed's text tasks. Characters are Unicode code points, as the seed's Python len() counts them. */
+/**
+ * The text tasks. Characters are Unicode code points (what a person counts, and what
+ * Python's len() gives), not UTF-16 units: an emoji is one character, not two.
+ */
 export function transformText (op: TextOp, text: string): number | string {
   switch (op) {
     case 'count_words': {

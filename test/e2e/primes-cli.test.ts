@@ -23,7 +23,7 @@ describe('mesh primes count', () => {
     expect(mesh('primes', 'count', '0', '2^32', '--local', '--workers', '2').stdout).toBe('203280221\n')
   })
 
-  it('prints the JSON document of the CLI contract', () => {
+  it('prints one JSON document: from, to, count, seconds, shards, peers, retries', () => {
     const r = mesh('primes', 'count', '1e9', '1e9+1e7', '--local', '--json', '--workers', '2')
     expect(r.status).toBe(0)
     const doc = JSON.parse(r.stdout)
@@ -67,6 +67,7 @@ describe('mesh primes list', () => {
   })
 
   it('stops quietly when the reader goes away (| head), exit code 0', async () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a bash expansion, not a template
     const child = spawn('bash', ['-c', '"$NODE" cli/mesh.ts primes list 1e12 1e18 | head -n 3; echo "status=${PIPESTATUS[0]}"'], {
       cwd: ROOT,
       env: { ...process.env, NODE: process.execPath }

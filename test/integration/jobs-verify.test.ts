@@ -14,8 +14,8 @@ describe('distributed prime count: verify mode and the temporary node', () => {
   const expected = primesieveCount(FROM, TO)
 
   beforeAll(async () => {
-    // The third node lies about every shard (test-only fault switch).
-    nodes = await startJobMesh(['coord', 'honest', 'liar'], { liar: { MESH_TEST_LIE: '1' } })
+    // The third node is a test node whose primes.count lies about every shard.
+    nodes = await startJobMesh(['coord', 'honest', 'liar'], { liar: { lie: true } })
   })
   afterAll(async () => {
     await Promise.all(nodes.map(async n => await n.destroy()))

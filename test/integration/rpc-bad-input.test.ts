@@ -9,6 +9,7 @@ import { createMeshLibp2p, type MeshLibp2p } from '../../node/libp2p/create-libp
 import { MAX_INBOUND_STREAMS_PER_PEER, MAX_RPC_FRAME_BYTES, RPC_PROTOCOL } from '../../protocols/rpc/index.ts'
 import { MeshProcess, sleep, waitUntil } from '../utils/mesh-process.ts'
 import { runMesh } from '../utils/run-mesh.ts'
+import { testNodePrefix } from '../utils/test-node.ts'
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
@@ -24,7 +25,7 @@ describe('rpc: bad input from a peer', () => {
 
   beforeAll(async () => {
     // Slow handlers, so a call is still running when the test cancels it or walks away.
-    target = await MeshProcess.start({ name: 'target', args: ['--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0'], env: { MESH_TEST_TASK_DELAY_MS: '3000' } })
+    target = await MeshProcess.start({ name: 'target', args: ['--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0'], prefix: testNodePrefix({ taskDelayMs: 3000 }) })
     raw = await createMeshLibp2p({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false })
     await raw.dial(multiaddr(target.bootstrapAddr))
   })

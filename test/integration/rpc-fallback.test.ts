@@ -2,24 +2,25 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { callNode } from '../../cli/control-client.ts'
 import { MeshProcess, waitUntil } from '../utils/mesh-process.ts'
 import { runMesh } from '../utils/run-mesh.ts'
+import { testNodePrefix } from '../utils/test-node.ts'
 
 const LOOPBACK = ['--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0']
 /** Long enough to catch a call in the middle of its handler, however loaded the machine. */
-const HANDLER_DELAY_MS = '4000'
+const HANDLER_DELAY_MS = 4000
 
 /**
- * Fallback across real processes. alice serves no tasks (MESH_TEST_NO_TASK_SERVICES), so her
- * calls go out; bob, carol and dave answer after a delay (MESH_TEST_TASK_DELAY_MS), so a
- * test can see which of them took the call and hurt exactly that one mid-call.
+ * Fallback across real processes, test nodes all. alice serves no tasks, so her calls go
+ * out; bob, carol and dave answer after a delay, so a test can see which of them took the
+ * call and hurt exactly that one mid-call.
  */
 describe('rpc fallback when the chosen peer goes away mid-call', () => {
   let alice: MeshProcess
   let servers: MeshProcess[] = []
 
   beforeAll(async () => {
-    alice = await MeshProcess.start({ name: 'alice', args: LOOPBACK, env: { MESH_TEST_NO_TASK_SERVICES: '1' } })
+    alice = await MeshProcess.start({ name: 'alice', args: LOOPBACK, prefix: testNodePrefix({ noTaskServices: true }) })
     servers = await Promise.all(['bob', 'carol', 'dave'].map(async name => await MeshProcess.start({
-      name, args: LOOPBACK, bootstrap: [alice.bootstrapAddr], env: { MESH_TEST_TASK_DELAY_MS: HANDLER_DELAY_MS }
+      name, args: LOOPBACK, bootstrap: [alice.bootstrapAddr], prefix: testNodePrefix({ taskDelayMs: HANDLER_DELAY_MS })
     })))
     await waitUntil('alice to see bob, carol and dave offering calc.sum', async () => {
       const { members } = await alice.peers()

@@ -4,6 +4,7 @@ import { DatabaseSync } from 'node:sqlite'
 import { callNode } from '../../cli/control-client.ts'
 import { MeshProcess, waitUntil } from './mesh-process.ts'
 import { runMesh, type MeshRun } from './run-mesh.ts'
+import { testNodePrefix, type TestNodeOptions } from './test-node.ts'
 
 /** Loopback only, one worker each, so three nodes fit two cores. */
 export const JOB_NODE_ARGS = ['--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0', '--workers', '1']
@@ -13,11 +14,15 @@ export function primesieveCount (from: bigint, to: bigint): bigint {
   return BigInt(execFileSync('primesieve', [from.toString(), to.toString(), '-c1', '-q']).toString().trim())
 }
 
-/** A coordinator and workers on loopback; `env` per name (e.g. MESH_TEST_LIE for one). */
-export async function startJobMesh (names: string[], env: Record<string, Record<string, string>> = {}): Promise<MeshProcess[]> {
-  const first = await MeshProcess.start({ name: names[0], args: JOB_NODE_ARGS, env: env[names[0]] })
+/**
+ * A coordinator and workers on loopback; a name in `testServices` runs as a test node with
+ * those services (e.g. `{ liar: { lie: true } }`).
+ */
+export async function startJobMesh (names: string[], testServices: Record<string, TestNodeOptions> = {}): Promise<MeshProcess[]> {
+  const prefix = (name: string): string[] | undefined => testServices[name] != null ? testNodePrefix(testServices[name]) : undefined
+  const first = await MeshProcess.start({ name: names[0], args: JOB_NODE_ARGS, prefix: prefix(names[0]) })
   const rest = await Promise.all(names.slice(1).map(async name =>
-    await MeshProcess.start({ name, args: JOB_NODE_ARGS, bootstrap: [first.bootstrapAddr], env: env[name] })))
+    await MeshProcess.start({ name, args: JOB_NODE_ARGS, bootstrap: [first.bootstrapAddr], prefix: prefix(name) })))
   const all = [first, ...rest]
   // Every node sees every other one alive and serving primes.count before a job starts.
   await waitUntil('a full mesh serving primes.count', async () => {

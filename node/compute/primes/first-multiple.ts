@@ -1,15 +1,7 @@
+import { isqrt } from '../isqrt.ts'
 import { BIT_OF_RESIDUE } from './wheel.ts'
 
 const TWO_POW_52 = 2 ** 52
-
-/** Integer square root of a non-negative bigint. */
-export function isqrt (n: bigint): bigint {
-  if (n < 2n) return n
-  let x = BigInt(Math.floor(Math.sqrt(Number(n))))
-  while (x * x > n) x--
-  while ((x + 1n) * (x + 1n) <= n) x++
-  return x
-}
 
 /**
  * Where sieving primes whose square lies above `low` start: at p^2 (smaller multiples have a

@@ -1,4 +1,4 @@
-import { isqrt } from './first-multiple.ts'
+import { isqrt } from '../isqrt.ts'
 import { SegmentedSieve, SEGMENT_SHIFT } from './segmented-sieve.ts'
 import { sievingPrimes } from './sieving-primes.ts'
 import { RESIDUES } from './wheel.ts'

@@ -1,7 +1,8 @@
+import { isqrt } from '../isqrt.ts'
 import { Buckets } from './buckets.ts'
 import { SievingPrimeList } from './sieving-prime-list.ts'
 import { createSieveMemory, instantiateCrossing, writeWheelTables, WHEEL_TABLES_BYTES, type SieveKernels } from './wasm-crossing.ts'
-import { isqrt, SquareStart } from './first-multiple.ts'
+import { SquareStart } from './first-multiple.ts'
 import { LARGEST_PRESIEVED_PRIME, PRESIEVED_PRIMES, PreSieve, preSieveMemoryBytes, writePreSievePatterns } from './presieve.ts'
 import { BIT_OF_RESIDUE, BYTE_SPAN, WHEEL_INDEX_OF_MULTIPLE } from './wheel.ts'
 

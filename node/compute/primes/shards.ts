@@ -1,4 +1,4 @@
-import { isqrt } from './first-multiple.ts'
+import { isqrt } from '../isqrt.ts'
 
 /**
  * Below this width a shard's fixed cost (generating sieving primes up to sqrt(to)) would be a

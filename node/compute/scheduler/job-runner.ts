@@ -1,4 +1,5 @@
-import createDebug from 'debug'
+import { defaultLogger, type Log, type MeshLogger } from '../../logging/logger.ts'
+import { systemClock, type Clock, type Timer } from '../../time/clock.ts'
 import { AttemptCancelledError, JobCancelledError, NoEligiblePeerError } from './errors.ts'
 import type { SchedulerOutcome, ShardScheduler } from './shard-scheduler.ts'
 import type { Assignment, JobProgress, JobReport, ShardRange, ShardResult } from './types.ts'
@@ -17,17 +18,13 @@ export interface PeerView {
   state: 'alive' | 'suspect'
 }
 
-export interface Timers {
-  setTimeout: (fn: () => void, ms: number) => unknown
-  clearTimeout: (handle: any) => void
-}
-
 export interface JobRunnerComponents {
   scheduler: ShardScheduler
   peers: () => PeerView[]
   executorFor: (peer: string) => ShardExecutor
-  now?: () => number
-  timers?: Timers
+  /** Ticks and timestamps; give the scheduler the same clock's `now`. */
+  clock?: Clock
+  logger?: MeshLogger
 }
 
 export interface JobRunnerInit {
@@ -43,8 +40,6 @@ export const DEFAULT_TICK_MS = 100
 export const DEFAULT_PROGRESS_EVERY_MS = 250
 export const DEFAULT_STALL_TIMEOUT_MS = 30_000
 
-const log = createDebug('mesh:scheduler')
-
 /**
  * Drives a ShardScheduler with real calls: starts what it assigns, feeds back results,
  * failures and progress, ticks its leases, tracks the peer list and aborts the calls it
@@ -54,14 +49,14 @@ export class JobRunner {
   private readonly scheduler: ShardScheduler
   private readonly peers: () => PeerView[]
   private readonly executorFor: (peer: string) => ShardExecutor
-  private readonly now: () => number
-  private readonly timers: Timers
+  private readonly clock: Clock
+  private readonly log: Log
   private readonly tickMs: number
   private readonly progressEveryMs: number
   private readonly stallTimeoutMs: number
   private readonly onProgress?: (progress: JobProgress) => void
   private readonly calls = new Map<number, AbortController>()
-  private timer: unknown
+  private timer?: Timer
   private lastProgressAt = -Infinity
   private lastTickAt: number | null = null
   private stalledSince: number | null = null
@@ -71,8 +66,8 @@ export class JobRunner {
     this.scheduler = components.scheduler
     this.peers = components.peers
     this.executorFor = components.executorFor
-    this.now = components.now ?? Date.now
-    this.timers = components.timers ?? { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: h => { clearTimeout(h) } }
+    this.clock = components.clock ?? systemClock
+    this.log = (components.logger ?? defaultLogger).forComponent('scheduler')
     this.tickMs = init.tickMs ?? DEFAULT_TICK_MS
     this.progressEveryMs = init.progressEveryMs ?? DEFAULT_PROGRESS_EVERY_MS
     this.stallTimeoutMs = init.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS
@@ -94,7 +89,7 @@ export class JobRunner {
 
   private tick (): void {
     if (this.settle == null) return
-    const now = this.now()
+    const now = this.clock.now()
     // Ticks far apart: this process was paused, not the peers; their leases wait too.
     if (this.lastTickAt != null && now - this.lastTickAt > 2 * this.tickMs) this.scheduler.extendLeases(now - this.lastTickAt - this.tickMs)
     this.lastTickAt = now
@@ -104,7 +99,7 @@ export class JobRunner {
     this.checkStall()
     if (this.settle == null) return
     this.emitProgress(false)
-    this.timer = this.timers.setTimeout(() => { this.tick() }, this.tickMs)
+    this.timer = this.clock.setTimeout(() => { this.tick() }, this.tickMs)
   }
 
   private syncPeers (): void {
@@ -115,7 +110,7 @@ export class JobRunner {
     }
     for (const id of this.scheduler.peerIds()) {
       if (listed.has(id)) continue
-      log('peer %s is gone: taking its shards back', id)
+      this.log('peer %s is gone: taking its shards back', id)
       this.apply(this.scheduler.removePeer(id))
     }
   }
@@ -130,7 +125,7 @@ export class JobRunner {
     const controller = new AbortController()
     this.calls.set(assignment.attempt, controller)
     const { signal } = controller
-    log('shard %d [%s, %s] -> %s%s', assignment.range.index, assignment.range.from, assignment.range.to, assignment.peer, assignment.backup ? ' (backup)' : '')
+    this.log('shard %d [%s, %s] -> %s%s', assignment.range.index, assignment.range.from, assignment.range.to, assignment.peer, assignment.backup ? ' (backup)' : '')
     const onProgress = (done: bigint | null): void => { if (!signal.aborted) this.scheduler.progress(assignment.attempt, done) }
     Promise.resolve()
       .then(async () => await this.executorFor(assignment.peer).run(assignment.range, signal, onProgress))
@@ -142,7 +137,7 @@ export class JobRunner {
       }, (err: any) => {
         if (signal.aborted) return
         this.calls.delete(assignment.attempt)
-        log('shard %d on %s failed: %s', assignment.range.index, assignment.peer, err?.message)
+        this.log('shard %d on %s failed: %s', assignment.range.index, assignment.peer, err?.message)
         this.apply(this.scheduler.fail(assignment.attempt, `${String(err?.name ?? 'Error')}: ${String(err?.message ?? err)}`))
         this.pump()
       })
@@ -158,8 +153,8 @@ export class JobRunner {
   private checkStall (): void {
     if (this.settle == null) return
     if (this.calls.size > 0) { this.stalledSince = null; return }
-    this.stalledSince ??= this.now()
-    if (this.now() - this.stalledSince > this.stallTimeoutMs) {
+    this.stalledSince ??= this.clock.now()
+    if (this.clock.now() - this.stalledSince > this.stallTimeoutMs) {
       this.finish(new NoEligiblePeerError(`no peer could take the remaining shards for ${Math.round(this.stallTimeoutMs / 1000)} s`))
     }
   }
@@ -172,7 +167,7 @@ export class JobRunner {
 
   private emitProgress (force: boolean): void {
     if (this.onProgress == null) return
-    const now = this.now()
+    const now = this.clock.now()
     if (!force && now - this.lastProgressAt < this.progressEveryMs) return
     this.lastProgressAt = now
     this.onProgress(this.scheduler.progressReport())
@@ -182,7 +177,7 @@ export class JobRunner {
     const settle = this.settle
     if (settle == null) return
     this.settle = undefined
-    if (this.timer != null) this.timers.clearTimeout(this.timer)
+    this.timer?.clear()
     for (const controller of this.calls.values()) controller.abort(new AttemptCancelledError('the job ended'))
     this.calls.clear()
     if (error != null) { settle.reject(error); return }

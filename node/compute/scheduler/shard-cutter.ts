@@ -1,3 +1,4 @@
+import { isqrt } from '../isqrt.ts'
 import type { ShardRange } from './types.ts'
 
 /** Shard boundaries fall on multiples of 30, where the mod-30 wheel restarts (primesieve). */
@@ -9,14 +10,6 @@ export const SHARD_ALIGNMENT = 30n
 export const MIN_WIDTH_PER_SQRT = 200n
 /** Below this no shard is worth a round trip, whatever sqrt(to) says. */
 export const MIN_SHARD_WIDTH_FLOOR = 30_000n
-
-export function isqrt (n: bigint): bigint {
-  if (n < 2n) return n
-  let x = BigInt(Math.floor(Math.sqrt(Number(n))))
-  while (x * x > n) x--
-  while ((x + 1n) * (x + 1n) <= n) x++
-  return x
-}
 
 /** The smallest shard width worth cutting for a job ending at `to`. */
 export function minShardWidth (to: bigint): bigint {

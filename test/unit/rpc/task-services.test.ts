@@ -1,8 +1,16 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import type { ControlHandler } from '../../../node/control/control-server.ts'
+import type { RpcContext } from '../../../node/rpc/rpc-types.ts'
+import { ServiceRegistry } from '../../../node/rpc/service-registry.ts'
+import { MeshDatabase } from '../../../node/store/database.ts'
 import { calcMethods } from '../../../node/tasks/calc-service.ts'
 import { greeterMethods } from '../../../node/tasks/greeter-service.ts'
+import { registerTaskControl } from '../../../node/tasks/task-services.ts'
 import { textMethods } from '../../../node/tasks/text-service.ts'
-import type { RpcContext } from '../../../node/rpc/rpc-types.ts'
+import { FakeClock } from '../../../node/time/fake-clock.ts'
 
 const ctx: RpcContext = { signal: new AbortController().signal, caller: 'me', deadline: Date.now() + 1000 }
 const calc = calcMethods()
@@ -15,7 +23,7 @@ function nameOfThrow (fn: () => unknown): string | undefined {
 }
 
 describe('calc, text and greeter methods', () => {
-  it('calc: the seed\'s sum, average, max and min', () => {
+  it('calc: sum, average, max and min', () => {
     expect(calc.sum([10, 20, 30, 40], ctx)).toBe(100)
     expect(calc.average([10, 20, 30, 40], ctx)).toBe(25)
     expect(calc.max([3, -7, 12.5], ctx)).toBe(12.5)
@@ -45,5 +53,39 @@ describe('calc, text and greeter methods', () => {
   it('greeter: Hello -> World, anything else a named error', () => {
     expect(greeter.hello('Hello', ctx)).toBe('World')
     expect(nameOfThrow(() => greeter.hello('Hi', ctx))).toBe('UnknownGreetingError')
+  })
+})
+
+describe('tasks.run and tasks.results', () => {
+  it('records results at the injected clock\'s time, and knows the task methods are idempotent without serving them', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'mesh-tasks-'))
+    const db = new MeshDatabase(home)
+    try {
+      const clock = new FakeClock(1_800_000_000_000)
+      const handlers = new Map<string, ControlHandler>()
+      const registry = new ServiceRegistry(new Set())
+      const self = { id: 'self-peer-id', nick: 'me', state: 'alive' }
+      const other = { id: 'other-peer-id', nick: 'bob', state: 'alive' }
+      const membership = {
+        peerId: self.id,
+        selfMember: () => self,
+        table: { list: () => [other], get: (id: string) => id === other.id ? other : undefined }
+      } as any
+      const rpc = {
+        registry,
+        call: async (_service: string, method: string, args: unknown) => ({ result: calcMethods()[method](args, {} as RpcContext), peer: other.id, attempts: 1 })
+      } as any
+      registerTaskControl({ rpc, control: { register: (m, h) => { handlers.set(m, h) } }, membership, db, clock })
+      expect(registry.idempotent('calc', 'sum')).toBe(true)
+      expect(registry.idempotent('greeter', 'hello')).toBe(true)
+
+      const call = async (method: string, params: Record<string, unknown>): Promise<any> => await handlers.get(method)?.(params, new AbortController().signal)
+      expect(await call('tasks.run', { kind: 'calc', op: 'sum', input: [1, 2, 3] })).toMatchObject({ result: 6, peer: other.id, nick: 'bob' })
+      const { results } = await call('tasks.results', {})
+      expect(results).toMatchObject([{ at: 1_800_000_000_000, kind: 'calc', op: 'sum', ok: true, result: 6, nick: 'bob' }])
+    } finally {
+      db.close()
+      await rm(home, { recursive: true, force: true })
+    }
   })
 })

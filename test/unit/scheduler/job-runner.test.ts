@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { JobRunner, type PeerView, type ShardExecutor } from '../../../node/compute/scheduler/job-runner.ts'
 import { ShardScheduler } from '../../../node/compute/scheduler/shard-scheduler.ts'
+import { FakeClock } from '../../../node/time/fake-clock.ts'
 import { truth } from './helpers.ts'
 
 const FROM = 1_000_000n
@@ -62,5 +63,38 @@ describe('job runner', () => {
     setTimeout(() => { controller.abort() }, 20)
     await expect(runner.run(controller.signal)).rejects.toMatchObject({ name: 'JobCancelledError' })
     expect(log.aborted).toBe(log.started)
+  })
+
+  it('runs on the injected clock: shards and the stall timeout take fake time only', async () => {
+    const clock = new FakeClock()
+    const scheduler = new ShardScheduler({ from: FROM, to: TO, now: clock.now, initialRatePerSlot: 1e6 })
+    let peers: PeerView[] = [{ id: 'a', slots: 2, state: 'alive' }]
+    const runner = new JobRunner({
+      scheduler,
+      peers: () => peers,
+      executorFor: () => ({
+        run: async (range, signal) => {
+          await clock.sleep(400, signal)
+          return { result: truth(range.from, range.to), seconds: 0.4 }
+        }
+      }),
+      clock
+    }, { tickMs: 100, stallTimeoutMs: 5000 })
+    let done = false
+    const report = runner.run().finally(() => { done = true })
+    while (!done && clock.pendingTimers > 0) await clock.advance(100)
+    expect((await report).count).toBe(truth(FROM, TO).count)
+    expect(clock.pendingTimers).toBe(0)
+
+    // No peer at all: the job fails after the stall timeout of fake time, not before.
+    peers = []
+    const stalled = new JobRunner({ scheduler: new ShardScheduler({ from: FROM, to: TO, now: clock.now }), peers: () => peers, executorFor: () => { throw new Error('no peers') }, clock }, { tickMs: 100, stallTimeoutMs: 5000 })
+    let failed = false
+    const outcome = stalled.run().catch((err: Error) => { failed = true; return err })
+    await clock.advance(4900)
+    expect(failed).toBe(false)
+    await clock.advance(300)
+    expect(await outcome).toMatchObject({ name: 'NoEligiblePeerError' })
+    expect(clock.pendingTimers).toBe(0)
   })
 })
