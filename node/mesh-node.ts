@@ -101,7 +101,7 @@ async function assemble (config: ResolvedConfig, releaseHome: () => Promise<void
   })
   const control = new ControlServer({ metrics }, { path: join(config.home, CONTROL_SOCKET_FILE) })
   const rpc = new MeshRpc({ libp2p, metrics, membership, services })
-  const chat = new ChatService({ libp2p, metrics, db, membership, privateKey }, { nick: config.nick })
+  const chat = new ChatService({ libp2p, metrics, db, privateKey, clock, logger, members: { selfMember: () => membership.selfMember(), members: () => membership.table.list(), member: id => membership.table.get(id) }, memberChanges: membership }, { nick: config.nick })
   const jobs = new JobService({ db, control, membership, rpc, pool, metrics, selfId: libp2p.peerId.toString() })
 
   const node: MeshNode = {
