@@ -1,8 +1,8 @@
+import { isRecord, parseJsonObject } from '../json.ts'
 import {
   CHAT_WIRE_VERSION, MAX_ACK_FRAME_BYTES, MAX_DIGEST_FRAME_BYTES, MAX_DIGEST_SENDERS,
   MAX_ROOM_LENGTH, MAX_SYNC_BATCH, MAX_SYNC_FRAME_BYTES, ROOM_PATTERN
 } from './constants.ts'
-import { isRecord, parseJsonObject } from '../json.ts'
 import { decodeChatObject, toWire } from './codec.ts'
 import { InvalidChatMessageError } from './errors.ts'
 import { check, fail, peerId, uint } from './fields.ts'
