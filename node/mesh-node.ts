@@ -125,9 +125,9 @@ async function assemble (config: ResolvedConfig, init: MeshNodeInit, releaseHome
   })
   const control = new ControlServer({ metrics, logger }, { path: join(config.home, CONTROL_SOCKET_FILE) })
   const rpc = new MeshRpc({ libp2p, metrics, membership, services })
-  const chat = new ChatService({ libp2p, metrics, db, membership, privateKey }, { nick: config.nick })
+  const chat = new ChatService({ libp2p, metrics, db, privateKey, clock, logger, members: membership, memberChanges: membership }, { nick: config.nick })
   const jobs = new JobService({
-    db, control, rpc, pool, metrics, clock, logger, selfId: libp2p.peerId.toString(), members: () => membership.table.list()
+    db, control, rpc, pool, metrics, clock, logger, selfId: libp2p.peerId.toString(), members: () => membership.members()
   })
   const stats = new NodeStats({ membership, connections: () => libp2p.getConnections().length, metrics, rpc, clock })
   const tasks = registerTaskControl({ rpc, control, membership, db, clock, logger })

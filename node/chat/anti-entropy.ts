@@ -1,19 +1,24 @@
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
-import createDebug from 'debug'
 import {
   CHAT_SYNC_PROTOCOL, CHAT_WIRE_VERSION, chatTopic, decodeSyncRequest, decodeSyncResponse,
   encodeSyncRequest, encodeSyncResponse, InvalidChatMessageError, MAX_DIGEST_FRAME_BYTES,
   MAX_SYNC_FRAME_BYTES, type ChatMessage, type DecodedSyncResponse, type SyncRequest
 } from '../../protocols/chat/index.ts'
-import type { MeshLibp2p } from '../libp2p/create-libp2p.ts'
+import { defaultLogger, type Log, type MeshLogger } from '../logging/logger.ts'
 import type { MeshMetrics } from '../metrics/metrics.ts'
+import { systemClock, type Clock, type Timer } from '../time/clock.ts'
 import type { ChatStore } from './chat-store.ts'
+import { withTimeout } from './clock-timeout.ts'
+import type { ChatPubSub, ChatStreams } from './dependencies.ts'
 import { FrameStream } from './stream-frames.ts'
 
 export interface AntiEntropyComponents {
-  libp2p: MeshLibp2p
+  /** Serves and dials the sync protocol; room members are the pubsub subscribers. */
+  libp2p: Pick<ChatStreams, 'handle' | 'unhandle' | 'dialProtocol'> & { services: { pubsub: Pick<ChatPubSub, 'getSubscribers'> } }
   store: ChatStore
   metrics: MeshMetrics
+  clock?: Clock
+  logger?: MeshLogger
 }
 
 export interface AntiEntropyInit {
@@ -32,6 +37,8 @@ const DEFAULT_SYNC_INTERVAL_MS = 2000
 const MAX_ROUNDS_PER_SYNC = 64
 /** Inbound sync streams served at once, over all peers. */
 const MAX_CONCURRENT_SERVES = 16
+/** A peer that does not answer the dial within this is tried again on a later pull. */
+const DIAL_TIMEOUT_MS = 5000
 
 /**
  * Anti-entropy for rooms. Gossipsub caches messages for seconds only, so whatever a node
@@ -40,37 +47,52 @@ const MAX_CONCURRENT_SERVES = 16
  * with what is above it, in bounded batches, until the asker has caught up.
  */
 export class AntiEntropy {
-  private readonly libp2p: MeshLibp2p
+  private readonly libp2p: AntiEntropyComponents['libp2p']
   private readonly store: ChatStore
   private readonly metrics: MeshMetrics
+  private readonly clock: Clock
+  private readonly log: Log
   private readonly init: AntiEntropyInit
   private readonly random: () => number
   private readonly intervalMs: number
   /** Per room, the peers waiting to be pulled from, one at a time (see `sync`). */
   private readonly queues = new Map<string, Map<string, PeerId>>()
-  private readonly controller = new AbortController()
+  /** The pull loops running, so `stop` can wait for them. */
+  private readonly running = new Set<Promise<void>>()
+  /** Made by `start`, aborted by `stop`: undefined while stopped. */
+  private controller?: AbortController
   private serving = 0
-  private timer?: NodeJS.Timeout
-  private readonly log = createDebug('mesh:chat:sync')
+  private timer?: Timer
 
   constructor (components: AntiEntropyComponents, init: AntiEntropyInit) {
     this.libp2p = components.libp2p
     this.store = components.store
     this.metrics = components.metrics
+    this.clock = components.clock ?? systemClock
+    this.log = (components.logger ?? defaultLogger).forComponent('chat:sync')
     this.init = init
     this.random = init.random ?? Math.random
     this.intervalMs = init.intervalMs ?? DEFAULT_SYNC_INTERVAL_MS
   }
 
   async start (): Promise<void> {
-    await this.libp2p.handle(CHAT_SYNC_PROTOCOL, (stream, connection) => { void this.serve(stream, connection) }, { maxInboundStreams: 4 })
+    if (this.controller != null) return
+    const controller = new AbortController()
+    this.controller = controller
+    await this.libp2p.handle(CHAT_SYNC_PROTOCOL, (stream, connection) => { void this.serve(stream, connection, controller.signal) }, { maxInboundStreams: 4 })
     this.schedule(this.random() * this.intervalMs)
   }
 
   async stop (): Promise<void> {
-    clearTimeout(this.timer)
-    this.controller.abort()
+    const controller = this.controller
+    if (controller == null) return
+    this.controller = undefined
+    this.timer?.clear()
+    this.timer = undefined
+    controller.abort()
+    this.queues.clear()
     await this.libp2p.unhandle(CHAT_SYNC_PROTOCOL).catch(() => {})
+    await Promise.allSettled(this.running)
   }
 
   /**
@@ -79,31 +101,37 @@ export class AntiEntropy {
    * pull then costs one small answer instead of the whole batch verified again.
    */
   sync (peer: PeerId, room: string): void {
-    let queue = this.queues.get(room)
-    if (queue != null) {
-      queue.set(peer.toString(), peer)
+    const signal = this.controller?.signal
+    if (signal == null) return
+    const queued = this.queues.get(room)
+    if (queued != null) {
+      queued.set(peer.toString(), peer)
       return
     }
-    queue = new Map([[peer.toString(), peer]])
-    this.queues.set(room, queue)
-    void (async () => {
-      while (queue.size > 0 && !this.controller.signal.aborted) {
-        const [key, next] = queue.entries().next().value as [string, PeerId]
-        queue.delete(key)
-        await this.pull(next, room).catch((err: any) => {
+    const waiting = new Map([[peer.toString(), peer]])
+    this.queues.set(room, waiting)
+    const loop = (async () => {
+      while (waiting.size > 0 && !signal.aborted) {
+        const [key, next] = waiting.entries().next().value as [string, PeerId]
+        waiting.delete(key)
+        await this.pull(next, room, signal).catch((err: any) => {
+          if (signal.aborted) return
           this.metrics.counter('mesh_chat_sync_failures_total', 'anti-entropy pulls that failed').inc()
           this.log('sync %s with %s failed: %s', room, key, err?.message)
         })
       }
-      this.queues.delete(room)
+      // A stop and a start since then may have put a new queue in its place.
+      if (this.queues.get(room) === waiting) this.queues.delete(room)
     })()
+    this.running.add(loop)
+    void loop.finally(() => { this.running.delete(loop) })
   }
 
   private schedule (delayMs: number): void {
-    this.timer = setTimeout(() => {
+    this.timer = this.clock.setTimeout(() => {
       this.syncRandomPeers()
       this.schedule(this.intervalMs * (0.75 + this.random() * 0.5))
-    }, delayMs)
+    }, delayMs).unref()
   }
 
   private syncRandomPeers (): void {
@@ -114,12 +142,11 @@ export class AntiEntropy {
     }
   }
 
-  private async pull (peer: PeerId, room: string): Promise<void> {
-    const signal = this.controller.signal
+  private async pull (peer: PeerId, room: string, signal: AbortSignal): Promise<void> {
     await pullRoom(this.store, room, {
       exchange: async request => {
-        const stream = await this.libp2p.dialProtocol(peer, CHAT_SYNC_PROTOCOL, { signal: AbortSignal.any([signal, AbortSignal.timeout(5000)]) })
-        const frames = new FrameStream(stream, MAX_SYNC_FRAME_BYTES)
+        const stream = await withTimeout(this.clock, DIAL_TIMEOUT_MS, signal, async s => await this.libp2p.dialProtocol(peer, CHAT_SYNC_PROTOCOL, { signal: s }))
+        const frames = new FrameStream(stream, { maxFrameBytes: MAX_SYNC_FRAME_BYTES, clock: this.clock })
         try {
           await frames.write(encodeSyncRequest(request), signal)
           return decodeSyncResponse(await frames.read(signal))
@@ -139,8 +166,8 @@ export class AntiEntropy {
     })
   }
 
-  private async serve (stream: Stream, connection: Connection): Promise<void> {
-    const frames = new FrameStream(stream, MAX_DIGEST_FRAME_BYTES)
+  private async serve (stream: Stream, connection: Connection, signal: AbortSignal): Promise<void> {
+    const frames = new FrameStream(stream, { maxFrameBytes: MAX_DIGEST_FRAME_BYTES, clock: this.clock })
     if (this.serving >= MAX_CONCURRENT_SERVES) {
       this.dropped('too-many-syncs')
       frames.abort(new Error('too many concurrent syncs'))
@@ -148,9 +175,9 @@ export class AntiEntropy {
     }
     this.serving++
     try {
-      const request = decodeSyncRequest(await frames.read(this.controller.signal))
+      const request = decodeSyncRequest(await frames.read(signal))
       const { messages, more } = this.store.missing(request.room, request.have, undefined, undefined, { after: request.after, until: request.until })
-      await frames.write(encodeSyncResponse({ v: CHAT_WIRE_VERSION, messages, more }), this.controller.signal)
+      await frames.write(encodeSyncResponse({ v: CHAT_WIRE_VERSION, messages, more }), signal)
       this.metrics.counter('mesh_chat_sync_served_total', 'anti-entropy batches served').inc()
       await frames.close()
     } catch (err: any) {

@@ -1,3 +1,4 @@
+import { pushable } from 'it-pushable'
 import { DEFAULT_ROOM } from '../../protocols/chat/index.ts'
 import type { ControlServer } from '../control/control-server.ts'
 import type { ChatNotice } from './chat-events.ts'
@@ -95,14 +96,22 @@ function conversationParam (chat: ChatService, params: Record<string, unknown>):
   return { conversation: room, name: room }
 }
 
-/** Streams new messages of one conversation and every notice until the client goes away. */
-async function * tail (chat: ChatService, conversation: string, name: string, signal: AbortSignal): AsyncGenerator<unknown> {
-  const queue: unknown[] = []
-  let wake: (() => void) | undefined
+/**
+ * Streams new messages of one conversation and every notice until the client goes away.
+ * A reader more than MAX_TAIL_BACKLOG events behind misses the newest until it catches up:
+ * what it already has stays in order, and a slow reader cannot grow the node's memory.
+ */
+function tail (chat: ChatService, conversation: string, name: string, signal: AbortSignal): AsyncIterable<unknown> {
+  const events = pushable<unknown>({
+    objectMode: true,
+    onEnd: () => {
+      chat.off('message', onMessage)
+      chat.off('notice', onNotice)
+      signal.removeEventListener('abort', onAbort)
+    }
+  })
   const push = (event: unknown): void => {
-    if (queue.length >= MAX_TAIL_BACKLOG) queue.shift()
-    queue.push(event)
-    wake?.()
+    if (events.readableLength < MAX_TAIL_BACKLOG) events.push(event)
   }
   const onMessage = (m: StoredMessage): void => {
     if (m.conversation === conversation) push({ type: 'message', room: name, ...messageView(m) })
@@ -110,19 +119,10 @@ async function * tail (chat: ChatService, conversation: string, name: string, si
   const onNotice = (n: ChatNotice): void => {
     push({ type: 'notice', kind: n.kind, peer: n.peer, nick: n.nick, reason: n.reason, at: n.at, text: noticeText(n) })
   }
-  const onAbort = (): void => { wake?.() }
+  const onAbort = (): void => { events.end() }
   chat.on('message', onMessage)
   chat.on('notice', onNotice)
-  signal.addEventListener('abort', onAbort)
-  try {
-    while (!signal.aborted) {
-      if (queue.length === 0) await new Promise<void>(resolve => { wake = resolve })
-      wake = undefined
-      while (queue.length > 0 && !signal.aborted) yield queue.shift()
-    }
-  } finally {
-    chat.off('message', onMessage)
-    chat.off('notice', onNotice)
-    signal.removeEventListener('abort', onAbort)
-  }
+  signal.addEventListener('abort', onAbort, { once: true })
+  if (signal.aborted) events.end()
+  return events
 }

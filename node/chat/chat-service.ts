@@ -2,36 +2,41 @@ import { EventEmitter } from 'node:events'
 import type { Message } from '@libp2p/gossipsub'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import type { PrivateKey } from '@libp2p/interface'
-import createDebug from 'debug'
 import {
-  CHAT_WIRE_VERSION, chatTopic, checkRoom, decodeChatMessage, DEFAULT_ROOM, encodeChatMessage,
-  InvalidChatMessageError, roomOfTopic, signChatMessage, verifyChatSignature, type ChatMessage
+  CHAT_WIRE_VERSION, ChatKeyCache, chatTopic, checkRoom, decodeChatMessage, DEFAULT_ROOM,
+  encodeChatMessage, InvalidChatMessageError, roomOfTopic, signChatMessage, verifyChatSignature,
+  type ChatMessage
 } from '../../protocols/chat/index.ts'
-import type { MeshLibp2p } from '../libp2p/create-libp2p.ts'
-import type { MembershipService } from '../membership/membership-service.ts'
+import { defaultLogger, type Log, type MeshLogger } from '../logging/logger.ts'
 import type { MemberTransition } from '../membership/member.ts'
 import type { MeshMetrics } from '../metrics/metrics.ts'
 import type { MeshDatabase } from '../store/database.ts'
+import { systemClock, type Clock } from '../time/clock.ts'
 import { AntiEntropy } from './anti-entropy.ts'
 import type { ChatEvents } from './chat-events.ts'
 import { ChatStore, dmConversation, type StoredMessage } from './chat-store.ts'
+import type { ChatLibp2p, ChatMembers, MemberChangeEvent, MemberChanges } from './dependencies.ts'
 import { DirectMessages } from './direct-messages.ts'
 import { HybridClock } from './hlc-clock.ts'
 import { PeerDirectory } from './peer-directory.ts'
 import { RateLimiter } from './rate-limiter.ts'
 
 export interface ChatComponents {
-  libp2p: MeshLibp2p
+  libp2p: ChatLibp2p
   metrics: MeshMetrics
   db: MeshDatabase
-  membership: MembershipService
+  /** Who is in the mesh: nicks to resolve and label, addresses to reach a DM's recipient. */
+  members: ChatMembers
+  /** Joins, leaves and losses: the chat's notices, and a returning DM recipient. */
+  memberChanges: MemberChanges
   /** The node's identity key: every message is signed with it. */
   privateKey: PrivateKey
+  clock?: Clock
+  logger?: MeshLogger
 }
 
 export interface ChatInit {
   nick: string
-  now?: () => number
   random?: () => number
   syncIntervalMs?: number
   /** Messages per second one author may send; ours are paced to it, others' dropped above twice it. */
@@ -42,9 +47,16 @@ export interface ChatInit {
 const DEFAULT_SEND_RATE = 50
 /** Sends waiting for their turn; beyond this `send` fails at once instead of queueing more. */
 const MAX_QUEUED_SENDS = 5000
+/** The membership changes shown as notices in the chat. */
+const NOTICE_EVENTS: MemberChangeEvent[] = ['member:join', 'member:dead', 'member:leave']
 
 export class ChatBusyError extends Error {
   override name = 'ChatBusyError'
+}
+
+/** The recipient refused a direct message as invalid: it is kept, and never sent again. */
+export class DirectMessageRefusedError extends Error {
+  override name = 'DirectMessageRefusedError'
 }
 
 /**
@@ -56,13 +68,16 @@ export class ChatBusyError extends Error {
 export class ChatService extends EventEmitter<ChatEvents> {
   readonly store: ChatStore
   readonly peers: PeerDirectory
-  readonly clock: HybridClock
-  private readonly libp2p: MeshLibp2p
+  private readonly hlc: HybridClock
+  private readonly libp2p: ChatLibp2p
   private readonly metrics: MeshMetrics
-  private readonly membership: MembershipService
+  private readonly memberChanges: MemberChanges
   private readonly privateKey: PrivateKey
+  private readonly clock: Clock
+  private readonly log: Log
   private readonly nick: string
-  private readonly now: () => number
+  /** Parsed keys of this node and its senders; this node's own, shared with no other. */
+  private readonly keys = new ChatKeyCache()
   private readonly joined = new Set<string>()
   private readonly antiEntropy: AntiEntropy
   private readonly dms: DirectMessages
@@ -72,35 +87,36 @@ export class ChatService extends EventEmitter<ChatEvents> {
   private readonly validated = new WeakMap<Message, ChatMessage>()
   private sendChain: Promise<unknown> = Promise.resolve()
   private queuedSends = 0
-  private started = false
-  private readonly log = createDebug('mesh:chat')
+  /** Made by `start`, aborted by `stop` (it ends sends waiting for their turn): undefined while stopped. */
+  private controller?: AbortController
 
   constructor (components: ChatComponents, init: ChatInit) {
     super()
     this.libp2p = components.libp2p
     this.metrics = components.metrics
-    this.membership = components.membership
+    this.memberChanges = components.memberChanges
     this.privateKey = components.privateKey
+    this.clock = components.clock ?? systemClock
+    const logger = components.logger ?? defaultLogger
+    this.log = logger.forComponent('chat')
     this.nick = init.nick
-    this.now = init.now ?? Date.now
     this.store = new ChatStore(components.db)
-    this.peers = new PeerDirectory({ membership: this.membership, store: this.store })
-    this.clock = new HybridClock({ now: this.now })
+    this.peers = new PeerDirectory({ members: components.members, store: this.store })
+    this.hlc = new HybridClock({ clock: this.clock })
     const own = this.store.latestOwnHlc(this.selfId)
-    if (own != null) this.clock.observe(own)
+    if (own != null) this.hlc.observe(own)
     const rate = init.sendRatePerSecond ?? DEFAULT_SEND_RATE
-    this.sendPace = new RateLimiter({ ratePerSecond: rate, burst: rate, now: this.now })
+    this.sendPace = new RateLimiter({ clock: this.clock }, { ratePerSecond: rate, burst: rate })
     // Twice our own pace: an honest peer's bursts, bunched by the network, always pass.
-    this.receiveLimit = new RateLimiter({ ratePerSecond: rate * 2, burst: rate * 4, now: this.now })
-    this.antiEntropy = new AntiEntropy({ libp2p: this.libp2p, store: this.store, metrics: this.metrics }, {
+    this.receiveLimit = new RateLimiter({ clock: this.clock }, { ratePerSecond: rate * 2, burst: rate * 4 })
+    this.antiEntropy = new AntiEntropy({ libp2p: this.libp2p, store: this.store, metrics: this.metrics, clock: this.clock, logger }, {
       accept: async m => await this.acceptVerified(m, 'sync'),
       rooms: () => [...this.joined],
       intervalMs: init.syncIntervalMs,
       random: init.random
     })
-    this.dms = new DirectMessages({ libp2p: this.libp2p, store: this.store, metrics: this.metrics, membership: this.membership }, {
+    this.dms = new DirectMessages({ libp2p: this.libp2p, store: this.store, metrics: this.metrics, members: components.members, memberChanges: this.memberChanges, clock: this.clock, logger }, {
       receive: async (m, remote) => { await this.receiveDm(m, remote) },
-      now: this.now,
       random: init.random
     })
   }
@@ -110,25 +126,28 @@ export class ChatService extends EventEmitter<ChatEvents> {
   }
 
   async start (): Promise<void> {
-    if (this.started) return
-    this.started = true
+    if (this.controller != null) return
+    this.controller = new AbortController()
+    // Sync first: joining a room pulls its past from the members already in it.
+    await this.antiEntropy.start()
+    await this.dms.start()
     const pubsub = this.libp2p.services.pubsub
     pubsub.addEventListener('message', this.onMessage)
     pubsub.addEventListener('subscription-change', this.onSubscriptionChange)
-    for (const event of ['member:join', 'member:dead', 'member:leave'] as const) this.membership.on(event, this.onMember)
+    for (const event of NOTICE_EVENTS) this.memberChanges.on(event, this.onMember)
     const rooms = this.store.rooms()
     for (const room of rooms.length > 0 ? rooms : [DEFAULT_ROOM]) this.join(room)
-    await this.antiEntropy.start()
-    await this.dms.start()
   }
 
   async stop (): Promise<void> {
-    if (!this.started) return
-    this.started = false
+    const controller = this.controller
+    if (controller == null) return
+    this.controller = undefined
+    controller.abort()
     const pubsub = this.libp2p.services.pubsub
     pubsub.removeEventListener('message', this.onMessage)
     pubsub.removeEventListener('subscription-change', this.onSubscriptionChange)
-    for (const event of ['member:join', 'member:dead', 'member:leave'] as const) this.membership.off(event, this.onMember)
+    for (const event of NOTICE_EVENTS) this.memberChanges.off(event, this.onMember)
     for (const room of this.joined) {
       pubsub.topicValidators.delete(chatTopic(room))
       try { pubsub.unsubscribe(chatTopic(room)) } catch {}
@@ -142,25 +161,29 @@ export class ChatService extends EventEmitter<ChatEvents> {
     return [...this.joined].sort()
   }
 
-  /** Enters a room (persisted, so a restart rejoins it) and pulls its past from the members. */
+  /**
+   * Enters a room (persisted, so a restart rejoins it) and pulls its past from the members.
+   * While stopped, only remembers it: `start` enters every remembered room.
+   */
   join (room: string): void {
     checkRoom(room)
     if (this.joined.has(room)) return
+    this.store.joinRoom(room, this.clock.now())
+    if (this.controller == null) return
     const topic = chatTopic(room)
     const pubsub = this.libp2p.services.pubsub
     pubsub.topicValidators.set(topic, this.validate)
     pubsub.subscribe(topic)
     this.joined.add(room)
-    this.store.joinRoom(room, this.now())
     for (const peer of pubsub.getSubscribers(topic)) this.antiEntropy.sync(peer, room)
   }
 
   leave (room: string): void {
+    this.store.leaveRoom(room)
     if (!this.joined.delete(room)) return
     const pubsub = this.libp2p.services.pubsub
     try { pubsub.unsubscribe(chatTopic(room)) } catch {}
     pubsub.topicValidators.delete(chatTopic(room))
-    this.store.leaveRoom(room)
   }
 
   /** Says `text` in `room` (joining it first). Paced to the send rate; queued sends run in order. */
@@ -177,15 +200,20 @@ export class ChatService extends EventEmitter<ChatEvents> {
     }
   }
 
-  /** Sends a direct message; `delivered` false means it waits in the outbox for the peer. */
+  /**
+   * Sends a direct message; `delivered` false means it waits in the outbox for the peer.
+   * Throws DirectMessageRefusedError when the peer refused it: it stays in our history,
+   * but it is not delivered and will not be sent again.
+   */
   async dm (target: string, text: string): Promise<{ message: StoredMessage, delivered: boolean }> {
-    const { id: to } = this.peers.resolve(target)
+    const { id: to, nick } = this.peers.resolve(target)
     if (to === this.selfId) throw new InvalidChatMessageError('to-self', 'a direct message goes to another peer, not to yourself')
-    const hlc = this.clock.tick()
-    const message = await signChatMessage({ v: CHAT_WIRE_VERSION, room: '', to, from: this.selfId, nick: this.nick, ...hlc, seq: 0, text }, this.privateKey)
+    const hlc = this.hlc.tick()
+    const message = await signChatMessage({ v: CHAT_WIRE_VERSION, room: '', to, from: this.selfId, nick: this.nick, ...hlc, seq: 0, text }, this.privateKey, this.keys)
     const stored = this.keep(message, 'local')
-    const delivered = await this.dms.send(message)
-    return { message: stored ?? { ...message, conversation: dmConversation(to), receivedAt: this.now() }, delivered }
+    const state = await this.dms.send(message)
+    if (state === 'refused') throw new DirectMessageRefusedError(`${this.peers.label(to, nick)} refused the message as invalid; it will not be sent again`)
+    return { message: stored ?? { ...message, conversation: dmConversation(to), receivedAt: this.clock.now() }, delivered: state === 'delivered' }
   }
 
   /** The last `limit` messages of a room, or of the DM conversation with a peer (`@nick`). */
@@ -196,11 +224,11 @@ export class ChatService extends EventEmitter<ChatEvents> {
   private async sendNow (room: string, text: string): Promise<StoredMessage> {
     this.join(room)
     const wait = this.sendPace.waitMs(this.selfId)
-    if (wait > 0) await new Promise(resolve => setTimeout(resolve, wait))
+    if (wait > 0) await this.clock.sleep(wait, this.controller?.signal)
     this.sendPace.tryTake(this.selfId)
-    const hlc = this.clock.tick()
+    const hlc = this.hlc.tick()
     const seq = this.store.nextSeq(room, this.selfId)
-    const message = await signChatMessage({ v: CHAT_WIRE_VERSION, room, to: null, from: this.selfId, nick: this.nick, ...hlc, seq, text }, this.privateKey)
+    const message = await signChatMessage({ v: CHAT_WIRE_VERSION, room, to: null, from: this.selfId, nick: this.nick, ...hlc, seq, text }, this.privateKey, this.keys)
     const stored = this.keep(message, 'local') as StoredMessage
     try {
       await this.libp2p.services.pubsub.publish(chatTopic(room), encodeChatMessage(message))
@@ -216,12 +244,12 @@ export class ChatService extends EventEmitter<ChatEvents> {
   /** Stores a message that passed every check; emits it if new. */
   private keep (m: ChatMessage, via: string): StoredMessage | undefined {
     const conversation = m.to == null ? m.room : dmConversation(m.from === this.selfId ? m.to : m.from)
-    const receivedAt = this.now()
+    const receivedAt = this.clock.now()
     if (!this.store.insert(m, conversation, receivedAt)) {
       this.metrics.counter('mesh_chat_duplicates_total', 'chat messages received again', ['via']).inc({ via })
       return undefined
     }
-    if (m.from !== this.selfId) this.clock.observe(m)
+    if (m.from !== this.selfId) this.hlc.observe(m)
     this.metrics.counter('mesh_chat_messages_total', 'chat messages stored', ['via']).inc({ via })
     const stored = { ...m, conversation, receivedAt }
     this.emit('message', stored)
@@ -231,7 +259,7 @@ export class ChatService extends EventEmitter<ChatEvents> {
   /** A message pulled by anti-entropy: relayed by a third party, so its signature decides. */
   private async acceptVerified (m: ChatMessage, via: string): Promise<boolean> {
     if (!this.joined.has(m.room)) return false
-    if (!await verifyChatSignature(m)) {
+    if (!await verifyChatSignature(m, this.keys)) {
       this.dropped(via, 'bad-signature')
       return false
     }
@@ -242,7 +270,7 @@ export class ChatService extends EventEmitter<ChatEvents> {
     if (m.to !== this.selfId) throw new InvalidChatMessageError('wrong-recipient', 'this message is for another peer')
     if (m.from !== remote) throw new InvalidChatMessageError('forged-sender', `sent by ${remote}, claims ${m.from}`)
     if (!this.receiveLimit.tryTake(m.from)) throw new InvalidChatMessageError('rate-limited', 'too many messages from this peer')
-    if (!await verifyChatSignature(m)) throw new InvalidChatMessageError('bad-signature', 'signature does not match the sender')
+    if (!await verifyChatSignature(m, this.keys)) throw new InvalidChatMessageError('bad-signature', 'signature does not match the sender')
     this.keep(m, 'dm')
   }
 
@@ -257,7 +285,7 @@ export class ChatService extends EventEmitter<ChatEvents> {
         this.dropped('gossip', 'rate-limited')
         return TopicValidatorResult.Ignore
       }
-      if (!await verifyChatSignature(m)) throw new InvalidChatMessageError('bad-signature', 'signature does not match the sender')
+      if (!await verifyChatSignature(m, this.keys)) throw new InvalidChatMessageError('bad-signature', 'signature does not match the sender')
       this.validated.set(msg, m)
       return TopicValidatorResult.Accept
     } catch (err: any) {
@@ -286,7 +314,7 @@ export class ChatService extends EventEmitter<ChatEvents> {
   }
 
   private readonly onMember = (t: MemberTransition): void => {
-    const base = { peer: t.member.id, nick: t.member.nick, at: this.now() }
+    const base = { peer: t.member.id, nick: t.member.nick, at: this.clock.now() }
     if (t.to === 'alive') this.emit('notice', { ...base, kind: 'joined' })
     else if (t.to === 'left') this.emit('notice', { ...base, kind: 'left' })
     else if (t.to === 'dead') this.emit('notice', { ...base, kind: 'lost', reason: t.cause === 'unreachable' ? 'unreachable' : 'no heartbeat' })

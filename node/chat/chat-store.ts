@@ -10,7 +10,9 @@ import type { MeshDatabase } from '../store/database.ts'
  *   (`contiguous`): the anti-entropy digest, kept up to date on insert.
  * - chat_peers: the last nick seen per peer id, to resolve `mesh dm NICK` for a peer away.
  * - chat_rooms: rooms this node is in, rejoined after a restart.
- * - chat_outbox: direct messages not yet acknowledged by their recipient.
+ * - chat_outbox: direct messages not yet acknowledged by their recipient, and those it
+ *   refused (`refused` holds its reason): kept as the record that they never arrived, and
+ *   never sent again.
  */
 const MIGRATIONS = [
   `CREATE TABLE chat_messages (
@@ -24,7 +26,8 @@ const MIGRATIONS = [
    CREATE TABLE chat_rooms (room TEXT PRIMARY KEY, joined_at INTEGER NOT NULL);
    CREATE TABLE chat_outbox (id TEXT PRIMARY KEY, recipient TEXT NOT NULL, frame TEXT NOT NULL,
      created_at INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL);
-   CREATE INDEX chat_outbox_recipient ON chat_outbox (recipient, created_at);`
+   CREATE INDEX chat_outbox_recipient ON chat_outbox (recipient, created_at);`,
+  'ALTER TABLE chat_outbox ADD COLUMN refused TEXT;'
 ]
 
 /** A message as stored, with where it belongs and when it arrived here. */
@@ -39,6 +42,9 @@ export interface OutboxEntry {
   frame: string
   attempts: number
 }
+
+/** Where a direct message stands: waiting for its recipient, refused by it, or (absent) delivered. */
+export type OutboxState = 'waiting' | 'refused' | 'delivered'
 
 export function dmConversation (otherPeer: string): string {
   return `@${otherPeer}`
@@ -72,11 +78,13 @@ export class ChatStore {
       join: p('INSERT OR IGNORE INTO chat_rooms (room, joined_at) VALUES (?, ?)'),
       leave: p('DELETE FROM chat_rooms WHERE room = ?'),
       queue: p('INSERT OR IGNORE INTO chat_outbox (id, recipient, frame, created_at, next_at) VALUES (?, ?, ?, ?, ?)'),
-      queuedFor: p('SELECT id, recipient, frame, attempts FROM chat_outbox WHERE recipient = ? ORDER BY created_at, id LIMIT ?'),
-      due: p('SELECT DISTINCT recipient FROM chat_outbox WHERE next_at <= ?'),
+      queuedFor: p('SELECT id, recipient, frame, attempts FROM chat_outbox WHERE recipient = ? AND refused IS NULL ORDER BY created_at, id LIMIT ?'),
+      due: p('SELECT DISTINCT recipient FROM chat_outbox WHERE next_at <= ? AND refused IS NULL'),
       retryLater: p('UPDATE chat_outbox SET attempts = attempts + 1, next_at = ? WHERE id = ?'),
       delivered: p('DELETE FROM chat_outbox WHERE id = ?'),
-      pending: p('SELECT id FROM chat_outbox')
+      refused: p('UPDATE chat_outbox SET refused = ? WHERE id = ?'),
+      outboxState: p('SELECT refused FROM chat_outbox WHERE id = ?'),
+      waiting: p('SELECT COUNT(*) AS n FROM chat_outbox WHERE refused IS NULL')
     }
   }
 
@@ -199,8 +207,19 @@ export class ChatStore {
     this.stmt.delivered.run(id)
   }
 
-  pendingIds (): Set<string> {
-    return new Set((this.stmt.pending.all() as Array<{ id: string }>).map(r => r.id))
+  /** The recipient said no for good (`reason`): keep the record, stop sending it. */
+  markRefused (id: string, reason: string): void {
+    this.stmt.refused.run(reason, id)
+  }
+
+  outboxState (id: string): OutboxState {
+    const row = this.stmt.outboxState.get(id) as { refused: string | null } | undefined
+    return row == null ? 'delivered' : row.refused == null ? 'waiting' : 'refused'
+  }
+
+  /** Direct messages still waiting for their recipient (refused ones are not). */
+  waitingCount (): number {
+    return (this.stmt.waiting.get() as { n: number }).n
   }
 }
 

@@ -1,8 +1,12 @@
 import { compareHlc, type Hlc } from '../../protocols/chat/index.ts'
+import { systemClock, type Clock } from '../time/clock.ts'
+
+export interface HybridClockComponents {
+  /** The physical time source: the node's clock (a fake one in tests). */
+  clock?: Pick<Clock, 'now'>
+}
 
 export interface HybridClockInit {
-  /** Wall clock in ms; injected so tests run under a fake clock. */
-  now?: () => number
   /**
    * A peer whose clock runs further ahead than this does not drag ours along: its messages
    * are still stored and sorted by their own timestamp, but ours do not all jump after them.
@@ -20,29 +24,24 @@ const DEFAULT_MAX_DRIFT_MS = 60_000
  */
 export class HybridClock {
   private last: Hlc = { ts: 0, lc: 0 }
-  private readonly wall: () => number
+  private readonly wall: Pick<Clock, 'now'>
   private readonly maxDriftMs: number
 
-  constructor (init: HybridClockInit = {}) {
-    this.wall = init.now ?? Date.now
+  constructor (components: HybridClockComponents = {}, init: HybridClockInit = {}) {
+    this.wall = components.clock ?? systemClock
     this.maxDriftMs = init.maxDriftMs ?? DEFAULT_MAX_DRIFT_MS
   }
 
   /** A timestamp for a new local event, later than every one issued or observed before. */
   tick (): Hlc {
-    const wall = this.wall()
+    const wall = this.wall.now()
     this.last = wall > this.last.ts ? { ts: wall, lc: 0 } : { ts: this.last.ts, lc: this.last.lc + 1 }
     return { ...this.last }
   }
 
   /** Takes a remote timestamp into account, unless it is implausibly far ahead of our wall. */
   observe (remote: Hlc): void {
-    if (remote.ts > this.wall() + this.maxDriftMs) return
+    if (remote.ts > this.wall.now() + this.maxDriftMs) return
     if (compareHlc(remote, this.last) > 0) this.last = { ts: remote.ts, lc: remote.lc }
-  }
-
-  /** The latest timestamp issued or observed. */
-  peek (): Hlc {
-    return { ...this.last }
   }
 }

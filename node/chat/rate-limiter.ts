@@ -1,12 +1,20 @@
+import { systemClock, type Clock } from '../time/clock.ts'
+
+export interface RateLimiterComponents {
+  clock?: Pick<Clock, 'now'>
+}
+
 export interface RateLimiterInit {
   /** Tokens added per second. */
   ratePerSecond: number
   /** Bucket size: how many may come at once after a quiet spell. */
   burst: number
-  now?: () => number
   /** Buckets kept; the least recently used goes first, so a swarm of ids cannot grow memory. */
   maxKeys?: number
 }
+
+/** Ten thousand peers is far beyond a LAN mesh; a bucket is a few dozen bytes. */
+const DEFAULT_MAX_KEYS = 10_000
 
 interface Bucket {
   tokens: number
@@ -18,16 +26,16 @@ export class RateLimiter {
   private readonly buckets = new Map<string, Bucket>()
   private readonly rate: number
   private readonly burst: number
-  private readonly now: () => number
+  private readonly clock: Pick<Clock, 'now'>
   private readonly maxKeys: number
 
-  constructor (init: RateLimiterInit) {
+  constructor (components: RateLimiterComponents, init: RateLimiterInit) {
     if (!(init.ratePerSecond > 0)) throw new RangeError('ratePerSecond must be above 0')
     if (!(init.burst >= 1)) throw new RangeError('burst must be at least 1')
     this.rate = init.ratePerSecond
     this.burst = init.burst
-    this.now = init.now ?? Date.now
-    this.maxKeys = init.maxKeys ?? 10_000
+    this.clock = components.clock ?? systemClock
+    this.maxKeys = init.maxKeys ?? DEFAULT_MAX_KEYS
   }
 
   /** Takes a token for `key` if there is one. */
@@ -45,7 +53,7 @@ export class RateLimiter {
   }
 
   private refill (key: string): Bucket {
-    const now = this.now()
+    const now = this.clock.now()
     let bucket = this.buckets.get(key)
     if (bucket == null) {
       bucket = { tokens: this.burst, at: now }

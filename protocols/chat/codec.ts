@@ -1,12 +1,14 @@
-import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto'
-import type { PrivateKey, PublicKey } from '@libp2p/interface'
-import { peerIdFromString } from '@libp2p/peer-id'
+import { createHash, sign, verify } from 'node:crypto'
+import type { PrivateKey } from '@libp2p/interface'
 import { isRecord, parseJsonBytes } from '../json.ts'
+import { isValidNick, MAX_NICK_LENGTH } from '../names.ts'
 import {
   CHAT_TOPIC_PREFIX, CHAT_TOPIC_SUFFIX, CHAT_WIRE_VERSION, MAX_CHAT_MESSAGE_BYTES, MAX_LOGICAL,
-  MAX_NICK_LENGTH, MAX_PEER_ID_LENGTH, MAX_ROOM_LENGTH, MAX_TEXT_BYTES, ROOM_PATTERN
+  MAX_ROOM_LENGTH, MAX_TEXT_BYTES, ROOM_PATTERN
 } from './constants.ts'
-import { InvalidChatMessageError, InvalidRoomError } from './errors.ts'
+import { InvalidRoomError } from './errors.ts'
+import { check, fail, peerId, uint } from './fields.ts'
+import { ChatKeyCache } from './key-cache.ts'
 import type { ChatMessage, UnsignedChatMessage, WireChatMessage } from './messages.ts'
 
 const encoder = new TextEncoder()
@@ -39,70 +41,28 @@ export function contentId (m: UnsignedChatMessage): string {
   return createHash('sha256').update(canonicalBytes(m)).digest('hex').slice(0, 32)
 }
 
-/** Validates the fields, signs with the author's key and computes the id. */
-export async function signChatMessage (unsigned: UnsignedChatMessage, key: PrivateKey): Promise<ChatMessage> {
+/**
+ * Validates the fields, signs with the author's key and computes the id. `keys` keeps the
+ * parsed key for the next message; without it the key is parsed for this call only.
+ */
+export async function signChatMessage (unsigned: UnsignedChatMessage, key: PrivateKey, keys = new ChatKeyCache()): Promise<ChatMessage> {
   const checked = validateFields(unsigned as unknown as Record<string, unknown>)
   const bytes = canonicalBytes(checked)
-  const nodeKey = privateKeyObject(key)
+  const nodeKey = keys.privateKeyObject(key)
   const sig = Buffer.from(nodeKey != null ? sign(null, bytes, nodeKey) : await key.sign(bytes)).toString('base64')
   return { ...checked, sig, id: contentId(checked) }
 }
 
-/**
- * Node crypto key objects, made once per key: @libp2p/crypto builds one from JWK on every
- * sign and verify, which costs more than the Ed25519 operation itself.
- */
-const privateKeyObjects = new WeakMap<PrivateKey, KeyObject | undefined>()
-
-function privateKeyObject (key: PrivateKey): KeyObject | undefined {
-  if (privateKeyObjects.has(key)) return privateKeyObjects.get(key)
-  let object: KeyObject | undefined
-  if (key.type === 'Ed25519' && key.raw.byteLength === 64) {
-    const x = Buffer.from(key.raw.subarray(32)).toString('base64url')
-    object = createPrivateKey({ format: 'jwk', key: { kty: 'OKP', crv: 'Ed25519', d: Buffer.from(key.raw.subarray(0, 32)).toString('base64url'), x } })
-  }
-  privateKeyObjects.set(key, object)
-  return object
-}
-
 /** True when `sig` is the author's Ed25519 signature of the message. */
-export async function verifyChatSignature (m: ChatMessage): Promise<boolean> {
-  const publicKey = publicKeyOf(m.from)
+export async function verifyChatSignature (m: ChatMessage, keys = new ChatKeyCache()): Promise<boolean> {
+  const publicKey = keys.publicKey(m.from)
   if (publicKey == null) return false
   const sig = Buffer.from(m.sig, 'base64')
   if (sig.byteLength !== 64) return false
   if (publicKey.type === 'Ed25519') {
-    return verify(null, canonicalBytes(m), publicKeyObject(m.from, publicKey), sig)
+    return verify(null, canonicalBytes(m), keys.publicKeyObject(m.from, publicKey), sig)
   }
   return await publicKey.verify(canonicalBytes(m), sig)
-}
-
-/** Parsed keys of recent senders: a room has few, and parsing one per message adds up. */
-const keyCache = new Map<string, PublicKey | undefined>()
-const keyObjects = new Map<string, KeyObject>()
-
-function publicKeyObject (peer: string, key: PublicKey): KeyObject {
-  let object = keyObjects.get(peer)
-  if (object == null) {
-    object = createPublicKey({ format: 'jwk', key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(key.raw).toString('base64url') } })
-    if (keyObjects.size >= KEY_CACHE_SIZE) keyObjects.delete(keyObjects.keys().next().value as string)
-    keyObjects.set(peer, object)
-  }
-  return object
-}
-const KEY_CACHE_SIZE = 1024
-
-function publicKeyOf (peer: string): PublicKey | undefined {
-  if (keyCache.has(peer)) return keyCache.get(peer)
-  let key: PublicKey | undefined
-  try {
-    key = peerIdFromString(peer).publicKey
-  } catch {
-    key = undefined
-  }
-  if (keyCache.size >= KEY_CACHE_SIZE) keyCache.delete(keyCache.keys().next().value as string)
-  keyCache.set(peer, key)
-  return key
 }
 
 export function toWire (m: ChatMessage): WireChatMessage {
@@ -118,7 +78,7 @@ export function encodeChatMessage (m: ChatMessage): Uint8Array {
 /** Decodes bytes from the wire: size, UTF-8, JSON, then every field. Does not verify the signature. */
 export function decodeChatMessage (bytes: Uint8Array): ChatMessage {
   if (bytes.byteLength > MAX_CHAT_MESSAGE_BYTES) fail('too-large', `${bytes.byteLength} bytes exceeds ${MAX_CHAT_MESSAGE_BYTES}`)
-  return decodeChatObject(parseJson(bytes))
+  return decodeChatObject(parseJsonBytes(bytes, fail))
 }
 
 /** Validates a message already parsed from JSON (as inside a sync batch). */
@@ -130,22 +90,17 @@ export function decodeChatObject (raw: unknown): ChatMessage {
   return { ...fields, sig, id: contentId(fields) }
 }
 
-/** Parses a frame as UTF-8 JSON, failing with a reason label. */
-export function parseJson (bytes: Uint8Array): unknown {
-  return parseJsonBytes(bytes, fail)
-}
-
 function validateFields (raw: Record<string, unknown>): UnsignedChatMessage {
   if (raw.v !== CHAT_WIRE_VERSION) fail('bad-version', `unsupported wire version ${String(raw.v)?.slice(0, 20)}`)
   const to = raw.to == null ? null : peerId(raw.to, 'to')
-  const room = str(raw.room, 'room', MAX_ROOM_LENGTH)
+  const room = check.string(raw.room, 'room', MAX_ROOM_LENGTH)
   if (to == null && (room === '' || !ROOM_PATTERN.test(room))) fail('bad-field', 'room is not a room name')
   if (to != null && room !== '') fail('bad-field', 'a direct message has no room')
   const seq = uint(raw.seq, 'seq')
   if (to == null && seq < 1) fail('bad-field', 'a room message has seq from 1')
   if (to != null && seq !== 0) fail('bad-field', 'a direct message has seq 0')
-  const nick = str(raw.nick, 'nick', MAX_NICK_LENGTH)
-  if (nick === '' || /[\s\u0000-\u001f\u007f]/.test(nick)) fail('bad-field', 'nick must be non-empty, without spaces or control characters')
+  const nick = raw.nick
+  if (typeof nick !== 'string' || !isValidNick(nick)) fail('bad-field', `nick must be 1 to ${MAX_NICK_LENGTH} characters, without spaces or control characters`)
   const text = raw.text
   if (typeof text !== 'string') fail('bad-field', 'text must be a string')
   // A lone surrogate would come out as U+FFFD on the next hop: not the text that was signed.
@@ -164,28 +119,4 @@ function validateFields (raw: Record<string, unknown>): UnsignedChatMessage {
     seq,
     text
   }
-}
-
-function fail (reason: string, message: string): never {
-  throw new InvalidChatMessageError(reason, message)
-}
-
-export { isRecord }
-
-export function uint (value: unknown, field: string, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > max) {
-    fail('bad-field', `${field} must be a whole number from 0 to ${max}`)
-  }
-  return value
-}
-
-function str (value: unknown, field: string, maxLength: number): string {
-  if (typeof value !== 'string' || value.length > maxLength) fail('bad-field', `${field} must be a string of at most ${maxLength} characters`)
-  return value
-}
-
-export function peerId (value: unknown, field: string): string {
-  const id = str(value, field, MAX_PEER_ID_LENGTH)
-  if (!/^[1-9A-HJ-NP-Za-km-z]+$/.test(id)) fail('bad-field', `${field} is not a peer id`)
-  return id
 }

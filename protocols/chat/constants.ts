@@ -25,9 +25,6 @@ export const MAX_TEXT_BYTES = 4096
  */
 export const MAX_CHAT_MESSAGE_BYTES = 32 * 1024
 
-export const MAX_NICK_LENGTH = 32
-/** Peer ids are base58btc; an Ed25519 id is 52 characters. */
-export const MAX_PEER_ID_LENGTH = 128
 /** HLC logical counter: bumps within one millisecond; 2^31 is far beyond any real burst. */
 export const MAX_LOGICAL = 2 ** 31 - 1
 

@@ -1,9 +1,11 @@
+import { isRecord, parseJsonObject } from '../json.ts'
 import {
   CHAT_WIRE_VERSION, MAX_ACK_FRAME_BYTES, MAX_DIGEST_FRAME_BYTES, MAX_DIGEST_SENDERS,
   MAX_ROOM_LENGTH, MAX_SYNC_BATCH, MAX_SYNC_FRAME_BYTES, ROOM_PATTERN
 } from './constants.ts'
-import { decodeChatObject, isRecord, parseJson, peerId, toWire, uint } from './codec.ts'
+import { decodeChatObject, toWire } from './codec.ts'
 import { InvalidChatMessageError } from './errors.ts'
+import { check, fail, peerId, uint } from './fields.ts'
 import type { ChatMessage } from './messages.ts'
 
 const encoder = new TextEncoder()
@@ -97,9 +99,8 @@ export function encodeDmAck (ack: DmAck): Uint8Array {
 export function decodeDmAck (bytes: Uint8Array): DmAck {
   const raw = frameObject(bytes, MAX_ACK_FRAME_BYTES)
   if (typeof raw.ok !== 'boolean') fail('bad-field', 'ok must be true or false')
-  if (typeof raw.id !== 'string' || raw.id.length > 64) fail('bad-field', 'id must be a content id')
   const reason = typeof raw.reason === 'string' ? raw.reason.slice(0, 200) : undefined
-  return { v: CHAT_WIRE_VERSION, ok: raw.ok, id: raw.id, reason }
+  return { v: CHAT_WIRE_VERSION, ok: raw.ok, id: check.string(raw.id, 'id', 64), reason }
 }
 
 function checkedBytes (value: unknown, max: number): Uint8Array {
@@ -110,12 +111,7 @@ function checkedBytes (value: unknown, max: number): Uint8Array {
 
 function frameObject (bytes: Uint8Array, max: number): Record<string, unknown> {
   if (bytes.byteLength > max) fail('too-large', `frame of ${bytes.byteLength} bytes exceeds ${max}`)
-  const raw = parseJson(bytes)
-  if (!isRecord(raw)) fail('bad-shape', 'a frame is a JSON object')
+  const raw = parseJsonObject(bytes, fail)
   if (raw.v !== CHAT_WIRE_VERSION) fail('bad-version', `unsupported wire version ${String(raw.v)?.slice(0, 20)}`)
   return raw
-}
-
-function fail (reason: string, message: string): never {
-  throw new InvalidChatMessageError(reason, message)
 }

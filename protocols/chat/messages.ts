@@ -32,7 +32,3 @@ export interface ChatMessage extends UnsignedChatMessage {
 
 /** The wire shape: the message without its id, which the receiver computes itself. */
 export type WireChatMessage = Omit<ChatMessage, 'id'>
-
-export function isDirect (message: UnsignedChatMessage): boolean {
-  return message.to != null
-}

@@ -15,7 +15,7 @@ describe('mesh chat and mesh dm on the command line', () => {
     await Promise.all(nodes.map(async n => { await n.destroy() }))
   })
 
-  it('send, then history --json in the contract\'s shape', async () => {
+  it('send, then history --json in the documented shape (README: mesh chat history)', async () => {
     const [alice, bob] = nodes
     expect((await runMesh(['chat', 'send', '--home', alice.home, '--room', 'cli', 'hello', 'there'])).code).toBe(0)
     await waitUntil('bob to have it', async () => {
@@ -59,6 +59,17 @@ describe('mesh chat and mesh dm on the command line', () => {
     expect(onBob.messages.map((m: any) => m.text)).toEqual(['a secret'])
     const viaRoom = JSON.parse((await runMesh(['chat', 'history', '--home', alice.home, '--room', '@bob', '--json'])).stdout)
     expect(viaRoom.messages.map((m: any) => m.text)).toEqual(['a secret'])
+  })
+
+  it('dm names the peer as every command does: full id, id suffix, nick#suffix', async () => {
+    const [alice, bob] = nodes
+    const names = [bob.id, bob.id.slice(-8), `…${bob.id.slice(-6)}`, `bob#${bob.id.slice(-6)}`]
+    for (const name of names) {
+      const run = await runMesh(['dm', '--home', alice.home, name, 'by', 'name'])
+      expect(run.stdout, name).toBe(`delivered to ${name}\n`)
+    }
+    const onBob = JSON.parse((await runMesh(['chat', 'history', '--home', bob.home, '--dm', alice.id.slice(-8), '--json'])).stdout)
+    expect(onBob.messages.filter((m: any) => m.text === 'by name')).toHaveLength(names.length)
   })
 
   it('misuse: one line on stderr, exit 2', async () => {

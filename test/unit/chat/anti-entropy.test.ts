@@ -2,11 +2,14 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { pullRoom } from '../../../node/chat/anti-entropy.ts'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { AntiEntropy, pullRoom, type AntiEntropyComponents } from '../../../node/chat/anti-entropy.ts'
 import { ChatStore } from '../../../node/chat/chat-store.ts'
+import { MeshMetrics } from '../../../node/metrics/metrics.ts'
 import { MeshDatabase } from '../../../node/store/database.ts'
+import { FakeClock } from '../../../node/time/fake-clock.ts'
 import {
-  decodeSyncRequest, encodeSyncRequest, MAX_DIGEST_SENDERS,
+  CHAT_SYNC_PROTOCOL, decodeSyncRequest, encodeSyncRequest, MAX_DIGEST_SENDERS,
   type ChatMessage, type SyncRequest
 } from '../../../protocols/chat/index.ts'
 
@@ -86,5 +89,62 @@ describe('pullRoom', () => {
     expect(await pullRoom(self, 'lobby', hooks(requests))).toBe(600)
     expect(requests).toHaveLength(3)
     expect(self.count('lobby')).toBe(600)
+  })
+})
+
+describe('AntiEntropy as a service', () => {
+  let home: string
+  let db: MeshDatabase
+  beforeEach(async () => {
+    home = await mkdtemp(join(tmpdir(), 'mesh-chat-sync-'))
+    db = new MeshDatabase(home)
+  })
+  afterEach(async () => {
+    db.close()
+    await rm(home, { recursive: true, force: true })
+  })
+
+  it('start twice registers once; stop undoes start; start after stop pulls again', async () => {
+    const member = peerIdFromString('12D3KooWHFrmLWTTDD4NodngtRMEVYgcS6VnrmkQVRs3mR4Lgdgy')
+    const handled = new Set<string>()
+    let handleCalls = 0
+    let dials = 0
+    const libp2p: AntiEntropyComponents['libp2p'] = {
+      handle: async protocol => { handleCalls++; handled.add(String(protocol)) },
+      unhandle: async protocol => { handled.delete(String(protocol)) },
+      // The member is unreachable: each periodic pull is one failed dial.
+      dialProtocol: async () => { dials++; throw new Error('connection refused') },
+      services: { pubsub: { getSubscribers: () => [member] } }
+    }
+    const clock = new FakeClock()
+    const sync = new AntiEntropy({ libp2p, store: new ChatStore(db), metrics: new MeshMetrics(), clock }, {
+      accept: async () => false,
+      rooms: () => ['lobby'],
+      intervalMs: 1000,
+      random: () => 0.5
+    })
+
+    await sync.start()
+    await sync.start()
+    expect(handleCalls).toBe(1)
+    expect(clock.pendingTimers).toBe(1)
+    await clock.advance(500)
+    expect(dials).toBe(1)
+
+    await sync.stop()
+    expect(handled.has(CHAT_SYNC_PROTOCOL)).toBe(false)
+    expect(clock.pendingTimers).toBe(0)
+    sync.sync(member, 'lobby')
+    await clock.advance(5000)
+    expect(dials).toBe(1)
+
+    await sync.start()
+    expect(handled.has(CHAT_SYNC_PROTOCOL)).toBe(true)
+    await clock.advance(500)
+    expect(dials).toBe(2)
+    sync.sync(member, 'lobby')
+    await clock.advance(0)
+    expect(dials).toBe(3)
+    await sync.stop()
   })
 })

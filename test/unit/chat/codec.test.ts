@@ -2,8 +2,9 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { isValidNick, MAX_NICK_LENGTH } from '../../../protocols/names.ts'
 import {
-  canonicalBytes, chatTopic, decodeChatMessage, decodeSyncRequest, decodeSyncResponse, encodeChatMessage,
+  canonicalBytes, ChatKeyCache, chatTopic, decodeChatMessage, decodeSyncRequest, decodeSyncResponse, encodeChatMessage,
   encodeSyncRequest, encodeSyncResponse, InvalidChatMessageError, MAX_SYNC_BATCH, MAX_TEXT_BYTES, roomOfTopic,
   signChatMessage, verifyChatSignature, type ChatMessage, type UnsignedChatMessage
 } from '../../../protocols/chat/index.ts'
@@ -85,6 +86,15 @@ describe('chat message codec', () => {
     await expect(signChatMessage(unsigned({ text: 'x'.repeat(MAX_TEXT_BYTES + 1) }), key)).rejects.toThrow(InvalidChatMessageError)
   })
 
+  it('takes a nick that membership takes: no spaces, no control characters', async () => {
+    const wire = { ...await signChatMessage(unsigned(), key), id: undefined }
+    for (const nick of ['bob', 'Zoë', 'x'.repeat(MAX_NICK_LENGTH)]) expect(reasonOf(() => decodeChatMessage(raw({ ...wire, nick })))).toBe('accepted')
+    for (const nick of ['', 'x'.repeat(MAX_NICK_LENGTH + 1), 'bo b', 'bob\t', 'bob\u001b[2J', 'bob\u007f', 'bob\u009b31m', 'bob\u00a0']) {
+      expect(isValidNick(nick), JSON.stringify(nick)).toBe(false)
+      expect(reasonOf(() => decodeChatMessage(raw({ ...wire, nick }))), JSON.stringify(nick)).toBe('bad-field')
+    }
+  })
+
   it('never throws anything but InvalidChatMessageError on arbitrary bytes', () => {
     fc.assert(fc.property(fc.uint8Array({ maxLength: 500 }), bytes => {
       expect(['accepted', 'too-large', 'bad-utf8', 'bad-json', 'bad-shape', 'bad-version', 'bad-field', 'text-too-long']).toContain(reasonOf(() => decodeChatMessage(bytes)))
@@ -102,6 +112,35 @@ describe('chat message codec', () => {
     expect(roomOfTopic('mesh/membership/1')).toBeUndefined()
     expect(roomOfTopic('mesh/chat/a/b/1')).toBeUndefined()
     expect(() => chatTopic('bad room')).toThrow(/room/)
+  })
+})
+
+describe('key cache', () => {
+  it('belongs to one node: what one cache learned, another does not hold', async () => {
+    const alice = new ChatKeyCache()
+    const bob = new ChatKeyCache()
+    const m = await signChatMessage(unsigned(), key, alice)
+    expect(await verifyChatSignature(m, alice)).toBe(true)
+    expect(alice.size).toBe(1)
+    expect(bob.size).toBe(0)
+    expect(await verifyChatSignature(m, bob)).toBe(true)
+    expect(bob.size).toBe(1)
+  })
+
+  it('holds at most maxKeys senders, dropping the least recently used', async () => {
+    const keys = new ChatKeyCache({ maxKeys: 2 })
+    const ids = await Promise.all([0, 1, 2].map(async () => peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()))
+    const a = keys.publicKey(ids[0])
+    const b = keys.publicKey(ids[1])
+    expect(keys.publicKey(ids[0])).toBe(a)
+    // a was used last, so b goes when c comes.
+    const c = keys.publicKey(ids[2])
+    expect(keys.size).toBe(2)
+    expect(keys.publicKey(ids[0])).toBe(a)
+    expect(keys.publicKey(ids[2])).toBe(c)
+    expect(keys.publicKey(ids[1])).not.toBe(b)
+    expect(keys.size).toBe(2)
+    expect(() => new ChatKeyCache({ maxKeys: 0 })).toThrow(/maxKeys/)
   })
 })
 

@@ -1,22 +1,23 @@
 import { describe, expect, it } from 'vitest'
 import { RateLimiter } from '../../../node/chat/rate-limiter.ts'
+import { FakeClock } from '../../../node/time/fake-clock.ts'
 
 describe('RateLimiter', () => {
-  it('lets a burst through, then the rate, per key', () => {
-    let now = 0
-    const limiter = new RateLimiter({ ratePerSecond: 10, burst: 3, now: () => now })
+  it('lets a burst through, then the rate, per key', async () => {
+    const clock = new FakeClock(0)
+    const limiter = new RateLimiter({ clock }, { ratePerSecond: 10, burst: 3 })
     expect([1, 2, 3, 4].map(() => limiter.tryTake('a'))).toEqual([true, true, true, false])
     expect(limiter.tryTake('b')).toBe(true)
     expect(limiter.waitMs('a')).toBe(100)
-    now = 100
+    await clock.advance(100)
     expect(limiter.tryTake('a')).toBe(true)
     expect(limiter.tryTake('a')).toBe(false)
-    now = 10_000
+    await clock.advance(9_900)
     expect([1, 2, 3, 4].map(() => limiter.tryTake('a'))).toEqual([true, true, true, false])
   })
 
   it('keeps a bounded number of keys', () => {
-    const limiter = new RateLimiter({ ratePerSecond: 1, burst: 1, now: () => 0, maxKeys: 2 })
+    const limiter = new RateLimiter({ clock: new FakeClock(0) }, { ratePerSecond: 1, burst: 1, maxKeys: 2 })
     limiter.tryTake('a')
     limiter.tryTake('b')
     limiter.tryTake('c')
@@ -25,7 +26,7 @@ describe('RateLimiter', () => {
   })
 
   it('checks its options', () => {
-    expect(() => new RateLimiter({ ratePerSecond: 0, burst: 1 })).toThrow(/ratePerSecond/)
-    expect(() => new RateLimiter({ ratePerSecond: 1, burst: 0 })).toThrow(/burst/)
+    expect(() => new RateLimiter({}, { ratePerSecond: 0, burst: 1 })).toThrow(/ratePerSecond/)
+    expect(() => new RateLimiter({}, { ratePerSecond: 1, burst: 0 })).toThrow(/burst/)
   })
 })
