@@ -15,9 +15,9 @@ export class WorkFailedError extends Error {
 
 /**
  * What a node answers when a peer name matches no peer (UnknownPeerError) or several
- * (AmbiguousPeerError, its message lists them as nick#suffix). The arguments were well
- * formed; the mesh has no such peer now (it may be away and come back), so the command
- * failed: exit 1, the node's own words on one line, the same for call, task and dm.
+ * (AmbiguousPeerError, its message lists them as nick#suffix). The argument names nobody
+ * the node can pick, so it is a wrong argument: exit 2 with the node's own words on one
+ * line, the same for call, task and dm, before anything ran anywhere.
  */
 export const PEER_NAME_ERRORS: ReadonlySet<string> = new Set(['UnknownPeerError', 'AmbiguousPeerError'])
 

@@ -29,7 +29,8 @@ export async function callThroughNode<T> (home: string, method: string, params: 
     return await callNode<T>(home, method, params)
   } catch (err) {
     if (err instanceof ControlCallError) {
-      throw new WorkFailedError(PEER_NAME_ERRORS.has(err.name) ? err.message : `${err.name}: ${err.message}`)
+      if (PEER_NAME_ERRORS.has(err.name)) throw new UsageError(err.message)
+      throw new WorkFailedError(`${err.name}: ${err.message}`)
     }
     throw err
   }

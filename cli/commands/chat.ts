@@ -23,7 +23,7 @@ async function ask<T> (run: () => Promise<T>): Promise<T> {
     return await run()
   } catch (err: any) {
     if (USAGE_ERRORS.has(err?.name)) throw new UsageError(err.message)
-    if (PEER_NAME_ERRORS.has(err?.name)) throw new WorkFailedError(err.message)
+    if (PEER_NAME_ERRORS.has(err?.name)) throw new UsageError(err.message)
     throw err
   }
 }

@@ -85,9 +85,9 @@ describe('mesh chat and mesh dm on the command line', () => {
     }
   })
 
-  it('a peer nobody is called: one line, exit 1 (the mesh has no such peer now)', async () => {
+  it('a peer nobody is called: one line, exit 2 (the argument names nobody)', async () => {
     const run = await runMesh(['dm', '--home', nodes[0].home, 'nobody-by-that-name', 'hi'])
-    expect(run.code).toBe(1)
+    expect(run.code).toBe(2)
     expect(run.stderr).toMatch(/^mesh: .*nobody-by-that-name.*\n$/)
   })
 })

@@ -68,14 +68,14 @@ describe('naming a peer: mesh call --peer, mesh task --peer, mesh dm', () => {
     expect(onTwin.messages.map((m: any) => m.text)).toEqual(['for the twin'])
   })
 
-  it('a name that fits two peers: exit 1, one line listing both as nick#suffix', async () => {
+  it('a name that fits two peers: exit 2, one line listing both as nick#suffix', async () => {
     const runs = await Promise.all([
       mesh(alice, 'call', 'greeter.hello', '"Hello"', '--peer', 'bob'),
       mesh(alice, 'task', 'calc', 'sum', '1', '--peer', 'bob'),
       mesh(alice, 'dm', 'bob', 'which one?')
     ])
     for (const run of runs) {
-      expect(run.code).toBe(1)
+      expect(run.code).toBe(2)
       expect(run.stdout).toBe('')
       expect(run.stderr.trim().split('\n')).toHaveLength(1)
       expect(run.stderr).not.toMatch(/^mesh: \w+Error: /)
@@ -84,14 +84,14 @@ describe('naming a peer: mesh call --peer, mesh task --peer, mesh dm', () => {
     }
   })
 
-  it('a name that fits no peer: exit 1, one line in plain words', async () => {
+  it('a name that fits no peer: exit 2, one line in plain words', async () => {
     const runs = await Promise.all([
       mesh(alice, 'call', 'greeter.hello', '"Hello"', '--peer', 'carol'),
       mesh(alice, 'task', 'text', 'uppercase', 'hi', '--peer', 'carol'),
       mesh(alice, 'dm', 'carol', 'anyone?')
     ])
     for (const run of runs) {
-      expect(run.code).toBe(1)
+      expect(run.code).toBe(2)
       expect(run.stdout).toBe('')
       expect(run.stderr).toMatch(/^mesh: .*carol.*\n$/)
       expect(run.stderr).not.toMatch(/^mesh: \w+Error: /)
