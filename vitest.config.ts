@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    setupFiles: ['test/utils/cpu-accounting.ts'],
     // Integration tests start real processes; give them room but keep the suite bounded.
     testTimeout: 60_000,
     hookTimeout: 60_000,
