@@ -4,8 +4,9 @@ import { defineConfig } from 'vitest/config'
  * Test files that keep the cores busy: sieves, distributed prime counts, a node whose workers
  * burn both cores on purpose. They run after every other file, two at a time, so they never
  * share the machine with the files that time heartbeats and failure detection. A file whose
- * `cores` is about 1 or more in MESH_TEST_CPU_LOG (see test/utils/cpu-accounting.ts) belongs
- * here; every other file, a new one included, runs with the light ones.
+ * `cores` is about 1 or more in MESH_TEST_CPU_LOG (see test/utils/cpu-accounting.ts), measured
+ * on a quiet machine, belongs here; every other file, a new one included, runs with the light
+ * ones.
  */
 const CPU_HEAVY = [
   'test/unit/primes/count-range.test.ts',
@@ -25,8 +26,8 @@ export default defineConfig({
     // Integration tests start real processes; give them room but keep the suite bounded.
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    // Two cores. Two files at a time keeps both busy: the light files mostly wait on their
-    // processes, and each heavy file alone can keep both cores busy.
+    // Two cores, two files at a time: the light files mostly wait on their processes, and two
+    // heavy ones merely share the cores their worker threads would fill anyway.
     maxWorkers: 2,
     projects: [
       // The same group (0): unit and light integration files share the two workers.
