@@ -1,7 +1,7 @@
 import { callNode } from '../../cli/control-client.ts'
 import { afterEach, describe, expect, it } from 'vitest'
 import { history, restartNode, startChatMesh } from '../utils/chat-mesh.ts'
-import { type MeshProcess, sees, sleep, waitUntil } from '../utils/mesh-process.ts'
+import { counter, type MeshProcess, sees, waitUntil } from '../utils/mesh-process.ts'
 
 describe('direct messages across real processes', () => {
   let nodes: MeshProcess[] = []
@@ -36,12 +36,14 @@ describe('direct messages across real processes', () => {
     expect(first.delivered).toBe(false)
     expect(second.delivered).toBe(false)
 
-    // The sender restarts while the recipient is still away, and keeps trying a while.
+    // The sender restarts while the recipient is still away: the restarted node finds both
+    // DMs in its outbox and tries (and fails) to deliver them before bob is back.
     alice.signal('SIGTERM')
     await alice.waitForExit()
     const alice2 = await restartNode(alice, carol)
     nodes = [alice2, bob, carol]
-    await sleep(4000)
+    await waitUntil('the restarted alice to retry bob from her outbox', async () =>
+      await counter(alice2, 'mesh_chat_dm_total', 'outcome=retry') >= 1, 15_000, 100)
 
     const bob2 = await restartNode(bob, carol)
     nodes = [alice2, bob2, carol]

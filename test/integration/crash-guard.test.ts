@@ -1,6 +1,6 @@
 import { afterEach, expect, it } from 'vitest'
 import { callNode } from '../../cli/control-client.ts'
-import { MeshProcess, sees, waitUntil } from '../utils/mesh-process.ts'
+import { MeshProcess, sees, waitForHeartbeats, waitUntil } from '../utils/mesh-process.ts'
 
 const args = ['--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0']
 const env = { MESH_TEST_HOOKS: '1' }
@@ -27,9 +27,12 @@ it('an internal error is one line on stderr and a count; the node keeps running'
   expect(bob.output).toMatch(/^mesh: internal error \(uncaught-exception\): Error: injected fault$/m)
   expect(bob.output).toMatch(/^mesh: internal error \(unhandled-rejection\): Error: injected fault$/m)
   expect(bob.output).not.toMatch(/at .*\.ts:\d+/) // no stack trace without DEBUG
-  // Still a member in good standing.
-  await new Promise(resolve => setTimeout(resolve, 3000))
+  // Still a member in good standing: its heartbeats keep coming (alice hears only bob, and
+  // the first of these may have left before the faults, the others did not) and both sides
+  // still show each other alive.
+  await waitForHeartbeats([alice], 3)
   expect(await sees(alice, bob, 'alive')).toBe(true)
+  expect(await sees(bob, alice, 'alive')).toBe(true)
 })
 
 it('a burst of internal errors: it leaves cleanly (peers see left) and exits 70', async () => {

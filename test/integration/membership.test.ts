@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { MeshProcess, sees, startMesh, waitUntil } from '../utils/mesh-process.ts'
+import { MeshProcess, sees, startMesh, waitForHeartbeats, waitUntil } from '../utils/mesh-process.ts'
 import { runMesh } from '../utils/run-mesh.ts'
 
 /**
@@ -66,8 +66,12 @@ describe('membership across real processes', () => {
     bob.signal('SIGTERM')
     await waitUntil('bob left on alice and carol', async () => await sees(alice, bob, 'left') && await sees(carol, bob, 'left'), 5000, 20)
     expect(await bob.waitForExit()).toBe(0)
-    // Stays left: no late "dead" verdict after the connection closes.
-    await new Promise(resolve => setTimeout(resolve, 3000))
+    // Stays left: no late "dead" verdict after the connection closes. Such a verdict could
+    // only come from the probe the closed connection starts (150 ms grace, then at most two
+    // pings of one heartbeat interval each) or from the other observer's gossip, which
+    // travels with its heartbeats; left members have no silence timers. Four more heartbeats
+    // on each observer span at least three intervals of its own time, more than the probe.
+    await waitForHeartbeats([alice, carol], 4)
     expect(await alice.stateOf(bob.id)).toBe('left')
     expect(await carol.stateOf(bob.id)).toBe('left')
   })

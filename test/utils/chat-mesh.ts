@@ -1,6 +1,9 @@
 import { callNode } from '../../cli/control-client.ts'
 import { MeshProcess, waitUntil } from './mesh-process.ts'
 
+// The chat tests read their drop counters through this module.
+export { counter } from './mesh-process.ts'
+
 export interface ChatMessageJson {
   id: string
   from: string
@@ -65,11 +68,4 @@ export async function block (node: MeshProcess, peers: MeshProcess[]): Promise<v
 
 export async function unblock (node: MeshProcess, peers: MeshProcess[]): Promise<void> {
   await callNode(node.home, 'test.block', { unblock: peers.map(p => p.id) })
-}
-
-/** The node's counter value for `name` whose labels include `match` (summed). */
-export async function counter (node: MeshProcess, name: string, match = ''): Promise<number> {
-  const stats = await callNode(node.home, 'stats')
-  const values: Record<string, number> = stats.metrics[name] ?? {}
-  return Object.entries(values).filter(([labels]) => labels.includes(match)).reduce((sum, [, v]) => sum + v, 0)
 }

@@ -4,6 +4,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { callNode } from '../../cli/control-client.ts'
+import { sleep, waitUntil } from './wait.ts'
+
+// Most tests that drive processes also wait on them: one import for both.
+export { sleep, waitUntil } from './wait.ts'
 
 export const MESH_BIN = fileURLToPath(new URL('../../cli/mesh.ts', import.meta.url))
 
@@ -121,26 +125,28 @@ export async function startMesh (names: string[], extraArgs: string[] = []): Pro
   return [first, ...rest]
 }
 
-/** Polls `check` until it returns true; fails with `what` and the last value after the timeout. */
-export async function waitUntil (what: string, check: () => Promise<boolean>, timeoutMs = 15_000, everyMs = 50): Promise<number> {
-  const started = Date.now()
-  let lastError: unknown
-  while (Date.now() - started < timeoutMs) {
-    try {
-      if (await check()) return Date.now() - started
-    } catch (err) {
-      lastError = err
-    }
-    await sleep(everyMs)
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError != null ? ` (last error: ${String(lastError)})` : ''}`)
-}
-
 /** True when `observer` shows `target` in `state`. */
 export async function sees (observer: MeshProcess, target: MeshProcess, state: MemberJson['state']): Promise<boolean> {
   return (await observer.stateOf(target.id)) === state
 }
 
-export async function sleep (ms: number): Promise<void> {
-  await new Promise(resolve => setTimeout(resolve, ms))
+/** The node's value of counter or gauge `name`, summed over the label sets that contain `match`. */
+export async function counter (node: MeshProcess, name: string, match = ''): Promise<number> {
+  const stats = await callNode(node.home, 'stats')
+  const values: Record<string, number> = stats.metrics[name] ?? {}
+  return Object.entries(values).filter(([labels]) => labels.includes(match)).reduce((sum, [, v]) => sum + v, 0)
+}
+
+/**
+ * Waits until each of `observers` has received `n` more heartbeats than when called: proof
+ * that heartbeat intervals went by in the observers' own event loops, which a sleep in the
+ * test process does not give when the machine is busy.
+ */
+export async function waitForHeartbeats (observers: MeshProcess[], n: number, timeoutMs = 15_000): Promise<void> {
+  const received = async (node: MeshProcess): Promise<number> => await counter(node, 'mesh_membership_received_total', 'type=heartbeat')
+  const before = await Promise.all(observers.map(received))
+  await waitUntil(`${observers.map(o => o.name).join(' and ')} to receive ${n} more heartbeats`, async () => {
+    const now = await Promise.all(observers.map(received))
+    return now.every((count, i) => count >= before[i] + n)
+  }, timeoutMs, 100)
 }
