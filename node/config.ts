@@ -55,7 +55,7 @@ export function resolveConfig (config: MeshNodeConfig): ResolvedConfig {
   const workers = config.workers ?? availableParallelism()
   if (!Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS) throw new InvalidConfigError(`--workers must be from 1 to ${MAX_WORKERS}`)
   const listen = config.listen != null && config.listen.length > 0 ? config.listen : DEFAULT_LISTEN
-  listen.forEach(a => parseAddr(a, '--listen'))
+  for (const a of listen) parseAddr(a, '--listen')
   const bootstrap = (config.bootstrap ?? []).map(a => parseAddr(a, '--bootstrap'))
   return {
     home: config.home,

@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { checkRoom, DEFAULT_ROOM, MAX_TEXT_BYTES } from '../../protocols/chat/index.ts'
 import { callNode, streamFromNode } from '../control-client.ts'
-import { PEER_NAME_ERRORS, UsageError, WorkFailedError } from '../errors.ts'
+import { PEER_NAME_ERRORS, UsageError } from '../errors.ts'
 import { homeOf, parsePositiveInt, PEER_NAME_HELP, withHome, withJson } from '../options.ts'
 import { printJson } from '../output.ts'
 import { clock, sanitize } from '../shell/format.ts'

@@ -50,7 +50,7 @@ function parseRange (fromText: string, toText: string): [bigint, bigint] {
 
 async function countLocally (from: bigint, to: bigint, opts: { json?: boolean, workers?: number }): Promise<void> {
   const progress = new DelayedProgressBar()
-  let result
+  let result: Awaited<ReturnType<typeof countRangeParallel>>
   try {
     result = await countRangeParallel(from, to, {
       workers: opts.workers,

@@ -3,6 +3,7 @@ import type { StoredMessage } from '../../node/chat/chat-store.ts'
 
 /** Control characters from a peer would move the cursor or recolour the terminal: show them as '?'. */
 export function sanitize (text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
   return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '?').replace(/\n/g, '\n    ')
 }
 

@@ -15,8 +15,7 @@ export async function * readLines (source: AsyncIterable<Buffer | string>, maxBy
   const utf8 = new StringDecoder('utf8')
   for await (const chunk of source) {
     pending += typeof chunk === 'string' ? chunk : utf8.write(chunk)
-    let newline: number
-    while ((newline = pending.indexOf('\n')) >= 0) {
+    for (let newline = pending.indexOf('\n'); newline >= 0; newline = pending.indexOf('\n')) {
       const line = pending.slice(0, newline)
       pending = pending.slice(newline + 1)
       if (line.trim() !== '') yield line

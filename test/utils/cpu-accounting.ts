@@ -36,6 +36,7 @@ if (log != null && log !== '') {
     cpuAtStart = cpuMs()
   })
   // vitest wants the first argument (the context) destructured, even when unused.
+  // biome-ignore lint/correctness/noEmptyPattern: vitest reads the hook's parameter list
   afterAll(({}, suite) => {
     const cpuAtEnd = cpuMs()
     if (cpuAtStart == null || cpuAtEnd == null) return

@@ -6,7 +6,7 @@
 /** base^exponent mod modulus, for modulus > 1 and exponent ≥ 0. */
 export function powMod (base: bigint, exponent: bigint, modulus: bigint): bigint {
   let result = 1n
-  let power = base % modulus
+  const power = base % modulus
   // Left-to-right over the exponent's bits: one squaring per bit, a multiply per set bit.
   const bits = exponent.toString(2)
   for (let i = 0; i < bits.length; i++) {

@@ -45,8 +45,8 @@ export class FunctionBody {
   private readonly paramCount: number
 
   constructor (params: string[], locals: string[]) {
-    params.forEach((name, i) => this.locals.set(name, i))
-    locals.forEach((name, i) => this.locals.set(name, params.length + i))
+    for (const [i, name] of params.entries()) this.locals.set(name, i)
+    for (const [i, name] of locals.entries()) this.locals.set(name, params.length + i)
     this.paramCount = params.length
   }
 

@@ -13,7 +13,7 @@ const timing = timingFor(1000)
  */
 describe('verdict after a closed connection and failed pings', () => {
   it('refused: dead at once', () => {
-    let now = 0
+    const now = 0
     const table = new MemberTable({ timing, now: () => now })
     table.applyHeartbeat(heartbeat())
     expect(table.markUnreachable(BOB, 'dead')).toMatchObject({ from: 'alive', to: 'dead', cause: 'unreachable' })

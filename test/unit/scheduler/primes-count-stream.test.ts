@@ -26,7 +26,7 @@ function serve (clock: FakeClock, count: ShardCounter, signal = new AbortControl
 }
 
 /** The next item if one is ready after the clock moved `ms`, else 'nothing'. */
-async function after (clock: FakeClock, ms: number, pending: Promise<IteratorResult<ShardItem>>): Promise<IteratorResult<ShardItem> | 'nothing'> {
+async function afterAdvancing (clock: FakeClock, ms: number, pending: Promise<IteratorResult<ShardItem>>): Promise<IteratorResult<ShardItem> | 'nothing'> {
   let settled: IteratorResult<ShardItem> | undefined
   void pending.then(r => { settled = r }, () => {})
   await clock.advance(ms)
@@ -39,23 +39,23 @@ describe('primes.count stream', () => {
     const driver = drivenCounter()
     const items = serve(clock, driver.count)
     let next = items.next()
-    expect(await after(clock, PROGRESS_ITEM_EVERY_MS - 1, next)).toBe('nothing')
-    expect(await after(clock, 1, next)).toEqual({ done: false, value: { type: 'queued' } })
+    expect(await afterAdvancing(clock, PROGRESS_ITEM_EVERY_MS - 1, next)).toBe('nothing')
+    expect(await afterAdvancing(clock, 1, next)).toEqual({ done: false, value: { type: 'queued' } })
 
     // Progress right after an item waits its turn: one item per 250 ms, with the latest count.
     driver.progress(1000n)
     next = items.next()
-    expect(await after(clock, PROGRESS_ITEM_EVERY_MS - 1, next)).toBe('nothing')
-    expect(await after(clock, 1, next)).toEqual({ done: false, value: { type: 'progress', done: '1000' } })
+    expect(await afterAdvancing(clock, PROGRESS_ITEM_EVERY_MS - 1, next)).toBe('nothing')
+    expect(await afterAdvancing(clock, 1, next)).toEqual({ done: false, value: { type: 'progress', done: '1000' } })
     next = items.next()
-    expect(await after(clock, 200, next)).toBe('nothing')
+    expect(await afterAdvancing(clock, 200, next)).toBe('nothing')
     driver.progress(2000n)
     driver.progress(3000n)
-    expect(await after(clock, 0, next)).toBe('nothing')
-    expect(await after(clock, PROGRESS_ITEM_EVERY_MS - 200, next)).toEqual({ done: false, value: { type: 'progress', done: '3000' } })
+    expect(await afterAdvancing(clock, 0, next)).toBe('nothing')
+    expect(await afterAdvancing(clock, PROGRESS_ITEM_EVERY_MS - 200, next)).toEqual({ done: false, value: { type: 'progress', done: '3000' } })
 
     driver.finish()
-    expect(await after(clock, 0, items.next())).toEqual({
+    expect(await afterAdvancing(clock, 0, items.next())).toEqual({
       done: false, value: { type: 'result', count: '4', sum: '17', first: '2', last: '7', seconds: 1.5 }
     })
     expect(await items.next()).toEqual({ done: true, value: undefined })
