@@ -1,5 +1,4 @@
 import { fieldChecks } from '../json.ts'
-import { MAX_PEER_ID_LENGTH } from '../names.ts'
 import { InvalidChatMessageError } from './errors.ts'
 
 /** Every chat decoder fails the same way: InvalidChatMessageError with a reason label. */
@@ -15,8 +14,4 @@ export function uint (value: unknown, field: string, max = Number.MAX_SAFE_INTEG
 }
 
 /** A peer id in base58btc: a cheap shape check; the signature check does the real work. */
-export function peerId (value: unknown, field: string): string {
-  const id = check.string(value, field, MAX_PEER_ID_LENGTH)
-  if (!/^[1-9A-HJ-NP-Za-km-z]+$/.test(id)) fail('bad-field', `${field} is not a peer id`)
-  return id
-}
+export const peerId = check.peerId

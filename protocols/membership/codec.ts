@@ -3,8 +3,8 @@ import {
   MAX_ROLES, MAX_ROLE_LENGTH, MAX_SERVICES, MAX_SERVICE_NAME_LENGTH, MAX_VERSION_LENGTH,
   MAX_WORKERS, MEMBERSHIP_WIRE_VERSION
 } from './constants.ts'
-import { isRecord, parseJsonObject } from '../json.ts'
-import { MAX_NICK_LENGTH, MAX_PEER_ID_LENGTH, nickProblem, PEER_ID_PATTERN } from '../names.ts'
+import { fieldChecks, isRecord, parseJsonObject } from '../json.ts'
+import { MAX_NICK_LENGTH, nickProblem } from '../names.ts'
 import { InvalidMembershipMessageError } from './errors.ts'
 import type { Heartbeat, Leave, MemberClaim, MembershipMessage } from './messages.ts'
 
@@ -87,32 +87,6 @@ function fail (reason: string, message: string): never {
   throw new InvalidMembershipMessageError(reason, message)
 }
 
-function uint (value: unknown, field: string, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > max) {
-    fail('bad-field', `${field} must be a whole number from 0 to ${max}`)
-  }
-  return value
-}
-
-function finite (value: unknown, field: string, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    fail('bad-field', `${field} must be a number from ${min} to ${max}`)
-  }
-  return value
-}
-
-function str (value: unknown, field: string, maxLength: number): string {
-  if (typeof value !== 'string' || value.length > maxLength) fail('bad-field', `${field} must be a string of at most ${maxLength} characters`)
-  return value
-}
-
-function peerId (value: unknown, field: string): string {
-  const id = str(value, field, MAX_PEER_ID_LENGTH)
-  if (!PEER_ID_PATTERN.test(id)) fail('bad-field', `${field} is not a peer id`)
-  return id
-}
-
-function strList (value: unknown, field: string, maxItems: number, maxLength: number): string[] {
-  if (!Array.isArray(value) || value.length > maxItems) fail('bad-field', `${field} must be a list of at most ${maxItems} items`)
-  return value.map((item, i) => str(item, `${field}[${i}]`, maxLength))
-}
+const check = fieldChecks(fail)
+const uint = (value: unknown, field: string, max?: number): number => check.wholeNumber(value, field, max)
+const { number: finite, string: str, stringList: strList, peerId } = check

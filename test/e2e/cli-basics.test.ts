@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startMesh, type MeshProcess } from '../utils/mesh-process.ts'
 import { runMesh } from '../utils/run-mesh.ts'
 
-/** The CLI contract as a script sees it: exit codes, one-line errors, JSON on stdout only. */
+/** What scripts rely on: exit codes, one-line errors, JSON on stdout only. */
 describe('mesh CLI basics', () => {
   let emptyHome: string
   beforeAll(async () => { emptyHome = await mkdtemp(join(tmpdir(), 'mesh-empty-')) })
