@@ -1,7 +1,7 @@
 import type { Stream } from '@libp2p/interface'
 import {
   ConnectionLostError, FrameDecoder, InvalidRpcFrameError, MAX_REQUESTS_PER_STREAM, RemoteRpcError,
-  decodeServerMessage, encodeRpcFrame, type RpcServerMessage
+  decodeServerMessage, encodeRpcMessage, type RpcServerMessage
 } from '../../protocols/rpc/index.ts'
 import { FrameWriter } from './frame-writer.ts'
 import type { RpcMetrics } from './rpc-metrics.ts'
@@ -72,7 +72,8 @@ export class ClientChannel {
   request (service: string, method: string, args: unknown, deadlineMs: number, listener: CallListener): number {
     if (this.isClosed) throw new ConnectionLostError(`rpc stream to ${this.peer} is closed`)
     const id = this.nextId++
-    const frame = encodeRpcFrame({ type: 'request', id, service, method, args: args === undefined ? null : args, deadlineMs })
+    // `undefined` is not JSON and would vanish from the request: send null.
+    const frame = encodeRpcMessage({ type: 'request', id, service, method, args: args === undefined ? null : args, deadlineMs })
     this.pending.set(id, listener)
     this.lastActiveAt = Date.now()
     this.writer.write(frame)
@@ -82,7 +83,7 @@ export class ClientChannel {
   /** The caller gave up on `id`: forget it and tell the server to abort the handler. */
   cancel (id: number): void {
     if (!this.pending.delete(id) || this.isClosed) return
-    this.writer.write(encodeRpcFrame({ type: 'cancel', id }))
+    this.writer.write(encodeRpcMessage({ type: 'cancel', id }))
   }
 
   close (): void {

@@ -1,7 +1,7 @@
 import type { Stream } from '@libp2p/interface'
 import {
   FrameDecoder, InvalidRpcFrameError, MAX_INVALID_FRAMES_PER_STREAM, MAX_REQUESTS_PER_STREAM,
-  ResultTooLargeError, TooManyRequestsError, decodeClientMessage, encodeRpcFrame, toErrorBody,
+  ResultTooLargeError, TooManyRequestsError, decodeClientMessage, encodeRpcMessage, toErrorBody,
   type RpcRequest, type RpcServerMessage
 } from '../../protocols/rpc/index.ts'
 import { FrameWriter } from './frame-writer.ts'
@@ -162,7 +162,7 @@ export class ServerSession {
     if (this.closed || this.stream.writeStatus !== 'writable') return
     let frame: Uint8Array
     try {
-      frame = encodeRpcFrame(message)
+      frame = encodeRpcMessage(message)
     } catch (err: any) {
       if (message.type === 'error') {
         this.metrics.drop('unencodable-error')
@@ -170,7 +170,7 @@ export class ServerSession {
       }
       this.metrics.drop(err?.reason ?? 'unencodable')
       const tooLarge = new ResultTooLargeError(`the answer does not fit in a frame (${String(err?.message)}); stream it instead`)
-      frame = encodeRpcFrame({ type: 'error', id: message.id, error: toErrorBody(tooLarge) })
+      frame = encodeRpcMessage({ type: 'error', id: message.id, error: toErrorBody(tooLarge) })
       this.inflight.get(message.id)?.cancel(tooLarge)
       this.inflight.delete(message.id)
     }
