@@ -15,7 +15,7 @@ function nameOfThrow (fn: () => unknown): string | undefined {
 }
 
 describe('calc, text and greeter methods', () => {
-  it('calc: the seed\'s sum, average, max and min', () => {
+  it('calc: sum, average, max and min', () => {
     expect(calc.sum([10, 20, 30, 40], ctx)).toBe(100)
     expect(calc.average([10, 20, 30, 40], ctx)).toBe(25)
     expect(calc.max([3, -7, 12.5], ctx)).toBe(12.5)
