@@ -100,7 +100,16 @@ async function assemble (config: ResolvedConfig, releaseHome: () => Promise<void
     members: () => membership.table.list()
   })
   const control = new ControlServer({ metrics }, { path: join(config.home, CONTROL_SOCKET_FILE) })
-  const rpc = new MeshRpc({ libp2p, metrics, membership, services })
+  const rpc = new MeshRpc({
+    libp2p,
+    metrics,
+    selfMember: () => membership.selfMember(),
+    members: () => membership.table.list(),
+    memberEvents: membership,
+    services,
+    clock,
+    logger
+  })
   const chat = new ChatService({ libp2p, metrics, db, membership, privateKey }, { nick: config.nick })
   const jobs = new JobService({ db, control, membership, rpc, pool, metrics, selfId: libp2p.peerId.toString() })
 
@@ -150,9 +159,9 @@ async function assemble (config: ResolvedConfig, releaseHome: () => Promise<void
     }
   }
   registerCoreMethods(control, node)
-  registerRpcControl(control, rpc, membership)
+  registerRpcControl(control, rpc)
   // Registered before the first heartbeat, so peers learn the services with the node.
-  registerTaskServices({ rpc, control, membership, db })
+  registerTaskServices({ rpc, control, db })
   registerPrimesCountService({ rpc, pool, metrics })
   registerChatMethods(control, chat)
   if (blocklist != null) registerTestHooks(control, { libp2p, blocklist, membership })

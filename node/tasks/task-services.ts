@@ -1,5 +1,4 @@
 import type { ControlServer } from '../control/control-server.ts'
-import type { MembershipService } from '../membership/membership-service.ts'
 import type { MeshRpc } from '../rpc/mesh-rpc.ts'
 import { callOptionsFrom, nickOf } from '../rpc/rpc-control.ts'
 import type { MeshDatabase } from '../store/database.ts'
@@ -13,7 +12,6 @@ import { TEXT_OPS, textMethods } from './text-service.ts'
 export interface TaskServicesComponents {
   rpc: MeshRpc
   control: ControlServer
-  membership: MembershipService
   db: MeshDatabase
 }
 
@@ -28,7 +26,7 @@ const MAX_RESULTS_LIMIT = 1000
  * and `tasks.results`.
  */
 export function registerTaskServices (components: TaskServicesComponents, hooks: TaskTestHooks = taskTestHooks()): TaskStore {
-  const { rpc, control, membership } = components
+  const { rpc, control } = components
   const services = { calc: calcMethods(), text: textMethods(), greeter: greeterMethods() }
   for (const [name, methods] of Object.entries(services)) {
     if (hooks.serve) rpc.register(name, withDelay(methods, hooks.delayMs), { idempotent: true })
@@ -41,11 +39,11 @@ export function registerTaskServices (components: TaskServicesComponents, hooks:
     if (typeof kind !== 'string' || OPS[kind] == null) throw new InvalidArgumentsError(`kind must be one of ${Object.keys(OPS).join(', ')}`)
     if (typeof op !== 'string' || !OPS[kind].includes(op)) throw new InvalidArgumentsError(`${kind} operations are ${OPS[kind].join(', ')}`)
     const input = params.input ?? null
-    const opts = callOptionsFrom(params, membership, signal)
+    const opts = callOptionsFrom(params, rpc, signal)
     const started = performance.now()
     try {
       const reply = await rpc.call(kind, op, input, opts)
-      const nick = nickOf(reply.peer, membership)
+      const nick = nickOf(reply.peer, rpc)
       store.record({ at: Date.now(), kind, op, input, ok: true, result: reply.result, peer: reply.peer, nick, ms: performance.now() - started })
       return { op, result: reply.result, peer: reply.peer, nick, attempts: reply.attempts }
     } catch (err: any) {
@@ -53,7 +51,7 @@ export function registerTaskServices (components: TaskServicesComponents, hooks:
       store.record({
         at: Date.now(), kind, op, input, ok: false,
         error: { name: String(err?.name ?? 'Error'), message: String(err?.message ?? err) },
-        peer: lastPeer, nick: lastPeer != null ? nickOf(lastPeer, membership) : null, ms: performance.now() - started
+        peer: lastPeer, nick: lastPeer != null ? nickOf(lastPeer, rpc) : null, ms: performance.now() - started
       })
       throw err
     }
