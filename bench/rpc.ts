@@ -19,7 +19,9 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { build, type Histogram } from 'hdr-histogram-js'
 import { createMeshNode, type MeshNode } from '../node/mesh-node.ts'
+import { defaultLogger } from '../node/logging/logger.ts'
 import { ClientChannel } from '../node/rpc/client-channel.ts'
+import { systemClock } from '../node/time/clock.ts'
 import { RPC_PROTOCOL } from '../protocols/rpc/index.ts'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { MeshProcess, waitUntil } from '../test/utils/mesh-process.ts'
@@ -63,7 +65,7 @@ async function sequential (node: MeshNode, peer: string, n: number, h?: Histogra
 /** A call on a stream of its own: open, request, answer, close; the cost reuse avoids. */
 async function freshStreamCall (node: MeshNode, peer: string): Promise<void> {
   const stream = await node.libp2p.dialProtocol(peerIdFromString(peer), RPC_PROTOCOL)
-  const channel = new ClientChannel(stream, peer, node.rpc.metrics, () => {})
+  const channel = new ClientChannel({ stream, peer, metrics: node.rpc.metrics, clock: systemClock, log: defaultLogger.forComponent('bench'), onClose: () => {} })
   await new Promise<void>((resolve, reject) => {
     channel.request('rpc', 'ping', null, 10_000, { onResult: () => { resolve() }, onItem: () => {}, onEnd: () => { resolve() }, onError: reject })
   })
@@ -92,7 +94,7 @@ try {
   const peer = server.id
   const node = client
   await waitUntil('the client to see the server offering rpc.ping', async () =>
-    node.membership.table.get(peer)?.services.includes('rpc.ping') === true, 20_000)
+    node.membership.member(peer)?.services.includes('rpc.ping') === true, 20_000)
 
   progress(`warming up (${WARMUP_CALLS} calls)`)
   await sequential(node, peer, WARMUP_CALLS)

@@ -124,13 +124,22 @@ async function assemble (config: ResolvedConfig, init: MeshNodeInit, releaseHome
     members: () => membership.members()
   })
   const control = new ControlServer({ metrics, logger }, { path: join(config.home, CONTROL_SOCKET_FILE) })
-  const rpc = new MeshRpc({ libp2p, metrics, membership, services })
+  const rpc = new MeshRpc({
+    libp2p,
+    metrics,
+    selfMember: () => membership.selfMember(),
+    members: () => membership.members(),
+    memberEvents: membership,
+    services,
+    clock,
+    logger
+  })
   const chat = new ChatService({ libp2p, metrics, db, privateKey, clock, logger, members: membership, memberChanges: membership }, { nick: config.nick })
   const jobs = new JobService({
     db, control, rpc, pool, metrics, clock, logger, selfId: libp2p.peerId.toString(), members: () => membership.members()
   })
   const stats = new NodeStats({ membership, connections: () => libp2p.getConnections().length, metrics, rpc, clock })
-  const tasks = registerTaskControl({ rpc, control, membership, db, clock, logger })
+  const tasks = registerTaskControl({ rpc, control, peers: rpc, db, clock, logger })
 
   const node: MeshNode = {
     config,
@@ -181,7 +190,7 @@ async function assemble (config: ResolvedConfig, init: MeshNodeInit, releaseHome
   // Every node answers `node.stats` over rpc, so `mesh stats --mesh` can gather the mesh's.
   stats.register()
   registerCoreMethods(control, { peerId: node.peerId, nick: config.nick, addrs, membership, stats, clock })
-  registerRpcControl(control, rpc, membership)
+  registerRpcControl(control, rpc)
   registerChatMethods(control, chat)
   if (blocklist != null) registerTestHooks(control, { libp2p, blocklist, membership, clock })
 

@@ -81,7 +81,7 @@ async function withTemporaryNode<T> (opts: DistributedCountOptions, fn: (node: M
   const onInterrupt = (): void => { controller.abort() }
   process.once('SIGINT', onInterrupt)
   try {
-    if (mdns || bootstrap.length > 0) await waitForPeers(() => node.membership.table.list().filter(m => m.state === 'alive').length)
+    if (mdns || bootstrap.length > 0) await waitForPeers(() => node.membership.members().filter(m => m.state === 'alive').length)
     return await fn(node, controller.signal)
   } finally {
     process.off('SIGINT', onInterrupt)

@@ -89,7 +89,7 @@ export function chatCommands (table: ShellCommands): void {
     run: (_args, ctx) => {
       const self = ctx.node.membership.selfMember()
       ctx.print(`  ${self.nick} #${shortPeerId(self.id)} (you)`)
-      for (const m of ctx.node.membership.table.list()) ctx.print(`  ${ctx.node.chat.peers.label(m.id, m.nick)} #${shortPeerId(m.id)} ${m.state}`)
+      for (const m of ctx.node.membership.members()) ctx.print(`  ${ctx.node.chat.peers.label(m.id, m.nick)} #${shortPeerId(m.id)} ${m.state}`)
     }
   })
   table.register({

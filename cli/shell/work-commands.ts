@@ -40,7 +40,7 @@ export function workCommands (table: ShellCommands): void {
     const opts: RpcCallOptions = { deadlineMs: CLI_DEFAULT_DEADLINE_MS }
     if (worker != null) {
       // The same names as everywhere else; an unknown or ambiguous one stops here, unrun and unrecorded.
-      const members = [ctx.node.membership.selfMember(), ...ctx.node.membership.table.list()]
+      const members = [ctx.node.membership.selfMember(), ...ctx.node.membership.members()]
       opts.peer = resolvePeerName(worker, members).id
     }
     return opts
@@ -66,7 +66,7 @@ export function workCommands (table: ShellCommands): void {
     args: '',
     help: 'peers with worker slots: free/total and load',
     run: (_args, ctx) => {
-      const members = [ctx.node.membership.selfMember(), ...ctx.node.membership.table.list().filter(m => m.state === 'alive')]
+      const members = [ctx.node.membership.selfMember(), ...ctx.node.membership.members().filter(m => m.state === 'alive')]
       for (const m of members) {
         const who = m.id === ctx.node.peerId ? `${m.nick} (you)` : ctx.node.chat.peers.label(m.id, m.nick)
         ctx.print(`  ${who.padEnd(20)} ${m.workers.free}/${m.workers.total} free  load ${m.load.toFixed(2)}`)

@@ -56,12 +56,8 @@ const MAX_INCARNATION_LEAD_MS = 24 * 60 * 60 * 1000
  * else's, gossips suspicions and deaths, refutes claims about itself, and says goodbye.
  */
 export class MembershipService extends EventEmitter<MembershipEvents> implements MemberView {
-  /**
-   * The member table itself. Other services should read it through `members()`,
-   * `member(id)` and `selfMember()` (the MemberView); this stays for the callers not yet
-   * moved to them.
-   */
-  readonly table: MemberTable
+  /** Others read it through the MemberView (`members()`, `member(id)`, `selfMember()`). */
+  private readonly table: MemberTable
   private readonly libp2p: MembershipLibp2p
   private readonly metrics: MeshMetrics
   private readonly self: SelfInfo

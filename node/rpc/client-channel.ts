@@ -1,8 +1,10 @@
 import type { Stream } from '@libp2p/interface'
 import {
   ConnectionLostError, FrameDecoder, InvalidRpcFrameError, MAX_REQUESTS_PER_STREAM, RemoteRpcError,
-  decodeServerMessage, encodeRpcFrame, type RpcServerMessage
+  decodeServerMessage, encodeRpcMessage, type RpcServerMessage
 } from '../../protocols/rpc/index.ts'
+import type { Log } from '../logging/logger.ts'
+import type { Clock } from '../time/clock.ts'
 import { FrameWriter } from './frame-writer.ts'
 import type { RpcMetrics } from './rpc-metrics.ts'
 
@@ -17,6 +19,20 @@ export interface CallListener {
 /** Requests queued for sending before the stream is reset (see the server's twin limit). */
 const MAX_WRITE_BUFFER_BYTES = 4 * 1024 * 1024
 
+export interface ClientChannelInit {
+  /** An outbound `/mesh/rpc/1.0.0` stream, just opened. */
+  stream: Stream
+  /** The peer at the other end. */
+  peer: string
+  metrics: RpcMetrics
+  /** Dates the channel's last activity, so the pool can close it when idle. */
+  clock: Clock
+  /** The pool's log. */
+  log: Log
+  /** Called once, when the stream closes for any reason. */
+  onClose: (channel: ClientChannel) => void
+}
+
 /**
  * One long-lived outbound rpc stream carrying many calls, told apart by request id, so a
  * call costs one frame each way instead of a stream negotiation (about 1 ms on loopback).
@@ -26,18 +42,24 @@ export class ClientChannel {
   readonly peer: string
   private readonly stream: Stream
   private readonly metrics: RpcMetrics
+  private readonly clock: Clock
+  private readonly log: Log
   private readonly decoder = new FrameDecoder()
   private readonly writer: FrameWriter
   private readonly pending = new Map<number, CallListener>()
   private nextId = 1
   private closed = false
   /** Local clock time of the last call started or answered: idle channels get closed. */
-  lastActiveAt = Date.now()
+  lastActiveAt: number
 
-  constructor (stream: Stream, peer: string, metrics: RpcMetrics, onClose: (channel: ClientChannel) => void) {
+  constructor (init: ClientChannelInit) {
+    const { stream, peer, onClose } = init
     this.stream = stream
     this.peer = peer
-    this.metrics = metrics
+    this.metrics = init.metrics
+    this.clock = init.clock
+    this.log = init.log
+    this.lastActiveAt = this.clock.now()
     stream.maxWriteBufferLength = MAX_WRITE_BUFFER_BYTES
     this.writer = new FrameWriter(stream)
     stream.addEventListener('message', evt => { this.onData(evt.data) })
@@ -72,9 +94,10 @@ export class ClientChannel {
   request (service: string, method: string, args: unknown, deadlineMs: number, listener: CallListener): number {
     if (this.isClosed) throw new ConnectionLostError(`rpc stream to ${this.peer} is closed`)
     const id = this.nextId++
-    const frame = encodeRpcFrame({ type: 'request', id, service, method, args: args === undefined ? null : args, deadlineMs })
+    // `undefined` is not JSON and would vanish from the request: send null.
+    const frame = encodeRpcMessage({ type: 'request', id, service, method, args: args === undefined ? null : args, deadlineMs })
     this.pending.set(id, listener)
-    this.lastActiveAt = Date.now()
+    this.lastActiveAt = this.clock.now()
     this.writer.write(frame)
     return id
   }
@@ -82,7 +105,7 @@ export class ClientChannel {
   /** The caller gave up on `id`: forget it and tell the server to abort the handler. */
   cancel (id: number): void {
     if (!this.pending.delete(id) || this.isClosed) return
-    this.writer.write(encodeRpcFrame({ type: 'cancel', id }))
+    this.writer.write(encodeRpcMessage({ type: 'cancel', id }))
   }
 
   close (): void {
@@ -99,6 +122,7 @@ export class ClientChannel {
       frames = this.decoder.push(data)
     } catch (err: any) {
       this.metrics.drop(`client-${String(err?.reason ?? 'bad-frame')}`)
+      this.log('resetting the rpc stream to %s: %s', this.peer, err?.message)
       this.stream.abort(err)
       return
     }
@@ -117,7 +141,7 @@ export class ClientChannel {
   }
 
   private onMessage (message: RpcServerMessage): void {
-    this.lastActiveAt = Date.now()
+    this.lastActiveAt = this.clock.now()
     if (message.type === 'item') {
       this.pending.get(message.id)?.onItem(message.value)
       return

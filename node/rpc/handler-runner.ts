@@ -1,4 +1,5 @@
 import { DeadlineExceededError, RpcCancelledError } from '../../protocols/rpc/index.ts'
+import type { Clock } from '../time/clock.ts'
 import type { RegisteredMethod } from './service-registry.ts'
 
 /** Where a handler's answer goes: a stream session or a local caller. */
@@ -19,20 +20,37 @@ export interface HandlerRun {
   done: Promise<'ok' | 'failed' | 'cancelled'>
 }
 
+/** One request as the runner needs it. */
+export interface HandlerCall {
+  args: unknown
+  /** Peer id of the caller; this node's own id for a local call. */
+  caller: string
+  /** Budget from now; the handler is aborted and the caller told when it runs out. */
+  deadlineMs: number
+}
+
+export interface HandlerEnv {
+  /** Times the deadline and tells the handler when its answer is due. */
+  clock: Clock
+  /** The server's stop: aborts every run. */
+  stopSignal?: AbortSignal
+}
+
 /**
  * Runs one handler with an AbortSignal that fires on cancel, on the deadline, or when the
- * parent signal (the server's stop) fires. Exactly one of result / end / error reaches the
- * sink, unless the run is cancelled first; a handler that ignores its signal finishes into
- * the void.
+ * server stops. Exactly one of result / end / error reaches the sink, unless the run is
+ * cancelled first; a handler that ignores its signal finishes into the void.
  */
-export function runHandler (entry: RegisteredMethod, args: unknown, caller: string, deadlineMs: number, sink: AnswerSink, parent?: AbortSignal): HandlerRun {
+export function runHandler (entry: RegisteredMethod, call: HandlerCall, sink: AnswerSink, env: HandlerEnv): HandlerRun {
+  const { args, caller, deadlineMs } = call
+  const { clock, stopSignal: parent } = env
   const controller = new AbortController()
   let settled = false
   let cancelled = false
   const settle = (): boolean => {
     if (settled) return false
     settled = true
-    clearTimeout(timer)
+    timer.clear()
     parent?.removeEventListener('abort', onParentAbort)
     return true
   }
@@ -41,7 +59,7 @@ export function runHandler (entry: RegisteredMethod, args: unknown, caller: stri
     cancelled = true
     controller.abort(reason)
   }
-  const timer = setTimeout(() => {
+  const timer = clock.setTimeout(() => {
     if (!settle()) return
     const err = new DeadlineExceededError(`${entry.key} did not answer within ${deadlineMs} ms`)
     controller.abort(err)
@@ -56,7 +74,7 @@ export function runHandler (entry: RegisteredMethod, args: unknown, caller: stri
     // answer (a handler that throws at once would otherwise answer before it is known).
     await null
     try {
-      const outcome = entry.handler(args, { signal: controller.signal, caller, deadline: Date.now() + deadlineMs })
+      const outcome = entry.handler(args, { signal: controller.signal, caller, deadline: clock.now() + deadlineMs })
       if (isAsyncIterable(outcome)) {
         for await (const value of outcome) {
           if (settled) break

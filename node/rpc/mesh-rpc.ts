@@ -1,8 +1,8 @@
-import type { MemberTransition } from '../membership/member.ts'
-import type { MembershipService } from '../membership/membership-service.ts'
-import type { MeshLibp2p } from '../libp2p/create-libp2p.ts'
+import type { Libp2p } from '@libp2p/interface'
+import { defaultLogger, type MeshLogger } from '../logging/logger.ts'
+import type { Member, MemberTransition } from '../membership/member.ts'
 import type { MeshMetrics } from '../metrics/metrics.ts'
-import type { MemberLike } from './balancer.ts'
+import { systemClock, type Clock } from '../time/clock.ts'
 import type { CallListener } from './client-channel.ts'
 import { PeerChannels } from './peer-channels.ts'
 import { RpcClient, type RpcClientInit, type RpcTransport } from './rpc-client.ts'
@@ -14,12 +14,31 @@ import { ServiceRegistry } from './service-registry.ts'
 /** Other members' loads are a heartbeat old; our own at most this old is as good. */
 const SELF_REFRESH_MS = 100
 
+/** The slice of libp2p the rpc uses: this node's id, the protocol handler, stream opens. */
+export type RpcLibp2p = Pick<Libp2p, 'peerId' | 'handle' | 'unhandle' | 'dialProtocol'>
+
+type MemberGone = 'member:dead' | 'member:leave'
+
+/** Says when a member is gone for good (the membership service is one). */
+export interface MemberGoneEvents {
+  on: (event: MemberGone, listener: (t: MemberTransition) => void) => unknown
+  off: (event: MemberGone, listener: (t: MemberTransition) => void) => unknown
+}
+
 export interface MeshRpcComponents {
-  libp2p: MeshLibp2p
+  libp2p: RpcLibp2p
   metrics: MeshMetrics
-  membership: MembershipService
+  /** This node as its heartbeat describes it (load, workers, services, nick). */
+  selfMember: () => Member
+  /** The other members this node knows of, in any state. */
+  members: () => readonly Member[]
+  /** A member gone dead or left has its streams closed, so its calls fail over at once. */
+  memberEvents: MemberGoneEvents
   /** The node's advertised service set (heartbeats carry it). */
   services: Set<string>
+  /** Deadlines, timeouts, backoff and idle streams. Default: the system clock. */
+  clock?: Clock
+  logger?: MeshLogger
 }
 
 /**
@@ -33,23 +52,34 @@ export class MeshRpc {
   readonly client: RpcClient
   readonly metrics: RpcMetrics
   private readonly channels: PeerChannels
-  private readonly membership: MembershipService
   private readonly selfId: string
-  private selfCache?: { member: MemberLike, at: number }
+  private readonly self: () => Member
+  private readonly others: () => readonly Member[]
+  private readonly memberEvents: MemberGoneEvents
+  private readonly clock: Clock
+  private selfCache?: { member: Member, at: number }
+  private started = false
   private readonly onGone = (t: MemberTransition): void => { this.channels.closePeer(t.member.id) }
 
   constructor (components: MeshRpcComponents, init: RpcClientInit = {}) {
-    const { libp2p, membership } = components
-    this.membership = membership
+    const { libp2p } = components
+    const clock = components.clock ?? systemClock
+    const logger = components.logger ?? defaultLogger
     this.selfId = libp2p.peerId.toString()
+    this.self = components.selfMember
+    this.others = components.members
+    this.memberEvents = components.memberEvents
+    this.clock = clock
     this.metrics = new RpcMetrics(components.metrics)
     this.registry = new ServiceRegistry(components.services)
-    this.server = new RpcServer({ libp2p, registry: this.registry, metrics: this.metrics })
+    this.server = new RpcServer({ libp2p, registry: this.registry, metrics: this.metrics, clock, logger })
     this.metrics.inflightSource = () => this.server.requestsInFlight
     this.channels = new PeerChannels({
       libp2p,
       metrics: this.metrics,
-      addrsOf: peer => membership.table.get(peer)?.addrs ?? []
+      addrsOf: peer => this.others().find(m => m.id === peer)?.addrs ?? [],
+      clock,
+      logger
     })
     const transport: RpcTransport = {
       inflight: peer => peer === this.selfId ? this.server.requestsInFlight : this.channels.inflight(peer),
@@ -62,10 +92,12 @@ export class MeshRpc {
     }
     this.client = new RpcClient({
       transport,
-      members: () => [this.selfMember(), ...membership.table.list()],
+      members: () => this.peers(),
       selfId: this.selfId,
       idempotentOf: (service, method) => this.registry.idempotent(service, method),
-      metrics: this.metrics
+      metrics: this.metrics,
+      clock,
+      logger
     }, init)
     // A null method: liveness checks and the latency benchmark.
     this.registry.register('rpc', { ping: (args: unknown) => args }, { idempotent: true })
@@ -84,16 +116,27 @@ export class MeshRpc {
     return this.client.stream<T>(service, method, args, opts)
   }
 
-  async start (): Promise<void> {
-    await this.server.start()
-    this.channels.start()
-    this.membership.on('member:dead', this.onGone)
-    this.membership.on('member:leave', this.onGone)
+  /** Every member this node knows of, itself first: whom calls may go to, and whom a user may name. */
+  peers (): Member[] {
+    return [this.selfMember(), ...this.others()]
   }
 
+  /** Harmless when already started. */
+  async start (): Promise<void> {
+    if (this.started) return
+    this.started = true
+    await this.server.start()
+    this.channels.start()
+    this.memberEvents.on('member:dead', this.onGone)
+    this.memberEvents.on('member:leave', this.onGone)
+  }
+
+  /** Undoes start(); start() may run again afterwards. */
   async stop (): Promise<void> {
-    this.membership.off('member:dead', this.onGone)
-    this.membership.off('member:leave', this.onGone)
+    if (!this.started) return
+    this.started = false
+    this.memberEvents.off('member:dead', this.onGone)
+    this.memberEvents.off('member:leave', this.onGone)
     this.channels.stop()
     await this.server.stop()
   }
@@ -103,10 +146,10 @@ export class MeshRpc {
    * addresses and sorts the services, which would cost more than a local call itself. Its
    * calls in flight, the part that changes fast, are counted fresh by the balancer.
    */
-  private selfMember (): MemberLike {
-    const now = Date.now()
+  private selfMember (): Member {
+    const now = this.clock.now()
     if (this.selfCache == null || now - this.selfCache.at > SELF_REFRESH_MS) {
-      this.selfCache = { member: this.membership.selfMember(), at: now }
+      this.selfCache = { member: this.self(), at: now }
     }
     return this.selfCache.member
   }

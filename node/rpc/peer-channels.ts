@@ -1,8 +1,10 @@
+import type { Libp2p, Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import createDebug from 'debug'
+import { raceSignal } from 'race-signal'
 import { DialFailedError, MAX_INBOUND_STREAMS_PER_PEER, RPC_PROTOCOL, TooManyRequestsError } from '../../protocols/rpc/index.ts'
-import type { MeshLibp2p } from '../libp2p/create-libp2p.ts'
+import { defaultLogger, type Log, type MeshLogger } from '../logging/logger.ts'
+import { systemClock, type Clock, type Timer } from '../time/clock.ts'
 import { ClientChannel } from './client-channel.ts'
 import type { RpcMetrics } from './rpc-metrics.ts'
 
@@ -26,10 +28,14 @@ const SWEEP_EVERY_MS = 10_000
 export const OPEN_TIMEOUT_MS = 10_000
 
 export interface PeerChannelsComponents {
-  libp2p: MeshLibp2p
+  /** Opens the streams. */
+  libp2p: Pick<Libp2p, 'dialProtocol'>
   metrics: RpcMetrics
   /** Addresses a member advertised, tried when libp2p knows none for it. */
-  addrsOf: (peer: string) => string[]
+  addrsOf: (peer: string) => readonly string[]
+  /** Times stream opens, idle channels and the sweep. Default: the system clock. */
+  clock?: Clock
+  logger?: MeshLogger
 }
 
 export interface PeerChannelsInit {
@@ -42,39 +48,45 @@ export interface PeerChannelsInit {
  * first use, spread over when busy, closed when idle or when their connection goes.
  */
 export class PeerChannels {
-  private readonly libp2p: MeshLibp2p
+  private readonly libp2p: Pick<Libp2p, 'dialProtocol'>
   private readonly metrics: RpcMetrics
-  private readonly addrsOf: (peer: string) => string[]
+  private readonly addrsOf: (peer: string) => readonly string[]
+  private readonly clock: Clock
+  private readonly log: Log
   private readonly channels = new Map<string, ClientChannel[]>()
   private readonly opening = new Map<string, Promise<ClientChannel>>()
   private readonly openTimeoutMs: number
-  /** Aborted by stop(): opens begun before it are abandoned, and their late streams closed. */
-  private lifetime = new AbortController()
-  private sweepTimer?: NodeJS.Timeout
-  private readonly log = createDebug('mesh:rpc:client')
+  /**
+   * From start() to stop(); aborted by stop(), so opens begun before it are abandoned and
+   * their late streams closed. Undefined while stopped: no stream opens then.
+   */
+  private lifetime?: AbortController
+  private sweepTimer?: Timer
 
   constructor (components: PeerChannelsComponents, init: PeerChannelsInit = {}) {
     this.libp2p = components.libp2p
     this.metrics = components.metrics
     this.addrsOf = components.addrsOf
+    this.clock = components.clock ?? systemClock
+    this.log = (components.logger ?? defaultLogger).forComponent('rpc:client')
     this.openTimeoutMs = init.openTimeoutMs ?? OPEN_TIMEOUT_MS
   }
 
   start (): void {
-    if (this.sweepTimer != null) return
-    this.sweepTimer = setInterval(() => { this.sweep() }, SWEEP_EVERY_MS)
-    this.sweepTimer.unref()
+    if (this.lifetime != null) return
+    this.lifetime = new AbortController()
+    this.sweepTimer = this.clock.setInterval(() => { this.sweep() }, SWEEP_EVERY_MS).unref()
   }
 
   stop (): void {
-    clearInterval(this.sweepTimer)
+    if (this.lifetime == null) return
+    this.sweepTimer?.clear()
     this.sweepTimer = undefined
+    this.lifetime.abort()
+    this.lifetime = undefined
     for (const list of this.channels.values()) for (const c of list) c.close()
     this.channels.clear()
     this.opening.clear()
-    // A fresh lifetime, so the pool stays usable after stop() as before.
-    this.lifetime.abort()
-    this.lifetime = new AbortController()
   }
 
   /** Closes every stream to `peer` (declared dead or gone): its calls fail now and fall back. */
@@ -127,14 +139,17 @@ export class PeerChannels {
   }
 
   private async open (peer: string): Promise<ClientChannel> {
+    if (this.lifetime == null) throw new DialFailedError(`cannot open an rpc stream to ${peer}: rpc client stopped`)
     const lifetime = this.lifetime.signal
-    const signal = AbortSignal.any([lifetime, AbortSignal.timeout(this.openTimeoutMs)])
+    const timeout = new AbortController()
+    const timer = this.clock.setTimeout(() => { timeout.abort() }, this.openTimeoutMs)
+    const signal = AbortSignal.any([lifetime, timeout.signal])
     // Not opened within its own time, or the pool stopped: the request never left, so the
     // caller may retry (DialFailedError), whatever a dial aborted mid-way throws.
     const failed = (err: any): DialFailedError => new DialFailedError(signal.aborted
       ? `cannot open an rpc stream to ${peer}: ${lifetime.aborted ? 'rpc client stopped' : `no stream within ${this.openTimeoutMs} ms`}`
       : `cannot open an rpc stream to ${peer}: ${String(err?.message ?? err)}`)
-    let stream
+    let stream: Stream
     try {
       stream = await this.libp2p.dialProtocol(peerIdFromString(peer), RPC_PROTOCOL, { signal })
     } catch (first: any) {
@@ -146,6 +161,8 @@ export class PeerChannels {
       } catch (err: any) {
         throw failed(err)
       }
+    } finally {
+      timer.clear()
     }
     if (lifetime.aborted) {
       // stop() ran while this stream was opening and has already cleared the pool: adding
@@ -153,7 +170,7 @@ export class PeerChannels {
       void stream.close().catch(() => { stream.abort(new Error('close failed')) })
       throw failed(undefined)
     }
-    const channel = new ClientChannel(stream, peer, this.metrics, c => { this.forget(c) })
+    const channel = new ClientChannel({ stream, peer, metrics: this.metrics, clock: this.clock, log: this.log, onClose: c => { this.forget(c) } })
     const list = this.channels.get(peer) ?? []
     list.push(channel)
     this.channels.set(peer, list)
@@ -170,27 +187,12 @@ export class PeerChannels {
   }
 
   private sweep (): void {
-    const now = Date.now()
+    const now = this.clock.now()
     for (const list of [...this.channels.values()]) {
       for (const c of list) {
         if (c.isClosed) this.forget(c)
         else if (c.inflight === 0 && now - c.lastActiveAt > IDLE_CLOSE_MS) { c.close(); this.forget(c) }
       }
     }
-  }
-}
-
-/** `promise`, or the reason `signal` aborts with, whichever comes first. */
-async function raceSignal<T> (promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  signal.throwIfAborted()
-  let onAbort: (() => void) | undefined
-  const aborted = new Promise<never>((_resolve, reject) => {
-    onAbort = () => { reject(signal.reason) }
-    signal.addEventListener('abort', onAbort, { once: true })
-  })
-  try {
-    return await Promise.race([promise, aborted])
-  } finally {
-    if (onAbort != null) signal.removeEventListener('abort', onAbort)
   }
 }

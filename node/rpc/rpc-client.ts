@@ -1,8 +1,12 @@
+import { pushable } from 'it-pushable'
+import { raceSignal } from 'race-signal'
 import {
   AllAttemptsFailedError, DeadlineExceededError, InvalidArgumentsError, MAX_DEADLINE_MS, MAYBE_EXECUTED_ERRORS,
   NOT_EXECUTED_ERRORS, NOT_SERVED_ERRORS, NoPeerForServiceError, RpcCancelledError, toErrorBody, type FailedAttempt
 } from '../../protocols/rpc/index.ts'
+import { defaultLogger, type Log, type MeshLogger } from '../logging/logger.ts'
 import { backoffDelay, type BackoffInit } from '../time/backoff.ts'
+import { systemClock, type Clock } from '../time/clock.ts'
 import { candidatesFor, pickPeer, type MemberLike } from './balancer.ts'
 import type { CallListener } from './client-channel.ts'
 import type { RpcMetrics } from './rpc-metrics.ts'
@@ -10,7 +14,11 @@ import type { RpcCallOptions, RpcReply, RpcStreamOptions } from './rpc-types.ts'
 
 /** A call with no deadline given gets this long, retries included. */
 export const DEFAULT_DEADLINE_MS = 10_000
-/** Attempts in all (PRIMES.md §5: Ray and Dask settle on 3). */
+/**
+ * Attempts in all, the first included. Ray (a task's max_retries) and Dask (a task's
+ * allowed failures) both settle on 3: enough to ride over a peer restarting or a dropped
+ * connection, few enough that a call that cannot succeed fails well within its deadline.
+ */
 export const DEFAULT_MAX_ATTEMPTS = 3
 export const MAX_ATTEMPTS = 10
 /** First retry waits up to this long: enough for a busy peer's queue to move. */
@@ -35,12 +43,14 @@ export interface RpcClientComponents {
   /** The local registration's idempotency of a method, when this node serves it. */
   idempotentOf?: (service: string, method: string) => boolean | undefined
   metrics?: RpcMetrics
+  /** Deadlines, attempt timeouts and the waits between attempts. Default: the system clock. */
+  clock?: Clock
+  logger?: MeshLogger
 }
 
 export interface RpcClientInit {
-  now?: () => number
+  /** Draws the balancer's two candidates and the backoff jitter. Default Math.random. */
   random?: () => number
-  sleep?: (ms: number, signal: AbortSignal) => Promise<void>
   backoff?: Partial<Omit<BackoffInit, 'random' | 'jitter'>>
 }
 
@@ -63,9 +73,9 @@ export class RpcClient {
   private readonly selfId: string
   private readonly idempotentOf: (service: string, method: string) => boolean | undefined
   private readonly metrics?: RpcMetrics
-  private readonly now: () => number
+  private readonly clock: Clock
+  private readonly log: Log
   private readonly random: () => number
-  private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>
   private readonly backoff: Omit<BackoffInit, 'random' | 'jitter'>
 
   constructor (components: RpcClientComponents, init: RpcClientInit = {}) {
@@ -74,9 +84,9 @@ export class RpcClient {
     this.selfId = components.selfId
     this.idempotentOf = components.idempotentOf ?? (() => undefined)
     this.metrics = components.metrics
-    this.now = init.now ?? Date.now
+    this.clock = components.clock ?? systemClock
+    this.log = (components.logger ?? defaultLogger).forComponent('rpc:client')
     this.random = init.random ?? Math.random
-    this.sleep = init.sleep ?? abortableSleep
     this.backoff = { baseMs: init.backoff?.baseMs ?? DEFAULT_BACKOFF_BASE_MS, capMs: init.backoff?.capMs ?? DEFAULT_BACKOFF_CAP_MS }
   }
 
@@ -92,35 +102,26 @@ export class RpcClient {
    * call; after it they are final (the items already seen cannot be taken back).
    */
   async * stream<T = unknown> (service: string, method: string, args: unknown, opts: RpcStreamOptions = {}): AsyncGenerator<T> {
-    const queue: unknown[] = []
-    let wake: (() => void) | undefined
+    const items = pushable<T>({ objectMode: true })
     let finished = false
     let failure: unknown
     let started = false
     const hooks: AttemptHooks = {
-      onItem: value => { started = true; queue.push(value); wake?.() },
+      onItem: value => { started = true; items.push(value as T) },
       committed: () => started
     }
     const consumerGone = new AbortController()
     const signal = opts.signal != null ? AbortSignal.any([opts.signal, consumerGone.signal]) : consumerGone.signal
-    // A method that answers with one value instead of a stream yields that one value.
-    void this.run(service, method, args, { ...opts, signal }, hooks, value => { queue.push(value) }).then(
-      () => { finished = true; wake?.() },
-      err => { failure = err; finished = true; wake?.() }
+    // A method that answers with one value instead of a stream yields that one value. A
+    // failure is thrown after the items that came before it, so it ends the queue cleanly
+    // (ending it with the error would drop those items).
+    void this.run(service, method, args, { ...opts, signal }, hooks, value => { items.push(value as T) }).then(
+      () => { finished = true; items.end() },
+      err => { failure = err; finished = true; items.end() }
     )
     try {
-      while (true) {
-        if (queue.length > 0) {
-          yield queue.shift() as T
-          continue
-        }
-        if (finished) {
-          if (failure != null) throw failure
-          return
-        }
-        await new Promise<void>(resolve => { wake = resolve })
-        wake = undefined
-      }
+      yield * items
+      if (failure != null) throw failure
     } finally {
       // The consumer stopped early (break, throw): cancel the call on the peer.
       if (!finished) consumerGone.abort()
@@ -139,7 +140,7 @@ export class RpcClient {
     if (!Number.isInteger(attemptTimeoutMs) || attemptTimeoutMs < 1) throw new InvalidArgumentsError('attemptTimeoutMs must be a whole number ≥ 1')
     const signal = opts.signal ?? new AbortController().signal
     const exclude = new Set(opts.exclude ?? [])
-    const deadlineAt = this.now() + deadlineMs
+    const deadlineAt = this.clock.now() + deadlineMs
     const failed: FailedAttempt[] = []
     const tried = new Set<string>()
 
@@ -151,7 +152,7 @@ export class RpcClient {
         if (failed.length === 0) throw new NoPeerForServiceError(`no live peer offers ${key}`)
         throw exhausted(key, failed)
       }
-      const remaining = deadlineAt - this.now()
+      const remaining = deadlineAt - this.clock.now()
       if (remaining <= 0) throw this.fail(key, failed, new DeadlineExceededError(`${key} ran out of its ${deadlineMs} ms deadline`))
       try {
         await this.attempt(peer, service, method, args, Math.min(attemptTimeoutMs, remaining), signal, hooks, onResult, opts.onPeer)
@@ -175,8 +176,10 @@ export class RpcClient {
         }
         if (attempt >= maxAttempts) throw this.fail(key, failed)
         const delay = backoffDelay(attempt, { ...this.backoff, jitter: 'full', random: this.random })
-        if (this.now() + delay >= deadlineAt) throw this.fail(key, failed)
-        await this.sleep(delay, signal).catch(() => {})
+        if (this.clock.now() + delay >= deadlineAt) throw this.fail(key, failed)
+        this.log('%s failed on %s (%s), retrying in %d ms', key, peer, name, Math.round(delay))
+        // Cut short by the caller's signal: the loop then reports the cancel.
+        await this.clock.sleep(delay, signal).catch(() => {})
         this.metrics?.retry(key)
       }
     }
@@ -196,33 +199,43 @@ export class RpcClient {
     return candidatesFor(key, this.members(), new Set([...exclude, ...tried]), () => 0, this.selfId).length > 0
   }
 
+  /**
+   * One request to one peer, settled by its answer, its timeout or the caller's signal. On
+   * a timeout or a cancel the request is cancelled on the peer too.
+   */
   private async attempt (peer: string, service: string, method: string, args: unknown, timeoutMs: number, signal: AbortSignal,
     hooks: AttemptHooks, onResult: (value: unknown) => void, onPeer?: (peer: string) => void): Promise<void> {
-    const attemptSignal = new AbortController()
+    const abandoned = new AbortController()
     let cancel: (() => void) | undefined
+    let answered = false
     let announced = false
     const announce = (): void => { if (!announced) { announced = true; onPeer?.(peer) } }
-    const outcome = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
+    const { promise: outcome, resolve, reject } = Promise.withResolvers<void>()
+    const timer = this.clock.setTimeout(() => {
+      reject(new DeadlineExceededError(`${service}.${method} on ${peer} did not answer within ${timeoutMs} ms`))
+    }, timeoutMs)
+    const listener: CallListener = {
+      onResult: value => { answered = true; announce(); onResult(value); resolve() },
+      onItem: value => { announce(); hooks.onItem?.(value) },
+      onEnd: () => { answered = true; announce(); resolve() },
+      onError: err => { answered = true; reject(err) }
+    }
+    this.transport.start(peer, service, method, args, timeoutMs, listener, abandoned.signal).then(
+      c => { cancel = c; if (abandoned.signal.aborted) c() },
+      reject
+    )
+    try {
+      await raceSignal(outcome, signal)
+    } catch (err) {
+      // Timed out or given up before the peer answered: stop the request there as well.
+      if (!answered) {
+        abandoned.abort()
         cancel?.()
-        attemptSignal.abort()
-        reject(new DeadlineExceededError(`${service}.${method} on ${peer} did not answer within ${timeoutMs} ms`))
-      }, timeoutMs)
-      const onAbort = (): void => { cancel?.(); attemptSignal.abort(); reject(new RpcCancelledError('cancelled')) }
-      signal.addEventListener('abort', onAbort, { once: true })
-      const done = (): void => { clearTimeout(timer); signal.removeEventListener('abort', onAbort) }
-      const listener: CallListener = {
-        onResult: value => { done(); announce(); onResult(value); resolve() },
-        onItem: value => { announce(); hooks.onItem?.(value) },
-        onEnd: () => { done(); announce(); resolve() },
-        onError: err => { done(); reject(err) }
       }
-      this.transport.start(peer, service, method, args, timeoutMs, listener, attemptSignal.signal).then(
-        c => { cancel = c; if (attemptSignal.signal.aborted) c() },
-        err => { done(); reject(err) }
-      )
-    })
-    await outcome
+      throw err
+    } finally {
+      timer.clear()
+    }
   }
 
   private fail (key: string, failed: FailedAttempt[], last?: Error): Error {
@@ -236,13 +249,4 @@ function exhausted (key: string, failed: FailedAttempt[]): AllAttemptsFailedErro
   const last = failed[failed.length - 1]
   const n = failed.length
   return new AllAttemptsFailedError(`${key} failed after ${n} attempt${n === 1 ? '' : 's'} (last on ${last.peer.slice(-6)}: ${last.error.name}: ${last.error.message})`, failed)
-}
-
-async function abortableSleep (ms: number, signal: AbortSignal): Promise<void> {
-  if (ms <= 0) return
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve() }, ms)
-    const onAbort = (): void => { clearTimeout(timer); reject(new RpcCancelledError('cancelled')) }
-    signal.addEventListener('abort', onAbort, { once: true })
-  })
 }

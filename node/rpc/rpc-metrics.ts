@@ -31,7 +31,7 @@ export class RpcMetrics {
     const latencies = this.latencies
     if (metrics.registry.getSingleMetric('mesh_rpc_requests_in_flight') == null) {
       const self = this
-      // eslint-disable-next-line no-new
+      // The gauge registers itself in `registers`; the registry is what holds it.
       new Gauge({
         name: 'mesh_rpc_requests_in_flight',
         help: 'rpc requests being served right now',
@@ -40,7 +40,7 @@ export class RpcMetrics {
       })
     }
     if (metrics.registry.getSingleMetric('mesh_rpc_request_latency_ms') == null) {
-      // eslint-disable-next-line no-new
+      // The gauge registers itself in `registers`; the registry is what holds it.
       new Gauge({
         name: 'mesh_rpc_request_latency_ms',
         help: 'rpc request service time percentiles since start, by method',

@@ -1,16 +1,20 @@
-import type { Connection, Stream } from '@libp2p/interface'
-import createDebug from 'debug'
+import type { Connection, Libp2p, Stream } from '@libp2p/interface'
 import { MAX_INBOUND_STREAMS_PER_PEER, RPC_PROTOCOL, ServiceUnavailableError } from '../../protocols/rpc/index.ts'
-import type { MeshLibp2p } from '../libp2p/create-libp2p.ts'
+import { defaultLogger, type Log, type MeshLogger } from '../logging/logger.ts'
+import { systemClock, type Clock } from '../time/clock.ts'
 import { runHandler, type AnswerSink, type HandlerRun } from './handler-runner.ts'
 import type { RpcMetrics } from './rpc-metrics.ts'
 import { ServerSession } from './server-session.ts'
 import type { ServiceRegistry } from './service-registry.ts'
 
 export interface RpcServerComponents {
-  libp2p: MeshLibp2p
+  /** Registers the protocol handler; this node's id is the caller of local calls. */
+  libp2p: Pick<Libp2p, 'peerId' | 'handle' | 'unhandle'>
   registry: ServiceRegistry
   metrics: RpcMetrics
+  /** Times handler deadlines. Default: the system clock. */
+  clock?: Clock
+  logger?: MeshLogger
 }
 
 /**
@@ -20,25 +24,27 @@ export interface RpcServerComponents {
  * call the balancer keeps on this node is served, limited and counted the same way.
  */
 export class RpcServer {
-  private readonly libp2p: MeshLibp2p
+  private readonly libp2p: Pick<Libp2p, 'peerId' | 'handle' | 'unhandle'>
   private readonly registry: ServiceRegistry
   private readonly metrics: RpcMetrics
+  private readonly clock: Clock
+  private readonly log: Log
   private readonly streamsPerPeer = new Map<string, number>()
   private readonly sessions = new Set<ServerSession>()
   private readonly localRuns = new Set<HandlerRun>()
-  private stopController = new AbortController()
-  private started = false
-  private readonly log = createDebug('mesh:rpc:server')
+  /** From start() to stop(); its abort cancels every handler still running. */
+  private stopController?: AbortController
 
   constructor (components: RpcServerComponents) {
     this.libp2p = components.libp2p
     this.registry = components.registry
     this.metrics = components.metrics
+    this.clock = components.clock ?? systemClock
+    this.log = (components.logger ?? defaultLogger).forComponent('rpc:server')
   }
 
   async start (): Promise<void> {
-    if (this.started) return
-    this.started = true
+    if (this.stopController != null) return
     this.stopController = new AbortController()
     await this.libp2p.handle(RPC_PROTOCOL, (stream, connection) => { this.accept(stream, connection) }, {
       // One above our own per-peer cap, so the stream past the cap reaches accept() and is
@@ -50,10 +56,13 @@ export class RpcServer {
   }
 
   async stop (): Promise<void> {
-    if (!this.started) return
-    this.started = false
+    if (this.stopController == null) return
     this.stopController.abort()
+    this.stopController = undefined
     await this.libp2p.unhandle(RPC_PROTOCOL).catch(() => {})
+    // Their handlers were just cancelled and would never answer: close the streams, so the
+    // callers fail over now instead of at their deadlines.
+    for (const session of this.sessions) session.close()
     this.sessions.clear()
     this.streamsPerPeer.clear()
   }
@@ -70,10 +79,11 @@ export class RpcServer {
    * caller would; the returned run cancels it.
    */
   invokeLocal (service: string, method: string, args: unknown, deadlineMs: number, sink: AnswerSink): HandlerRun {
-    if (!this.started) throw new ServiceUnavailableError('the rpc server is stopped')
+    if (this.stopController == null) throw new ServiceUnavailableError('the rpc server is stopped')
     const entry = this.registry.lookup(service, method)
     const started = performance.now()
-    const run = runHandler(entry, args, this.libp2p.peerId.toString(), deadlineMs, sink, this.stopController.signal)
+    const run = runHandler(entry, { args, caller: this.libp2p.peerId.toString(), deadlineMs }, sink,
+      { clock: this.clock, stopSignal: this.stopController.signal })
     this.localRuns.add(run)
     void run.done.then(outcome => {
       this.localRuns.delete(run)
@@ -85,8 +95,13 @@ export class RpcServer {
   private accept (stream: Stream, connection: Connection): void {
     const peer = connection.remotePeer.toString()
     const open = this.streamsPerPeer.get(peer) ?? 0
-    if (open >= MAX_INBOUND_STREAMS_PER_PEER || !this.started) {
-      this.metrics.drop(this.started ? 'too-many-streams' : 'stopping')
+    if (this.stopController == null) {
+      this.metrics.drop('stopping')
+      stream.abort(new Error('the rpc server is stopping'))
+      return
+    }
+    if (open >= MAX_INBOUND_STREAMS_PER_PEER) {
+      this.metrics.drop('too-many-streams')
       stream.abort(new Error('too many rpc streams from this peer'))
       return
     }
@@ -96,9 +111,12 @@ export class RpcServer {
       caller: peer,
       registry: this.registry,
       metrics: this.metrics,
+      clock: this.clock,
+      log: this.log,
       stopSignal: this.stopController.signal,
       onClose: () => {
-        this.sessions.delete(session)
+        // A session of before a stop() was already forgotten with its counts.
+        if (!this.sessions.delete(session)) return
         const left = (this.streamsPerPeer.get(peer) ?? 1) - 1
         if (left <= 0) this.streamsPerPeer.delete(peer)
         else this.streamsPerPeer.set(peer, left)

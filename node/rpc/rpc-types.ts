@@ -4,7 +4,7 @@ export interface RpcContext {
   signal: AbortSignal
   /** Peer id of the caller; this node's own id for a local call. */
   caller: string
-  /** Local clock time (Date.now()) by which the answer is due. */
+  /** Time on the node's clock (ms since the epoch) by which the answer is due. */
   deadline: number
 }
 
@@ -26,7 +26,7 @@ export interface RpcServiceOptions {
 }
 
 export interface RpcCallOptions {
-  /** Call this peer (id) only: no balancing, no fallback; retries stay on it. */
+  /** Call this peer (its full id) only: no balancing, no fallback; retries stay on it. */
   peer?: string
   /** Budget for the whole call, retries included. Default DEFAULT_DEADLINE_MS. */
   deadlineMs?: number
@@ -39,7 +39,7 @@ export interface RpcCallOptions {
   signal?: AbortSignal
   /** May run more than once. Default: what the local registration of the service says, else false. */
   idempotent?: boolean
-  /** Attempts in all, first included. Default 3 (the retry cap PRIMES.md §5 settles on). */
+  /** Attempts in all, first included. Default 3 (DEFAULT_MAX_ATTEMPTS says why). */
   maxAttempts?: number
   /** Peers never to use for this call (a scheduler's excluded or already-busy peers). */
   exclude?: Iterable<string>

@@ -1,9 +1,11 @@
 import type { Stream } from '@libp2p/interface'
 import {
   FrameDecoder, InvalidRpcFrameError, MAX_INVALID_FRAMES_PER_STREAM, MAX_REQUESTS_PER_STREAM,
-  ResultTooLargeError, TooManyRequestsError, decodeClientMessage, encodeRpcFrame, toErrorBody,
+  ResultTooLargeError, TooManyRequestsError, decodeClientMessage, encodeRpcMessage, toErrorBody,
   type RpcRequest, type RpcServerMessage
 } from '../../protocols/rpc/index.ts'
+import type { Log } from '../logging/logger.ts'
+import type { Clock } from '../time/clock.ts'
 import { FrameWriter } from './frame-writer.ts'
 import { runHandler, type HandlerRun } from './handler-runner.ts'
 import type { RpcMetrics } from './rpc-metrics.ts'
@@ -20,6 +22,9 @@ export interface ServerSessionInit {
   caller: string
   registry: ServiceRegistry
   metrics: RpcMetrics
+  clock: Clock
+  /** The server's log. */
+  log: Log
   /** Fires when the server stops: every handler of the session is aborted. */
   stopSignal: AbortSignal
   onClose: () => void
@@ -35,6 +40,8 @@ export class ServerSession {
   private readonly caller: string
   private readonly registry: ServiceRegistry
   private readonly metrics: RpcMetrics
+  private readonly clock: Clock
+  private readonly log: Log
   private readonly stopSignal: AbortSignal
   private readonly decoder = new FrameDecoder()
   private readonly writer: FrameWriter
@@ -47,6 +54,8 @@ export class ServerSession {
     this.caller = init.caller
     this.registry = init.registry
     this.metrics = init.metrics
+    this.clock = init.clock
+    this.log = init.log
     this.stopSignal = init.stopSignal
     this.stream.maxWriteBufferLength = MAX_WRITE_BUFFER_BYTES
     this.writer = new FrameWriter(init.stream)
@@ -79,6 +88,7 @@ export class ServerSession {
     } catch (err: any) {
       // A bad length prefix: the rest of the stream cannot be framed any more.
       this.metrics.drop(err?.reason ?? 'bad-frame')
+      this.log('resetting the rpc stream from %s: %s', this.caller, err?.message)
       this.stream.abort(err)
       return
     }
@@ -86,7 +96,7 @@ export class ServerSession {
   }
 
   private onFrame (frame: Uint8Array): void {
-    let message
+    let message: ReturnType<typeof decodeClientMessage>
     try {
       message = decodeClientMessage(frame)
     } catch (err: any) {
@@ -97,6 +107,7 @@ export class ServerSession {
       }
       if (++this.invalidFrames > MAX_INVALID_FRAMES_PER_STREAM) {
         this.metrics.drop('too-many-invalid-frames')
+        this.log('resetting the rpc stream from %s: more than %d invalid frames', this.caller, MAX_INVALID_FRAMES_PER_STREAM)
         this.stream.abort(new InvalidRpcFrameError('too-many-invalid', 'too many invalid frames'))
       }
       return
@@ -124,7 +135,7 @@ export class ServerSession {
       this.send({ type: 'error', id, error: toErrorBody(new TooManyRequestsError(`more than ${MAX_REQUESTS_PER_STREAM} requests in flight on one stream`)) })
       return
     }
-    let entry
+    let entry: ReturnType<ServiceRegistry['lookup']>
     try {
       entry = this.registry.lookup(request.service, request.method)
     } catch (err) {
@@ -133,14 +144,17 @@ export class ServerSession {
       return
     }
     const started = performance.now()
-    const run = runHandler(entry, request.args, this.caller, request.deadlineMs, {
+    const run = runHandler(entry, { args: request.args, caller: this.caller, deadlineMs: request.deadlineMs }, {
       result: value => { this.finish(id, { type: 'result', id, result: value }) },
       item: async value => { await this.sendItem(id, value) },
       end: () => { this.finish(id, { type: 'end', id }) },
       error: err => { this.finish(id, { type: 'error', id, error: toErrorBody(err) }) }
-    }, this.stopSignal)
+    }, { clock: this.clock, stopSignal: this.stopSignal })
     this.inflight.set(id, run)
     void run.done.then(outcome => {
+      // A run the server's stop cancelled answers nothing, so finish() never forgot it: do it
+      // here, or closeWhenIdle() would wait for it forever.
+      if (this.inflight.get(id) === run) this.inflight.delete(id)
       this.metrics.requestServed(entry.key, outcome, performance.now() - started)
     })
   }
@@ -162,7 +176,7 @@ export class ServerSession {
     if (this.closed || this.stream.writeStatus !== 'writable') return
     let frame: Uint8Array
     try {
-      frame = encodeRpcFrame(message)
+      frame = encodeRpcMessage(message)
     } catch (err: any) {
       if (message.type === 'error') {
         this.metrics.drop('unencodable-error')
@@ -170,11 +184,18 @@ export class ServerSession {
       }
       this.metrics.drop(err?.reason ?? 'unencodable')
       const tooLarge = new ResultTooLargeError(`the answer does not fit in a frame (${String(err?.message)}); stream it instead`)
-      frame = encodeRpcFrame({ type: 'error', id: message.id, error: toErrorBody(tooLarge) })
+      frame = encodeRpcMessage({ type: 'error', id: message.id, error: toErrorBody(tooLarge) })
       this.inflight.get(message.id)?.cancel(tooLarge)
       this.inflight.delete(message.id)
     }
     this.writer.write(frame)
+  }
+
+  /** The server stopped: sends what is queued and closes the stream. */
+  close (): void {
+    if (this.closed) return
+    this.writer.flush()
+    void this.stream.close().catch(() => { this.stream.abort(new Error('close failed')) })
   }
 
   private async closeWhenIdle (): Promise<void> {

@@ -41,13 +41,6 @@ export class ServiceRegistry {
     }
   }
 
-  unregister (service: string): void {
-    const table = this.services.get(service)
-    if (table == null) return
-    for (const m of table.values()) this.advertised.delete(m.key)
-    this.services.delete(service)
-  }
-
   /** The method, or UnknownServiceError / UnknownMethodError. */
   lookup (service: string, method: string): RegisteredMethod {
     const table = this.services.get(service)
@@ -55,10 +48,6 @@ export class ServiceRegistry {
     const entry = table.get(method)
     if (entry == null) throw new UnknownMethodError(`service ${service} has no method ${method} (it has ${[...table.keys()].join(', ')})`)
     return entry
-  }
-
-  has (service: string, method: string): boolean {
-    return this.services.get(service)?.has(method) === true
   }
 
   /**

@@ -2,7 +2,7 @@ import { InvalidArgumentsError } from '../../protocols/rpc/index.ts'
 import type { ControlServer } from '../control/control-server.ts'
 import { defaultLogger, type Log, type MeshLogger } from '../logging/logger.ts'
 import type { MeshRpc } from '../rpc/mesh-rpc.ts'
-import { callOptionsFrom, nickOf } from '../rpc/rpc-control.ts'
+import { callOptionsFrom, nickOf, type KnownPeers } from '../rpc/rpc-control.ts'
 import type { RpcCallOptions, RpcMethods } from '../rpc/rpc-types.ts'
 import type { MeshDatabase } from '../store/database.ts'
 import { systemClock, type Clock } from '../time/clock.ts'
@@ -28,13 +28,12 @@ export function registerTaskServices (rpc: Pick<MeshRpc, 'register'>, services: 
   for (const [name, methods] of Object.entries(services)) rpc.register(name, methods, { idempotent: true })
 }
 
-/** What resolving a peer name and naming the peer that answered need of the membership. */
-type PeerNames = Parameters<typeof callOptionsFrom>[1] & Parameters<typeof nickOf>[1]
 
 export interface TaskControlComponents {
   rpc: Pick<MeshRpc, 'call' | 'registry'>
   control: Pick<ControlServer, 'register'>
-  membership: PeerNames
+  /** Who is who, to resolve `--peer` and name the peer that answered (the rpc knows). */
+  peers: KnownPeers
   /** Keeps the results of the tasks run from this home. */
   db: MeshDatabase
   clock?: Clock
@@ -47,18 +46,18 @@ export interface TaskControlComponents {
  * this node serves the task services itself.
  */
 export function registerTaskControl (components: TaskControlComponents): TaskRunner {
-  const { rpc, control, membership } = components
+  const { rpc, control, peers } = components
   const clock = components.clock ?? systemClock
   const log = (components.logger ?? defaultLogger).forComponent('tasks')
   // Same code on every node: the task methods may be retried even by a node serving none.
   for (const [name, methods] of Object.entries(taskServiceMethods())) rpc.registry.noteIdempotency(name, Object.keys(methods), true)
-  const tasks = new TaskRunner({ rpc, membership, store: new TaskStore(components.db), clock, log })
+  const tasks = new TaskRunner({ rpc, peers, store: new TaskStore(components.db), clock, log })
 
   control.register('tasks.run', async (params, signal) => {
     const { kind, op } = params
     if (typeof kind !== 'string' || OPS[kind] == null) throw new InvalidArgumentsError(`kind must be one of ${Object.keys(OPS).join(', ')}`)
     if (typeof op !== 'string' || !OPS[kind].includes(op)) throw new InvalidArgumentsError(`${kind} operations are ${OPS[kind].join(', ')}`)
-    return await tasks.run(kind, op, params.input ?? null, callOptionsFrom(params, membership, signal))
+    return await tasks.run(kind, op, params.input ?? null, callOptionsFrom(params, peers, signal))
   })
 
   control.register('tasks.results', async (params) => {
@@ -88,13 +87,13 @@ export interface TaskReply {
 export class TaskRunner {
   readonly store: TaskStore
   private readonly rpc: Pick<MeshRpc, 'call'>
-  private readonly membership: PeerNames
+  private readonly peers: KnownPeers
   private readonly clock: Clock
   private readonly log: Log
 
-  constructor (components: { rpc: Pick<MeshRpc, 'call'>, membership: PeerNames, store: TaskStore, clock: Clock, log: Log }) {
+  constructor (components: { rpc: Pick<MeshRpc, 'call'>, peers: KnownPeers, store: TaskStore, clock: Clock, log: Log }) {
     this.rpc = components.rpc
-    this.membership = components.membership
+    this.peers = components.peers
     this.store = components.store
     this.clock = components.clock
     this.log = components.log
@@ -105,7 +104,7 @@ export class TaskRunner {
     const started = performance.now()
     try {
       const reply = await this.rpc.call(kind, op, input, opts)
-      const nick = nickOf(reply.peer, this.membership)
+      const nick = nickOf(reply.peer, this.peers)
       const ms = performance.now() - started
       this.store.record({ at: this.clock.now(), kind, op, input, ok: true, result: reply.result, peer: reply.peer, nick, ms })
       this.log('%s.%s answered by %s in %d ms', kind, op, reply.peer, Math.round(ms))
@@ -115,7 +114,7 @@ export class TaskRunner {
       this.store.record({
         at: this.clock.now(), kind, op, input, ok: false,
         error: { name: String(err?.name ?? 'Error'), message: String(err?.message ?? err) },
-        peer: lastPeer, nick: lastPeer != null ? nickOf(lastPeer, this.membership) : null, ms: performance.now() - started
+        peer: lastPeer, nick: lastPeer != null ? nickOf(lastPeer, this.peers) : null, ms: performance.now() - started
       })
       this.log('%s.%s failed: %s', kind, op, err?.message)
       throw err

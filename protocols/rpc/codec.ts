@@ -4,17 +4,14 @@ import {
 } from './constants.ts'
 import { isRecord, parseJsonObject } from '../json.ts'
 import { FrameTooLargeError, InvalidRpcFrameError } from './errors.ts'
-import { encodeFrame } from './framing.ts'
 import type { RpcClientMessage, RpcErrorBody, RpcMessage, RpcRequest, RpcServerMessage } from './messages.ts'
 
 const encoder = new TextEncoder()
 
-/** A message as a ready-to-send frame (length prefix included). Throws FrameTooLargeError. */
-export function encodeRpcFrame (message: RpcMessage, maxBytes = MAX_RPC_FRAME_BYTES): Uint8Array {
-  return encodeFrame(encodeRpcMessage(message, maxBytes), maxBytes)
-}
-
-/** A message as UTF-8 JSON, the body of one frame. */
+/**
+ * A message as UTF-8 JSON, the body of one frame (the writer adds the length prefix).
+ * Throws InvalidRpcFrameError for what JSON cannot carry, FrameTooLargeError above the limit.
+ */
 export function encodeRpcMessage (message: RpcMessage, maxBytes = MAX_RPC_FRAME_BYTES): Uint8Array {
   let text: string | undefined
   try {
@@ -22,7 +19,9 @@ export function encodeRpcMessage (message: RpcMessage, maxBytes = MAX_RPC_FRAME_
   } catch (err: any) {
     throw new InvalidRpcFrameError('not-json', `message is not JSON-serialisable: ${String(err?.message ?? err)}`)
   }
-  // JSON.stringify drops an `undefined` result or args: send null, which every side reads.
+  // Only a message that is not an object at all (undefined, a function) stringifies to
+  // undefined. An undefined `args` or `result` would vanish from the object instead, which is
+  // why the client and the handler runner turn it into null before they get here.
   if (text === undefined) throw new InvalidRpcFrameError('not-json', 'message is not JSON-serialisable')
   // Each UTF-16 unit is at most 3 UTF-8 bytes: skip the encode of something certainly too big.
   if (text.length > maxBytes) throw new FrameTooLargeError('too-large', `message of at least ${text.length} bytes exceeds ${maxBytes}`)

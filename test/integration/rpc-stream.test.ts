@@ -38,7 +38,7 @@ describe('rpc API between two in-process nodes', () => {
       })
     }, { idempotent: true })
     a = await createMeshNode({ ...base, home: homes[0], nick: 'a', bootstrap: [b.addrs()[0]] })
-    await waitUntil('a to see b offering seq.count', async () => a.membership.table.get(b.peerId)?.services.includes('seq.count') === true, 20_000)
+    await waitUntil('a to see b offering seq.count', async () => a.membership.member(b.peerId)?.services.includes('seq.count') === true, 20_000)
   })
 
   afterAll(async () => {

@@ -2,11 +2,12 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
   FrameDecoder, FrameTooLargeError, InvalidRpcFrameError, MAX_RPC_FRAME_BYTES, TruncatedFrameError,
-  decodeClientMessage, decodeServerMessage, encodeFrame, encodeRpcFrame, encodeRpcMessage
+  decodeClientMessage, decodeServerMessage, encodeFrames, encodeRpcMessage
 } from '../../../protocols/rpc/index.ts'
 
 const encoder = new TextEncoder()
 const json = (value: unknown): Uint8Array => encoder.encode(JSON.stringify(value))
+const encodeFrame = (body: Uint8Array): Uint8Array => encodeFrames([body])
 
 /** Splits `bytes` at the given cut points (any chunking a network may produce). */
 function chunk (bytes: Uint8Array, cuts: number[]): Uint8Array[] {
@@ -80,6 +81,21 @@ describe('rpc framing', () => {
     expect(() => decoder.push(Uint8Array.from([0x80, 0x80, 0x80, 0x80, 0x01]))).toThrow(FrameTooLargeError)
   })
 
+  it('hands out an empty frame in its place, so it is read (and rejected) like any other', () => {
+    const a = json({ a: 1 })
+    const b = json({ b: 2 })
+    const decoder = new FrameDecoder()
+    expect(decoder.push(encodeFrames([a, new Uint8Array(0), b, new Uint8Array(0)]))).toEqual([a, new Uint8Array(0), b, new Uint8Array(0)])
+    expect(decoder.buffered).toBe(0)
+    expect(() => { decoder.end() }).not.toThrow()
+  })
+
+  it('rejects a run of continuation bytes as soon as it is longer than a prefix can be', () => {
+    const decoder = new FrameDecoder()
+    expect(decoder.push(Uint8Array.from([0x80, 0x80]))).toEqual([])
+    expect(() => decoder.push(Uint8Array.from([0x80]))).toThrow(FrameTooLargeError)
+  })
+
   it('refuses to encode a frame above the limit', () => {
     expect(() => encodeFrame(new Uint8Array(MAX_RPC_FRAME_BYTES + 1))).toThrow(FrameTooLargeError)
     expect(encodeFrame(new Uint8Array(MAX_RPC_FRAME_BYTES)).byteLength).toBe(MAX_RPC_FRAME_BYTES + 3)
@@ -118,7 +134,7 @@ describe('rpc message codec', () => {
 
   it('round-trips requests and every server message', () => {
     fc.assert(fc.property(fc.nat(), fc.jsonValue(), (id, value) => {
-      const frames = new FrameDecoder().push(encodeRpcFrame({ type: 'request', id, service: 'calc', method: 'sum', args: value, deadlineMs: 5 }))
+      const frames = new FrameDecoder().push(encodeFrame(encodeRpcMessage({ type: 'request', id, service: 'calc', method: 'sum', args: value, deadlineMs: 5 })))
       const decoded = decodeClientMessage(frames[0])
       expect(decoded).toEqual({ type: 'request', id, service: 'calc', method: 'sum', args: JSON.parse(JSON.stringify(value)) ?? null, deadlineMs: 5 })
       expect(decodeServerMessage(encodeRpcMessage({ type: 'item', id, value: 1 }))).toEqual({ type: 'item', id, value: 1 })

@@ -2,9 +2,12 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { Stream } from '@libp2p/interface'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { describe, expect, it } from 'vitest'
-import type { MeshLibp2p } from '../../../node/libp2p/create-libp2p.ts'
-import { PeerChannels } from '../../../node/rpc/peer-channels.ts'
+import { OPEN_TIMEOUT_MS, PeerChannels, type PeerChannelsComponents } from '../../../node/rpc/peer-channels.ts'
 import type { RpcMetrics } from '../../../node/rpc/rpc-metrics.ts'
+import type { Clock } from '../../../node/time/clock.ts'
+import { FakeClock } from '../../../node/time/fake-clock.ts'
+
+type DialingLibp2p = PeerChannelsComponents['libp2p']
 
 /** Just enough of a libp2p stream for a ClientChannel: records whether it was closed. */
 class FakeStream extends EventTarget {
@@ -22,7 +25,7 @@ interface PendingDial { signal: AbortSignal, resolve: (s: Stream) => void }
  * A libp2p whose dials wait until the test answers them; like the real one, a dial rejects
  * with an AbortError once its signal aborts — unless `ignoreSignal` (a stream that lands anyway).
  */
-function fakeLibp2p (ignoreSignal = false): { libp2p: MeshLibp2p, dials: PendingDial[] } {
+function fakeLibp2p (ignoreSignal = false): { libp2p: DialingLibp2p, dials: PendingDial[] } {
   const dials: PendingDial[] = []
   const libp2p = {
     dialProtocol: async (_peer: unknown, _protocol: string, { signal }: { signal: AbortSignal }) => await new Promise<Stream>((resolve, reject) => {
@@ -33,15 +36,17 @@ function fakeLibp2p (ignoreSignal = false): { libp2p: MeshLibp2p, dials: Pending
       else signal.addEventListener('abort', onAbort, { once: true })
     })
   }
-  return { libp2p: libp2p as unknown as MeshLibp2p, dials }
+  return { libp2p: libp2p as unknown as DialingLibp2p, dials }
 }
 
 async function peerId (): Promise<string> {
   return peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()
 }
 
-function pool (libp2p: MeshLibp2p, openTimeoutMs?: number): PeerChannels {
-  return new PeerChannels({ libp2p, metrics: {} as unknown as RpcMetrics, addrsOf: () => [] }, { openTimeoutMs })
+function pool (libp2p: DialingLibp2p, clock?: Clock): PeerChannels {
+  const channels = new PeerChannels({ libp2p, metrics: {} as unknown as RpcMetrics, addrsOf: () => [], clock })
+  channels.start()
+  return channels
 }
 
 /** Lets pending promise callbacks run. */
@@ -73,13 +78,16 @@ describe('peer channels: the shared stream open', () => {
     channels.stop()
   })
 
-  // Bounded so the pre-fix code (an open that never times out) fails quickly instead of hanging.
-  it('an open that outlives its own timeout fails as DialFailedError (retryable), for every waiter', { timeout: 10_000 }, async () => {
+  it('an open that outlives its own timeout fails as DialFailedError (retryable), for every waiter', async () => {
     const { libp2p } = fakeLibp2p()
-    const channels = pool(libp2p, 1)
+    const clock = new FakeClock()
+    const channels = pool(libp2p, clock)
     const peer = await peerId()
     const a = channels.acquire(peer, new AbortController().signal)
     const b = channels.acquire(peer, new AbortController().signal)
+    a.catch(() => {})
+    b.catch(() => {})
+    await clock.advance(OPEN_TIMEOUT_MS)
     await expect(a).rejects.toMatchObject({ name: 'DialFailedError' })
     await expect(b).rejects.toMatchObject({ name: 'DialFailedError' })
     channels.stop()
@@ -100,7 +108,8 @@ describe('peer channels: the shared stream open', () => {
     await expect(pending).rejects.toMatchObject({ name: 'DialFailedError' })
     expect(late.closed).toBe(true)
 
-    // Nothing of it stayed in the pool: the next caller opens a stream of its own.
+    // Nothing of it stayed in the pool: once started again, the next caller opens a stream of its own.
+    channels.start()
     const next = channels.acquire(peer, new AbortController().signal)
     await settle()
     expect(dials).toHaveLength(2)
@@ -109,5 +118,49 @@ describe('peer channels: the shared stream open', () => {
     await next
     channels.stop()
     expect(fresh.closed).toBe(true)
+  })
+})
+
+describe('peer channels: lifecycle on the node\'s clock', () => {
+  it('start twice keeps one sweep timer; stop clears it; start after stop sets it again', () => {
+    const clock = new FakeClock()
+    const channels = new PeerChannels({ libp2p: fakeLibp2p().libp2p, metrics: {} as unknown as RpcMetrics, addrsOf: () => [], clock })
+    channels.start()
+    channels.start()
+    expect(clock.pendingTimers).toBe(1)
+    channels.stop()
+    channels.stop()
+    expect(clock.pendingTimers).toBe(0)
+    channels.start()
+    expect(clock.pendingTimers).toBe(1)
+    channels.stop()
+  })
+
+  it('no stream opens before start() or after stop()', async () => {
+    const { libp2p, dials } = fakeLibp2p()
+    const channels = new PeerChannels({ libp2p, metrics: {} as unknown as RpcMetrics, addrsOf: () => [] })
+    const peer = await peerId()
+    await expect(channels.acquire(peer, new AbortController().signal)).rejects.toMatchObject({ name: 'DialFailedError' })
+    channels.start()
+    channels.stop()
+    await expect(channels.acquire(peer, new AbortController().signal)).rejects.toMatchObject({ name: 'DialFailedError' })
+    expect(dials).toHaveLength(0)
+  })
+
+  it('closes a channel left idle, when the clock says so', async () => {
+    const { libp2p, dials } = fakeLibp2p()
+    const clock = new FakeClock()
+    const channels = pool(libp2p, clock)
+    const peer = await peerId()
+    const pending = channels.acquire(peer, new AbortController().signal)
+    await settle()
+    const stream = new FakeStream()
+    dials[0].resolve(stream as unknown as Stream)
+    await pending
+    await clock.advance(20_000)
+    expect(stream.closed).toBe(false)
+    await clock.advance(20_000)
+    expect(stream.closed).toBe(true)
+    channels.stop()
   })
 })

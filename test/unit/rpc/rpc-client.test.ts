@@ -3,6 +3,8 @@ import { ConnectionLostError, RemoteRpcError } from '../../../protocols/rpc/inde
 import type { MemberLike } from '../../../node/rpc/balancer.ts'
 import type { CallListener } from '../../../node/rpc/client-channel.ts'
 import { RpcClient, type RpcTransport } from '../../../node/rpc/rpc-client.ts'
+import { systemClock, type Clock } from '../../../node/time/clock.ts'
+import { FakeClock } from '../../../node/time/fake-clock.ts'
 
 type Behaviour = (listener: CallListener, args: unknown) => void
 
@@ -31,11 +33,10 @@ const loses: Behaviour = l => { l.onError(new ConnectionLostError('connection cl
 const remote = (name: string): Behaviour => l => { l.onError(new RemoteRpcError(name, `${name} happened`, 'x')) }
 const hangs: Behaviour = () => {}
 
+/** The system clock, except that the waits between attempts are recorded, not waited. */
 function client (transport: RpcTransport, members: MemberLike[], sleeps: number[] = [], selfId = 'me'): RpcClient {
-  return new RpcClient({ transport, members: () => members, selfId }, {
-    random: () => 0,
-    sleep: async ms => { sleeps.push(ms) }
-  })
+  const clock: Clock = { ...systemClock, sleep: async ms => { sleeps.push(ms) } }
+  return new RpcClient({ transport, members: () => members, selfId, clock }, { random: () => 0 })
 }
 
 describe('rpc client: balancing, retry, fallback', () => {
@@ -142,5 +143,24 @@ describe('rpc client: balancing, retry, fallback', () => {
     const c = client(fakeTransport({}), [member('a')])
     await expect(c.call('calc', 'sum', [], { deadlineMs: 0 })).rejects.toMatchObject({ name: 'InvalidArgumentsError' })
     await expect(c.call('calc', 'sum', [], { maxAttempts: 0 })).rejects.toMatchObject({ name: 'InvalidArgumentsError' })
+  })
+
+  it('times attempts and the waits between them on its clock', async () => {
+    const clock = new FakeClock()
+    const t = fakeTransport({ a: hangs, b: answers('b') })
+    // random 0.75: the balancer tries a first; the first backoff is 0.75 × 20 ms = 15 ms.
+    const c = new RpcClient({ transport: t, members: () => [member('b'), member('a')], selfId: 'me', clock }, { random: () => 0.75 })
+    let reply: unknown
+    const pending = c.call('calc', 'sum', [1], { idempotent: true, deadlineMs: 3000, attemptTimeoutMs: 1000 }).then(r => { reply = r })
+    await clock.advance(999)
+    expect(t.calls).toEqual(['a'])
+    await clock.advance(1)
+    expect(t.cancelled).toEqual(['a'])
+    await clock.advance(14)
+    expect(t.calls).toEqual(['a'])
+    await clock.advance(1)
+    await pending
+    expect(t.calls).toEqual(['a', 'b'])
+    expect(reply).toMatchObject({ result: 'b', peer: 'b', attempts: 2 })
   })
 })

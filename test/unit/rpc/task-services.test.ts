@@ -66,16 +66,12 @@ describe('tasks.run and tasks.results', () => {
       const registry = new ServiceRegistry(new Set())
       const self = { id: 'self-peer-id', nick: 'me', state: 'alive' }
       const other = { id: 'other-peer-id', nick: 'bob', state: 'alive' }
-      const membership = {
-        peerId: self.id,
-        selfMember: () => self,
-        table: { list: () => [other], get: (id: string) => id === other.id ? other : undefined }
-      } as any
+      const peers = { peers: () => [self, other] }
       const rpc = {
         registry,
         call: async (_service: string, method: string, args: unknown) => ({ result: calcMethods()[method](args, {} as RpcContext), peer: other.id, attempts: 1 })
       } as any
-      registerTaskControl({ rpc, control: { register: (m, h) => { handlers.set(m, h) } }, membership, db, clock })
+      registerTaskControl({ rpc, control: { register: (m, h) => { handlers.set(m, h) } }, peers, db, clock })
       expect(registry.idempotent('calc', 'sum')).toBe(true)
       expect(registry.idempotent('greeter', 'hello')).toBe(true)
 
