@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+
 /**
  * Time as the services see it: the wall clock and the timers, injected so that a whole node
  * can run under a fake clock (unit tests, the in-process simulation tier) and many nodes can
@@ -33,11 +35,12 @@ export const systemClock: Clock = {
   setTimeout: (fn, ms) => wrap(setTimeout(fn, ms), clearTimeout),
   setInterval: (fn, ms) => wrap(setInterval(fn, ms), clearInterval),
   sleep: async (ms, signal) => {
-    signal?.throwIfAborted()
-    await new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => { clearTimeout(handle); reject(signal?.reason) }
-      const handle = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve() }, ms)
-      signal?.addEventListener('abort', onAbort, { once: true })
-    })
+    try {
+      await sleep(ms, undefined, { signal })
+    } catch (err) {
+      // node:timers/promises rejects with its own AbortError; callers (and FakeClock) see
+      // the signal's reason, which says why the wait was cut short.
+      throw signal?.aborted === true ? signal.reason : err
+    }
   }
 }

@@ -1,4 +1,5 @@
 import type { ComputePeer, PeerReport, ShardRange, ShardResult } from './types.ts'
+import { backoffDelay } from '../../time/backoff.ts'
 import type { Vote } from './verify-quorum.ts'
 
 export interface Shard {
@@ -181,8 +182,7 @@ export class ShardLedger {
     const p = this.peers.get(peer)
     if (p == null) return
     p.failures++
-    const delay = Math.min(maxMs, baseMs * 2 ** (p.failures - 1))
-    p.backoffUntil = now + delay * (0.8 + 0.4 * random())
+    p.backoffUntil = now + backoffDelay(p.failures, { baseMs, capMs: maxMs, jitter: 'equal', random })
   }
 
   peerReports (): PeerReport[] {

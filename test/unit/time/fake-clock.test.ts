@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { backoffDelay } from '../../../node/time/backoff.ts'
+import { systemClock } from '../../../node/time/clock.ts'
 import { FakeClock } from '../../../node/time/fake-clock.ts'
 
 describe('FakeClock', () => {
@@ -49,5 +50,18 @@ describe('backoffDelay with equal jitter', () => {
     expect(backoffDelay(1, { baseMs: 1000, capMs: 30_000, jitter: 'equal', random: () => 0 })).toBe(500)
     expect(backoffDelay(3, { baseMs: 1000, capMs: 30_000, jitter: 'equal', random: () => 0.999 })).toBe(5996)
     expect(backoffDelay(20, { baseMs: 1000, capMs: 30_000, jitter: 'equal', random: () => 0.5 })).toBe(30_000)
+  })
+})
+
+describe('systemClock.sleep', () => {
+  it('waits, and an abort rejects with the signal\'s reason', async () => {
+    const started = performance.now()
+    await systemClock.sleep(20)
+    expect(performance.now() - started).toBeGreaterThanOrEqual(15)
+    const controller = new AbortController()
+    const sleeping = systemClock.sleep(10_000, controller.signal)
+    controller.abort(new Error('stopping'))
+    await expect(sleeping).rejects.toThrow('stopping')
+    await expect(systemClock.sleep(10, controller.signal)).rejects.toThrow('stopping')
   })
 })
