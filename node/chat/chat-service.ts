@@ -3,7 +3,7 @@ import type { Message } from '@libp2p/gossipsub'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import type { PrivateKey } from '@libp2p/interface'
 import {
-  CHAT_WIRE_VERSION, ChatKeyCache, chatTopic, checkRoom, decodeChatMessage, DEFAULT_ROOM,
+  MAX_FUTURE_SKEW_MS, CHAT_WIRE_VERSION, ChatKeyCache, chatTopic, checkRoom, decodeChatMessage, DEFAULT_ROOM,
   encodeChatMessage, InvalidChatMessageError, roomOfTopic, signChatMessage, verifyChatSignature,
   type ChatMessage
 } from '../../protocols/chat/index.ts'
@@ -256,9 +256,23 @@ export class ChatService extends EventEmitter<ChatEvents> {
     return stored
   }
 
+  /** Throws when `m` is dated further ahead of this node's clock than peers' clocks may drift. */
+  private checkNotFromTheFuture (m: ChatMessage): void {
+    if (m.ts > this.clock.now() + MAX_FUTURE_SKEW_MS) {
+      throw new InvalidChatMessageError('from-the-future', `dated ${m.ts - this.clock.now()} ms ahead of this node's clock`)
+    }
+  }
+
   /** A message pulled by anti-entropy: relayed by a third party, so its signature decides. */
   private async acceptVerified (m: ChatMessage, via: string): Promise<boolean> {
     if (!this.joined.has(m.room)) return false
+    try {
+      this.checkNotFromTheFuture(m)
+    } catch {
+      // Not stored, so the next pull offers it again: once our clock has caught up, it counts.
+      this.dropped(via, 'from-the-future')
+      return false
+    }
     if (!await verifyChatSignature(m, this.keys)) {
       this.dropped(via, 'bad-signature')
       return false
@@ -269,6 +283,7 @@ export class ChatService extends EventEmitter<ChatEvents> {
   private async receiveDm (m: ChatMessage, remote: string): Promise<void> {
     if (m.to !== this.selfId) throw new InvalidChatMessageError('wrong-recipient', 'this message is for another peer')
     if (m.from !== remote) throw new InvalidChatMessageError('forged-sender', `sent by ${remote}, claims ${m.from}`)
+    this.checkNotFromTheFuture(m)
     if (!this.receiveLimit.tryTake(m.from)) throw new InvalidChatMessageError('rate-limited', 'too many messages from this peer')
     if (!await verifyChatSignature(m, this.keys)) throw new InvalidChatMessageError('bad-signature', 'signature does not match the sender')
     this.keep(m, 'dm')
@@ -280,6 +295,12 @@ export class ChatService extends EventEmitter<ChatEvents> {
       const m = decodeChatMessage(msg.data)
       if (m.to != null || m.room !== roomOfTopic(msg.topic)) throw new InvalidChatMessageError('wrong-room', 'message is not for this room')
       if (msg.type !== 'signed' || msg.from.toString() !== m.from) throw new InvalidChatMessageError('forged-sender', `published by ${msg.type === 'signed' ? msg.from.toString() : 'nobody'}, claims ${m.from}`)
+      if (m.ts > this.clock.now() + MAX_FUTURE_SKEW_MS) {
+        // Ignore, not Reject: the relaying peer's clock may differ from ours, and anti-entropy
+        // offers the message again once our clock has caught up.
+        this.dropped('gossip', 'from-the-future')
+        return TopicValidatorResult.Ignore
+      }
       if (!this.receiveLimit.tryTake(m.from)) {
         // Ignore, not Reject: the relaying peer is not to blame for the author's flood.
         this.dropped('gossip', 'rate-limited')

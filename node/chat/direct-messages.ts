@@ -47,6 +47,8 @@ const DEFAULT_RETRY_TICK_MS = 1000
 /** Direct messages sent to one recipient per flush; the next flush continues. */
 const FLUSH_BATCH = 100
 const DIAL_TIMEOUT_MS = 5000
+/** Refusals that a later try may get past: the sender keeps the message and retries. */
+const RETRYABLE_REFUSALS: ReadonlySet<string> = new Set(['rate-limited', 'from-the-future'])
 
 /**
  * Direct messages over `/mesh/chat-dm/1.0.0`: one signed message per stream, answered by an
@@ -197,8 +199,9 @@ export class DirectMessages {
       this.metrics.counter('mesh_chat_dropped_total', 'chat messages and frames dropped', ['via', 'reason']).inc({ via: 'dm', reason })
       this.log('dm from %s refused: %s', connection.remotePeer.toString(), err?.message)
       if (err instanceof InvalidChatMessageError) {
-        // Tell the sender when retrying cannot help; a rate limit is worth a retry.
-        const ackReason = reason === 'rate-limited' ? reason : 'invalid'
+        // Tell the sender when retrying cannot help; a rate limit or a clock ahead of ours is
+        // worth a retry.
+        const ackReason = RETRYABLE_REFUSALS.has(reason) ? reason : 'invalid'
         await frames.write(encodeDmAck({ v: CHAT_WIRE_VERSION, ok: false, id, reason: ackReason })).catch(() => {})
         await frames.close()
       } else {

@@ -1,4 +1,4 @@
-import { compareHlc, type Hlc } from '../../protocols/chat/index.ts'
+import { compareHlc, MAX_FUTURE_SKEW_MS, MAX_LOGICAL, type Hlc } from '../../protocols/chat/index.ts'
 import { systemClock, type Clock } from '../time/clock.ts'
 
 export interface HybridClockComponents {
@@ -14,8 +14,8 @@ export interface HybridClockInit {
   maxDriftMs?: number
 }
 
-/** One minute: far above NTP-synced skew, small enough that one bad clock does little harm. */
-const DEFAULT_MAX_DRIFT_MS = 60_000
+/** The receive-side bound on a message's lead is also how far a peer may drag our clock. */
+const DEFAULT_MAX_DRIFT_MS = MAX_FUTURE_SKEW_MS
 
 /**
  * A hybrid logical clock (Kulkarni et al.): timestamps follow the wall clock, never go
@@ -35,7 +35,11 @@ export class HybridClock {
   /** A timestamp for a new local event, later than every one issued or observed before. */
   tick (): Hlc {
     const wall = this.wall.now()
-    this.last = wall > this.last.ts ? { ts: wall, lc: 0 } : { ts: this.last.ts, lc: this.last.lc + 1 }
+    if (wall > this.last.ts) this.last = { ts: wall, lc: 0 }
+    // The counter has a ceiling the codec enforces; past it, carry into the millisecond
+    // (still later than everything seen) so the clock never issues a timestamp peers refuse.
+    else if (this.last.lc >= MAX_LOGICAL) this.last = { ts: this.last.ts + 1, lc: 0 }
+    else this.last = { ts: this.last.ts, lc: this.last.lc + 1 }
     return { ...this.last }
   }
 

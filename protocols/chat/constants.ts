@@ -27,6 +27,13 @@ export const MAX_CHAT_MESSAGE_BYTES = 32 * 1024
 
 /** HLC logical counter: bumps within one millisecond; 2^31 is far beyond any real burst. */
 export const MAX_LOGICAL = 2 ** 31 - 1
+/**
+ * How far ahead of the receiver's clock a message may be dated. One minute is far above the
+ * skew of NTP-synced clocks; a message dated later is refused for now (gossip drops it,
+ * anti-entropy offers it again later, a DM is retried), so it can neither stick to the end
+ * of every history nor drag every clock forward.
+ */
+export const MAX_FUTURE_SKEW_MS = 60_000
 
 /** One sync answer holds at most this many messages; the asker pulls again for more. */
 export const MAX_SYNC_BATCH = 256

@@ -4,7 +4,7 @@ import { lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createMeshLibp2p, type MeshLibp2p } from '../../node/libp2p/create-libp2p.ts'
-import { canonicalBytes, CHAT_DM_PROTOCOL, chatTopic, decodeDmAck, type UnsignedChatMessage } from '../../protocols/chat/index.ts'
+import { canonicalBytes, CHAT_DM_PROTOCOL, chatTopic, decodeDmAck, MAX_LOGICAL, type UnsignedChatMessage } from '../../protocols/chat/index.ts'
 import { counter, history, say, startChatMesh } from '../utils/chat-mesh.ts'
 import { type MeshProcess, waitUntil } from '../utils/mesh-process.ts'
 
@@ -100,6 +100,36 @@ describe('chat input a peer must not get through', () => {
     expect(all.map(m => m.id)).toContain(own.id)
     expect(all.length).toBe(stored.length + 1)
     expect(all.some(m => m.text === 'I am alice' || m.text.startsWith('xxxx') || m.text.includes('surrogate'))).toBe(false)
+  })
+
+  it('a message dated ahead with its counter at the ceiling cannot stop chat; one far ahead is not stored', async () => {
+    nodes = await startChatMesh(['alice'])
+    const [alice] = nodes
+    await connectAttacker(alice)
+    const pubsub = attacker!.services.pubsub
+    // Within the allowed skew, with the logical counter at its ceiling: the node's clock adopts
+    // it, and its next tick must still be a timestamp every node accepts.
+    await pubsub.publish(TOPIC, await forge({ ts: Date.now() + 55_000, lc: MAX_LOGICAL, seq: 1, text: 'ceiling' }))
+    await waitUntil('the ceiling message stored', async () => (await history(alice)).some(m => m.text === 'ceiling'), 10_000, 100)
+    const own = await say(alice, 'chat still works')
+    expect(own.ts).toBeGreaterThanOrEqual((await history(alice)).find(m => m.text === 'ceiling')!.ts)
+    // Beyond the skew (here the largest timestamp the codec allows): counted, never stored,
+    // so it cannot sit at the end of every history.
+    await pubsub.publish(TOPIC, await forge({ ts: Number.MAX_SAFE_INTEGER, seq: 2, text: 'from the far future' }))
+    await waitUntil('the far-future message counted', async () =>
+      await counter(alice, 'mesh_chat_dropped_total', 'reason=from-the-future') === 1, 10_000, 100)
+    const texts = (await history(alice)).map(m => m.text)
+    expect(texts).not.toContain('from the far future')
+    expect(texts.at(-1)).toBe('chat still works')
+
+    // The same as a DM: refused with a reason that tells the sender to try again later (its
+    // clock may merely run ahead), not as invalid for good.
+    const stream = await attacker!.dialProtocol(multiaddr(alice.bootstrapAddr), CHAT_DM_PROTOCOL)
+    const lp = lpStream(stream)
+    await lp.write(await forge({ room: '', to: alice.id, ts: Date.now() + 3_600_000, seq: 0, text: 'an hour early' }))
+    const ack = decodeDmAck((await lp.read({ signal: AbortSignal.timeout(5000) })).subarray())
+    expect(ack).toMatchObject({ ok: false, reason: 'from-the-future' })
+    expect(await counter(alice, 'mesh_chat_dropped_total', 'reason=from-the-future')).toBe(2)
   })
 
   it('a direct message that claims another sender is refused with a reason', async () => {

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { HybridClock } from '../../../node/chat/hlc-clock.ts'
-import { compareHlc, compareMessages } from '../../../protocols/chat/index.ts'
+import { compareHlc, compareMessages, MAX_LOGICAL } from '../../../protocols/chat/index.ts'
 
 describe('HybridClock under a fake clock', () => {
   it('follows the wall clock and counts within one millisecond', () => {
@@ -21,6 +21,15 @@ describe('HybridClock under a fake clock', () => {
     const b = clock.tick()
     expect(compareHlc(b, a)).toBeGreaterThan(0)
     expect(b).toEqual({ ts: 5000, lc: 1 })
+  })
+
+  it('a counter at its ceiling carries into the millisecond: never a timestamp the codec refuses', () => {
+    const clock = new HybridClock({ clock: { now: () => 1000 } })
+    clock.observe({ ts: 30_000, lc: MAX_LOGICAL })
+    const next = clock.tick()
+    expect(next).toEqual({ ts: 30_001, lc: 0 })
+    expect(compareHlc(next, { ts: 30_000, lc: MAX_LOGICAL })).toBeGreaterThan(0)
+    expect(clock.tick()).toEqual({ ts: 30_001, lc: 1 })
   })
 
   it('a message sent after one was seen sorts after it, even with a lagging wall clock', () => {
