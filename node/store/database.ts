@@ -1,3 +1,4 @@
+import { chmodSync, closeSync, openSync } from 'node:fs'
 import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 
@@ -13,7 +14,12 @@ export class MeshDatabase {
   readonly db: DatabaseSync
 
   constructor (home: string, file = DATABASE_FILE) {
-    this.db = new DatabaseSync(join(home, file))
+    const path = join(home, file)
+    // Chat history and DMs are private: the file is made 0600 before SQLite opens it (SQLite
+    // gives its -wal and -shm files the database's mode), and an older, wider one tightened.
+    closeSync(openSync(path, 'a', 0o600))
+    chmodSync(path, 0o600)
+    this.db = new DatabaseSync(path)
     this.db.exec('PRAGMA journal_mode = WAL')
     // NORMAL is durable across process crashes in WAL mode (only an OS crash can lose the
     // last transactions), and several times faster than FULL for small writes.

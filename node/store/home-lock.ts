@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { mkdir, open, readFile, unlink } from 'node:fs/promises'
+import { chmod, mkdir, open, readFile, stat, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 
 export const PID_FILE = 'mesh.pid'
@@ -14,6 +14,7 @@ export class NodeAlreadyRunningError extends Error {
  */
 export async function lockHome (home: string): Promise<() => Promise<void>> {
   await mkdir(home, { recursive: true, mode: 0o700 })
+  await keepPrivate(home)
   const path = join(home, PID_FILE)
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
@@ -31,6 +32,16 @@ export async function lockHome (home: string): Promise<() => Promise<void>> {
     await unlink(path).catch(() => {})
   }
   throw new Error(`cannot lock ${home}: ${path} keeps reappearing`)
+}
+
+/**
+ * The home holds the node's private key and its chat history: only its owner may enter it.
+ * A home made before (or by hand, 0755) is tightened when it is ours; one that belongs to
+ * somebody else is left as it is (its owner chose).
+ */
+async function keepPrivate (home: string): Promise<void> {
+  const info = await stat(home)
+  if (info.uid === process.getuid?.() && (info.mode & 0o077) !== 0) await chmod(home, info.mode & 0o700)
 }
 
 /** Alive, and (where /proc tells) a mesh node rather than an unrelated process that reused the pid. */
