@@ -12,8 +12,17 @@ export class UnknownControlMethodError extends Error {
   override name = 'UnknownControlMethodError'
 }
 
+export class ControlBusyError extends Error {
+  override name = 'ControlBusyError'
+}
+
 /** Each client sends one request; ten concurrent CLI invocations is already a lot. */
 const MAX_CONNECTIONS = 64
+/**
+ * A client has this long to send its request line. The CLI sends it at once; a connection
+ * that sends nothing only holds a slot, and enough of them would lock the owner out.
+ */
+const DEFAULT_REQUEST_TIMEOUT_MS = 5000
 
 export interface ControlServerComponents {
   metrics: MeshMetrics
@@ -23,6 +32,7 @@ export interface ControlServerComponents {
 export interface ControlServerInit {
   /** The socket file, `<home>/mesh.sock`. */
   path: string
+  requestTimeoutMs?: number
 }
 
 /**
@@ -34,6 +44,7 @@ export class ControlServer {
   private readonly sockets = new Set<Socket>()
   private server?: Server
   private readonly path: string
+  private readonly requestTimeoutMs: number
   private readonly metrics: MeshMetrics
   private readonly log: Log
 
@@ -43,6 +54,7 @@ export class ControlServer {
     this.metrics = components.metrics
     this.log = (components.logger ?? defaultLogger).forComponent('control')
     this.path = init.path
+    this.requestTimeoutMs = init.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS
   }
 
   register (method: string, handler: ControlHandler): void {
@@ -54,7 +66,6 @@ export class ControlServer {
     // Taken before the first await, so a second start while this one runs does nothing.
     const server = createServer(socket => { this.serve(socket) })
     this.server = server
-    server.maxConnections = MAX_CONNECTIONS
     try {
       // A socket file left by a crashed node is stale: the home lock was taken before this.
       await unlink(this.path).catch(() => {})
@@ -80,10 +91,22 @@ export class ControlServer {
   }
 
   private serve (socket: Socket): void {
+    socket.on('error', () => {})
+    if (this.sockets.size >= MAX_CONNECTIONS) {
+      // Said, not a silent close: the CLI shows why instead of a bare EPIPE.
+      this.metrics.counter('mesh_control_refused_total', 'control connections refused as over the cap').inc()
+      const busy = new ControlBusyError(`the node has ${MAX_CONNECTIONS} control connections open; try again in a few seconds`)
+      socket.end(JSON.stringify({ error: { name: busy.name, message: busy.message } }) + '\n')
+      // A refused client that never closes its side must not keep the descriptor either.
+      socket.setTimeout(this.requestTimeoutMs, () => { socket.destroy() })
+      return
+    }
+    // Until its request line arrives, a silent connection is closed after the timeout; a
+    // streaming answer (chat tail) may then last as long as the client reads.
+    socket.setTimeout(this.requestTimeoutMs, () => { socket.destroy() })
     this.sockets.add(socket)
     const controller = new AbortController()
     socket.on('close', () => { controller.abort(); this.sockets.delete(socket) })
-    socket.on('error', () => {})
     void this.answer(socket, controller.signal).catch((err: any) => {
       this.log('control connection failed: %s', err?.message)
     }).finally(() => { socket.end() })
@@ -91,6 +114,7 @@ export class ControlServer {
 
   private async answer (socket: Socket, signal: AbortSignal): Promise<void> {
     for await (const line of readLines(socket)) {
+      socket.setTimeout(0)
       const started = performance.now()
       let method = 'invalid'
       try {

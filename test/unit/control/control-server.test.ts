@@ -1,5 +1,5 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises'
-import { createConnection } from 'node:net'
+import { createConnection, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -92,6 +92,28 @@ describe('control server', () => {
       expect(mesh.nodes.map((n: any) => n.nick)).toEqual(['alice', 'bob'])
       expect(mesh.unreachable).toEqual([])
       expect(rpcCalls).toEqual([BOB])
+    } finally {
+      await control.stop()
+    }
+  })
+
+  it('idle connections cannot lock the owner out: over the cap a clear error, and silent ones are closed', async () => {
+    const control = new ControlServer({ metrics: new MeshMetrics() }, { path, requestTimeoutMs: 300 })
+    control.register('ping', async () => 'pong')
+    await control.start()
+    try {
+      const idle = await Promise.all(Array.from({ length: 64 }, async () => await new Promise<Socket>((resolve, reject) => {
+        const s = createConnection(path, () => { resolve(s) })
+        s.once('error', reject)
+      })))
+      const closed = Promise.all(idle.map(async s => await new Promise(resolve => { s.once('close', resolve) })))
+      // The 65th is told why, in the protocol's own error shape.
+      const refused = await request(path, 'ping')
+      expect(refused.error).toMatchObject({ name: 'ControlBusyError' })
+      expect(refused.error.message).toMatch(/64 control connections/)
+      // The silent ones are closed after the request timeout, and the owner gets in again.
+      await closed
+      expect(await request(path, 'ping')).toEqual({ result: 'pong' })
     } finally {
       await control.stop()
     }
