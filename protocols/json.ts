@@ -23,6 +23,17 @@ export function parseJsonBytes (bytes: Uint8Array, fail: Fail): unknown {
   }
 }
 
+/**
+ * A short, safe description of a field's value for an error message. Objects and arrays are
+ * named, not serialised: a deeply nested one would overflow the stack in JSON.stringify, and
+ * the error would then escape as something other than the protocol's own.
+ */
+export function describeValue (value: unknown): string {
+  if (Array.isArray(value)) return 'an array'
+  if (typeof value === 'object' && value !== null) return 'an object'
+  return (JSON.stringify(value) ?? String(value)).slice(0, 40)
+}
+
 export function isRecord (value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }

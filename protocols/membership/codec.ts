@@ -3,7 +3,7 @@ import {
   MAX_ROLES, MAX_ROLE_LENGTH, MAX_SERVICES, MAX_SERVICE_NAME_LENGTH, MAX_VERSION_LENGTH,
   MAX_WORKERS, MEMBERSHIP_WIRE_VERSION
 } from './constants.ts'
-import { fieldChecks, isRecord, parseJsonObject } from '../json.ts'
+import { describeValue, fieldChecks, isRecord, parseJsonObject } from '../json.ts'
 import { MAX_NICK_LENGTH, nickProblem } from '../names.ts'
 import { InvalidMembershipMessageError } from './errors.ts'
 import type { Heartbeat, Leave, MemberClaim, MembershipMessage } from './messages.ts'
@@ -32,7 +32,7 @@ export function decodeMembershipMessage (bytes: Uint8Array): MembershipMessage {
     case 'suspect':
     case 'dead': return decodeClaim(raw, raw.type)
     case 'leave': return decodeLeave(raw)
-    default: fail('bad-type', `unknown message type ${JSON.stringify(raw.type)?.slice(0, 40)}`)
+    default: fail('bad-type', `unknown message type ${describeValue(raw.type)}`)
   }
 }
 

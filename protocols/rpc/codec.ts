@@ -2,7 +2,7 @@ import {
   MAX_DEADLINE_MS, MAX_ERROR_MESSAGE_LENGTH, MAX_ERROR_NAME_LENGTH, MAX_METHOD_NAME_LENGTH,
   MAX_REQUEST_ID, MAX_RPC_FRAME_BYTES, MAX_SERVICE_NAME_LENGTH, NAME_PATTERN
 } from './constants.ts'
-import { isRecord, parseJsonObject } from '../json.ts'
+import { describeValue, isRecord, parseJsonObject } from '../json.ts'
 import { FrameTooLargeError, InvalidRpcFrameError } from './errors.ts'
 import type { RpcClientMessage, RpcErrorBody, RpcMessage, RpcRequest, RpcServerMessage } from './messages.ts'
 
@@ -37,7 +37,7 @@ export function decodeClientMessage (bytes: Uint8Array): RpcClientMessage {
   switch (raw.type) {
     case 'request': return decodeRequest(raw, id)
     case 'cancel': return { type: 'cancel', id }
-    default: fail('bad-type', `a caller may not send type ${describe(raw.type)}`, id)
+    default: fail('bad-type', `a caller may not send type ${describeValue(raw.type)}`, id)
   }
 }
 
@@ -54,7 +54,7 @@ export function decodeServerMessage (bytes: Uint8Array): RpcServerMessage {
       return { type: 'item', id, value: raw.value }
     case 'end': return { type: 'end', id }
     case 'error': return { type: 'error', id, error: errorBody(raw.error, id) }
-    default: fail('bad-type', `a server may not send type ${describe(raw.type)}`, id)
+    default: fail('bad-type', `a server may not send type ${describeValue(raw.type)}`, id)
   }
 }
 
@@ -105,10 +105,6 @@ function name (value: unknown, field: string, maxLength: number, id: number): st
     fail('bad-field', `${field} must be 1 to ${maxLength} characters of a-z, 0-9, _ and -, starting with a letter`, id)
   }
   return value
-}
-
-function describe (value: unknown): string {
-  return (JSON.stringify(value) ?? String(value)).slice(0, 40)
 }
 
 function fail (reason: string, message: string, id?: number): never {

@@ -132,6 +132,18 @@ describe('rpc framing', () => {
 describe('rpc message codec', () => {
   const request = { type: 'request', id: 7, service: 'calc', method: 'sum', args: [1, 2], deadlineMs: 1000 }
 
+  it('a readable id with a deeply nested type is refused by name, with the id to answer', () => {
+    const depth = 100_000
+    const frame = encoder.encode(`{"id":5,"type":${'['.repeat(depth)}${']'.repeat(depth)}}`)
+    expect(frame.byteLength).toBeLessThan(MAX_RPC_FRAME_BYTES)
+    for (const decode of [decodeClientMessage, decodeServerMessage]) {
+      let caught: unknown
+      try { decode(frame) } catch (err) { caught = err }
+      expect(caught).toBeInstanceOf(InvalidRpcFrameError)
+      expect(caught).toMatchObject({ reason: 'bad-type', id: 5 })
+    }
+  })
+
   it('round-trips requests and every server message', () => {
     fc.assert(fc.property(fc.nat(), fc.jsonValue(), (id, value) => {
       const frames = new FrameDecoder().push(encodeFrame(encodeRpcMessage({ type: 'request', id, service: 'calc', method: 'sum', args: value, deadlineMs: 5 })))
