@@ -106,10 +106,14 @@ describe('rpc: bad input from a peer', () => {
     await lp.write(frame([1, 2, 3]))
     await lp.write(frame({ type: 'request', id: 9, service: 42, method: 'sum', deadlineMs: 5000 }))
     expect(await read(stream)).toMatchObject({ type: 'error', id: 9, error: { name: 'InvalidRpcFrameError' } })
+    // A type nested so deep that printing it would overflow the stack: still answered.
+    const depth = 100_000
+    await lp.write(encoder.encode(`{"id":11,"type":${'['.repeat(depth)}${']'.repeat(depth)}}`))
+    expect(await read(stream)).toMatchObject({ type: 'error', id: 11, error: { name: 'InvalidRpcFrameError' } })
     // The stream still works after that.
     await lp.write(frame({ type: 'request', id: 10, service: 'rpc', method: 'ping', args: 'ok', deadlineMs: 5000 }))
     expect(await read(stream)).toEqual({ type: 'result', id: 10, result: 'ok' })
-    expect(await droppedHere()).toEqual({ 'reason=bad-json': 1, 'reason=bad-utf8': 1, 'reason=bad-shape': 1, 'reason=bad-field': 1 })
+    expect(await droppedHere()).toEqual({ 'reason=bad-json': 1, 'reason=bad-utf8': 1, 'reason=bad-shape': 1, 'reason=bad-field': 1, 'reason=bad-type': 1 })
     await stream.close()
     await expectServes()
   })
