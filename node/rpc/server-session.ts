@@ -1,11 +1,11 @@
 import type { Stream } from '@libp2p/interface'
 import {
   FrameDecoder, InvalidRpcFrameError, MAX_INVALID_FRAMES_PER_STREAM, MAX_REQUESTS_PER_STREAM,
-  ResultTooLargeError, TooManyRequestsError, decodeClientMessage, encodeRpcMessage, toErrorBody,
+  ResultTooLargeError, TooManyRequestsError, TruncatedFrameError, decodeClientMessage, encodeRpcMessage, toErrorBody,
   type RpcRequest, type RpcServerMessage
 } from '../../protocols/rpc/index.ts'
 import type { Log } from '../logging/logger.ts'
-import type { Clock } from '../time/clock.ts'
+import type { Clock, Timer } from '../time/clock.ts'
 import { FrameWriter } from './frame-writer.ts'
 import { runHandler, type HandlerRun } from './handler-runner.ts'
 import type { RpcMetrics } from './rpc-metrics.ts'
@@ -16,6 +16,12 @@ import type { ServiceRegistry } from './service-registry.ts'
  * must not make the server buffer its answers without bound.
  */
 const MAX_WRITE_BUFFER_BYTES = 4 * 1024 * 1024
+/**
+ * A frame must arrive whole within this long of its first byte. A largest frame (1 MiB) needs
+ * only 100 KiB/s for it; a peer that announces a big frame and then trickles would otherwise
+ * hold the stream and its buffer for ever.
+ */
+export const FRAME_DEADLINE_MS = 10_000
 
 export interface ServerSessionInit {
   stream: Stream
@@ -48,6 +54,8 @@ export class ServerSession {
   private readonly inflight = new Map<number, HandlerRun>()
   private invalidFrames = 0
   private closed = false
+  /** Runs while a frame has begun to arrive and is not complete. */
+  private partialFrameTimer?: Timer
 
   constructor (init: ServerSessionInit) {
     this.stream = init.stream
@@ -62,6 +70,7 @@ export class ServerSession {
     this.stream.addEventListener('message', evt => { this.onData(evt.data) })
     this.stream.addEventListener('close', () => {
       this.closed = true
+      this.partialFrameTimer?.clear()
       for (const run of this.inflight.values()) run.cancel(new Error('the caller closed the stream'))
       this.inflight.clear()
       init.onClose()
@@ -92,7 +101,22 @@ export class ServerSession {
       this.stream.abort(err)
       return
     }
+    this.watchPartialFrame(frames.length > 0)
     for (const frame of frames) this.onFrame(frame)
+  }
+
+  /** Starts the frame deadline when a frame begins, restarts it when one completed. */
+  private watchPartialFrame (completedOne: boolean): void {
+    if (completedOne || this.decoder.buffered === 0) {
+      this.partialFrameTimer?.clear()
+      this.partialFrameTimer = undefined
+    }
+    if (this.decoder.buffered === 0 || this.partialFrameTimer != null || this.closed) return
+    this.partialFrameTimer = this.clock.setTimeout(() => {
+      this.metrics.drop('frame-timeout')
+      this.log('resetting the rpc stream from %s: a frame incomplete after %d ms', this.caller, FRAME_DEADLINE_MS)
+      this.stream.abort(new TruncatedFrameError('frame-timeout', `a frame was not complete within ${FRAME_DEADLINE_MS} ms`))
+    }, FRAME_DEADLINE_MS)
   }
 
   private onFrame (frame: Uint8Array): void {

@@ -5,10 +5,10 @@ import { defaultLogger } from '../../../node/logging/logger.ts'
 import { MeshMetrics } from '../../../node/metrics/metrics.ts'
 import { ClientChannel, type CallListener } from '../../../node/rpc/client-channel.ts'
 import { RpcMetrics } from '../../../node/rpc/rpc-metrics.ts'
-import { ServerSession } from '../../../node/rpc/server-session.ts'
+import { FRAME_DEADLINE_MS, ServerSession } from '../../../node/rpc/server-session.ts'
 import { ServiceRegistry } from '../../../node/rpc/service-registry.ts'
 import { FakeClock } from '../../../node/time/fake-clock.ts'
-import { MAX_RPC_FRAME_BYTES } from '../../../protocols/rpc/index.ts'
+import { encodeFrames, MAX_RPC_FRAME_BYTES } from '../../../protocols/rpc/index.ts'
 
 /**
  * One rpc stream, both ends in this process: a ClientChannel on the outbound end of an
@@ -59,7 +59,7 @@ async function pair (): Promise<Pair> {
   const sends = { client: 0, server: 0 }
   countSends(outbound, n => { sends.client = n })
   countSends(inbound, n => { sends.server = n })
-  // eslint-disable-next-line no-new
+  // The session lives on the stream's listeners; nothing else needs to hold it.
   new ServerSession({ stream: inbound, caller: 'caller', registry: registry(), metrics, clock, log, stopSignal: stop.signal, onClose: () => {} })
   const client = new ClientChannel({ stream: outbound, peer: 'server', metrics, clock, log, onClose: () => {} })
   return { client, outbound, inbound, clock, stop, sends }
@@ -123,5 +123,32 @@ describe('an rpc stream: client channel and server session', () => {
     // The stop cancels the call, which then answers nothing; the session must not wait on.
     stop.abort()
     await expect.poll(() => inbound.writeStatus).toBe('closed')
+  })
+
+  it('a frame announced big and then trickled is dropped at its deadline: the stream is reset and counted', async () => {
+    const [outbound, inbound] = await streamPair()
+    open.push(outbound, inbound)
+    const clock = new FakeClock()
+    const meshMetrics = new MeshMetrics()
+    new ServerSession({ stream: inbound, caller: 'caller', registry: registry(), metrics: new RpcMetrics(meshMetrics), clock, log, stopSignal: new AbortController().signal, onClose: () => {} })
+    const timedOut = async (): Promise<number> => (await meshMetrics.snapshot()).mesh_rpc_dropped_total?.['reason=frame-timeout'] ?? 0
+
+    // A whole frame: no deadline left running.
+    outbound.send(encodeFrames([new TextEncoder().encode('{"type":"cancel","id":1}')]))
+    await expect.poll(() => clock.pendingTimers).toBe(0)
+
+    // A prefix that announces a 1 MiB frame, then a few bytes now and then.
+    const prefix = encodeFrames([new Uint8Array(MAX_RPC_FRAME_BYTES)]).subarray(0, 3)
+    outbound.send(prefix)
+    await expect.poll(() => clock.pendingTimers).toBe(1)
+    for (let ms = 0; ms < FRAME_DEADLINE_MS - 1000; ms += 1000) {
+      outbound.send(new Uint8Array(10))
+      await clock.advance(1000)
+    }
+    expect(inbound.status).toBe('open')
+    expect(await timedOut()).toBe(0)
+    await clock.advance(1000)
+    await expect.poll(() => inbound.status).not.toBe('open')
+    expect(await timedOut()).toBe(1)
   })
 })
