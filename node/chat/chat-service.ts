@@ -19,7 +19,7 @@ import type { ChatLibp2p, ChatMembers, MemberChangeEvent, MemberChanges } from '
 import { DirectMessages } from './direct-messages.ts'
 import { HybridClock } from './hlc-clock.ts'
 import { PeerDirectory } from './peer-directory.ts'
-import { RateLimiter } from './rate-limiter.ts'
+import { RateLimiter } from '../limits/rate-limiter.ts'
 
 export interface ChatComponents {
   libp2p: ChatLibp2p

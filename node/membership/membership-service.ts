@@ -12,6 +12,7 @@ import type { MeshMetrics } from '../metrics/metrics.ts'
 import { systemClock, type Clock, type Timer } from '../time/clock.ts'
 import { eventFor, type MembershipEvents } from './events.ts'
 import type { Member, MemberTransition } from './member.ts'
+import { RateLimiter } from '../limits/rate-limiter.ts'
 import { MemberTable } from './member-table.ts'
 import type { MemberView } from './member-view.ts'
 import { ReachabilityProbe, type ProbeLibp2p } from './reachability-probe.ts'
@@ -52,6 +53,17 @@ const MIN_EXTRA_HEARTBEAT_GAP_MS = 100
 const MAX_INCARNATION_LEAD_MS = 24 * 60 * 60 * 1000
 
 /**
+ * What one origin may publish: a heartbeat per interval, plus extra heartbeats (a new
+ * subscriber, a refutation: at most one per 100 ms) and a suspect and a dead claim for each
+ * member that fails. A burst of 100 covers a node that sees dozens of members die at once;
+ * ten a second (or four per interval at short intervals) is several times an honest node's
+ * steady rate. A flood of heartbeats beyond it costs a bucket lookup each, not a parse.
+ */
+function originRateFor (timing: MembershipTiming): { ratePerSecond: number, burst: number, maxKeys: number } {
+  return { ratePerSecond: Math.max(10, 4 * 1000 / timing.heartbeatMs), burst: 100, maxKeys: 4096 }
+}
+
+/**
  * Gossip membership: publishes this node's heartbeat, keeps the member table from everyone
  * else's, gossips suspicions and deaths, refutes claims about itself, and says goodbye.
  */
@@ -67,6 +79,8 @@ export class MembershipService extends EventEmitter<MembershipEvents> implements
   private readonly probe: ReachabilityProbe
   private readonly log: Log
   private incarnation: number
+  /** Membership messages per origin (the gossip signer), checked before any decoding. */
+  private readonly originLimit: RateLimiter
   private seq = 0
   private heartbeatTimer?: Timer
   private tickTimer?: Timer
@@ -92,6 +106,7 @@ export class MembershipService extends EventEmitter<MembershipEvents> implements
     // The incarnation starts at the wall clock so that a restarted node (same peer id, new
     // process) outranks every claim made about its previous life.
     this.incarnation = this.clock.now()
+    this.originLimit = new RateLimiter({ clock: this.clock }, originRateFor(init.timing))
     this.probe = new ReachabilityProbe({ libp2p: this.libp2p, clock: this.clock, logger }, {
       timing: init.timing,
       shouldProbe: id => { const s = this.table.get(id)?.state; return s === 'alive' || s === 'suspect' },
@@ -217,6 +232,12 @@ export class MembershipService extends EventEmitter<MembershipEvents> implements
 
   /** Runs inside gossipsub before delivery or forwarding: invalid messages go no further. */
   private readonly validate = (_from: unknown, msg: Message): TopicValidatorResult => {
+    // Before any parsing: an origin that floods is cut off at its rate. Ignore, not Reject:
+    // the peer that relayed the flood is not to blame for its author.
+    if (msg.type === 'signed' && !this.originLimit.tryTake(msg.from.toString())) {
+      this.metrics.counter('mesh_membership_invalid_total', 'membership messages dropped as invalid', ['reason']).inc({ reason: 'rate-limited' })
+      return TopicValidatorResult.Ignore
+    }
     try {
       const message = decodeMembershipMessage(msg.data)
       if (msg.type !== 'signed' || msg.from.toString() !== signerOf(message)) {

@@ -7,6 +7,7 @@ import {
   decodeMembershipMessage, encodeMembershipMessage, MEMBERSHIP_TOPIC, MEMBERSHIP_WIRE_VERSION, type Heartbeat
 } from '../../protocols/membership/index.ts'
 import { counter } from '../utils/chat-mesh.ts'
+import { callNode } from '../../cli/control-client.ts'
 import { MeshProcess, waitUntil } from '../utils/mesh-process.ts'
 
 /**
@@ -56,4 +57,36 @@ describe('membership input a peer must not get through', () => {
       expect(hb.incarnation).toBe(before.incarnation)
     }
   })
+
+  it('a burst of 10,000 heartbeats from one origin is cut at its rate before parsing; the node keeps serving', async () => {
+    node = await MeshProcess.start({ name: 'target', args: ['--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0'] })
+    const target = node
+    attacker = await createMeshLibp2p({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false })
+    const pubsub = attacker.services.pubsub
+    pubsub.subscribe(MEMBERSHIP_TOPIC)
+    await attacker.dial(multiaddr(target.bootstrapAddr))
+    await waitUntil('the attacker to see the node on the membership topic', async () =>
+      pubsub.getSubscribers(MEMBERSHIP_TOPIC).some(p => p.toString() === target.id))
+    const id = attacker.peerId.toString()
+    const heartbeat = (seq: number): Uint8Array => encodeMembershipMessage({
+      type: 'heartbeat', v: MEMBERSHIP_WIRE_VERSION, id, nick: 'flood', incarnation: 1, seq,
+      workers: { total: 1, free: 1 }, queue: 0, load: 0, services: [], roles: [], version: '0', addrs: []
+    })
+    const FLOOD = 10_000
+    const started = Date.now()
+    for (let seq = 1; seq <= FLOOD; seq++) await pubsub.publish(MEMBERSHIP_TOPIC, heartbeat(seq))
+    const limited = async (): Promise<number> => await counter(target, 'mesh_membership_invalid_total', 'reason=rate-limited')
+    const received = async (): Promise<number> => await counter(target, 'mesh_membership_received_total', 'type=heartbeat')
+    // Every one is accounted for: taken (and applied) or cut at the rate, nothing else.
+    await waitUntil(`all ${FLOOD} heartbeats taken or cut`, async () => await limited() + await received() >= FLOOD, 30_000, 200)
+    const elapsedS = (Date.now() - started) / 1000
+    const taken = FLOOD - await limited()
+    // The bucket's burst, plus its refill while the flood lasted: 10 a second at 1 s beats.
+    expect(taken).toBeGreaterThanOrEqual(100)
+    expect(taken).toBeLessThanOrEqual(100 + Math.ceil(10 * elapsedS) + 1)
+    // It still answers, and still counts the attacker a member (its heartbeats were valid).
+    const peers = await callNode(target.home, 'peers')
+    expect(peers.members.find((m: { id: string }) => m.id === id)?.state).toBe('alive')
+  })
 })
+

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { RateLimiter } from '../../../node/chat/rate-limiter.ts'
+import { RateLimiter } from '../../../node/limits/rate-limiter.ts'
 import { FakeClock } from '../../../node/time/fake-clock.ts'
 
 describe('RateLimiter', () => {
