@@ -70,6 +70,15 @@ export async function createMeshLibp2p (config: Libp2pConfig): Promise<MeshLibp2
           // The default 1 MiB per message is far above anything mesh sends on a topic; each
           // topic's own validator enforces its tighter limit before decoding.
           maxInboundDataLength: 256 * 1024,
+          scoreParams: {
+            // Gossipsub penalises more than 10 peers behind one IP address and remembers the
+            // penalty for an hour after they leave. On a LAN mesh many nodes share a host (a
+            // demo, a simulation, a student's terminals, each `mesh primes count` without a
+            // node), so after a dozen of them every new node from that host was ignored and
+            // long-lived ones were declared dead. Sybil resistance by IP means nothing on
+            // loopback or behind one NAT; membership admission is what bounds members.
+            IPColocationFactorWeight: 0
+          },
           // Without it every duplicate copy is signature-checked before the seen-cache drops
           // it. The hash covers the signature too, so a forged copy cannot shadow the real one.
           fastMsgIdFn: message => {
