@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { copyFile, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import cliProgress from 'cli-progress'
@@ -60,6 +60,7 @@ async function followJob (events: AsyncIterable<any>, signal?: AbortSignal): Pro
 async function withTemporaryNode<T> (opts: DistributedCountOptions, fn: (node: MeshNode, signal: AbortSignal) => Promise<T>): Promise<T> {
   const { createMeshNode } = await import('../../node/mesh-node.ts')
   const home = await mkdtemp(join(tmpdir(), 'mesh-count-'))
+  const releaseIdentity = await lendHomeIdentity(opts.home, home)
   const bootstrap = opts.bootstrap ?? []
   const mdns = opts.mdns ?? true
   // Joining only over loopback addresses: stay on loopback too.
@@ -72,6 +73,7 @@ async function withTemporaryNode<T> (opts: DistributedCountOptions, fn: (node: M
     workers: opts.workers,
     listen: loopbackOnly ? ['/ip4/127.0.0.1/tcp/0'] : undefined
   }).catch(async (err: Error) => {
+    await releaseIdentity()
     await rm(home, { recursive: true, force: true })
     if (err.name === 'InvalidConfigError') throw new UsageError(err.message)
     throw err
@@ -86,8 +88,35 @@ async function withTemporaryNode<T> (opts: DistributedCountOptions, fn: (node: M
   } finally {
     process.off('SIGINT', onInterrupt)
     await node.shutdown().catch(() => {})
+    await releaseIdentity()
     await rm(home, { recursive: true, force: true })
   }
+}
+
+/**
+ * The temporary node takes the identity of `--home` (its peer.key, made on first use), so
+ * repeated counts from one home are one member coming back, not a new stranger each time:
+ * peers keep one row for it, and the mesh does not fill with identities that never return.
+ * The home is locked meanwhile, as a node in it would lock it; when it cannot be (another
+ * count from the same home is running), this one gets a fresh identity instead.
+ */
+async function lendHomeIdentity (from: string, to: string): Promise<() => Promise<void>> {
+  const { lockHome } = await import('../../node/store/home-lock.ts')
+  const { loadOrCreatePeerKey, PEER_KEY_FILE } = await import('../../node/store/identity.ts')
+  let release: () => Promise<void>
+  try {
+    release = await lockHome(from)
+  } catch {
+    return async () => {}
+  }
+  try {
+    await loadOrCreatePeerKey(from)
+    await copyFile(join(from, PEER_KEY_FILE), join(to, PEER_KEY_FILE))
+  } catch (err) {
+    await release()
+    throw err
+  }
+  return release
 }
 
 /** Waits for a first peer, then briefly for the count to stop growing. */

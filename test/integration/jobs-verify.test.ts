@@ -40,6 +40,15 @@ describe('distributed prime count: verify mode and the temporary node', () => {
       const out = JSON.parse(stdout)
       expect(BigInt(out.count)).toBe(primesieveCount(FROM, FROM + 500_000_000n))
       expect(out.peers.filter((p: any) => p.shards > 0).length).toBeGreaterThan(1)
+
+      // Again from the same home: the same identity comes back, not a second stranger.
+      const again = await runMesh(['primes', 'count', '2', '1000', '--home', home, '--json', '--no-mdns', '--workers', '1',
+        '--bootstrap', coord.bootstrapAddr], { timeoutMs: 60_000 })
+      expect(again.code, again.stderr).toBe(0)
+      expect(JSON.parse(again.stdout).count).toBe(168)
+      const temporary = (await coord.peers()).members.filter(m => m.nick.startsWith('count-'))
+      expect(temporary).toHaveLength(1)
+      expect(temporary[0].state).toBe('left')
     } finally {
       await rm(home, { recursive: true, force: true })
     }
