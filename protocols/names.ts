@@ -16,14 +16,15 @@ export const PEER_ID_PATTERN = /^[1-9A-HJ-NP-Za-km-z]+$/
 /**
  * Whitespace would split a nick in `/msg NICK TEXT` and misalign the columns of
  * `mesh peers`; a control character (C0, DEL, C1) would let a nick recolour or rewrite the
- * terminal of whoever prints it.
+ * terminal of whoever prints it; a bidirectional override or mark would make one nick read as
+ * another ("lamron" shown as "normal").
  */
-const NICK_FORBIDDEN = /[\s\p{Cc}]/u
+const NICK_FORBIDDEN = /[\s\p{Cc}\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u
 
 /** What is wrong with `nick` as a nick, as the end of a sentence; null when it is fine. */
 export function nickProblem (nick: string): string | null {
   if (nick.length === 0 || nick.length > MAX_NICK_LENGTH) return `must be 1 to ${MAX_NICK_LENGTH} characters`
-  if (NICK_FORBIDDEN.test(nick)) return 'must not contain spaces or control characters'
+  if (NICK_FORBIDDEN.test(nick)) return 'must not contain spaces, control characters or bidirectional controls'
   return null
 }
 

@@ -10,6 +10,8 @@ interface MessageJson {
   id: string
   from: string
   nick: string
+  /** The nick, or nick#abc123 when two peers hold it. */
+  label?: string
   ts: number
   text: string
   to?: string
@@ -46,7 +48,7 @@ function roomOf (opts: { room?: string, dm?: string }): Record<string, string> {
 }
 
 export function formatLine (m: MessageJson): string {
-  return `${clock(m.ts)} ${m.nick}: ${sanitize(m.text)}`
+  return `${clock(m.ts)} ${sanitize(m.label ?? m.nick)}: ${sanitize(m.text)}`
 }
 
 const CONVERSATION_HELP = `

@@ -15,9 +15,13 @@ const MAX_HISTORY_LIMIT = 100_000
 /** Events a slow `chat tail` reader may fall behind by before the oldest are dropped. */
 const MAX_TAIL_BACKLOG = 10_000
 
-/** A message as `mesh chat history --json` and `chat tail --json` show it. */
-export function messageView (m: StoredMessage): Record<string, unknown> {
-  const view: Record<string, unknown> = { id: m.id, from: m.from, nick: m.nick, ts: m.ts, lc: m.lc, text: m.text }
+/**
+ * A message as `mesh chat history --json` and `chat tail --json` show it. `label` is how to
+ * show the sender: the nick, or `nick#abc123` when another known peer holds the same nick,
+ * so a second peer calling itself "normal" does not pass for the real one.
+ */
+export function messageView (m: StoredMessage, label = m.nick): Record<string, unknown> {
+  const view: Record<string, unknown> = { id: m.id, from: m.from, nick: m.nick, label, ts: m.ts, lc: m.lc, text: m.text }
   if (m.to != null) view.to = m.to
   return view
 }
@@ -33,13 +37,13 @@ export function registerChatMethods (control: ControlServer, chat: ChatService):
   control.register('chat.send', async (params) => {
     const room = roomParam(params.room)
     const m = await chat.send(room, textParam(params.text))
-    return { room, ...messageView(m) }
+    return { room, ...messageView(m, chat.peers.label(m.from, m.nick)) }
   })
 
   control.register('chat.dm', async (params) => {
     if (typeof params.to !== 'string' || params.to === '') throw new InvalidChatParamsError('to must name a peer')
     const { message, delivered } = await chat.dm(params.to, textParam(params.text))
-    return { ...messageView(message), delivered }
+    return { ...messageView(message, chat.peers.label(message.from, message.nick)), delivered }
   })
 
   control.register('chat.history', async (params) => {
@@ -49,7 +53,8 @@ export function registerChatMethods (control: ControlServer, chat: ChatService):
     const limit = params.limit == null ? DEFAULT_HISTORY_LIMIT : params.limit
     if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_HISTORY_LIMIT) throw new InvalidChatParamsError(`limit must be from 1 to ${MAX_HISTORY_LIMIT}`)
     // `received: true` adds when each message reached this node (for benchmarks).
-    const view = params.received === true ? (m: StoredMessage) => ({ ...messageView(m), receivedAt: m.receivedAt }) : messageView
+    const labelled = (m: StoredMessage): Record<string, unknown> => messageView(m, chat.peers.label(m.from, m.nick))
+    const view = params.received === true ? (m: StoredMessage) => ({ ...labelled(m), receivedAt: m.receivedAt }) : labelled
     return { room: name, messages: chat.history(conversation, limit).map(view) }
   })
 
@@ -114,7 +119,7 @@ function tail (chat: ChatService, conversation: string, name: string, signal: Ab
     if (events.readableLength < MAX_TAIL_BACKLOG) events.push(event)
   }
   const onMessage = (m: StoredMessage): void => {
-    if (m.conversation === conversation) push({ type: 'message', room: name, ...messageView(m) })
+    if (m.conversation === conversation) push({ type: 'message', room: name, ...messageView(m, chat.peers.label(m.from, m.nick)) })
   }
   const onNotice = (n: ChatNotice): void => {
     push({ type: 'notice', kind: n.kind, peer: n.peer, nick: n.nick, reason: n.reason, at: n.at, text: noticeText(n) })

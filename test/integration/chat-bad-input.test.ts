@@ -7,6 +7,7 @@ import { createMeshLibp2p, type MeshLibp2p } from '../../node/libp2p/create-libp
 import { canonicalBytes, CHAT_DM_PROTOCOL, chatTopic, decodeDmAck, MAX_LOGICAL, type UnsignedChatMessage } from '../../protocols/chat/index.ts'
 import { counter, history, say, startChatMesh } from '../utils/chat-mesh.ts'
 import { type MeshProcess, waitUntil } from '../utils/mesh-process.ts'
+import { runMesh } from '../utils/run-mesh.ts'
 
 const encoder = new TextEncoder()
 const TOPIC = chatTopic('lobby')
@@ -130,6 +131,23 @@ describe('chat input a peer must not get through', () => {
     const ack = decodeDmAck((await lp.read({ signal: AbortSignal.timeout(5000) })).subarray())
     expect(ack).toMatchObject({ ok: false, reason: 'from-the-future' })
     expect(await counter(alice, 'mesh_chat_dropped_total', 'reason=from-the-future')).toBe(2)
+  })
+
+  it('a second peer taking a nick is shown apart from the first, as nick#suffix', async () => {
+    nodes = await startChatMesh(['alice'])
+    const [alice] = nodes
+    await connectAttacker(alice)
+    const own = await say(alice, 'the real alice')
+    await attacker!.services.pubsub.publish(TOPIC, await forge({ nick: 'alice', seq: 1, text: 'also alice, honest' }))
+    await waitUntil('the impostor\'s message stored', async () => (await history(alice)).some(m => m.text === 'also alice, honest'), 10_000, 100)
+    const shown = await history(alice)
+    const real = shown.find(m => m.id === own.id)!
+    const impostor = shown.find(m => m.text === 'also alice, honest')!
+    expect(impostor.nick).toBe('alice')
+    expect(impostor.label).toBe(`alice#${attacker!.peerId.toString().slice(-6)}`)
+    expect(real.label).toBe(`alice#${alice.id.slice(-6)}`)
+    const text = await runMesh(['chat', 'history', '--home', alice.home])
+    expect(text.stdout).toContain(`alice#${attacker!.peerId.toString().slice(-6)}: also alice, honest`)
   })
 
   it('a direct message that claims another sender is refused with a reason', async () => {

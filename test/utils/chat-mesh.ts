@@ -8,6 +8,8 @@ export interface ChatMessageJson {
   id: string
   from: string
   nick: string
+  /** The nick, or nick#abc123 when two known peers hold it. */
+  label: string
   ts: number
   lc: number
   text: string
