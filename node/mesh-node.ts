@@ -12,6 +12,7 @@ import { JobService } from './jobs/job-service.ts'
 import { registerPrimesCountService } from './jobs/primes-count-service.ts'
 import { createMeshLibp2p, type MeshLibp2p } from './libp2p/create-libp2p.ts'
 import { blockedPeersFromEnv, PeerBlocklist } from './libp2p/peer-blocklist.ts'
+import { PendingPerHost } from './libp2p/pending-per-host.ts'
 import { MembershipService } from './membership/membership-service.ts'
 import { timingFor } from './membership/timing.ts'
 import { MeshMetrics } from './metrics/metrics.ts'
@@ -101,7 +102,10 @@ async function assemble (config: ResolvedConfig, init: MeshNodeInit, releaseHome
   const blocklist = process.env.MESH_TEST_HOOKS === '1' ? new PeerBlocklist(blockedPeersFromEnv(process.env)) : undefined
   // libp2p first: it is what fails on a bad or busy --listen address, and nothing else is
   // running yet to be cleaned up then.
-  const libp2p = await createMeshLibp2p({ privateKey, listen: config.listen, mdns: config.mdns, swarmKey: config.swarmKey, connectionGater: blocklist?.gater(), onGossipReceived: countGossipCopy(metrics) })
+  const libp2p = await createMeshLibp2p({ privateKey, listen: config.listen, mdns: config.mdns, swarmKey: config.swarmKey, connectionGater: blocklist?.gater(),
+    onGossipReceived: countGossipCopy(metrics),
+    pendingPerHost: new PendingPerHost({ onRefused: () => { metrics.counter('mesh_connections_refused_total', 'inbound connections refused, by reason', ['reason']).inc({ reason: 'pending-per-host' }) } })
+  })
   const db = new MeshDatabase(config.home)
   const services = new Set<string>()
   const pool = new WorkerPool({ size: config.workers })

@@ -9,6 +9,7 @@ import { ping, type Ping } from '@libp2p/ping'
 import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
+import { PendingPerHost } from './pending-per-host.ts'
 
 export type MeshServices = {
   identify: Identify
@@ -27,6 +28,8 @@ export interface Libp2pConfig {
   connectionGater?: ConnectionGater
   /** Called for every copy of a gossip message received, duplicates included: the wire cost. */
   onGossipReceived?: (topic: string) => void
+  /** Caps the handshakes one host may hold open; a default one when not given. */
+  pendingPerHost?: PendingPerHost
 }
 
 /**
@@ -48,7 +51,7 @@ export async function createMeshLibp2p (config: Libp2pConfig): Promise<MeshLibp2
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
       connectionProtector: config.swarmKey != null ? preSharedKey({ psk: config.swarmKey }) : undefined,
-      connectionGater: config.connectionGater,
+      connectionGater: (config.pendingPerHost ?? new PendingPerHost()).gater(config.connectionGater),
       peerDiscovery: config.mdns ? [mdns({ interval: MDNS_INTERVAL_MS })] : [],
       // Liveness is the membership layer's job (heartbeats, suspicion, a probe on close).
       // libp2p's own monitor would abort a healthy connection whose ping is merely late on a
@@ -57,7 +60,12 @@ export async function createMeshLibp2p (config: Libp2pConfig): Promise<MeshLibp2
       connectionManager: {
         // A LAN mesh is small; the membership layer dials every live member it learns of.
         maxConnections: 256,
-        dialTimeout: 5000
+        dialTimeout: 5000,
+        // A LAN handshake takes milliseconds; a starved machine, a second or two. Ten seconds
+        // (the default) let connections that never finish hold their slot that long.
+        inboundUpgradeTimeout: 5000,
+        // More room in total, while PendingPerHost keeps one address to its share of it.
+        maxIncomingPendingConnections: 64
       },
       services: {
         identify: identify(),
