@@ -6,6 +6,7 @@ import {
 } from '../../protocols/chat/index.ts'
 import { defaultLogger, type Log, type MeshLogger } from '../logging/logger.ts'
 import type { MeshMetrics } from '../metrics/metrics.ts'
+import { RateLimiter } from '../limits/rate-limiter.ts'
 import { systemClock, type Clock, type Timer } from '../time/clock.ts'
 import type { ChatStore } from './chat-store.ts'
 import { withTimeout } from './clock-timeout.ts'
@@ -24,6 +25,11 @@ export interface AntiEntropyComponents {
 export interface AntiEntropyInit {
   /** Checks (signature) and stores one pulled message; true if it was new. */
   accept: (message: ChatMessage) => Promise<boolean>
+  /**
+   * Pulled messages one author may bring per second, and at once: the same rate a node takes
+   * from an author by gossip, kept apart so a catch-up does not starve live messages.
+   */
+  authorRate?: { ratePerSecond: number, burst: number }
   /** Rooms this node is in. */
   rooms: () => string[]
   /** Periodic pull from one random room member; a backstop to the pull on connect. */
@@ -33,8 +39,19 @@ export interface AntiEntropyInit {
 
 /** 2 s: a gap left by a lost gossip message closes within a few seconds. */
 const DEFAULT_SYNC_INTERVAL_MS = 2000
-/** One sync pulls at most this many batches (64 × 256 messages); the next one continues. */
-const MAX_ROUNDS_PER_SYNC = 64
+/**
+ * One sync pulls at most this many batches (8 × 256 messages) from one peer; the next pull
+ * continues. It bounds what one peer can hand over, and make this node verify, per pull.
+ */
+const MAX_ROUNDS_PER_SYNC = 8
+/**
+ * Pulls in a row in which a sender's messages above a hole in its seqs were offered and none
+ * was new: then nobody reachable holds the missing ones, and the hole is given up (the digest
+ * moves past it), or those messages would be offered again on every pull for ever.
+ */
+export const GAP_GIVE_UP_PULLS = 5
+/** Senders whose holes are watched at once; the oldest entry goes first. */
+const MAX_WATCHED_GAPS = 10_000
 /** Inbound sync streams served at once, over all peers. */
 const MAX_CONCURRENT_SERVES = 16
 /** A peer that does not answer the dial within this is tried again on a later pull. */
@@ -63,6 +80,9 @@ export class AntiEntropy {
   private controller?: AbortController
   private serving = 0
   private timer?: Timer
+  private readonly pulledPerAuthor: RateLimiter
+  /** Per `room \0 sender`, the head seen on pulls that brought nothing new above it. */
+  private readonly stuckGaps = new Map<string, { head: number, pulls: number }>()
 
   constructor (components: AntiEntropyComponents, init: AntiEntropyInit) {
     this.libp2p = components.libp2p
@@ -73,6 +93,7 @@ export class AntiEntropy {
     this.init = init
     this.random = init.random ?? Math.random
     this.intervalMs = init.intervalMs ?? DEFAULT_SYNC_INTERVAL_MS
+    this.pulledPerAuthor = new RateLimiter({ clock: this.clock }, init.authorRate ?? { ratePerSecond: 100, burst: 200 })
   }
 
   async start (): Promise<void> {
@@ -143,6 +164,8 @@ export class AntiEntropy {
   }
 
   private async pull (peer: PeerId, room: string, signal: AbortSignal): Promise<void> {
+    /** Per sender, messages offered and how many of them were held already. */
+    const offered = new Map<string, { offered: number, held: number }>()
     await pullRoom(this.store, room, {
       exchange: async request => {
         const stream = await withTimeout(this.clock, DIAL_TIMEOUT_MS, signal, async s => await this.libp2p.dialProtocol(peer, CHAT_SYNC_PROTOCOL, { signal: s }))
@@ -156,6 +179,12 @@ export class AntiEntropy {
       },
       accept: async message => {
         if (message.room !== room) { this.dropped('wrong-room'); return false }
+        const tally = offered.get(message.from) ?? { offered: 0, held: 0 }
+        offered.set(message.from, tally)
+        tally.offered++
+        // Held already (above a hole, or it came by gossip meanwhile): not verified again.
+        if (this.store.has(message.id)) { tally.held++; return false }
+        if (!this.pulledPerAuthor.tryTake(message.from)) { this.dropped('rate-limited'); return false }
         return await this.init.accept(message)
       },
       onBatch: (response, fresh) => {
@@ -164,6 +193,34 @@ export class AntiEntropy {
         if (fresh > 0) this.log('pulled %d new message(s) of %s from %s', fresh, room, peer.toString())
       }
     })
+    this.watchGaps(room, offered)
+  }
+
+  /**
+   * Gives up a hole after GAP_GIVE_UP_PULLS pulls in a row that offered only messages held
+   * already above it (not ones refused for the rate: those will come).
+   */
+  private watchGaps (room: string, offered: Map<string, { offered: number, held: number }>): void {
+    for (const [sender, tally] of offered) {
+      const key = `${room}\0${sender}`
+      const head = this.store.head(room, sender)
+      const last = this.stuckGaps.get(key)
+      const onlyHeld = tally.held === tally.offered
+      if (!onlyHeld || last?.head !== head) {
+        this.stuckGaps.delete(key)
+        if (!onlyHeld) continue
+      }
+      const pulls = (last?.head === head ? last.pulls : 0) + 1
+      if (pulls < GAP_GIVE_UP_PULLS) {
+        if (this.stuckGaps.size >= MAX_WATCHED_GAPS) this.stuckGaps.delete(this.stuckGaps.keys().next().value as string)
+        this.stuckGaps.set(key, { head, pulls })
+        continue
+      }
+      this.stuckGaps.delete(key)
+      const skippedTo = this.store.skipGap(room, sender)
+      this.metrics.counter('mesh_chat_gaps_abandoned_total', 'holes in a sender\'s messages no peer could fill, given up').inc()
+      this.log('gave up the hole in %s after seq %d of %s: now up to %d', room, head, sender, skippedTo)
+    }
   }
 
   private async serve (stream: Stream, connection: Connection, signal: AbortSignal): Promise<void> {

@@ -65,6 +65,8 @@ export class ChatStore {
       head: p('SELECT contiguous FROM chat_heads WHERE room = ? AND sender = ?'),
       setHead: p('INSERT INTO chat_heads (room, sender, contiguous) VALUES (?, ?, ?) ON CONFLICT (room, sender) DO UPDATE SET contiguous = excluded.contiguous'),
       hasSeq: p('SELECT 1 AS x FROM chat_messages WHERE room = ? AND sender = ? AND seq = ? LIMIT 1'),
+      hasId: p('SELECT 1 AS x FROM chat_messages WHERE id = ? LIMIT 1'),
+      nextHeld: p('SELECT MIN(seq) AS s FROM chat_messages WHERE room = ? AND sender = ? AND seq > ? AND recipient IS NULL'),
       heads: p('SELECT sender, contiguous FROM chat_heads WHERE room = ?'),
       headsAfter: p('SELECT sender, contiguous FROM chat_heads WHERE room = ? AND sender > ? ORDER BY sender LIMIT ?'),
       senders: p('SELECT DISTINCT sender FROM chat_messages WHERE room = ? AND recipient IS NULL AND sender > ? AND (? IS NULL OR sender <= ?)'),
@@ -109,6 +111,32 @@ export class ChatStore {
     let contiguous = seq
     while (this.stmt.hasSeq.get(room, sender, contiguous + 1) != null) contiguous++
     this.stmt.setHead.run(room, sender, contiguous)
+  }
+
+  /** Whether the message with this content id is stored. */
+  has (id: string): boolean {
+    return this.stmt.hasId.get(id) != null
+  }
+
+  /** The seq up to which `sender`'s messages in `room` are held without a gap (0: none). */
+  head (room: string, sender: string): number {
+    return (this.stmt.head.get(room, sender) as { contiguous: number } | undefined)?.contiguous ?? 0
+  }
+
+  /**
+   * Gives up on the hole above `sender`'s head in `room`: the head jumps to the end of the
+   * next run of messages held, so the digest stops asking for what nobody can send. A message
+   * from the hole that turns up later is still stored.
+   */
+  skipGap (room: string, sender: string): number {
+    return this.db.transaction(() => {
+      const next = (this.stmt.nextHeld.get(room, sender, this.head(room, sender)) as { s: number | null }).s
+      if (next == null) return this.head(room, sender)
+      let contiguous = next
+      while (this.stmt.hasSeq.get(room, sender, contiguous + 1) != null) contiguous++
+      this.stmt.setHead.run(room, sender, contiguous)
+      return contiguous
+    })
   }
 
   /** The anti-entropy digest of a room: sender -> seq up to which we hold everything. */
