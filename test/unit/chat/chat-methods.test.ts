@@ -14,7 +14,8 @@ function stored (text: string, conversation = 'lobby'): StoredMessage {
 function methods (): { chat: EventEmitter<ChatEvents>, call: (method: string, params: Record<string, unknown>, signal: AbortSignal) => ReturnType<ControlHandler> } {
   const handlers = new Map<string, ControlHandler>()
   const control = { register: (name: string, handler: ControlHandler) => { handlers.set(name, handler) } } as unknown as ControlServer
-  const chat = Object.assign(new EventEmitter<ChatEvents>(), { join: () => {} })
+  // Senders are labelled by the peer directory: here every nick is one peer's.
+  const chat = Object.assign(new EventEmitter<ChatEvents>(), { join: () => {}, peers: { label: (_id: string, nick: string) => nick } })
   registerChatMethods(control, chat as unknown as ChatService)
   return { chat, call: (method, params, signal) => (handlers.get(method) as ControlHandler)(params, signal) }
 }
