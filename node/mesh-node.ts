@@ -13,6 +13,7 @@ import { registerPrimesCountService } from './jobs/primes-count-service.ts'
 import { createMeshLibp2p, type MeshLibp2p } from './libp2p/create-libp2p.ts'
 import { blockedPeersFromEnv, PeerBlocklist } from './libp2p/peer-blocklist.ts'
 import { PendingPerHost } from './libp2p/pending-per-host.ts'
+import { resetPeerOnGossipReadError } from './libp2p/gossip-read-errors.ts'
 import { MembershipService } from './membership/membership-service.ts'
 import { timingFor } from './membership/timing.ts'
 import { MeshMetrics } from './metrics/metrics.ts'
@@ -105,6 +106,10 @@ async function assemble (config: ResolvedConfig, init: MeshNodeInit, releaseHome
   const libp2p = await createMeshLibp2p({ privateKey, listen: config.listen, mdns: config.mdns, swarmKey: config.swarmKey, connectionGater: blocklist?.gater(),
     onGossipReceived: countGossipCopy(metrics),
     pendingPerHost: new PendingPerHost({ onRefused: () => { metrics.counter('mesh_connections_refused_total', 'inbound connections refused, by reason', ['reason']).inc({ reason: 'pending-per-host' }) } })
+  })
+  resetPeerOnGossipReadError(libp2p, (peer, err: any) => {
+    metrics.counter('mesh_gossip_stream_resets_total', 'gossip streams a peer broke (an oversized message), reset so it reconnects').inc()
+    log('reset the connection to %s: its gossip stream broke (%s)', peer.toString(), err?.message)
   })
   const db = new MeshDatabase(config.home)
   const services = new Set<string>()

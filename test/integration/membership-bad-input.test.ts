@@ -88,5 +88,33 @@ describe('membership input a peer must not get through', () => {
     const peers = await callNode(target.home, 'peers')
     expect(peers.members.find((m: { id: string }) => m.id === id)?.state).toBe('alive')
   })
-})
 
+  it('after a gossip message over the size limit, the peer is reset and its gossip heard again', async () => {
+    node = await MeshProcess.start({ name: 'target', args: ['--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0'] })
+    const target = node
+    attacker = await createMeshLibp2p({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false })
+    const pubsub = attacker.services.pubsub
+    pubsub.subscribe(MEMBERSHIP_TOPIC)
+    const id = attacker.peerId.toString()
+    const addrs = attacker.getMultiaddrs().map(a => a.toString())
+    const heartbeat = (seq: number): Uint8Array => encodeMembershipMessage({
+      type: 'heartbeat', v: MEMBERSHIP_WIRE_VERSION, id, nick: 'big', incarnation: 1, seq,
+      workers: { total: 1, free: 1 }, queue: 0, load: 0, services: [], roles: [], version: '0', addrs
+    })
+    const subscribed = async (): Promise<boolean> => pubsub.getSubscribers(MEMBERSHIP_TOPIC).some(p => p.toString() === target.id)
+    const heard = async (): Promise<number> => await counter(target, 'mesh_membership_received_total', 'type=heartbeat')
+    await attacker.dial(multiaddr(target.bootstrapAddr))
+    await waitUntil('the attacker to see the node on the membership topic', subscribed)
+    await pubsub.publish(MEMBERSHIP_TOPIC, heartbeat(1))
+    await waitUntil('its first heartbeat heard', async () => await heard() === 1)
+
+    // Far over the node's inbound limit for one gossip message.
+    await pubsub.publish(MEMBERSHIP_TOPIC, new Uint8Array(1024 * 1024)).catch(() => {})
+    await waitUntil('the broken stream reset and counted', async () => await counter(target, 'mesh_gossip_stream_resets_total') === 1, 10_000)
+    // The node redials the member, gossip starts afresh, and the next heartbeat is heard.
+    await waitUntil('the gossip to come back', async () => {
+      if (await subscribed()) await pubsub.publish(MEMBERSHIP_TOPIC, heartbeat(2 + await heard())).catch(() => {})
+      return await heard() >= 2
+    }, 20_000, 500)
+  })
+})
