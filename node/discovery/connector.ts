@@ -1,6 +1,7 @@
 import type { PeerId, PeerInfo } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import { isLocalNetworkAddress } from './local-addresses.ts'
 import type { MeshLibp2p } from '../libp2p/create-libp2p.ts'
 import { defaultLogger, type Log, type MeshLogger } from '../logging/logger.ts'
 import { backoffDelay } from '../time/backoff.ts'
@@ -32,9 +33,13 @@ const MAX_BACKOFF_MS = 30_000
 const MAX_DIRECT_PEERS = 64
 /**
  * Members we think dead are still dialled now and then: after a partition heals, each side
- * thinks the other dead, and without this neither would dial the other again.
+ * thinks the other dead, and without this neither would dial the other again. The gap
+ * starts at 5 s and doubles with each failure up to a minute: a short cut heals in seconds,
+ * a long one within a minute, and a member that is gone for good (or never existed: a
+ * forged heartbeat) costs one dial a minute, not one every 5 s for the hour it is kept.
  */
 const DEAD_MEMBER_RETRY_MS = 5_000
+const MAX_DEAD_MEMBER_RETRY_MS = 60_000
 /**
  * One dial gives up after this long. It stays a real-time timeout (AbortSignal.timeout), not
  * one on the node's clock: it bounds network I/O (a TCP connect and the handshakes), whose
@@ -111,9 +116,17 @@ export class Connector {
       let peerId: PeerId
       try { peerId = peerIdFromString(member.id) } catch { continue }
       if (peerId.equals(this.libp2p.peerId) || this.libp2p.getConnections(peerId).length > 0) continue
-      const addrs = member.addrs.flatMap(a => { try { return [multiaddr(a)] } catch { return [] } })
-      this.dial(member.id, addrs.length > 0 ? addrs : peerId, member.state === 'alive' ? 0 : DEAD_MEMBER_RETRY_MS)
+      // Addresses a heartbeat names are dialled only on local networks; beyond them, by peer
+      // id, which libp2p resolves to the addresses identify proved on an earlier connection.
+      const addrs = member.addrs.flatMap(a => { try { return [multiaddr(a)] } catch { return [] } }).filter(isLocalNetworkAddress)
+      this.dial(member.id, addrs.length > 0 ? addrs : peerId, member.state === 'alive' ? 0 : this.deadMemberGap(member.id))
     }
+  }
+
+  /** The least wait before a dead member's next dial: doubles with its failed dials. */
+  private deadMemberGap (key: string): number {
+    const failures = this.failures.get(key) ?? 0
+    return Math.min(MAX_DEAD_MEMBER_RETRY_MS, DEAD_MEMBER_RETRY_MS * 2 ** Math.min(failures, 10))
   }
 
   private dial (key: string, target: PeerId | Multiaddr | Multiaddr[], minGapMs = 0): void {

@@ -49,15 +49,32 @@ describe('connector', () => {
     expect(dials.map(d => d.at)).toEqual([0, 1000, 3000, 7000, 15000, 31000, 61000])
   })
 
-  it('redials a member it thinks dead no more often than every 5 s', async () => {
+  it('redials a member it thinks dead after 5 s, then less and less often, at most a minute apart', async () => {
     const carol = await member('dead')
     const { clock, connector, dials } = await rig({ members: () => [carol] })
     connector.start()
     await clock.advance(0)
-    await clock.advance(24_000)
+    await clock.advance(200_000)
     connector.stop()
-    // The dead-member gap floors the backoff until the backoff outgrows it (8 s).
-    expect(dials.map(d => d.at)).toEqual([0, 5000, 10000, 15000, 23000])
+    // Gaps of 5, 10, 20, 40 s, then the one-minute cap.
+    expect(dials.map(d => d.at)).toEqual([0, 5000, 15000, 35000, 75000, 135000, 195000])
+  })
+
+  it('dials the addresses a heartbeat names only on local networks; elsewhere by peer id', async () => {
+    const local = await member('alive')
+    const far = await member('alive')
+    far.addrs = [`/ip4/8.8.8.8/tcp/4001/p2p/${far.id}`, `/ip4/192.168.1.20/tcp/4001/p2p/${far.id}`]
+    const remote = await member('alive')
+    remote.addrs = [`/ip4/203.0.113.9/tcp/4001/p2p/${remote.id}`, `/ip6/2001:db8::1/tcp/4001/p2p/${remote.id}`]
+    const { clock, connector, dials } = await rig({ members: () => [local, far, remote] })
+    connector.start()
+    await clock.advance(0)
+    connector.stop()
+    const targets = dials.map(d => d.target)
+    expect(targets).toContain(local.addrs[0])
+    expect(targets).toContain(`/ip4/192.168.1.20/tcp/4001/p2p/${far.id}`)
+    expect(targets.some(t => t.includes('8.8.8.8') || t.includes('203.0.113.9') || t.includes('2001:db8'))).toBe(false)
+    expect(targets).toContain(remote.id)
   })
 
   it('start twice is harmless; stop undoes start; start after stop dials again', async () => {
