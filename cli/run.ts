@@ -1,6 +1,7 @@
 import { CommanderError } from 'commander'
 import createDebug from 'debug'
 import { buildProgram } from './program.ts'
+import { terminalSafe } from './terminal-safe.ts'
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from './errors.ts'
 
 const log = createDebug('mesh:cli')
@@ -23,7 +24,8 @@ export async function runCli (argv: string[]): Promise<number> {
     }
     log('%O', err)
     const message = String(err?.message ?? err).split('\n')[0]
-    process.stderr.write(`mesh: ${message}\n`)
+    // Error messages often quote a peer's words (a remote method's error): made safe.
+    process.stderr.write(`mesh: ${terminalSafe(message)}\n`)
     return err instanceof UsageError ? EXIT_USAGE : EXIT_FAILED
   }
 }

@@ -3,6 +3,7 @@ import { callNode, ControlCallError } from '../control-client.ts'
 import { displayPeerId } from '../../node/peers/peer-names.ts'
 import { PEER_NAME_ERRORS, UsageError, WorkFailedError } from '../errors.ts'
 import { homeOf, parsePositiveInt, PEER_NAME_HELP, withHome, withJson } from '../options.ts'
+import { terminalSafe } from '../terminal-safe.ts'
 import { printJson } from '../output.ts'
 
 const SERVICE_METHOD = /^([a-z][a-z0-9_-]{0,31})\.([a-z][a-z0-9_-]{0,31})$/
@@ -62,7 +63,8 @@ export function registerCallCommand (program: Command): void {
       ...(opts.timeout != null ? { deadlineMs: opts.timeout } : {})
     })
     if (opts.json === true) return printJson({ result: reply.result, peer: reply.peer })
-    process.stdout.write(JSON.stringify(reply.result) + '\n')
-    process.stderr.write(answeredBy(reply) + '\n')
+    // A peer's answer: JSON escapes C0 controls but not DEL, C1 or bidi ones.
+    process.stdout.write(terminalSafe(JSON.stringify(reply.result)) + '\n')
+    process.stderr.write(terminalSafe(answeredBy(reply)) + '\n')
   })
 }

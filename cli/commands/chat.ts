@@ -94,7 +94,7 @@ export function registerChatCommands (program: Command): void {
         await ask(async () => {
           for await (const event of events) {
             if (opts.json === true) printJson(event)
-            else process.stdout.write(event.type === 'message' ? formatLine(event) + '\n' : `-- ${String(event.text)}\n`)
+            else process.stdout.write(event.type === 'message' ? formatLine(event) + '\n' : `-- ${sanitize(String(event.text))}\n`)
           }
         })
       } catch (err) {

@@ -2,6 +2,7 @@ import type { Command } from 'commander'
 import { callNode } from '../control-client.ts'
 import { homeOf, withHome, withJson } from '../options.ts'
 import { printJson, table } from '../output.ts'
+import { terminalSafe } from '../terminal-safe.ts'
 import { displayPeerId } from '../../node/peers/peer-names.ts'
 
 interface MemberJson {
@@ -39,7 +40,7 @@ export function registerNodeInfoCommands (program: Command): void {
           m.load.toFixed(2)
         ])
       }
-      process.stdout.write(table(rows))
+      process.stdout.write(terminalSafe(table(rows)))
     })
 
   withJson(withHome(program.command('stats').description('what this node counted: messages, drops, requests, workers')))
@@ -48,12 +49,13 @@ export function registerNodeInfoCommands (program: Command): void {
       const stats = await callNode(homeOf(opts), 'stats', opts.mesh === true ? { mesh: true } : {})
       if (opts.json === true) return printJson(stats)
       if (opts.mesh !== true) {
-        process.stdout.write(statsLines(stats).join('\n') + '\n')
+        process.stdout.write(terminalSafe(statsLines(stats).join('\n')) + '\n')
         return
       }
       const sections = stats.nodes.map((n: any) => statsLines(n).join('\n'))
       for (const u of stats.unreachable) sections.push(`${String(u.nick)} ${String(u.id)}: unreachable (${String(u.name)})`)
-      process.stdout.write(sections.join('\n\n') + '\n')
+      // Other nodes' answers: their nicks and metric names are theirs to choose.
+      process.stdout.write(terminalSafe(sections.join('\n\n')) + '\n')
     })
 }
 

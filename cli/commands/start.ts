@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander'
 import type { MemberTransition } from '../../node/membership/member.ts'
 import { UsageError } from '../errors.ts'
 import { homeOf, parsePositiveInt, withHome } from '../options.ts'
+import { terminalSafe } from '../terminal-safe.ts'
 import { displayPeerId } from '../../node/peers/peer-names.ts'
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
@@ -46,7 +47,8 @@ export function registerStartCommand (program: Command): void {
         return
       }
 
-      const say = (line: string): void => { process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`) }
+      // The log names peers by the nicks they chose: made safe for the terminal.
+      const say = (line: string): void => { process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${terminalSafe(line)}\n`) }
       say(`${node.config.nick} ${node.peerId} started${node.config.mdns ? '' : ' (mDNS off)'}`)
       for (const addr of node.addrs()) say(`listening on ${addr}`)
       const onChange = (t: MemberTransition): void => {

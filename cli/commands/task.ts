@@ -6,6 +6,7 @@ import { printJson, table } from '../output.ts'
 import { displayPeerId } from '../../node/peers/peer-names.ts'
 import { CALC_OPS as CALC_OPERATIONS } from '../../node/tasks/calc-service.ts'
 import { TEXT_OPS as TEXT_OPERATIONS } from '../../node/tasks/text-service.ts'
+import { terminalSafe } from '../terminal-safe.ts'
 import { answeredBy, callThroughNode, type CallReply } from './call.ts'
 
 // The operations the services implement: one list, so the CLI never offers one they lack.
@@ -33,8 +34,9 @@ async function runTask (kind: string, op: string, input: unknown, opts: TaskOpts
     ...(opts.timeout != null ? { deadlineMs: opts.timeout } : {})
   })
   if (opts.json === true) return printJson({ op, result: reply.result, peer: reply.peer })
-  process.stdout.write((typeof reply.result === 'string' ? reply.result : JSON.stringify(reply.result)) + '\n')
-  process.stderr.write(answeredBy(reply) + '\n')
+  // A peer's answer, made safe for the terminal (`--json` keeps it exact).
+  process.stdout.write(terminalSafe(typeof reply.result === 'string' ? reply.result : JSON.stringify(reply.result)) + '\n')
+  process.stderr.write(terminalSafe(answeredBy(reply)) + '\n')
 }
 
 function taskCommand (parent: Command, spec: string, description: string): Command {

@@ -5,6 +5,7 @@ import type { MeshNode } from '../../node/mesh-node.ts'
 import { DEFAULT_ROOM } from '../../protocols/chat/index.ts'
 import { messageLine, noticeLine } from './format.ts'
 import { chatCommands, ShellCommands, ShellUsageError, type ShellContext } from './shell-commands.ts'
+import { terminalSafe } from '../terminal-safe.ts'
 import { workCommands } from './work-commands.ts'
 
 /**
@@ -51,7 +52,8 @@ export class ChatShell {
     if (this.closed) return
     cursorTo(this.output, 0)
     clearLine(this.output, 0)
-    this.output.write(line + '\n')
+    // Everything the shell prints may carry a peer's text (messages, task results, errors).
+    this.output.write(terminalSafe(line) + '\n')
     this.rl.prompt(true)
   }
 

@@ -1,10 +1,10 @@
+import { terminalSafe } from '../terminal-safe.ts'
 import type { ChatNotice } from '../../node/chat/chat-events.ts'
 import type { StoredMessage } from '../../node/chat/chat-store.ts'
 
-/** Control characters from a peer would move the cursor or recolour the terminal: show them as '?'. */
+/** Text from a peer, safe at a terminal (controls shown escaped), continuation lines indented. */
 export function sanitize (text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '?').replace(/\n/g, '\n    ')
+  return terminalSafe(text).replace(/\n/g, '\n    ')
 }
 
 export function clock (ms: number): string {
