@@ -36,6 +36,10 @@ export function installCrashGuard (node: MeshNode): void {
       node.shutdown().catch(() => {}).finally(() => process.exit(EXIT_SOFTWARE))
     }
   }
+  // A closed terminal or pipe (EIO once the window closed, EPIPE) fails every write to stdout
+  // and stderr. Reported as an internal error, that report would fail too, in a loop that
+  // starved the node until it gave up; the node's work does not depend on its own output.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {})
   process.on('uncaughtException', onError('uncaught-exception'))
   process.on('unhandledRejection', onError('unhandled-rejection'))
 }

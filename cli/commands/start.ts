@@ -7,7 +7,7 @@ import { displayPeerId } from '../../node/peers/peer-names.ts'
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
 
-/** `mesh start`: run a node until SIGINT/SIGTERM, then leave cleanly. */
+/** `mesh start`: run a node until SIGINT, SIGTERM or SIGHUP, then leave cleanly. */
 export function registerStartCommand (program: Command): void {
   withHome(program.command('start').description('run a node'))
     .option('--name <nick>', 'the nick peers see (default: the host name)')
@@ -72,6 +72,8 @@ export function registerStartCommand (program: Command): void {
         }
         process.once('SIGINT', () => { stop('SIGINT'); process.on('SIGINT', () => stop('SIGINT')) })
         process.once('SIGTERM', () => { stop('SIGTERM') })
+        // The terminal closed: as deliberate as Ctrl-C, so a leave, not a crash.
+        process.once('SIGHUP', () => { stop('SIGHUP') })
       })
     })
 }

@@ -67,6 +67,20 @@ export class ChatShell {
     this.resolveDone()
   }
 
+  /**
+   * The terminal is gone (SIGHUP): leave without touching it. Restoring its mode or writing
+   * to it fails with EIO, and must not stand between the user and a clean leave.
+   */
+  hangUp (): void {
+    if (this.closed) return
+    this.closed = true
+    this.node.chat.off('message', this.onMessage)
+    this.node.chat.off('notice', this.onNotice)
+    this.output.on('error', () => {})
+    this.resolveDone()
+    try { this.rl.close() } catch { /* setRawMode EIO: the terminal it would restore is gone */ }
+  }
+
   private updatePrompt (): void {
     this.rl.setPrompt(`[${this.node.config.nick}@${this.room}] `)
   }
@@ -130,7 +144,11 @@ export async function runShell (node: MeshNode): Promise<void> {
   shell.start()
   const onTerm = (): void => { shell.quit() }
   process.once('SIGTERM', onTerm)
+  // Closing the terminal window (SIGHUP) is leaving, like /quit: peers show "left".
+  const onHangUp = (): void => { shell.hangUp() }
+  process.once('SIGHUP', onHangUp)
   await shell.done
   process.off('SIGTERM', onTerm)
+  process.off('SIGHUP', onHangUp)
   await node.shutdown()
 }

@@ -13,6 +13,7 @@ describe('the chat shell in a terminal', () => {
   const tmux = new TmuxServer()
   const homes: string[] = []
   let aliceId = ''
+  let aliceAddr = ''
 
   async function startShell (name: string, bootstrap: string[] = []): Promise<string> {
     const home = await mkdtemp(join(tmpdir(), `mesh-shell-${name}-`))
@@ -32,6 +33,7 @@ describe('the chat shell in a terminal', () => {
       addr = id.addrs.find((a: string) => a.startsWith('/ip4/127.0.0.1/'))
       return addr != null
     })
+    aliceAddr = addr
     await startShell('bob', [addr])
     await tmux.waitForScreen('bob', 'alice joined')
     await tmux.waitForScreen('alice', 'bob joined')
@@ -78,6 +80,14 @@ describe('the chat shell in a terminal', () => {
     await tmux.waitForScreen('alice', /alice: interrupting you[\s\S]*\[alice@lobby\]/)
     await tmux.type('alice', '/frobnicate', true)
     await tmux.waitForScreen('alice', 'unknown command /frobnicate')
+  })
+
+  it('closing a terminal (SIGHUP) is a leave: the peer shows "left", not "lost"', async () => {
+    await startShell('carol', [aliceAddr])
+    await tmux.waitForScreen('alice', 'carol joined')
+    await tmux.tmux('kill-session', '-t', 'carol')
+    const screen = await tmux.waitForScreen('alice', 'carol left')
+    expect(screen).not.toContain('carol lost')
   })
 
   it('/quit leaves cleanly: the process exits 0 and the peer shows "left"', async () => {

@@ -76,6 +76,15 @@ describe('membership across real processes', () => {
     expect(await carol.stateOf(bob.id)).toBe('left')
   })
 
+  it('SIGHUP (the terminal or session went away) is a leave too, exit 0', async () => {
+    nodes = await startMesh(['alice', 'bob'])
+    await allAlive()
+    const [alice, bob] = nodes
+    bob.signal('SIGHUP')
+    await waitUntil('bob left on alice', async () => await sees(alice, bob, 'left'), 5000, 20)
+    expect(await bob.waitForExit()).toBe(0)
+  })
+
   it('a restart with the same home keeps the peer id and comes back alive', async () => {
     nodes = await startMesh(['alice', 'bob'])
     await allAlive()
