@@ -55,12 +55,15 @@ export function registerTaskCommands (program: Command): void {
   taskCommand(task, 'calc <op> [numbers...]', `${CALC_OPS.join('|')} of NUMBERS`)
     .action(async (op: string, numbers: string[], opts: TaskOpts) => {
       if (!CALC_OPS.includes(op)) throw new UsageError(`calc operations are ${CALC_OPS.join(', ')}; got "${op}"`)
+      // Caught here, before anything is sent: an empty sum is not an answer anyone asked for.
+      if (numbers.length === 0) throw new UsageError(`calc ${op} needs at least one number, e.g. mesh task calc ${op} 1 2 3`)
       await runTask('calc', op, numbers.map(parseNumber), opts)
     })
 
   taskCommand(task, 'text <op> [text...]', `${TEXT_OPS.join('|')} of TEXT (words joined by one space)`)
     .action(async (op: string, words: string[], opts: TaskOpts) => {
       if (!TEXT_OPS.includes(op)) throw new UsageError(`text operations are ${TEXT_OPS.join(', ')}; got "${op}"`)
+      if (words.join('').trim() === '') throw new UsageError(`text ${op} needs some text, e.g. mesh task text ${op} hello world`)
       await runTask('text', op, words.join(' '), opts)
     })
 

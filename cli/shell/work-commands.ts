@@ -81,6 +81,7 @@ export function workCommands (table: ShellCommands): void {
       const { worker, rest } = splitWorker(args)
       const [op, ...numbers] = rest.split(/\s+/)
       if (!CALC_OPS.includes(op)) throw new ShellUsageError(`calc operations are ${CALC_OPS.join(', ')}`)
+      if (numbers.length === 0) throw new ShellUsageError(`/calc ${op} needs at least one number`)
       let parsed: number[]
       try { parsed = numbers.map(parseNumber) } catch (err: any) { throw new ShellUsageError(err.message) }
       await runTask(ctx, 'calc', op, parsed, numbers.join(' '), callOptions(ctx, worker))

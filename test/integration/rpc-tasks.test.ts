@@ -80,7 +80,8 @@ describe('rpc tasks through the CLI, three processes', () => {
       [['call', 'calc.sum', '{"numbers":[1]}', '--peer', 'carol'], /^mesh: InvalidArgumentsError: /],
       [['call', 'text.uppercase', '42'], /^mesh: InvalidArgumentsError: /],
       [['call', 'greeter.hello', '"Hi"'], /^mesh: UnknownGreetingError: /],
-      [['task', 'calc', 'average'], /^mesh: InvalidArgumentsError: /]
+      // The average of nothing: the service refuses it when a script calls it directly.
+      [['call', 'calc.average', '[]'], /^mesh: InvalidArgumentsError: /]
     ]
     const runs = await Promise.all(cases.map(async ([args]) => await mesh(alice, ...args)))
     runs.forEach((run, i) => {
@@ -98,9 +99,14 @@ describe('rpc tasks through the CLI, three processes', () => {
       mesh(alice, 'task', 'text', 'reverse', 'abc'),
       mesh(alice, 'call', 'greeter'),
       mesh(alice, 'call', 'greeter.hello', 'Hello'),
-      mesh(alice, 'task', 'calc', 'sum', '1', '--peer', 'nobody')
+      mesh(alice, 'task', 'calc', 'sum', '1', '--peer', 'nobody'),
+      // Missing input is caught before anything is sent.
+      mesh(alice, 'task', 'calc', 'sum'),
+      mesh(alice, 'task', 'calc', 'average'),
+      mesh(alice, 'task', 'text', 'uppercase')
     ])
-    expect(runs.at(-1)?.stderr).toMatch(/^mesh: no peer called nobody/)
+    expect(runs[5].stderr).toMatch(/^mesh: no peer called nobody/)
+    expect(runs[6].stderr).toMatch(/^mesh: calc sum needs at least one number/)
     for (const run of runs) {
       expect(run.code).toBe(2)
       expect(run.stderr.trim().split('\n')).toHaveLength(1)
