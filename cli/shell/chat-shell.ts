@@ -92,7 +92,9 @@ export class ChatShell {
     const text = line.trim()
     try {
       if (text === '') return
-      if (text.startsWith('/')) await this.runCommand(text)
+      // `//` says a line that starts with "/" (the usual escape of chat clients).
+      if (text.startsWith('//')) await this.node.chat.send(this.room, line.trimStart().slice(1))
+      else if (text.startsWith('/')) await this.runCommand(text)
       else await this.node.chat.send(this.room, line)
     } catch (err: any) {
       this.print(`-- ${String(err?.message ?? err)}`)
@@ -112,7 +114,8 @@ export class ChatShell {
       await command.run(args, this.context())
     } catch (err) {
       if (!(err instanceof ShellUsageError)) throw err
-      this.print(`-- ${err.message} usage: /${command.name} ${command.args}`.trimEnd())
+      // The reason, then the usage, as two sentences.
+      this.print(`-- ${err.message.replace(/[.?!]?$/, m => m === '' ? '.' : m)} Usage: /${command.name} ${command.args}`.trimEnd())
     }
   }
 

@@ -1,5 +1,6 @@
 import type { MeshNode } from '../../node/mesh-node.ts'
-import { shortPeerId } from '../../node/peers/peer-names.ts'
+import { qualifiedName } from '../../node/peers/peer-names.ts'
+import { checkRoom } from '../../protocols/chat/index.ts'
 import { messageLine } from './format.ts'
 
 /** What a command may use: the node, the shell's state, and a way to print above the prompt. */
@@ -45,6 +46,7 @@ export class ShellCommands {
 }
 
 const HISTORY_LINES = 20
+const MAX_HISTORY_LINES = 1000
 
 /** The chat commands: /join /leave /rooms /peers /msg /history /help /quit. */
 export function chatCommands (table: ShellCommands): void {
@@ -54,7 +56,8 @@ export function chatCommands (table: ShellCommands): void {
     help: 'enter a room and make it the current one',
     run: (args, ctx) => {
       const room = args.trim()
-      if (room === '' || /\s/.test(room)) throw new ShellUsageError('which room?')
+      if (room === '') throw new ShellUsageError('which room?')
+      try { checkRoom(room) } catch (err: any) { throw new ShellUsageError(`${err.message}.`) }
       ctx.node.chat.join(room)
       ctx.setRoom(room)
       ctx.print(`-- now in ${room}`)
@@ -78,20 +81,23 @@ export function chatCommands (table: ShellCommands): void {
     help: 'the rooms you are in',
     run: (_args, ctx) => {
       for (const room of ctx.node.chat.rooms()) {
-        ctx.print(`${room === ctx.room ? '*' : ' '} ${room} (${ctx.node.chat.store.count(room)} messages)`)
+        const count = ctx.node.chat.store.count(room)
+        ctx.print(`${room === ctx.room ? '*' : ' '} ${room} (${count} ${count === 1 ? 'message' : 'messages'})`)
       }
     }
   })
-  table.register({
+  const peers: ShellCommand = {
     name: 'peers',
     args: '',
     help: 'the members of the mesh and their state',
     run: (_args, ctx) => {
-      const self = ctx.node.membership.selfMember()
-      ctx.print(`  ${self.nick} #${shortPeerId(self.id)} (you)`)
-      for (const m of ctx.node.membership.members()) ctx.print(`  ${ctx.node.chat.peers.label(m.id, m.nick)} #${shortPeerId(m.id)} ${m.state}`)
+      // nick#abc123: how to name each of them in /msg and /calc @PEER, even when nicks clash.
+      ctx.print(`  ${qualifiedName(ctx.node.membership.selfMember())} (you)`)
+      for (const m of ctx.node.membership.members()) ctx.print(`  ${qualifiedName(m)} ${m.state}`)
     }
-  })
+  }
+  table.register(peers)
+  table.register({ ...peers, name: 'list', help: 'the same as /peers' })
   table.register({
     name: 'msg',
     args: 'PEER TEXT',
@@ -105,11 +111,14 @@ export function chatCommands (table: ShellCommands): void {
   })
   table.register({
     name: 'history',
-    args: '',
-    help: `the last ${HISTORY_LINES} messages of the room`,
-    run: (_args, ctx) => {
+    args: '[N]',
+    help: `the last N messages of the room (default ${HISTORY_LINES})`,
+    run: (args, ctx) => {
+      const text = args.trim()
+      const n = text === '' ? HISTORY_LINES : Number(text)
+      if (!Number.isInteger(n) || n < 1 || n > MAX_HISTORY_LINES) throw new ShellUsageError(`N is a whole number from 1 to ${MAX_HISTORY_LINES}.`)
       const chat = ctx.node.chat
-      for (const m of chat.history(ctx.room, HISTORY_LINES)) ctx.print(messageLine(m, chat.peers.label(m.from, m.nick), ctx.room, chat.selfId))
+      for (const m of chat.history(ctx.room, n)) ctx.print(messageLine(m, chat.peers.label(m.from, m.nick), ctx.room, chat.selfId))
     }
   })
   table.register({
@@ -118,7 +127,7 @@ export function chatCommands (table: ShellCommands): void {
     help: 'this list',
     run: (_args, ctx) => {
       for (const c of table.list()) ctx.print(`  /${`${c.name} ${c.args}`.trim().padEnd(24)} ${c.help}`)
-      ctx.print('  anything else is said in the current room')
+      ctx.print('  anything else is said in the current room; start it with // to say a line that begins with /')
     }
   })
   table.register({

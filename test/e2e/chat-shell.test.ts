@@ -68,7 +68,9 @@ describe('the chat shell in a terminal', () => {
     await tmux.type('bob', '/rooms', true)
     await tmux.waitForScreen('bob', /\* dev/)
     await tmux.type('bob', '/peers', true)
-    await tmux.waitForScreen('bob', /alice #\w{6} alive/)
+    await tmux.waitForScreen('bob', new RegExp(`alice#${aliceId.slice(-6)} alive`))
+    await tmux.type('bob', '/list', true)
+    await tmux.waitForScreen('bob', /\(you\)[\s\S]*\(you\)/)
     await tmux.type('bob', '/msg alice just between us', true)
     await tmux.waitForScreen('alice', '*bob* just between us')
     // The names /msg takes are the ones every command takes: nick#suffix, the end of the id.
@@ -80,6 +82,16 @@ describe('the chat shell in a terminal', () => {
     await tmux.waitForScreen('alice', /alice: interrupting you[\s\S]*\[alice@lobby\]/)
     await tmux.type('alice', '/frobnicate', true)
     await tmux.waitForScreen('alice', 'unknown command /frobnicate')
+  })
+
+  it('usage in plain words: a room name\'s rule, /history N, and // to say a line that starts with /', async () => {
+    await tmux.type('alice', '/join bad room!', true)
+    await tmux.waitForScreen('alice', /may use only letters, digits.*Usage: \/join ROOM/)
+    await tmux.type('alice', '//shrug is not a command', true)
+    await tmux.waitForScreen('bob', /alice: \/shrug is not a command/)
+    await tmux.type('alice', '/history 1', true)
+    // The message as said, then exactly one line of history (the same message), then the prompt.
+    await tmux.waitForScreen('alice', /alice: \/shrug is not a command\n.*alice: \/shrug is not a command\n\[alice@lobby\]/)
   })
 
   it('closing a terminal (SIGHUP) is a leave: the peer shows "left", not "lost"', async () => {
