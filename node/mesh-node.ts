@@ -104,7 +104,7 @@ async function assemble (config: ResolvedConfig, init: MeshNodeInit, releaseHome
   const libp2p = await createMeshLibp2p({ privateKey, listen: config.listen, mdns: config.mdns, swarmKey: config.swarmKey, connectionGater: blocklist?.gater(), onGossipReceived: countGossipCopy(metrics) })
   const db = new MeshDatabase(config.home)
   const services = new Set<string>()
-  const pool = new WorkerPool({ size: config.workers })
+  const pool = new WorkerPool({ size: config.workers, clock })
   const addrs = (): string[] => libp2p.getMultiaddrs().map(a => a.toString())
 
   const membership = new MembershipService({ libp2p, metrics, clock, logger }, {
