@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module'
-import { Gauge, type Counter, type Histogram } from 'prom-client'
+import { Gauge, type Counter, type Histogram } from '../metrics/prom.ts'
 import type * as Hdr from 'hdr-histogram-js'
 import type { MeshMetrics } from '../metrics/metrics.ts'
 
