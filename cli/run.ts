@@ -1,9 +1,6 @@
 import { CommanderError } from 'commander'
-import createDebug from 'debug'
 import { buildProgram } from './program.ts'
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from './errors.ts'
-
-const log = createDebug('mesh:cli')
 
 /**
  * Parses argv and runs the command. Returns the exit code: 0 ok, 1 the work failed,
@@ -21,7 +18,9 @@ export async function runCli (argv: string[]): Promise<number> {
       // Commander already printed its one-line "error: ..." message.
       return EXIT_USAGE
     }
-    log('%O', err)
+    // The whole error (stack, cause) for DEBUG=mesh:*; debug is loaded only on this path.
+    const { default: createDebug } = await import('debug')
+    createDebug('mesh:cli')('%O', err)
     const message = String(err?.message ?? err).split('\n')[0]
     process.stderr.write(`mesh: ${message}\n`)
     return err instanceof UsageError ? EXIT_USAGE : EXIT_FAILED
