@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The `mesh` binary. Node 24 runs this TypeScript file directly (type stripping): there is no
-// build step, so `npx mesh` works right after `npm ci`.
+// `node cli/mesh.ts …` runs the CLI straight from the sources. The installed `mesh` binary
+// is cli/mesh.js, which does the same after turning on Node's compile cache.
 import { runCli } from './run.ts'
 
 process.exitCode = await runCli(process.argv)

@@ -1,10 +1,7 @@
 import { CommanderError } from 'commander'
-import createDebug from 'debug'
 import { buildProgram } from './program.ts'
 import { terminalSafe } from './terminal-safe.ts'
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from './errors.ts'
-
-const log = createDebug('mesh:cli')
 
 /**
  * Parses argv and runs the command. Returns the exit code: 0 ok, 1 the work failed,
@@ -22,7 +19,9 @@ export async function runCli (argv: string[]): Promise<number> {
       // Commander already printed its one-line "error: ..." message.
       return EXIT_USAGE
     }
-    log('%O', err)
+    // The whole error (stack, cause) for DEBUG=mesh:*; debug is loaded only on this path.
+    const { default: createDebug } = await import('debug')
+    createDebug('mesh:cli')('%O', err)
     const message = String(err?.message ?? err).split('\n')[0]
     // Error messages often quote a peer's words (a remote method's error): made safe.
     process.stderr.write(`mesh: ${terminalSafe(message)}\n`)

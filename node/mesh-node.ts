@@ -113,7 +113,7 @@ async function assemble (config: ResolvedConfig, init: MeshNodeInit, releaseHome
   })
   const db = new MeshDatabase(config.home)
   const services = new Set<string>()
-  const pool = new WorkerPool({ size: config.workers })
+  const pool = new WorkerPool({ size: config.workers, clock })
   const addrs = (): string[] => libp2p.getMultiaddrs().map(a => a.toString())
 
   const membership = new MembershipService({ libp2p, metrics, clock, logger }, {

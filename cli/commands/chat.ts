@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
-import { checkRoom, DEFAULT_ROOM, MAX_TEXT_BYTES } from '../../protocols/chat/index.ts'
+import { DEFAULT_ROOM, MAX_TEXT_BYTES } from '../../protocols/chat/constants.ts'
+import { checkRoom } from '../../protocols/chat/room.ts'
 import { callNode, streamFromNode } from '../control-client.ts'
 import { PEER_NAME_ERRORS, UsageError } from '../errors.ts'
 import { homeOf, parsePositiveInt, PEER_NAME_HELP, withHome, withJson } from '../options.ts'

@@ -1,7 +1,6 @@
 import type { Command } from 'commander'
 import { UsageError } from '../errors.ts'
 import { withHome, withJson } from '../options.ts'
-import { isPrime, smallFactor } from '../../node/compute/primes/primality.ts'
 
 /**
  * Longest N accepted. A 1,000-digit prime takes about 0.2 s to confirm and the cost grows
@@ -39,8 +38,8 @@ export function parseWholeNumber (text: string, name = 'N'): bigint {
   return BigInt(mantissa) * 10n ** BigInt(mantissa === '0' ? 0 : exponent)
 }
 
-/** The line `mesh primes test` prints without --json. */
-export function describePrimality (n: bigint, prime: boolean): string {
+/** The line `mesh primes test` prints without --json; `smallFactor` names a divisor if there is a small one. */
+export function describePrimality (n: bigint, prime: boolean, smallFactor: (n: bigint) => bigint | null | undefined): string {
   if (prime) return `${n} is prime`
   const factor = smallFactor(n)
   return factor != null ? `${n} is not prime (divisible by ${factor})` : `${n} is not prime`
@@ -51,12 +50,14 @@ export function registerPrimesTest (primes: Command): void {
   const cmd = primes.command('test <n>')
     .description('is N prime? (any size; deterministic below 2^64, BPSW above)')
   withJson(withHome(cmd))
-  cmd.action((text: string, opts: { json?: boolean, home?: string }) => {
+  cmd.action(async (text: string, opts: { json?: boolean, home?: string }) => {
     const n = parseWholeNumber(text)
+    // Loaded here, not at the top: registering this command must cost the others nothing.
+    const { isPrime, smallFactor } = await import('../../node/compute/primes/primality.ts')
     const prime = isPrime(n)
     const line = opts.json === true
       ? JSON.stringify({ n: n.toString(), is_prime: prime })
-      : describePrimality(n, prime)
+      : describePrimality(n, prime, smallFactor)
     process.stdout.write(line + '\n')
   })
 }

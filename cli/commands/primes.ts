@@ -1,19 +1,16 @@
-import cliProgress from 'cli-progress'
 import type { Command } from 'commander'
-import { countRangeParallel, formatPrimeBatch, primeBatches } from '../../node/compute/primes/index.ts'
 import { DEFAULT_POOL_SIZE } from '../../node/compute/worker-pool.ts'
 import { UsageError } from '../errors.ts'
 import { homeOf, parsePositiveInt, withHome, withJson } from '../options.ts'
-import { bigintJson } from '../../protocols/json-bigint.ts'
 import { parseBound } from '../parse-bound.ts'
-import { countDistributed } from './primes-distributed.ts'
 import { registerPrimesTest } from './primes-test.ts'
 
-/** Show a progress bar only for work that is still running after this long. */
-const PROGRESS_BAR_DELAY_MS = 400
 const MAX_WORKERS = 1024
 
-/** `mesh primes count|list|test`. */
+/**
+ * `mesh primes count|list|test`. The sieve, the progress bar and the temporary node are
+ * imported when a command runs, so registering these commands costs nothing.
+ */
 export function registerPrimesCommands (program: Command): void {
   const primes = program.command('primes').description('count, list and test primes')
 
@@ -27,7 +24,12 @@ export function registerPrimesCommands (program: Command): void {
     .action(async (fromText: string, toText: string, opts: { json?: boolean, workers?: number, local?: boolean, verify?: boolean, bootstrap?: string[], mdns?: boolean, home?: string }) => {
       const [from, to] = parseRange(fromText, toText)
       if (opts.local === true && opts.verify === true) throw new UsageError('--verify needs peers: drop --local')
-      if (opts.local === true) { await countLocally(from, to, opts); return }
+      if (opts.local === true) {
+        const { countLocally } = await import('./primes-local.ts')
+        await countLocally(from, to, opts)
+        return
+      }
+      const { countDistributed } = await import('./primes-distributed.ts')
       await countDistributed(from, to, { home: homeOf(opts), json: opts.json, verify: opts.verify, bootstrap: opts.bootstrap, mdns: opts.mdns, workers: opts.workers })
     })
 
@@ -35,6 +37,7 @@ export function registerPrimesCommands (program: Command): void {
     .description('print the primes in [FROM, TO], one per line, in order')
     .action(async (fromText: string, toText: string) => {
       const [from, to] = parseRange(fromText, toText)
+      const { listToStdout } = await import('./primes-local.ts')
       await listToStdout(from, to)
     })
 
@@ -48,104 +51,3 @@ function parseRange (fromText: string, toText: string): [bigint, bigint] {
   return [from, to]
 }
 
-async function countLocally (from: bigint, to: bigint, opts: { json?: boolean, workers?: number }): Promise<void> {
-  const progress = new DelayedProgressBar()
-  let result: Awaited<ReturnType<typeof countRangeParallel>>
-  try {
-    result = await countRangeParallel(from, to, {
-      workers: opts.workers,
-      details: false,
-      onProgress: (done, total) => { progress.update(done, total) }
-    })
-  } finally {
-    progress.stop()
-  }
-  if (opts.json === true) {
-    const seconds = round3(result.seconds)
-    process.stdout.write(JSON.stringify({
-      from: bigintJson(from),
-      to: bigintJson(to),
-      count: bigintJson(result.count),
-      seconds,
-      shards: result.shards,
-      peers: [{ id: 'local', shards: result.shards, seconds: round3(result.workerSeconds) }],
-      retries: 0
-    }) + '\n')
-  } else {
-    process.stdout.write(`${result.count}\n`)
-  }
-}
-
-function round3 (x: number): number {
-  return Math.round(x * 1000) / 1000
-}
-
-/** A cli-progress bar on stderr, only on a terminal and only once the work lasts a while. */
-class DelayedProgressBar {
-  private bar: cliProgress.SingleBar | null = null
-  private readonly started = Date.now()
-  private readonly enabled = process.stderr.isTTY === true
-
-  update (done: bigint, total: bigint): void {
-    if (!this.enabled || total === 0n) return
-    const permille = Number(done * 1000n / total)
-    if (this.bar == null) {
-      if (Date.now() - this.started < PROGRESS_BAR_DELAY_MS) return
-      this.bar = new cliProgress.SingleBar({
-        stream: process.stderr,
-        format: 'counting primes {bar} {percentage}% | ETA {eta_formatted}',
-        hideCursor: true,
-        clearOnComplete: true
-      }, cliProgress.Presets.shades_classic)
-      this.bar.start(1000, 0)
-    }
-    this.bar.update(permille)
-  }
-
-  stop (): void {
-    this.bar?.stop()
-    this.bar = null
-  }
-}
-
-/**
- * Streams the primes to stdout batch by batch, waiting for the pipe to drain, so memory stays
- * bounded. When the reader goes away (`| head`), the write fails with EPIPE: stop quietly.
- */
-async function listToStdout (from: bigint, to: bigint): Promise<void> {
-  const out = process.stdout
-  let closed = false
-  let failure: Error | null = null
-  const onError = (err: NodeJS.ErrnoException): void => {
-    closed = true
-    if (err.code !== 'EPIPE') failure = err
-  }
-  out.on('error', onError)
-  try {
-    for (const batch of primeBatches(from, to)) {
-      if (closed) break
-      const ok = out.write(formatPrimeBatch(batch))
-      // Yield to the event loop either way, so an EPIPE is seen before sieving on.
-      await (ok ? new Promise(setImmediate) : waitForDrain(out))
-    }
-    if (!closed) await new Promise<void>((resolve) => { out.write('', () => { resolve() }) })
-  } finally {
-    out.off('error', onError)
-    if (closed) out.on('error', () => {})
-  }
-  if (failure != null) throw failure
-}
-
-function waitForDrain (out: NodeJS.WriteStream): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      out.off('drain', done)
-      out.off('error', done)
-      out.off('close', done)
-      resolve()
-    }
-    out.on('drain', done)
-    out.on('error', done)
-    out.on('close', done)
-  })
-}

@@ -4,6 +4,7 @@ import { UsageError } from '../errors.ts'
 import { homeOf, parsePositiveInt, withHome } from '../options.ts'
 import { terminalSafe } from '../terminal-safe.ts'
 import { displayPeerId } from '../../node/peers/peer-names.ts'
+import { withSmallYoungGeneration } from '../young-generation.ts'
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
 
@@ -19,22 +20,24 @@ export function registerStartCommand (program: Command): void {
     .option('--swarm-key <file>', 'join only the private mesh that shares this key (see `mesh swarm-key`)')
     .action(async (opts) => {
       const home = homeOf(opts)
-      // Loaded here, not at the top: `mesh peers` and friends need none of libp2p.
-      const { readSwarmKey } = await import('../../node/libp2p/swarm-key.ts')
-      const { createMeshNode } = await import('../../node/mesh-node.ts')
-      const swarmKey = opts.swarmKey != null ? await readSwarmKey(opts.swarmKey).catch((err: Error) => { throw new UsageError(err.message) }) : undefined
-      const node = await createMeshNode({
-        home,
-        nick: opts.name,
-        listen: opts.listen,
-        bootstrap: opts.bootstrap,
-        mdns: opts.mdns,
-        heartbeatMs: opts.heartbeat,
-        workers: opts.workers,
-        swarmKey
-      }).catch((err: Error) => {
-        if (err.name === 'InvalidConfigError') throw new UsageError(err.message)
-        throw err
+      const node = await withSmallYoungGeneration(async () => {
+        // Loaded here, not at the top: `mesh peers` and friends need none of libp2p.
+        const { readSwarmKey } = await import('../../node/libp2p/swarm-key.ts')
+        const { createMeshNode } = await import('../../node/mesh-node.ts')
+        const swarmKey = opts.swarmKey != null ? await readSwarmKey(opts.swarmKey).catch((err: Error) => { throw new UsageError(err.message) }) : undefined
+        return await createMeshNode({
+          home,
+          nick: opts.name,
+          listen: opts.listen,
+          bootstrap: opts.bootstrap,
+          mdns: opts.mdns,
+          heartbeatMs: opts.heartbeat,
+          workers: opts.workers,
+          swarmKey
+        }).catch((err: Error) => {
+          if (err.name === 'InvalidConfigError') throw new UsageError(err.message)
+          throw err
+        })
       })
 
       const { installCrashGuard } = await import('../crash-guard.ts')

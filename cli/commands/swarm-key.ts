@@ -1,5 +1,4 @@
 import { writeFile } from 'node:fs/promises'
-import { generateKey } from '@libp2p/pnet'
 import type { Command } from 'commander'
 import { WorkFailedError } from '../errors.ts'
 
@@ -8,6 +7,8 @@ export function registerSwarmKeyCommand (program: Command): void {
   program.command('swarm-key <file>')
     .description('write a new private-mesh key; give the same file to every node with --swarm-key')
     .action(async (file: string) => {
+      // libp2p is loaded only by the commands that need it.
+      const { generateKey } = await import('@libp2p/pnet')
       const key = new Uint8Array(95)
       generateKey(key)
       try {

@@ -1,14 +1,27 @@
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
+import { systemClock, type Clock, type Timer } from '../time/clock.ts'
 import type { WorkerReply, WorkerRequest } from './worker-protocol.ts'
 
 /** One worker per core: the tasks are CPU-bound, more threads would only time-slice. */
 export const DEFAULT_POOL_SIZE = availableParallelism()
 const WORKER_ENTRY = new URL('./worker-entry.ts', import.meta.url)
+/**
+ * A thread with nothing to do for this long is let go. A thread holds its own V8 heap and
+ * modules (about 15-20 MB); starting one again costs tens of milliseconds, which 30 s of
+ * idleness amortizes, while a job's shards, milliseconds apart, keep their threads.
+ */
+export const DEFAULT_IDLE_TIMEOUT_MS = 30_000
+/** The pool's threads' name, which the OS shows too (`ps -T`, /proc/PID/task/TID/comm). */
+export const WORKER_THREAD_NAME = 'mesh-worker'
 
 export interface WorkerPoolInit {
   /** Number of worker threads (default: one per core). */
   size?: number
+  /** Ends a thread after this long without a task (default DEFAULT_IDLE_TIMEOUT_MS). */
+  idleTimeoutMs?: number
+  /** Times the idle threads. */
+  clock?: Clock
 }
 
 export interface RunOptions {
@@ -47,9 +60,11 @@ interface Job {
   onAbort?: () => void
 }
 
+/** One unit of capacity; its thread exists only while it is busy or recently was. */
 interface Slot {
-  worker: Worker
+  worker: Worker | null
   job: Job | null
+  idleTimer: Timer | null
 }
 
 function abortError (signal: AbortSignal): Error {
@@ -62,11 +77,16 @@ function abortError (signal: AbortSignal): Error {
 
 /**
  * A pool of worker_threads running named tasks (see worker-tasks.ts). Tasks queue in arrival
- * order and go to the first free thread. Idle threads are unref'd, so an open pool never keeps
- * the process alive by itself; close() ends them.
+ * order and go to the first free slot. A slot starts its thread when its first task comes and
+ * ends it after `idleTimeoutMs` without one, so an idle node holds no threads; the capacity
+ * (`size`, `capacity()`) counts slots, so what the node advertises never depends on whether
+ * threads happen to be running. Idle threads are unref'd, so an open pool never keeps the
+ * process alive by itself; close() ends them.
  */
 export class WorkerPool {
   readonly size: number
+  private readonly idleTimeoutMs: number
+  private readonly clock: Clock
   private readonly slots: Slot[] = []
   private readonly queue: Job[] = []
   private nextId = 1
@@ -75,8 +95,19 @@ export class WorkerPool {
   constructor (init: WorkerPoolInit = {}) {
     const size = init.size ?? DEFAULT_POOL_SIZE
     if (!Number.isInteger(size) || size < 1) throw new RangeError(`size must be a positive integer, got ${size}`)
+    const idleTimeoutMs = init.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS
+    if (!Number.isFinite(idleTimeoutMs) || idleTimeoutMs < 0) throw new RangeError(`idleTimeoutMs must be a number ≥ 0, got ${idleTimeoutMs}`)
     this.size = size
-    for (let i = 0; i < size; i++) this.slots.push(this.spawn())
+    this.idleTimeoutMs = idleTimeoutMs
+    this.clock = init.clock ?? systemClock
+    for (let i = 0; i < size; i++) this.slots.push({ worker: null, job: null, idleTimer: null })
+  }
+
+  /** Threads running now, busy or idle (at most `size`; 0 until the first task). */
+  get threads (): number {
+    let n = 0
+    for (const slot of this.slots) if (slot.worker != null) n++
+    return n
   }
 
   /** Worker slots in total and free now (advertised to peers as this node's capacity). */
@@ -115,30 +146,56 @@ export class WorkerPool {
       const job = slot.job
       slot.job = null
       if (job != null) this.settle(job, new PoolClosedError('the worker pool is closed'))
-      await slot.worker.terminate()
+      await this.letGo(slot)
     }))
   }
 
-  private spawn (): Slot {
-    const worker = new Worker(WORKER_ENTRY)
-    const slot: Slot = { worker, job: null }
+  /** Starts the slot's thread. */
+  private spawn (slot: Slot): Worker {
+    const worker = new Worker(WORKER_ENTRY, { name: WORKER_THREAD_NAME })
+    slot.worker = worker
     worker.unref()
     worker.on('message', (reply: WorkerReply) => { this.onReply(slot, reply) })
     worker.on('error', (err) => { this.onWorkerGone(slot, new WorkerCrashedError(`worker failed: ${err.message}`)) })
     worker.on('exit', (code) => { this.onWorkerGone(slot, new WorkerCrashedError(`worker exited with code ${code}`)) })
-    return slot
+    return worker
+  }
+
+  /** Ends the slot's thread, if it has one; its listeners go first, so this is no crash. */
+  private async letGo (slot: Slot): Promise<void> {
+    slot.idleTimer?.clear()
+    slot.idleTimer = null
+    const worker = slot.worker
+    slot.worker = null
+    if (worker == null) return
+    worker.removeAllListeners()
+    await worker.terminate()
   }
 
   private dispatch (): void {
-    for (const slot of this.slots) {
-      if (this.queue.length === 0) return
-      if (slot.job != null) continue
+    while (this.queue.length > 0) {
+      // A slot whose thread is warm first: a new thread costs tens of milliseconds.
+      const slot = this.slots.find(s => s.job == null && s.worker != null) ?? this.slots.find(s => s.job == null)
+      if (slot == null) return
       const job = this.queue.shift() as Job
       slot.job = job
-      slot.worker.ref()
+      slot.idleTimer?.clear()
+      slot.idleTimer = null
+      const worker = slot.worker ?? this.spawn(slot)
+      worker.ref()
       const request: WorkerRequest = { id: job.id, task: job.task, input: job.input }
-      slot.worker.postMessage(request)
+      worker.postMessage(request)
     }
+  }
+
+  /** A thread that just finished waits `idleTimeoutMs` for a task, then is let go. */
+  private idle (slot: Slot): void {
+    slot.worker?.unref()
+    slot.idleTimer?.clear()
+    slot.idleTimer = this.clock.setTimeout(() => {
+      slot.idleTimer = null
+      if (slot.job == null) void this.letGo(slot)
+    }, this.idleTimeoutMs).unref()
   }
 
   private onReply (slot: Slot, reply: WorkerReply): void {
@@ -149,7 +206,7 @@ export class WorkerPool {
       return
     }
     slot.job = null
-    slot.worker.unref()
+    this.idle(slot)
     if (reply.kind === 'done') {
       this.settle(job, null, reply.value)
     } else {
@@ -160,15 +217,13 @@ export class WorkerPool {
     this.dispatch()
   }
 
+  /** The slot's thread died or was stopped: its task fails, the next task starts a new thread. */
   private onWorkerGone (slot: Slot, err: Error): void {
     if (this.closed) return
-    const index = this.slots.indexOf(slot)
-    if (index < 0) return
-    slot.worker.removeAllListeners()
-    void slot.worker.terminate()
-    this.slots[index] = this.spawn()
-    if (slot.job != null) this.settle(slot.job, err)
+    void this.letGo(slot)
+    const job = slot.job
     slot.job = null
+    if (job != null) this.settle(job, err)
     this.dispatch()
   }
 

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { Counter, Gauge, Histogram, Registry } from './prom.ts'
 
 /**
  * One prom-client registry per node (not the global one), so several nodes in one process,

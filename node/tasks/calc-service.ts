@@ -1,4 +1,4 @@
-import { InvalidArgumentsError } from '../../protocols/rpc/index.ts'
+import { InvalidArgumentsError } from '../../protocols/rpc/errors.ts'
 import type { RpcMethods } from '../rpc/rpc-types.ts'
 
 /** Numbers one calc request may carry; a 1 MiB frame holds about this many short ones. */

@@ -1,4 +1,4 @@
-import { InvalidArgumentsError } from '../../protocols/rpc/index.ts'
+import { InvalidArgumentsError } from '../../protocols/rpc/errors.ts'
 import type { RpcMethods } from '../rpc/rpc-types.ts'
 
 export const TEXT_OPS = ['count_words', 'count_chars', 'uppercase', 'lowercase'] as const

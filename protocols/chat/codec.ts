@@ -6,19 +6,12 @@ import {
   CHAT_TOPIC_PREFIX, CHAT_TOPIC_SUFFIX, CHAT_WIRE_VERSION, MAX_CHAT_MESSAGE_BYTES, MAX_LOGICAL,
   MAX_ROOM_LENGTH, MAX_TEXT_BYTES, ROOM_PATTERN
 } from './constants.ts'
-import { InvalidRoomError } from './errors.ts'
+import { checkRoom } from './room.ts'
 import { check, fail, peerId, uint } from './fields.ts'
 import { ChatKeyCache } from './key-cache.ts'
 import type { ChatMessage, UnsignedChatMessage, WireChatMessage } from './messages.ts'
 
 const encoder = new TextEncoder()
-
-/** Throws InvalidRoomError unless `room` can name a topic. */
-export function checkRoom (room: string): string {
-  if (room.length === 0 || room.length > MAX_ROOM_LENGTH) throw new InvalidRoomError(`a room name has 1 to ${MAX_ROOM_LENGTH} characters`)
-  if (!ROOM_PATTERN.test(room)) throw new InvalidRoomError(`room "${room}" may use only letters, digits, ".", "_" and "-", and starts with a letter or digit`)
-  return room
-}
 
 export function chatTopic (room: string): string {
   return `${CHAT_TOPIC_PREFIX}${checkRoom(room)}${CHAT_TOPIC_SUFFIX}`

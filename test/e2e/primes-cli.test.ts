@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-const MESH = ['cli/mesh.ts']
+const MESH = ['cli/mesh.js']
 
 function mesh (...args: string[]): { status: number | null, stdout: string, stderr: string } {
   const r = spawnSync(process.execPath, [...MESH, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 })
@@ -68,7 +68,7 @@ describe('mesh primes list', () => {
 
   it('stops quietly when the reader goes away (| head), exit code 0', async () => {
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a bash expansion, not a template
-    const child = spawn('bash', ['-c', '"$NODE" cli/mesh.ts primes list 1e12 1e18 | head -n 3; echo "status=${PIPESTATUS[0]}"'], {
+    const child = spawn('bash', ['-c', '"$NODE" cli/mesh.js primes list 1e12 1e18 | head -n 3; echo "status=${PIPESTATUS[0]}"'], {
       cwd: ROOT,
       env: { ...process.env, NODE: process.execPath }
     })

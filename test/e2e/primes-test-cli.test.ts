@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 
-const MESH = fileURLToPath(new URL('../../cli/mesh.ts', import.meta.url))
+const MESH = fileURLToPath(new URL('../../cli/mesh.js', import.meta.url))
 const home = mkdtempSync(join(tmpdir(), 'mesh-primes-test-'))
 
 afterAll(() => { rmSync(home, { recursive: true, force: true }) })

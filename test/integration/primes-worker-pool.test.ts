@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { countRange, countRangeParallel } from '../../node/compute/primes/index.ts'
 import { WorkerPool } from '../../node/compute/worker-pool.ts'
+import { poolThreads } from '../utils/threads.ts'
+import { waitUntil } from '../utils/wait.ts'
 
 let pool: WorkerPool | null = null
 afterEach(async () => { await pool?.close(); pool = null })
@@ -38,6 +40,39 @@ describe('WorkerPool', () => {
     const closed = new WorkerPool({ size: 1 })
     await closed.close()
     await expect(closed.run('pool.spin', { ms: 0, value: 1 })).rejects.toMatchObject({ name: 'PoolClosedError' })
+  })
+})
+
+describe('WorkerPool threads on demand', () => {
+  it('starts no thread until work comes, and advertises its whole capacity all along', async () => {
+    pool = new WorkerPool({ size: 2 })
+    expect(pool.capacity()).toEqual({ total: 2, free: 2 })
+    expect(pool.threads).toBe(0)
+    expect(poolThreads()).toBe(0)
+    const one = pool.run('pool.spin', { ms: 300, value: 'one' })
+    expect(pool.capacity()).toEqual({ total: 2, free: 1 })
+    await waitUntil('the first thread', () => poolThreads() === 1)
+    expect(await one).toBe('one')
+    // One task needed one thread: the second slot is still free without ever having run.
+    expect(pool.threads).toBe(1)
+    expect(poolThreads()).toBe(1)
+    expect(pool.capacity()).toEqual({ total: 2, free: 2 })
+  })
+
+  it('lets an idle thread go, and the next task starts a new one', async () => {
+    pool = new WorkerPool({ size: 2, idleTimeoutMs: 200 })
+    expect(await Promise.all([pool.run('pool.spin', { ms: 50, value: 1 }), pool.run('pool.spin', { ms: 50, value: 2 })])).toEqual([1, 2])
+    expect(poolThreads()).toBe(2)
+    await waitUntil('the idle threads to end', () => poolThreads() === 0 && pool?.threads === 0)
+    expect(pool.capacity()).toEqual({ total: 2, free: 2 })
+    expect(await pool.run('primes.count', { from: 0n, to: 1_000_000n })).toMatchObject({ count: 78498n })
+    expect(poolThreads()).toBe(1)
+  })
+
+  it('keeps a thread that gets work before its idle time is up', async () => {
+    pool = new WorkerPool({ size: 1, idleTimeoutMs: 1_000 })
+    for (let i = 0; i < 5; i++) expect(await pool.run('pool.spin', { ms: 0, value: i })).toBe(i)
+    expect(poolThreads()).toBe(1)
   })
 })
 

@@ -9,7 +9,7 @@ import { sleep, waitUntil } from './wait.ts'
 // Most tests that drive processes also wait on them: one import for both.
 export { sleep, waitUntil } from './wait.ts'
 
-export const MESH_BIN = fileURLToPath(new URL('../../cli/mesh.ts', import.meta.url))
+export const MESH_BIN = fileURLToPath(new URL('../../cli/mesh.js', import.meta.url))
 
 export interface MemberJson {
   id: string

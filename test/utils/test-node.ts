@@ -12,7 +12,7 @@ import type { Clock } from '../../node/time/clock.ts'
  *
  *   MeshProcess.start({ name, args, prefix: testNodePrefix({ lie: true }) })
  *
- * MeshProcess then runs `node test-node.ts --lie -- node cli/mesh.ts start --home … --name …`;
+ * MeshProcess then runs `node test-node.ts --lie -- node cli/mesh.js start --home … --name …`;
  * this script runs that `mesh start` in-process, as `mesh start` does without a terminal,
  * with the test services its own flags (before `--`) choose.
  */

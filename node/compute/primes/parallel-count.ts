@@ -2,6 +2,9 @@ import { WorkerPool } from '../worker-pool.ts'
 import type { RangeCount } from './count-range.ts'
 import { checkBounds } from './range-sieve.ts'
 import { planShards } from './shards.ts'
+import { combine } from './combine.ts'
+
+export { combine }
 
 export interface ParallelCountOptions {
   /** Threads for a pool of its own (default one per core); ignored when `pool` is given. */
@@ -54,19 +57,4 @@ export async function countRangeParallel (from: bigint, to: bigint, options: Par
   } finally {
     if (options.pool == null) await pool.close()
   }
-}
-
-/** Adds up shard results given in range order. */
-export function combine (results: RangeCount[]): RangeCount {
-  let count = 0n
-  let sum = 0n
-  let first: bigint | null = null
-  let last: bigint | null = null
-  for (const r of results) {
-    count += r.count
-    sum = BigInt.asUintN(64, sum + r.sum)
-    first ??= r.first
-    if (r.last != null) last = r.last
-  }
-  return { count, sum, first, last }
 }

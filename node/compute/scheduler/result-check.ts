@@ -24,4 +24,4 @@ export function resultKey (result: ShardResult): string {
 }
 
 /** The results of consecutive shards, combined in index order, as the kernel combines its own. */
-export { combine } from '../primes/parallel-count.ts'
+export { combine } from '../primes/combine.ts'

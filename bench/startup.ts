@@ -1,0 +1,166 @@
+// `npm run bench:startup`: how fast the CLI answers and how light a node is.
+// - Wall time of `mesh --version`, `mesh id`, `mesh peers`, `mesh chat send` (against a node
+//   running on loopback), median of 10, interleaved in one run with `node -e 0` (the floor: a
+//   bare Node start) and with `node cli/mesh.ts` without Node's compile cache (the sources
+//   type-stripped and compiled at every start, as before the launcher turned the cache on).
+// - Start-to-ready: from spawning `mesh start` until its control socket answers `id`, median
+//   of 10, the launcher against the uncached sources, alternately.
+// - RSS of an idle node with the default workers 10 s after start, and how many worker
+//   threads it holds; then the extra RSS while one worker is busy (a node with --workers 1
+//   counting primes), over that node's own idle RSS.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { callNode } from '../cli/control-client.ts'
+import { poolThreads } from '../test/utils/threads.ts'
+import { sleep } from '../test/utils/wait.ts'
+
+const MESH_JS = fileURLToPath(new URL('../cli/mesh.js', import.meta.url))
+const MESH_TS = fileURLToPath(new URL('../cli/mesh.ts', import.meta.url))
+const RUNS = 10
+const IDLE_SECONDS = 10
+const LOOPBACK = ['--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0']
+
+/** The launcher's way (compile cache on, as `mesh` and `npx mesh` run) and the bare sources without any cache. */
+const VARIANTS = {
+  mesh: { entry: MESH_JS, env: process.env },
+  uncached: { entry: MESH_TS, env: withoutCompileCache() }
+}
+
+function withoutCompileCache (): NodeJS.ProcessEnv {
+  const env = { ...process.env }
+  delete env.NODE_COMPILE_CACHE
+  env.NODE_DISABLE_COMPILE_CACHE = '1'
+  return env
+}
+
+function median (xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.floor(s.length / 2)]
+}
+
+/** Wall time of one whole process, in ms; fails loudly if it did not succeed. */
+function wallMs (argv: string[], env: NodeJS.ProcessEnv): number {
+  const started = performance.now()
+  const run = spawnSync(process.execPath, argv, { env, encoding: 'utf8' })
+  const ms = performance.now() - started
+  if (run.status !== 0) throw new Error(`${argv.join(' ')} exited ${run.status}: ${run.stderr}`)
+  return ms
+}
+
+function rssMb (pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find(l => l.startsWith('VmRSS:'))
+  return Number(line?.split(/\s+/)[1] ?? 0) / 1024
+}
+
+interface StartedNode { child: ChildProcess, home: string, readyMs: number, exited: Promise<void> }
+
+/** Spawns `mesh start` and resolves once its control socket answers; readyMs is from spawn to that answer. */
+async function startNode (variant: keyof typeof VARIANTS, home: string, extra: string[] = []): Promise<StartedNode> {
+  const { entry, env } = VARIANTS[variant]
+  const started = performance.now()
+  const child = spawn(process.execPath, [entry, 'start', '--home', home, '--name', 'bench', ...LOOPBACK, ...extra], { env, stdio: 'ignore' })
+  const exited = new Promise<void>(resolve => child.once('exit', () => { resolve() }))
+  let gone = false
+  void exited.then(() => { gone = true })
+  for (;;) {
+    if (gone) throw new Error(`mesh start (${variant}) exited before it answered`)
+    try {
+      await callNode(home, 'id')
+      return { child, home, readyMs: performance.now() - started, exited }
+    } catch {
+      await sleep(2)
+    }
+  }
+}
+
+async function stopNode (node: StartedNode): Promise<void> {
+  node.child.kill('SIGTERM')
+  await node.exited
+}
+
+const fmt = (ms: number): string => `${ms.toFixed(0)} ms`.padStart(8)
+const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}x`.padStart(8)
+
+const load = (): string => loadavg().map(x => x.toFixed(2)).join(' ')
+console.log(`${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, node ${process.version}, load ${load()}`)
+
+const dir = await mkdtemp(join(tmpdir(), 'mesh-bench-startup-'))
+try {
+  // --- the light commands, against one running node --------------------------------------
+  const target = await startNode('mesh', join(dir, 'target'))
+  const commands: Array<{ name: string, args: string[] }> = [
+    { name: 'mesh --version', args: ['--version'] },
+    { name: 'mesh id', args: ['id', '--home', target.home] },
+    { name: 'mesh peers', args: ['peers', '--home', target.home] },
+    { name: 'mesh chat send', args: ['chat', 'send', '--home', target.home, 'bench'] }
+  ]
+  const floor: number[] = []
+  const times = new Map(commands.map(c => [c.name, { mesh: [] as number[], uncached: [] as number[] }]))
+  // One warm-up each: fills the compile cache as any first run does.
+  for (const c of commands) wallMs([MESH_JS, ...c.args], VARIANTS.mesh.env)
+  for (let i = 0; i < RUNS; i++) {
+    floor.push(wallMs(['-e', '0'], process.env))
+    for (const c of commands) {
+      const t = times.get(c.name)!
+      t.mesh.push(wallMs([VARIANTS.mesh.entry, ...c.args], VARIANTS.mesh.env))
+      t.uncached.push(wallMs([VARIANTS.uncached.entry, ...c.args], VARIANTS.uncached.env))
+    }
+  }
+  await stopNode(target)
+  const floorMs = median(floor)
+  console.log(`\nCLI wall time, median of ${RUNS} (target ≤ 100 ms for mesh)`)
+  console.log(`${'command'.padEnd(16)}${'mesh'.padStart(8)}${'node -e 0'.padStart(11)}${'÷ node'.padStart(8)}${'uncached'.padStart(10)}${'÷ mesh'.padStart(8)}`)
+  for (const c of commands) {
+    const t = times.get(c.name)!
+    const mesh = median(t.mesh)
+    const uncached = median(t.uncached)
+    console.log(`${c.name.padEnd(16)}${fmt(mesh)}${fmt(floorMs).padStart(11)}${ratio(mesh, floorMs)}${fmt(uncached).padStart(10)}${ratio(uncached, mesh)}`)
+  }
+
+  // --- start to ready -----------------------------------------------------------------------
+  const ready = { mesh: [] as number[], uncached: [] as number[] }
+  for (let i = 0; i < RUNS; i++) {
+    for (const variant of ['mesh', 'uncached'] as const) {
+      const node = await startNode(variant, join(dir, `ready-${variant}`))
+      ready[variant].push(node.readyMs)
+      await stopNode(node)
+    }
+  }
+  console.log(`\nmesh start until the control socket answers, median of ${RUNS} (target ≤ 400 ms)`)
+  console.log(`mesh ${fmt(median(ready.mesh))}   uncached sources ${fmt(median(ready.uncached))}   ratio ${ratio(median(ready.uncached), median(ready.mesh))}`)
+
+  // --- memory -------------------------------------------------------------------------------
+  const idle = await startNode('mesh', join(dir, 'idle'))
+  await sleep(IDLE_SECONDS * 1000 - idle.readyMs)
+  const idleRss = rssMb(idle.child.pid!)
+  const idleThreads = poolThreads(idle.child.pid!)
+  const { workers } = await callNode(idle.home, 'stats')
+  await stopNode(idle)
+  console.log(`\nidle node, default workers, ${IDLE_SECONDS} s after start (target ≤ 100 MB)`)
+  console.log(`RSS ${idleRss.toFixed(1)} MB, worker threads running ${idleThreads}, advertised workers ${workers.free}/${workers.total} free`)
+
+  const busy = await startNode('mesh', join(dir, 'busy'), ['--workers', '1'])
+  await sleep(IDLE_SECONDS * 1000 - busy.readyMs)
+  const before = rssMb(busy.child.pid!)
+  const job = spawn(process.execPath, [MESH_JS, 'primes', 'count', '1e12', '1e12+1e10', '--home', busy.home, '--json'], { stdio: 'ignore' })
+  const jobDone = new Promise<void>(resolve => job.once('exit', () => { resolve() }))
+  let jobRunning = true
+  void jobDone.then(() => { jobRunning = false })
+  let peak = before
+  let threadsSeen = 0
+  while (jobRunning) {
+    peak = Math.max(peak, rssMb(busy.child.pid!))
+    threadsSeen = Math.max(threadsSeen, poolThreads(busy.child.pid!))
+    await sleep(50)
+  }
+  await stopNode(busy)
+  console.log(`\none busy worker (--workers 1, counting [1e12, 1e12+1e10]) (target ≤ 30 MB extra)`)
+  console.log(`idle ${before.toFixed(1)} MB, peak while busy ${peak.toFixed(1)} MB: +${(peak - before).toFixed(1)} MB (worker threads seen ${threadsSeen})`)
+  console.log(`\nload ${load()}`)
+} finally {
+  await rm(dir, { recursive: true, force: true })
+}

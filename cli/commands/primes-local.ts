@@ -1,0 +1,109 @@
+// What `mesh primes count --local` and `mesh primes list` run, loaded only by those commands.
+import cliProgress from 'cli-progress'
+import { countRangeParallel, formatPrimeBatch, primeBatches } from '../../node/compute/primes/index.ts'
+import { bigintJson } from '../../protocols/json-bigint.ts'
+
+/** Show a progress bar only for work that is still running after this long. */
+const PROGRESS_BAR_DELAY_MS = 400
+
+export async function countLocally (from: bigint, to: bigint, opts: { json?: boolean, workers?: number }): Promise<void> {
+  const progress = new DelayedProgressBar()
+  let result: Awaited<ReturnType<typeof countRangeParallel>>
+  try {
+    result = await countRangeParallel(from, to, {
+      workers: opts.workers,
+      details: false,
+      onProgress: (done, total) => { progress.update(done, total) }
+    })
+  } finally {
+    progress.stop()
+  }
+  if (opts.json === true) {
+    const seconds = round3(result.seconds)
+    process.stdout.write(JSON.stringify({
+      from: bigintJson(from),
+      to: bigintJson(to),
+      count: bigintJson(result.count),
+      seconds,
+      shards: result.shards,
+      peers: [{ id: 'local', shards: result.shards, seconds: round3(result.workerSeconds) }],
+      retries: 0
+    }) + '\n')
+  } else {
+    process.stdout.write(`${result.count}\n`)
+  }
+}
+
+function round3 (x: number): number {
+  return Math.round(x * 1000) / 1000
+}
+
+/** A cli-progress bar on stderr, only on a terminal and only once the work lasts a while. */
+class DelayedProgressBar {
+  private bar: cliProgress.SingleBar | null = null
+  private readonly started = Date.now()
+  private readonly enabled = process.stderr.isTTY === true
+
+  update (done: bigint, total: bigint): void {
+    if (!this.enabled || total === 0n) return
+    const permille = Number(done * 1000n / total)
+    if (this.bar == null) {
+      if (Date.now() - this.started < PROGRESS_BAR_DELAY_MS) return
+      this.bar = new cliProgress.SingleBar({
+        stream: process.stderr,
+        format: 'counting primes {bar} {percentage}% | ETA {eta_formatted}',
+        hideCursor: true,
+        clearOnComplete: true
+      }, cliProgress.Presets.shades_classic)
+      this.bar.start(1000, 0)
+    }
+    this.bar.update(permille)
+  }
+
+  stop (): void {
+    this.bar?.stop()
+    this.bar = null
+  }
+}
+
+/**
+ * Streams the primes to stdout batch by batch, waiting for the pipe to drain, so memory stays
+ * bounded. When the reader goes away (`| head`), the write fails with EPIPE: stop quietly.
+ */
+export async function listToStdout (from: bigint, to: bigint): Promise<void> {
+  const out = process.stdout
+  let closed = false
+  let failure: Error | null = null
+  const onError = (err: NodeJS.ErrnoException): void => {
+    closed = true
+    if (err.code !== 'EPIPE') failure = err
+  }
+  out.on('error', onError)
+  try {
+    for (const batch of primeBatches(from, to)) {
+      if (closed) break
+      const ok = out.write(formatPrimeBatch(batch))
+      // Yield to the event loop either way, so an EPIPE is seen before sieving on.
+      await (ok ? new Promise(setImmediate) : waitForDrain(out))
+    }
+    if (!closed) await new Promise<void>((resolve) => { out.write('', () => { resolve() }) })
+  } finally {
+    out.off('error', onError)
+    if (closed) out.on('error', () => {})
+  }
+  if (failure != null) throw failure
+}
+
+function waitForDrain (out: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      out.off('drain', done)
+      out.off('error', done)
+      out.off('close', done)
+      resolve()
+    }
+    out.on('drain', done)
+    out.on('error', done)
+    out.on('close', done)
+  })
+}

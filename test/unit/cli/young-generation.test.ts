@@ -1,0 +1,42 @@
+import { spawnSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+
+const MODULE = fileURLToPath(new URL('../../../cli/young-generation.ts', import.meta.url))
+
+/**
+ * Runs in a fresh Node (the test runner's own young generation has long grown): allocates in
+ * bursts that survive scavenges, as module loading does, inside withSmallYoungGeneration and
+ * after it, and reports the young generation's size at each point.
+ */
+function youngGenerationSizes (failing: boolean): { before: number, held: number, after: number } {
+  const script = `
+    const { getHeapSpaceStatistics } = await import('node:v8')
+    const { withSmallYoungGeneration } = await import(${JSON.stringify(MODULE)})
+    const size = () => getHeapSpaceStatistics().find(s => s.space_name === 'new_space').space_size
+    const bursts = () => { for (let r = 0; r < 40; r++) { const kept = []; for (let i = 0; i < 50000; i++) kept.push({ i, t: 'x' + i }); globalThis.sink = kept } }
+    const before = size()
+    await withSmallYoungGeneration(async () => { bursts(); if (${failing}) throw new Error('no node') }).catch(() => {})
+    const held = size()
+    bursts()
+    console.log(JSON.stringify({ before, held, after: size() }))`
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })
+  if (run.status !== 0) throw new Error(run.stderr)
+  return JSON.parse(run.stdout)
+}
+
+describe('withSmallYoungGeneration', () => {
+  it('keeps the young generation at its size while the node starts, and lets it grow after', () => {
+    const { before, held, after } = youngGenerationSizes(false)
+    // V8 takes its first step (1 -> 2 MB) regardless; without the hold it grows manyfold.
+    expect(held).toBeLessThanOrEqual(2 * before)
+    expect(after).toBeGreaterThan(4 * held)
+  })
+
+  it('lets it grow again after a start that failed', () => {
+    const { before, held, after } = youngGenerationSizes(true)
+    // V8 takes its first step (1 -> 2 MB) regardless; without the hold it grows manyfold.
+    expect(held).toBeLessThanOrEqual(2 * before)
+    expect(after).toBeGreaterThan(4 * held)
+  })
+})
