@@ -1,7 +1,9 @@
 import { Command } from 'commander'
 import { registerCallCommand } from './commands/call.ts'
 import { registerChatCommands } from './commands/chat.ts'
+import { registerEchoCommand } from './commands/echo.ts'
 import { registerJobsCommand } from './commands/jobs.ts'
+import { registerLoadTestCommand } from './commands/loadtest.ts'
 import { registerNodeInfoCommands } from './commands/node-info.ts'
 import { registerPrimesCommands } from './commands/primes.ts'
 import { registerStartCommand } from './commands/start.ts'
@@ -29,5 +31,7 @@ export function buildProgram (): Command {
   registerTaskCommands(program)
   registerCallCommand(program)
   registerSwarmKeyCommand(program)
+  registerEchoCommand(program)
+  registerLoadTestCommand(program)
   return program
 }
