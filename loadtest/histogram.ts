@@ -2,11 +2,12 @@ import { build, type Histogram } from 'hdr-histogram-js'
 
 /**
  * Latencies in microseconds, 1 µs to one hour, three significant digits: every recorded
- * value is kept within 0.1%, which is what "percentiles within HDR precision" means. The
- * packed layout keeps a histogram at a few KiB however wide the range.
+ * value is kept within 0.1%, which is what "percentiles within HDR precision" means. 32-bit
+ * counts in a flat array (about 200 KiB): recording is an index and an add, where the packed
+ * layout cost the generator about a tenth of its rate.
  */
 export function createLatencyHistogram (): Histogram {
-  return build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3, bitBucketSize: 'packed' })
+  return build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 })
 }
 
 export interface LatencySummary { p50: number, p90: number, p99: number, p999: number, max: number }

@@ -11,8 +11,11 @@ export interface Exchange {
   readonly unexpected: ErrorKind
   /** The bytes of the next request. */
   next (): Buffer
-  /** Feeds answer bytes: 'more' to wait, 'done' when the answer is complete and right, or the error kind. */
-  take (chunk: Buffer): 'more' | 'done' | ErrorKind
+  /**
+   * Feeds the first `length` bytes of `buffer` (reused by the next read: copy what is kept):
+   * 'more' to wait, 'done' when the answer is complete and right, or the error kind.
+   */
+  take (buffer: Buffer, length: number): 'more' | 'done' | ErrorKind
 }
 
 /**
@@ -27,6 +30,7 @@ export class EchoExchange implements Exchange {
   private readonly span: number
   private expected: Buffer = Buffer.alloc(0)
   private received = 0
+  private offset = 0
 
   constructor (min: number, max: number) {
     this.min = min
@@ -36,17 +40,19 @@ export class EchoExchange implements Exchange {
 
   next (): Buffer {
     const size = this.span === 1 ? this.min : this.min + Math.floor(Math.random() * this.span)
-    const offset = Math.floor(Math.random() * (this.pool.length - size + 1))
-    this.expected = this.pool.subarray(offset, offset + size)
+    // Each message starts elsewhere in the pool (a prime stride), so a replayed or misrouted
+    // answer does not match, without a random draw per message.
+    this.offset = (this.offset + 7919) % (this.pool.length - size + 1)
+    this.expected = this.pool.subarray(this.offset, this.offset + size)
     this.received = 0
     return this.expected
   }
 
-  take (chunk: Buffer): 'more' | 'done' | ErrorKind {
+  take (buffer: Buffer, length: number): 'more' | 'done' | ErrorKind {
     const wanted = this.expected.length - this.received
-    if (chunk.length > wanted) return 'wrong_echo'
-    if (this.expected.compare(chunk, 0, chunk.length, this.received, this.received + chunk.length) !== 0) return 'wrong_echo'
-    this.received += chunk.length
+    if (length > wanted) return 'wrong_echo'
+    if (this.expected.compare(buffer, 0, length, this.received, this.received + length) !== 0) return 'wrong_echo'
+    this.received += length
     return this.received === this.expected.length ? 'done' : 'more'
   }
 }
@@ -71,7 +77,8 @@ export class GatewayExchange implements Exchange {
     return this.request
   }
 
-  take (chunk: Buffer): 'more' | 'done' | ErrorKind {
+  take (buffer: Buffer, length: number): 'more' | 'done' | ErrorKind {
+    const chunk = Buffer.from(buffer.subarray(0, length))
     const newline = chunk.indexOf(10)
     if (newline < 0) {
       this.pending.push(chunk)
