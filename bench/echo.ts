@@ -16,7 +16,7 @@
  * Node costs a Node start-up each, so that model meets the two heavy loads (500 and 1,000
  * connections) from the C generator only, to keep the run to a few minutes.
  */
-import { execFileSync, spawn } from 'node:child_process'
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -53,9 +53,24 @@ interface Figures { rps: number, p50: number, p99: number, cpuPercent: number, p
 
 const log = (line: string): void => { process.stderr.write(line + '\n') }
 
+/** Every process this bench started and has not stopped: killed if the bench is interrupted. */
+const live = new Set<ChildProcess>()
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    for (const child of live) child.kill('SIGKILL')
+    process.exit(130)
+  })
+}
+
+function track (child: ChildProcess): void {
+  live.add(child)
+  child.once('exit', () => live.delete(child))
+}
+
 /** Starts a server process that prints its port (or a `mesh echo --json` line) first. */
 async function startProcess (cmd: string, args: string[]): Promise<Running> {
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] })
+  track(child)
   const first = await new Promise<string>((resolve, reject) => {
     let text = ''
     child.stdout.on('data', (d: Buffer) => {
@@ -77,6 +92,7 @@ const hasPython = (() => { try { execFileSync('python3', ['--version']); return 
 
 async function runJson (cmd: string, args: string[]): Promise<any> {
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] })
+  track(child)
   let out = ''
   child.stdout.on('data', (d: Buffer) => { out += d.toString() })
   const timer = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS)

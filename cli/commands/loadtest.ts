@@ -3,7 +3,7 @@ import { InvalidArgumentError, type Command } from 'commander'
 import { NoSuchProcessError, ProcUsageSampler, type ServerUsage } from '../../loadtest/proc-usage.ts'
 import { ERROR_KINDS } from '../../loadtest/generator/error-kinds.ts'
 import { DEFAULT_CLIENTS, DEFAULT_GATEWAY_REQUEST, DEFAULT_SIZE, DEFAULT_TIMEOUT_MS, LOAD_PROTOCOLS, MAX_SIZE, type LoadProtocol, type LoadTestOptions } from '../../loadtest/generator/options.ts'
-import { runLoadTest, type LoadProgress, type LoadTestResult } from '../../loadtest/generator/run-load-test.ts'
+import type { LoadProgress, LoadTestResult } from '../../loadtest/generator/run-load-test.ts'
 import { UsageError } from '../errors.ts'
 import { parsePositiveInt, withJson } from '../options.ts'
 import { printJson } from '../output.ts'
@@ -68,6 +68,9 @@ async function runLoadTestCommand (target: string, flags: LoadTestFlags): Promis
     if (err instanceof NoSuchProcessError) throw new UsageError(`--pid ${flags.pid}: no such process`)
     throw err
   }
+  // Loaded here, not at the top: `mesh echo` shares this program and needs no histogram (its
+  // WebAssembly build alone is about 20 MB of memory).
+  const { runLoadTest } = await import('../../loadtest/generator/run-load-test.ts')
   const bar = process.stderr.isTTY === true ? new ProgressLine(options) : null
   let result: LoadTestResult
   let server: ServerUsage | null = null

@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net'
 import { emptyCounters } from './counters.ts'
-import { serveEcho } from './echo-connection.ts'
+import { serveEcho, sweepIdle } from './echo-connection.ts'
 import type { EchoServer, EchoServerInit } from './echo-server.ts'
 import { listenError } from './errors.ts'
 import { MAX_CONNECTIONS } from './constants.ts'
@@ -34,7 +34,9 @@ export function createEchoListener () {
   })
   server.maxConnections = MAX_CONNECTIONS
   server.on('drop', () => { counters.rejected++ })
+  const sweeper = sweepIdle(sockets, counters)
   const stop = async (): Promise<void> => {
+    clearInterval(sweeper)
     const closed = new Promise<void>(resolve => { server.close(() => { resolve() }) })
     for (const socket of sockets) socket.destroy()
     await closed

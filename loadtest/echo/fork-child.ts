@@ -5,7 +5,7 @@
  */
 import type { Socket } from 'node:net'
 import { emptyCounters } from './counters.ts'
-import { serveEcho } from './echo-connection.ts'
+import { serveEcho, sweepIdle } from './echo-connection.ts'
 
 const counters = emptyCounters()
 let socket: Socket | null = null
@@ -20,6 +20,7 @@ process.on('message', (message: { type?: string }, handle?: unknown) => {
   if (message?.type === 'socket' && socket == null && handle != null) {
     socket = handle as Socket
     serveEcho(socket, counters, { open: 0 }, finish)
+    sweepIdle([socket], counters)
     socket.resume()
   } else if (message?.type === 'stop') {
     if (socket != null) socket.destroy()
