@@ -10,21 +10,33 @@ export class NoSuchProcessError extends Error {
   override name = 'NoSuchProcessError'
 }
 
-interface TreeSample { cpuTicks: number, rssBytes: number }
+interface ProcessSample { cpuTicks: number, memoryBytes: number }
 
-/** CPU ticks (own and reaped children's) and resident bytes of one process, or null if gone. */
-function readProcess (pid: number): TreeSample | null {
+/**
+ * One process's own CPU ticks (user + system, all threads) and memory, or null if it is gone.
+ * Memory is the proportional set size where the kernel gives it (smaps_rollup): pages shared
+ * by forked children are split among them instead of counted in full by each, which would
+ * report a hundred forked children as a hundred times the parent. Else the resident size.
+ */
+function readProcess (pid: number): ProcessSample | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
     // Fields after the command name, which is in parentheses and may hold spaces.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    // utime, stime, cutime, cstime are fields 14-17 (1-based), 11-14 after the name.
-    const cpuTicks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])
-    const rssPages = Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1])
-    return { cpuTicks, rssBytes: rssPages * PAGE_BYTES }
+    // utime and stime are fields 14 and 15 (1-based), 11 and 12 after the name.
+    const cpuTicks = Number(fields[11]) + Number(fields[12])
+    return { cpuTicks, memoryBytes: readMemory(pid) }
   } catch {
     return null
   }
+}
+
+function readMemory (pid: number): number {
+  try {
+    const pss = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))
+    if (pss != null) return Number(pss[1]) * 1024
+  } catch {}
+  return Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * PAGE_BYTES
 }
 
 function childrenOf (pid: number): number[] {
@@ -38,36 +50,39 @@ function childrenOf (pid: number): number[] {
   return out
 }
 
-/**
- * The CPU time and memory of a process and all its descendants (the fork and cluster models
- * serve from children). A child's CPU moves into its parent's cutime when it is reaped, so
- * the sum over the live tree never counts a process twice and never loses a finished one.
- */
-function readTree (root: number): TreeSample | null {
+/** The process and all its descendants (the fork and cluster models serve from children). */
+function readTree (root: number): Map<number, ProcessSample> | null {
+  const tree = new Map<number, ProcessSample>()
   const own = readProcess(root)
   if (own == null) return null
-  const total = { ...own }
+  tree.set(root, own)
   const stack = childrenOf(root)
   for (let guard = 0; stack.length > 0 && guard < 100_000; guard++) {
     const pid = stack.pop() as number
     const sample = readProcess(pid)
-    if (sample == null) continue
-    total.cpuTicks += sample.cpuTicks
-    total.rssBytes += sample.rssBytes
+    if (sample == null || tree.has(pid)) continue
+    tree.set(pid, sample)
     stack.push(...childrenOf(pid))
   }
-  return total
+  return tree
 }
 
 export interface ServerUsage { cpuPercent: number, peakRssMb: number }
 
-/** Samples a server's process tree from /proc while a load test runs. */
+/**
+ * Samples a server's process tree from /proc while a load test runs. CPU is each process's
+ * own time, summed over every process seen: a child's time counts even when nobody waits for
+ * it (a parent that ignores SIGCHLD never collects it into its own children's time), and only
+ * the CPU a child used after the last sample before it exited is missed (at most
+ * SAMPLE_EVERY_MS of it): for a process per short connection the figure is a lower bound.
+ * Memory is the tree's largest total in any sample.
+ */
 export class ProcUsageSampler {
   private readonly pid: number
-  private startTicks = 0
+  /** Per process: CPU ticks when first seen (0 for a process born during the run), and last seen. */
+  private readonly ticks = new Map<number, { first: number, last: number }>()
   private startedAt = 0
-  private lastTicks = 0
-  private peakRss = 0
+  private peakBytes = 0
   private timer: NodeJS.Timeout | null = null
 
   constructor (pid: number) {
@@ -77,19 +92,22 @@ export class ProcUsageSampler {
   start (): void {
     const first = readTree(this.pid)
     if (first == null) throw new NoSuchProcessError(`no process ${this.pid} to measure`)
-    this.startTicks = first.cpuTicks
-    this.lastTicks = first.cpuTicks
-    this.peakRss = first.rssBytes
+    for (const [pid, sample] of first) this.ticks.set(pid, { first: sample.cpuTicks, last: sample.cpuTicks })
+    this.peakBytes = sum(first)
     this.startedAt = performance.now()
     this.timer = setInterval(() => { this.sample() }, SAMPLE_EVERY_MS)
     this.timer.unref()
   }
 
   private sample (): void {
-    const now = readTree(this.pid)
-    if (now == null) return
-    this.lastTicks = now.cpuTicks
-    if (now.rssBytes > this.peakRss) this.peakRss = now.rssBytes
+    const tree = readTree(this.pid)
+    if (tree == null) return
+    for (const [pid, sample] of tree) {
+      const seen = this.ticks.get(pid)
+      if (seen == null) this.ticks.set(pid, { first: 0, last: sample.cpuTicks })
+      else seen.last = sample.cpuTicks
+    }
+    this.peakBytes = Math.max(this.peakBytes, sum(tree))
   }
 
   stop (): ServerUsage {
@@ -97,10 +115,18 @@ export class ProcUsageSampler {
     this.timer = null
     this.sample()
     const seconds = (performance.now() - this.startedAt) / 1000
-    const cpuSeconds = (this.lastTicks - this.startTicks) / TICKS_PER_SECOND
+    let cpuTicks = 0
+    for (const { first, last } of this.ticks.values()) cpuTicks += last - first
+    const cpuSeconds = cpuTicks / TICKS_PER_SECOND
     return {
       cpuPercent: seconds > 0 ? Math.round(cpuSeconds / seconds * 1000) / 10 : 0,
-      peakRssMb: Math.round(this.peakRss / 1e5) / 10
+      peakRssMb: Math.round(this.peakBytes / 1e5) / 10
     }
   }
+}
+
+function sum (tree: Map<number, ProcessSample>): number {
+  let bytes = 0
+  for (const sample of tree.values()) bytes += sample.memoryBytes
+  return bytes
 }
