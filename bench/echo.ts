@@ -10,9 +10,10 @@
  * `mesh loadtest`, both driving the same servers. Loads: the study's 100 x 10 and
  * 1,000 x 10, and the sustained 50 x 2,000 and 500 x 200, 32-byte messages.
  *
- * First the targets, alternately, `--runs` times (medians): event model / bare Node and
- * event model / asyncio under the C generator, and mesh loadtest / C against the event
- * model, all at 50 x 2,000. Then the table, one run per cell. A process per connection in
+ * First the targets, alternately, `--runs` times (medians), servers on core 0 and
+ * generators on core 1: event model / bare Node and event model / asyncio under the C
+ * generator, and mesh loadtest / C against the event model, all at 50 x 2,000. Then (unless
+ * `--targets-only`) the table, one run per cell, nothing pinned. A process per connection in
  * Node costs a Node start-up each, so that model meets the two heavy loads (500 and 1,000
  * connections) from the C generator only, to keep the run to a few minutes.
  */
@@ -40,6 +41,7 @@ const LOADS = [
 const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '3' },
+    'targets-only': { type: 'boolean', default: false },
     models: { type: 'string' },
     json: { type: 'boolean', default: false }
   }
@@ -48,7 +50,6 @@ const runs = Number(values.runs)
 if (!Number.isInteger(runs) || runs < 1 || runs > 20) throw new Error('--runs must be from 1 to 20')
 
 interface Running { pid: number, port: number, stop: () => void }
-interface ServerSpec { name: string, start: () => Promise<Running> }
 interface Figures { rps: number, p50: number, p99: number, cpuPercent: number, peakRssMb: number, errors: number }
 
 const log = (line: string): void => { process.stderr.write(line + '\n') }
@@ -67,8 +68,20 @@ function track (child: ChildProcess): void {
   child.once('exit', () => live.delete(child))
 }
 
+/**
+ * The targets compare one-loop servers, so there the server runs on core 0 and the generator
+ * on core 1 (taskset execs the command: same pid): neither steals the other's core, and the
+ * ratios do not depend on where the scheduler happened to put them.
+ */
+const hasTaskset = (() => { try { execFileSync('taskset', ['-c', '0', 'true']); return true } catch { return false } })()
+function pinned (core: number | null, cmd: string, args: string[]): [string, string[]] {
+  return core != null && hasTaskset ? ['taskset', ['-c', String(core), cmd, ...args]] : [cmd, args]
+}
+let pinGenerator: number | null = null
+
 /** Starts a server process that prints its port (or a `mesh echo --json` line) first. */
-async function startProcess (cmd: string, args: string[]): Promise<Running> {
+async function startProcess (command: string, commandArgs: string[], core: number | null = null): Promise<Running> {
+  const [cmd, args] = pinned(core, command, commandArgs)
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] })
   track(child)
   const first = await new Promise<string>((resolve, reject) => {
@@ -84,13 +97,15 @@ async function startProcess (cmd: string, args: string[]): Promise<Running> {
   return { pid: child.pid as number, port, stop: () => { child.kill('SIGKILL') } }
 }
 
-const meshEcho = (model: string): ServerSpec => ({ name: `mesh echo ${model}`, start: async () => await startProcess(process.execPath, [MESH, 'echo', '--port', '0', '--model', model, '--json']) })
-const python = (file: string, name: string): ServerSpec => ({ name, start: async () => await startProcess('python3', [here(file), '0']) })
-const BARE: ServerSpec = { name: 'bare node:net', start: async () => await startProcess(process.execPath, [here('./echo-bare.ts'), '0']) }
+interface ServerSpec { name: string, start: (core?: number) => Promise<Running> }
+const meshEcho = (model: string): ServerSpec => ({ name: `mesh echo ${model}`, start: async (core) => await startProcess(process.execPath, [MESH, 'echo', '--port', '0', '--model', model, '--json'], core) })
+const python = (file: string, name: string): ServerSpec => ({ name, start: async (core) => await startProcess('python3', [here(file), '0'], core) })
+const BARE: ServerSpec = { name: 'bare node:net', start: async (core) => await startProcess(process.execPath, [here('./echo-bare.ts'), '0'], core) }
 const ASYNCIO = python('./echo_asyncio.py', 'python asyncio')
 const hasPython = (() => { try { execFileSync('python3', ['--version']); return true } catch { return false } })()
 
-async function runJson (cmd: string, args: string[]): Promise<any> {
+async function runJson (command: string, commandArgs: string[]): Promise<any> {
+  const [cmd, args] = pinned(pinGenerator, command, commandArgs)
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] })
   track(child)
   let out = ''
@@ -132,7 +147,8 @@ log(`bench:echo on ${cpus().length} x ${cpuName}, load ${loadavg()[0].toFixed(2)
 try {
   // 1. The targets, alternately, medians of --runs.
   const targetServers = [BARE, meshEcho('event'), ...(hasPython ? [ASYNCIO] : [])]
-  const started = await Promise.all(targetServers.map(async spec => await spec.start()))
+  const started = await Promise.all(targetServers.map(async spec => await spec.start(0)))
+  pinGenerator = 1
   const samples: Record<string, number[]> = { bare: [], event: [], asyncio: [], meshOnEvent: [] }
   try {
     for (let r = 0; r < runs; r++) {
@@ -145,6 +161,7 @@ try {
     }
   } finally {
     for (const s of started) s.stop()
+    pinGenerator = null
   }
   const m = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, v.length > 0 ? median(v) : 0]))
   const targets = [
@@ -158,7 +175,7 @@ try {
   const servers: ServerSpec[] = [BARE, ...['event', 'fork', 'cluster', 'threads'].map(meshEcho)]
   if (hasPython) servers.push(ASYNCIO, python('./echo_threads.py', 'python thread per client'), python('./echo_fork.py', 'python process per client'))
   const rows: Array<{ server: string, load: string, generator: Generator, figures: Figures | null }> = []
-  for (const spec of servers.filter(s => wanted == null || wanted.some(w => s.name.endsWith(w)))) {
+  for (const spec of servers.filter(s => values['targets-only'] !== true && (wanted == null || wanted.some(w => s.name.endsWith(w))))) {
     for (const load of LOADS) {
       for (const generator of ['c', 'mesh'] as const) {
         if (spec.name === 'mesh echo fork' && generator === 'mesh' && load.clients >= 500) continue
