@@ -38,8 +38,7 @@ export function serveEcho (socket: Socket, counters: EchoCounters, active: { ope
 /**
  * Closes the sockets that sent nothing between two sweeps, IDLE_TIMEOUT_MS / 2 apart: idle
  * for between half and the whole timeout. One flag write per read instead of node:net's
- * setTimeout, which re-arms a timer on every read and write and cost the echo a tenth of its
- * rate.
+ * setTimeout, which re-arms a timer on every read and write.
  */
 export function sweepIdle (sockets: Iterable<Socket>, counters: EchoCounters): NodeJS.Timeout {
   const timer = setInterval(() => {
