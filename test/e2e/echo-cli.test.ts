@@ -63,6 +63,17 @@ describe('mesh echo and mesh loadtest from the command line', () => {
     }
   })
 
+  it('--connect-rate spaces the connections: 20 at 100/s take at least 0.19 s', async () => {
+    const server = await EchoProcess.start('event')
+    try {
+      const { report } = await runLoadTest([`127.0.0.1:${server.port}`, '--clients', '20', '--messages', '3', '--connect-rate', '100'])
+      expect(report.messages).toBe(60)
+      expect(report.seconds).toBeGreaterThanOrEqual(0.19)
+    } finally {
+      server.kill()
+    }
+  })
+
   it('the --json report has the contract shape', async () => {
     const server = await EchoProcess.start('threads')
     try {
