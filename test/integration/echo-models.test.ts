@@ -1,7 +1,9 @@
 import { randomBytes, randomInt } from 'node:crypto'
+import { readdirSync, readFileSync } from 'node:fs'
 import { connect, type Socket } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { EchoProcess } from '../utils/echo-process.ts'
+import { waitUntil } from '../utils/wait.ts'
 
 const MODELS = ['event', 'fork', 'cluster', 'threads'] as const
 const CLIENTS = 200
@@ -91,5 +93,43 @@ describe.each(MODELS)('mesh echo --model %s', (model) => {
     expect(counters.connections).toBe(CLIENTS + 20 + 20 + 1)
     expect(counters.bytesOut).toBeGreaterThanOrEqual(sent.reduce((a, b) => a + b, 0) + after)
     expect(counters.rejected).toBe(0)
+  })
+})
+
+describe('mesh echo --model fork --workers 2', () => {
+  let server: EchoProcess
+  beforeAll(async () => { server = await EchoProcess.start('fork', 2) })
+  afterAll(() => { server?.kill() })
+
+  const liveChildren = (): number => readdirSync(`/proc/${server.pid}/task`)
+    .map(task => readFileSync(`/proc/${server.pid}/task/${task}/children`, 'utf8').trim())
+    .filter(text => text !== '')
+    .flatMap(text => text.split(' ')).length
+
+  it('keeps at most 2 children; the other connections wait, unread, and are served as children finish', async () => {
+    const sockets = await Promise.all(Array.from({ length: 5 }, async () => await open(server.port)))
+    const answered = new Set<number>()
+    let release = (): void => {}
+    const released = new Promise<void>(resolve => { release = resolve })
+    const answers = sockets.map(async (socket, i) => {
+      const message = Buffer.from(`message ${i}`)
+      socket.write(message)
+      expect((await readExactly(socket, message.length)).equals(message)).toBe(true)
+      answered.add(i)
+      // Each client holds its child until released, then closes and frees it for a waiting one.
+      await released
+      socket.end()
+    })
+    await waitUntil('two connections answered', () => answered.size >= 2)
+    expect(liveChildren()).toBe(2)
+    expect(answered.size).toBe(2)
+    release()
+    await Promise.all(answers)
+    expect(answered.size).toBe(5)
+    for (const socket of sockets) socket.end()
+    await waitUntil('every child exited', () => liveChildren() === 0)
+    const counters = await server.stop()
+    expect(counters.connections).toBe(5)
+    expect(counters.peakConnections).toBe(5)
   })
 })
