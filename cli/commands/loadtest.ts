@@ -5,7 +5,8 @@ import { ERROR_KINDS } from '../../loadtest/generator/error-kinds.ts'
 import { DEFAULT_CLIENTS, DEFAULT_GATEWAY_REQUEST, DEFAULT_SIZE, DEFAULT_TIMEOUT_MS, LOAD_PROTOCOLS, MAX_SIZE, type LoadProtocol, type LoadTestOptions } from '../../loadtest/generator/options.ts'
 import type { LoadProgress, LoadTestResult } from '../../loadtest/generator/run-load-test.ts'
 import { UsageError } from '../errors.ts'
-import { parsePositiveInt, withJson } from '../options.ts'
+import { homeOf, parsePositiveInt, withJson } from '../options.ts'
+import type { SpreadPeer } from './loadtest-spread.ts'
 import { printJson } from '../output.ts'
 
 /** Most clients: each is a socket in this process, and the server's. */
@@ -24,6 +25,8 @@ interface LoadTestFlags {
   request: string
   timeout: number
   pid?: number
+  spread?: boolean
+  home?: string
   json?: boolean
 }
 
@@ -41,6 +44,8 @@ export function registerLoadTestCommand (program: Command): void {
     .option('--request <line>', `gateway request line (default "${DEFAULT_GATEWAY_REQUEST}")`, DEFAULT_GATEWAY_REQUEST)
     .option('--timeout <s>', `seconds to wait for an answer (default ${DEFAULT_TIMEOUT_MS / 1000})`, parseSeconds('--timeout', 3600), DEFAULT_TIMEOUT_MS / 1000)
     .option('--pid <pid>', 'server process to measure: CPU% and peak RSS of it and its children', parsePositiveInt('--pid', 2 ** 22))
+    .option('--spread', 'run shares of the clients on the mesh peers that offer loadtest.run (through the node in --home), merge their histograms')
+    .option('--home <dir>', 'with --spread: the running node\'s home (default $MESH_HOME, else ~/.mesh)')
     .action(async (target: string, flags: LoadTestFlags) => { await runLoadTestCommand(target, flags) })
 }
 
@@ -74,8 +79,14 @@ async function runLoadTestCommand (target: string, flags: LoadTestFlags): Promis
   const bar = process.stderr.isTTY === true ? new ProgressLine(options) : null
   let result: LoadTestResult
   let server: ServerUsage | null = null
+  let peers: SpreadPeer[] | undefined
   try {
-    result = await runLoadTest(options, bar == null ? undefined : p => { bar.update(p) })
+    if (flags.spread === true) {
+      const { runSpread } = await import('./loadtest-spread.ts')
+      ;({ result, peers } = await runSpread(homeOf(flags), options, bar == null ? undefined : p => { bar.update(p) }))
+    } else {
+      result = await runLoadTest(options, bar == null ? undefined : p => { bar.update(p) })
+    }
   } finally {
     bar?.stop()
     if (sampler != null) server = sampler.stop()
@@ -90,7 +101,8 @@ async function runLoadTestCommand (target: string, flags: LoadTestFlags): Promis
     server,
     mode: result.mode,
     sent: result.sent,
-    target: `${host}:${port}`
+    target: `${host}:${port}`,
+    ...(peers != null ? { peers } : {})
   }
   if (flags.json === true) printJson(report)
   else process.stdout.write(describe(report, options))
@@ -98,7 +110,7 @@ async function runLoadTestCommand (target: string, flags: LoadTestFlags): Promis
   if (result.messages === 0) process.exitCode = 1
 }
 
-type Report = Omit<LoadTestResult, 'histogram' | 'mode'> & { server: ServerUsage | null, mode: string, target: string }
+type Report = Omit<LoadTestResult, 'histogram' | 'mode'> & { server: ServerUsage | null, mode: string, target: string, peers?: SpreadPeer[] }
 
 function describe (r: Report, o: LoadTestOptions): string {
   const ms = (us: number): string => `${(us / 1000).toFixed(us < 10_000 ? 3 : 1)} ms`
@@ -112,6 +124,7 @@ function describe (r: Report, o: LoadTestOptions): string {
     `  errors: ${errors === '' ? 'none' : errors}`
   ]
   if (r.server != null) lines.push(`  server: CPU ${r.server.cpuPercent}%, peak RSS ${r.server.peakRssMb} MB`)
+  for (const p of r.peers ?? []) lines.push(`  ${p.nick ?? p.id}: ${p.clients} clients, ${p.messages} answered`)
   return lines.join('\n') + '\n'
 }
 
