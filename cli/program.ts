@@ -1,26 +1,19 @@
-import { Command } from 'commander'
+import type { Command } from 'commander'
 import { registerCallCommand } from './commands/call.ts'
 import { registerChatCommands } from './commands/chat.ts'
+import { registerEchoCommand } from './commands/echo.ts'
 import { registerJobsCommand } from './commands/jobs.ts'
+import { registerLoadTestCommand } from './commands/loadtest.ts'
 import { registerNodeInfoCommands } from './commands/node-info.ts'
 import { registerPrimesCommands } from './commands/primes.ts'
 import { registerStartCommand } from './commands/start.ts'
 import { registerSwarmKeyCommand } from './commands/swarm-key.ts'
 import { registerTaskCommands } from './commands/task.ts'
+import { createRootCommand } from './root-command.ts'
 
 /** The whole command tree. Each command lives in its own file under cli/commands/. */
 export function buildProgram (): Command {
-  const program = new Command('mesh')
-    .description('a peer-to-peer mesh: gossip membership, chat without a server, pooled CPUs')
-    .version('0.1.0')
-    .exitOverride()
-    .showSuggestionAfterError(true)
-    .configureOutput({
-      // One line on stderr for misuse; the full help stays one `--help` away.
-      outputError: (str, write) => { write(str.split('\n')[0] + '\n') }
-    })
-  program.configureHelp({ sortSubcommands: false })
-
+  const program = createRootCommand()
   registerStartCommand(program)
   registerNodeInfoCommands(program)
   registerChatCommands(program)
@@ -29,5 +22,7 @@ export function buildProgram (): Command {
   registerTaskCommands(program)
   registerCallCommand(program)
   registerSwarmKeyCommand(program)
+  registerEchoCommand(program)
+  registerLoadTestCommand(program)
   return program
 }

@@ -1,5 +1,5 @@
 import { CommanderError } from 'commander'
-import { buildProgram } from './program.ts'
+import { STANDALONE_COMMANDS } from './standalone-commands.ts'
 import { terminalSafe } from './terminal-safe.ts'
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from './errors.ts'
 
@@ -8,7 +8,11 @@ import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from './errors.ts'
  * 2 bad arguments. Errors are printed as one line on stderr.
  */
 export async function runCli (argv: string[]): Promise<number> {
-  const program = buildProgram()
+  // `mesh echo` and `mesh loadtest` skip the node's modules (libp2p and the rest, about 50 MB):
+  // an echo server's memory and start-up are then its model's own, and the generator's too.
+  const program = STANDALONE_COMMANDS.has(argv[2])
+    ? (await import('./program-loadtest.ts')).buildLoadTestProgram()
+    : (await import('./program.ts')).buildProgram()
   try {
     await program.parseAsync(argv)
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT_OK

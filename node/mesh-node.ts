@@ -24,6 +24,7 @@ import { MeshDatabase } from './store/database.ts'
 import { lockHome } from './store/home-lock.ts'
 import { loadOrCreatePeerKey } from './store/identity.ts'
 import { registerTaskControl, registerTaskServices, type TaskRunner } from './tasks/task-services.ts'
+import { loadtestMethods } from './loadtest/loadtest-service.ts'
 import { createMeshLogger, type MeshLogger } from './logging/logger.ts'
 import { MESH_VERSION } from './version.ts'
 
@@ -72,6 +73,7 @@ export interface MeshNodeInit {
 /** The rpc services a node offers unless told otherwise. */
 export function registerStandardServices (node: MeshNode, logger: MeshLogger = createMeshLogger(node.config.nick)): void {
   registerTaskServices(node.rpc)
+  node.rpc.register('loadtest', loadtestMethods())
   registerPrimesCountService({ rpc: node.rpc, pool: node.pool, metrics: node.metrics, clock: node.config.clock, logger })
 }
 

@@ -1,0 +1,90 @@
+import { createLatencyHistogram, summarizeLatency, type LatencySummary } from '../histogram.ts'
+import type { Histogram } from 'hdr-histogram-js'
+import { emptyErrorCounts, totalErrors, type ErrorCounts } from './error-kinds.ts'
+import { EchoExchange, GatewayExchange, type Exchange } from './exchanges.ts'
+import { LoadClient, type RunState } from './load-client.ts'
+import { DEFAULT_MESSAGES, type LoadTestOptions } from './options.ts'
+
+/** How often overdue answers are looked for: a timeout is late by at most this much. */
+const SWEEP_EVERY_MS = 50
+const PROGRESS_EVERY_MS = 250
+
+export interface LoadProgress { elapsedS: number, answered: number, sent: number, errors: number, expected: number | null }
+
+export interface LoadTestResult {
+  mode: 'closed' | 'open'
+  clients: number
+  /** Messages answered correctly, over all clients. */
+  messages: number
+  /** Messages sent (answered, failed, or cut off by the end of the run). */
+  sent: number
+  seconds: number
+  /** Answered messages per second. */
+  rps: number
+  errors: ErrorCounts
+  latencyUs: LatencySummary
+  histogram: Histogram
+}
+
+/**
+ * Runs one load test: `clients` connections (all at once, or `connectRate` per second), each
+ * in a closed or open loop until it has `messages` answers, the duration ends, or it fails.
+ */
+export async function runLoadTest (options: LoadTestOptions, onProgress?: (progress: LoadProgress) => void): Promise<LoadTestResult> {
+  const histogram = createLatencyHistogram()
+  const messages = options.messages ?? (options.durationS != null ? Infinity : DEFAULT_MESSAGES)
+  const intervalMs = options.rate != null ? options.clients * 1000 / options.rate : 0
+  const run: RunState = {
+    host: options.host,
+    port: options.port,
+    messages,
+    stopAt: Infinity,
+    intervalMs,
+    phaseMs: options.rate != null ? 1000 / options.rate : 0,
+    histogram,
+    errors: emptyErrorCounts(),
+    answered: 0,
+    sent: 0
+  }
+  const makeExchange = (): Exchange => options.protocol === 'gateway'
+    ? new GatewayExchange(options.request)
+    : new EchoExchange(options.sizeMin, options.sizeMax)
+  const clients = Array.from({ length: options.clients }, (_, i) => new LoadClient(i, run, makeExchange()))
+
+  const started = performance.now()
+  if (options.durationS != null) run.stopAt = started + options.durationS * 1000
+  const timers: NodeJS.Timeout[] = []
+  if (options.connectRate == null) for (const client of clients) client.start()
+  else clients.forEach((client, i) => { timers.push(setTimeout(() => { client.start() }, i * 1000 / (options.connectRate as number))) })
+
+  const sweeper = setInterval(() => {
+    const now = performance.now()
+    if (now >= run.stopAt) for (const client of clients) client.stop()
+    else for (const client of clients) client.checkTimeout(now, options.timeoutMs)
+  }, SWEEP_EVERY_MS)
+  const expected = Number.isFinite(messages) ? messages * options.clients : null
+  const progress = onProgress == null
+    ? null
+    : setInterval(() => {
+      onProgress({ elapsedS: (performance.now() - started) / 1000, answered: run.answered, sent: run.sent, errors: totalErrors(run.errors), expected })
+    }, PROGRESS_EVERY_MS)
+  try {
+    await Promise.all(clients.map(async client => { await client.done }))
+  } finally {
+    clearInterval(sweeper)
+    if (progress != null) clearInterval(progress)
+    for (const timer of timers) clearTimeout(timer)
+  }
+  const seconds = (performance.now() - started) / 1000
+  return {
+    mode: options.rate != null ? 'open' : 'closed',
+    clients: options.clients,
+    messages: run.answered,
+    sent: run.sent,
+    seconds: Math.round(seconds * 1000) / 1000,
+    rps: seconds > 0 ? Math.round(run.answered / seconds) : 0,
+    errors: run.errors,
+    latencyUs: summarizeLatency(histogram),
+    histogram
+  }
+}
