@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { countOnPool, registerPrimesCountService, type ShardCounter } from '../../node/jobs/primes-count-service.ts'
+import { countOnPool, primesCountMethods, type ShardCounter } from '../../node/jobs/primes-count-service.ts'
+import { primesQueryMethods } from '../../node/tasks/primes-query-service.ts'
 import type { MeshNode } from '../../node/mesh-node.ts'
 import type { RpcContext, RpcMethods } from '../../node/rpc/rpc-types.ts'
 import { registerTaskServices, taskServiceMethods } from '../../node/tasks/task-services.ts'
@@ -49,7 +50,10 @@ export function registerTestServices (node: MeshNode, options: TestNodeOptions):
     const { result, seconds } = await honest(range, signal, onProgress)
     return { result: { ...result, count: result.count + 1n }, seconds }
   }
-  registerPrimesCountService({ rpc: node.rpc, pool: node.pool, metrics: node.metrics, clock }, { count: options.lie === true ? lying : honest })
+  node.rpc.register('primes', {
+    ...primesCountMethods({ pool: node.pool, metrics: node.metrics, clock }, { count: options.lie === true ? lying : honest }),
+    ...primesQueryMethods(node.pool)
+  }, { idempotent: true })
 }
 
 function withDelay (methods: RpcMethods, delayMs: number, clock: Clock): RpcMethods {
