@@ -144,6 +144,8 @@ class LineConnection {
   private writeBlocked = false
   private inputEnded = false
   private closed = false
+  /** Being closed for idleness. */
+  private closing = false
   private lastActivity: number
 
   constructor (socket: Socket, components: LineGatewayComponents, limits: Required<LineGatewayInit>, onClose: () => void) {
@@ -171,9 +173,10 @@ class LineConnection {
 
   /** Closes a connection that sent nothing and awaited nothing (or could not be written to) for `idleMs`. */
   closeIfIdle (now: number, idleMs: number): void {
-    if (now - this.lastActivity < idleMs) return
+    if (this.closing || now - this.lastActivity < idleMs) return
     if (this.slots.length > 0 && !this.writeBlocked) return
     this.c.metrics.errors.inc({ kind: 'idle_timeout' })
+    this.closing = true
     if (this.writeBlocked) {
       this.destroy()
       return
@@ -228,10 +231,15 @@ class LineConnection {
   /** Starts waiting lines while the caps allow, writes finished answers in order, and reads on only if there is room. */
   private pump (): void {
     if (this.closed) return
-    while (this.waiting.length > 0 && this.slots.length < this.limits.maxInFlight && !this.writeBlocked) {
-      this.startLine(this.waiting.shift() as Buffer | string)
+    // Answers known at once (bad lines) free their slots in flush(): go round until nothing moves.
+    for (;;) {
+      while (this.waiting.length > 0 && this.slots.length < this.limits.maxInFlight && !this.writeBlocked) {
+        this.startLine(this.waiting.shift() as Buffer | string)
+      }
+      const before = this.slots.length
+      this.flush()
+      if (this.slots.length === before || this.waiting.length === 0 || this.writeBlocked) break
     }
-    this.flush()
     const room = this.waiting.length === 0 && this.slots.length < this.limits.maxInFlight && !this.writeBlocked
     if (room && !this.inputEnded) this.socket.resume()
     else if (!room) this.socket.pause()

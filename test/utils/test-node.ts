@@ -84,7 +84,11 @@ async function runTestNode (argv: string[]): Promise<void> {
       'no-mdns': { type: 'boolean' },
       workers: { type: 'string' },
       heartbeat: { type: 'string' },
-      'swarm-key': { type: 'string' }
+      'swarm-key': { type: 'string' },
+      gateway: { type: 'string' },
+      http: { type: 'string' },
+      'gateway-max-connections': { type: 'string' },
+      'gateway-idle-timeout': { type: 'string' }
     }
   })
   if (opts.home == null) throw new Error('--home is required')
@@ -105,7 +109,11 @@ async function runTestNode (argv: string[]): Promise<void> {
     mdns: opts['no-mdns'] !== true,
     workers: opts.workers != null ? Number(opts.workers) : undefined,
     heartbeatMs: opts.heartbeat != null ? Number(opts.heartbeat) : undefined,
-    swarmKey: opts['swarm-key'] != null ? await readSwarmKey(opts['swarm-key']) : undefined
+    swarmKey: opts['swarm-key'] != null ? await readSwarmKey(opts['swarm-key']) : undefined,
+    gateway: opts.gateway,
+    http: opts.http,
+    gatewayMaxConnections: opts['gateway-max-connections'] != null ? Number(opts['gateway-max-connections']) : undefined,
+    gatewayIdleTimeoutMs: opts['gateway-idle-timeout'] != null ? Number(opts['gateway-idle-timeout']) : undefined
   }, { services: n => { registerTestServices(n, options) } })
   installCrashGuard(node)
   process.stdout.write(`${node.config.nick} ${node.peerId} started (test node: ${JSON.stringify(options)})\n`)
