@@ -38,6 +38,9 @@ export class GatewayError extends Error {
  */
 export class GatewayWork {
   private readonly c: GatewayWorkComponents
+  /** Single-shard counts forwarded now, and those waiting for a place (see countPlaces). */
+  private countsRunning = 0
+  private readonly countWaiters: Array<() => void> = []
 
   constructor (components: GatewayWorkComponents) {
     this.c = components
@@ -93,19 +96,69 @@ export class GatewayWork {
   /** A narrow count is one shard on one peer; a wide one a distributed job (the scheduler of `mesh primes count`). */
   async count (from: bigint, to: bigint, signal: AbortSignal): Promise<Record<string, unknown>> {
     if (to - from < SINGLE_SHARD_WIDTH) {
-      let peer = ''
-      const stream = this.c.rpc.stream('primes', 'count', { from: from.toString(), to: to.toString() }, {
-        signal, deadlineMs: FORWARD_DEADLINE_MS, onPeer: p => { peer = p }
-      })
-      for await (const raw of stream) {
-        const item = parseShardItem(raw)
-        if (item.type === 'result') {
-          this.c.metrics.servedBy.inc({ peer })
-          return { from: bigintJson(from), to: bigintJson(to), count: bigintJson(item.result.count), peer }
-        }
+      await this.countPlace(signal)
+      try {
+        return await this.singleShard(from, to, signal)
+      } finally {
+        this.countsRunning--
+        this.countWaiters.shift()?.()
       }
-      throw new GatewayError('failed', 'the peer ended the count without a result')
     }
+    return await this.job(from, to, signal)
+  }
+
+  /**
+   * Waits until fewer single-shard counts are out than the mesh has places for: peers refuse
+   * shards beyond their workers and a short queue (TooManyRequests), so a gateway with many
+   * pipelining clients queues the excess here, in order, instead of failing it.
+   */
+  private async countPlace (signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted()
+    if (this.countsRunning < this.countPlaces()) {
+      this.countsRunning++
+      return
+    }
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => {
+        const i = this.countWaiters.indexOf(go)
+        if (i >= 0) this.countWaiters.splice(i, 1)
+        reject(signal.reason)
+      }
+      const go = (): void => {
+        signal.removeEventListener('abort', onAbort)
+        this.countsRunning++
+        resolve()
+      }
+      this.countWaiters.push(go)
+      signal.addEventListener('abort', onAbort, { once: true })
+    })
+  }
+
+  /** Two per worker slot of the live members offering primes.count: one running, one queued behind it. */
+  private countPlaces (): number {
+    let slots = 0
+    for (const m of [this.c.membership.selfMember(), ...this.c.membership.members()]) {
+      if (m.state === 'alive' && m.services.includes('primes.count')) slots += m.workers.total
+    }
+    return Math.max(2, slots * 2)
+  }
+
+  private async singleShard (from: bigint, to: bigint, signal: AbortSignal): Promise<Record<string, unknown>> {
+    let peer = ''
+    const stream = this.c.rpc.stream('primes', 'count', { from: from.toString(), to: to.toString() }, {
+      signal, deadlineMs: FORWARD_DEADLINE_MS, onPeer: p => { peer = p }
+    })
+    for await (const raw of stream) {
+      const item = parseShardItem(raw)
+      if (item.type === 'result') {
+        this.c.metrics.servedBy.inc({ peer })
+        return { from: bigintJson(from), to: bigintJson(to), count: bigintJson(item.result.count), peer }
+      }
+    }
+    throw new GatewayError('failed', 'the peer ended the count without a result')
+  }
+
+  private async job (from: bigint, to: bigint, signal: AbortSignal): Promise<Record<string, unknown>> {
     for await (const event of this.c.jobs.count(from, to, false, signal) as AsyncIterable<any>) {
       if (event?.type === 'done') {
         const r = event.report

@@ -10,6 +10,12 @@ export const DEFAULT_MAX_CONNECTIONS = 1024
 export const DEFAULT_IDLE_TIMEOUT_MS = 5 * 60_000
 /** Requests of one connection started and not yet answered; beyond it the connection is not read from. */
 export const DEFAULT_MAX_IN_FLIGHT = 64
+/**
+ * Bytes of complete lines read but not yet started that a connection may hold before it is no
+ * longer read from. Reading on up to this bound, rather than stopping at the in-flight cap,
+ * keeps a client's reset visible: a socket that is not read from never sees it.
+ */
+export const MAX_WAITING_BYTES = 256 * 1024
 
 export interface LineGatewayComponents {
   work: Pick<GatewayWork, 'run'>
@@ -137,8 +143,10 @@ class LineConnection {
   private partialBytes = 0
   /** Inside an over-long line, already answered: skip to its newline. */
   private discarding = false
-  /** Complete lines not yet started (at most what one read brought), or answers already known for bad ones. */
+  /** Complete lines not yet started (about MAX_WAITING_BYTES at most), or answers already known for bad ones. */
   private readonly waiting: Array<Buffer | string> = []
+  private waitingBytes = 0
+  private waitingHead = 0
   /** Requests started, answers in order of arrival. */
   private readonly slots: Slot[] = []
   private writeBlocked = false
@@ -205,7 +213,7 @@ class LineConnection {
         const line = this.partial.length === 0 ? piece : Buffer.concat([...this.partial, piece])
         this.partial = []
         this.partialBytes = 0
-        this.waiting.push(line)
+        this.queue(line)
       }
       start = end + 1
     }
@@ -225,7 +233,13 @@ class LineConnection {
   /** An answer with no request behind it, in its place in the order. */
   private reject (kind: string, error: string, id?: RequestId): void {
     this.c.metrics.errors.inc({ kind })
-    this.waiting.push(answerLine(withId({ ok: false, error }, id)))
+    this.queue(answerLine(withId({ ok: false, error }, id)))
+  }
+
+  private queue (item: Buffer | string): void {
+    this.waiting.push(item)
+    // The newline counts too: a flood of empty lines is bounded like any other.
+    this.waitingBytes += item.length + 1
   }
 
   /** Starts waiting lines while the caps allow, writes finished answers in order, and reads on only if there is room. */
@@ -233,17 +247,24 @@ class LineConnection {
     if (this.closed) return
     // Answers known at once (bad lines) free their slots in flush(): go round until nothing moves.
     for (;;) {
-      while (this.waiting.length > 0 && this.slots.length < this.limits.maxInFlight && !this.writeBlocked) {
-        this.startLine(this.waiting.shift() as Buffer | string)
+      while (this.waitingHead < this.waiting.length && this.slots.length < this.limits.maxInFlight && !this.writeBlocked) {
+        const item = this.waiting[this.waitingHead++]
+        this.waitingBytes -= item.length + 1
+        this.startLine(item)
+      }
+      // Drop the started ones now and then: shift() per line would be quadratic on a long queue.
+      if (this.waitingHead > 1024 || this.waitingHead === this.waiting.length) {
+        this.waiting.splice(0, this.waitingHead)
+        this.waitingHead = 0
       }
       const before = this.slots.length
       this.flush()
-      if (this.slots.length === before || this.waiting.length === 0 || this.writeBlocked) break
+      if (this.slots.length === before || this.waitingHead === this.waiting.length || this.writeBlocked) break
     }
-    const room = this.waiting.length === 0 && this.slots.length < this.limits.maxInFlight && !this.writeBlocked
+    const room = this.waitingBytes < MAX_WAITING_BYTES && !this.writeBlocked
     if (room && !this.inputEnded) this.socket.resume()
     else if (!room) this.socket.pause()
-    if (this.inputEnded && this.waiting.length === 0 && this.slots.length === 0 && !this.socket.writableEnded) this.socket.end()
+    if (this.inputEnded && this.waitingHead === this.waiting.length && this.slots.length === 0 && !this.socket.writableEnded) this.socket.end()
   }
 
   private startLine (line: Buffer | string): void {
@@ -300,6 +321,8 @@ class LineConnection {
     // Work in the mesh for a client that is gone is cancelled, not finished.
     this.abort.abort(new Error('the client went away'))
     this.waiting.length = 0
+    this.waitingHead = 0
+    this.waitingBytes = 0
     this.slots.length = 0
     this.partial = []
     this.onClose()

@@ -86,7 +86,8 @@ export function quote (text: string, max = 40): string {
 function fromWords (line: string): GatewayRequest {
   const trimmed = line.trim()
   const space = trimmed.search(/\s/)
-  const cmd = (space < 0 ? trimmed : trimmed.slice(0, space)).toLowerCase()
+  const word = space < 0 ? trimmed : trimmed.slice(0, space)
+  const cmd = word.toLowerCase()
   const rest = space < 0 ? '' : trimmed.slice(space + 1).trim()
   const words = rest === '' ? [] : rest.split(/\s+/)
   const arity = (n: number, usage: string): void => {
@@ -111,7 +112,7 @@ function fromWords (line: string): GatewayRequest {
       arity(0, cmd)
       return { cmd }
     default:
-      throw new UnknownCommandError(`unknown command ${quote(cmd)}; try help (${Object.keys(COMMANDS).join(', ')})`)
+      throw new UnknownCommandError(`unknown command ${quote(word)}; try help (${Object.keys(COMMANDS).join(', ')})`)
   }
 }
 
