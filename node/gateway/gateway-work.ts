@@ -181,7 +181,8 @@ export class GatewayWork {
   /** Any rpc method, balanced across the peers that offer it (POST /api/call). */
   async call (service: string, method: string, args: unknown, signal: AbortSignal, deadlineMs = FORWARD_DEADLINE_MS): Promise<{ result: unknown, peer: string }> {
     try {
-      return await this.forward(service, method, args, signal, deadlineMs)
+      const { result, peer } = await this.forward(service, method, args, signal, deadlineMs)
+      return { result, peer }
     } catch (err) {
       throw asGatewayError(err)
     }
@@ -211,9 +212,13 @@ export class GatewayWork {
 export function asGatewayError (err: any): GatewayError {
   if (err instanceof GatewayError) return err
   const message = String(err?.message ?? err)
-  switch (err?.name) {
+  // Every attempt failed: the last one says what kind of failure it was (a deadline, a dead peer).
+  const name = err?.name === 'AllAttemptsFailedError' ? err.attempts?.at(-1)?.error?.name : err?.name
+  switch (name) {
     case 'InvalidArgumentsError': case 'UnknownGreetingError': case 'BadRequestError': return new GatewayError('bad_arguments', message)
-    case 'NoPeerForServiceError': case 'UnknownServiceError': case 'UnknownMethodError': return new GatewayError('no_peer', message)
+    case 'NoPeerForServiceError': case 'UnknownServiceError': case 'UnknownMethodError':
+    case 'ServiceUnavailableError': case 'TooManyRequestsError': case 'DialFailedError': case 'ConnectionLostError':
+      return new GatewayError('no_peer', message)
     case 'DeadlineExceededError': case 'TimeoutError': return new GatewayError('deadline', message)
     case 'AbortError': case 'RpcCancelledError': return new GatewayError('cancelled', message)
     default: return new GatewayError('failed', message)
