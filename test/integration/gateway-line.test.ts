@@ -213,6 +213,9 @@ describe('gateway line protocol on a 2-node mesh', () => {
     const peers = await runMesh(['peers', '--json', '--home', bob.home])
     const members = JSON.parse(peers.stdout).members
     expect(members.find((m: any) => m.id === alice.id).roles).toEqual([`gateway=127.0.0.1:${address.port}`])
+    const table = (await runMesh(['peers', '--home', bob.home])).stdout
+    expect(table.split('\n')[0]).toMatch(/ROLES$/)
+    expect(table.split('\n').find(l => l.startsWith('alice'))).toMatch(new RegExp(`gateway=127\\.0\\.0\\.1:${address.port}$`))
     const stats = JSON.parse((await runMesh(['stats', '--json', '--home', alice.home])).stdout)
     expect(stats.metrics.mesh_gateway_requests_total['cmd=prime']).toBeGreaterThan(0)
     expect(stats.metrics.mesh_gateway_connections_total.total).toBeGreaterThan(2000)
