@@ -95,13 +95,14 @@ function median (xs: number[]): number {
 }
 
 async function startPython (): Promise<{ address: Address, stop: () => void }> {
-  const child = spawn('python3', [PYTHON_SERVER, '0'], { stdio: ['ignore', 'pipe', 'inherit'] })
+  // Its own process group, so that stopping it stops its pool's processes too.
+  const child = spawn('python3', [PYTHON_SERVER, '0'], { stdio: ['ignore', 'pipe', 'inherit'], detached: true })
   const port = await new Promise<number>((resolve, reject) => {
     child.stdout.setEncoding('utf8')
     child.stdout.once('data', (text: string) => { resolve(Number(/ready (\d+)/.exec(text)?.[1])) })
     child.once('exit', code => { reject(new Error(`the Python server exited with ${code}`)) })
   })
-  return { address: { host: '127.0.0.1', port }, stop: () => { child.kill('SIGKILL') } }
+  return { address: { host: '127.0.0.1', port }, stop: () => { process.kill(-(child.pid as number), 'SIGKILL') } }
 }
 
 const cpu = execFileSync('sh', ['-c', "lscpu | grep 'Model name' | sed 's/Model name: *//'"]).toString().trim()
