@@ -10,6 +10,8 @@ import type { GatewayMetrics } from './gateway-metrics.ts'
 
 /** Counts up to this wide go to one peer as one shard; wider ones become a distributed job. */
 export const SINGLE_SHARD_WIDTH = 100_000_000n
+/** How long the number of count places in the mesh is reused (membership changes far more slowly). */
+const PLACES_REFRESH_MS = 500
 /** Budget of a forwarded call (retries and fallback included). */
 export const FORWARD_DEADLINE_MS = 15_000
 
@@ -41,6 +43,7 @@ export class GatewayWork {
   /** Single-shard counts forwarded now, and those waiting for a place (see countPlaces). */
   private countsRunning = 0
   private readonly countWaiters: Array<() => void> = []
+  private places?: { n: number, at: number }
 
   constructor (components: GatewayWorkComponents) {
     this.c = components
@@ -136,6 +139,15 @@ export class GatewayWork {
 
   /** Two per worker slot of the live members offering primes.count: one running, one queued behind it. */
   private countPlaces (): number {
+    // Building this node's own member reads its addresses: not per request.
+    const now = this.c.clock.now()
+    if (this.places != null && now - this.places.at < PLACES_REFRESH_MS) return this.places.n
+    const n = this.countPlacesNow()
+    this.places = { n, at: now }
+    return n
+  }
+
+  private countPlacesNow (): number {
     let slots = 0
     for (const m of [this.c.membership.selfMember(), ...this.c.membership.members()]) {
       if (m.state === 'alive' && m.services.includes('primes.count')) slots += m.workers.total

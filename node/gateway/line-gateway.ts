@@ -150,6 +150,7 @@ class LineConnection {
   /** Requests started, answers in order of arrival. */
   private readonly slots: Slot[] = []
   private writeBlocked = false
+  private corked = false
   private inputEnded = false
   private closed = false
   /** Being closed for idleness. */
@@ -312,6 +313,15 @@ class LineConnection {
     }
     if (out === '' || this.closed || this.socket.writableEnded) return
     this.lastActivity = this.c.clock.now()
+    // Answers finished in one turn of the event loop leave in one write (one syscall).
+    if (!this.corked) {
+      this.corked = true
+      this.socket.cork()
+      process.nextTick(() => {
+        this.corked = false
+        this.socket.uncork()
+      })
+    }
     if (!this.socket.write(out)) this.writeBlocked = true
   }
 
