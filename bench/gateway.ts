@@ -99,7 +99,12 @@ async function startPython (): Promise<{ address: Address, stop: () => void }> {
   const child = spawn('python3', [PYTHON_SERVER, '0'], { stdio: ['ignore', 'pipe', 'inherit'], detached: true })
   const port = await new Promise<number>((resolve, reject) => {
     child.stdout.setEncoding('utf8')
-    child.stdout.once('data', (text: string) => { resolve(Number(/ready (\d+)/.exec(text)?.[1])) })
+    let text = ''
+    child.stdout.on('data', (chunk: string) => {
+      text += chunk
+      const port = /ready (\d+)\n/.exec(text)?.[1]
+      if (port != null) resolve(Number(port))
+    })
     child.once('exit', code => { reject(new Error(`the Python server exited with ${code}`)) })
   })
   return { address: { host: '127.0.0.1', port }, stop: () => { process.kill(-(child.pid as number), 'SIGKILL') } }
