@@ -1,6 +1,7 @@
 import { availableParallelism, hostname } from 'node:os'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { MAX_NICK_LENGTH, nickProblem } from '../protocols/names.ts'
+import { parseListenAddress, type ListenAddress } from './gateway/listen-address.ts'
 import { DEFAULT_HEARTBEAT_MS } from './membership/timing.ts'
 import { systemClock, type Clock } from './time/clock.ts'
 
@@ -23,6 +24,14 @@ export interface MeshNodeConfig {
   swarmKey?: Uint8Array
   /** Time and timers for every service; a fake clock runs a whole node in simulated time. */
   clock?: Clock
+  /** `[HOST:]PORT` of the gateway's line protocol (host 127.0.0.1 unless given); none by default. */
+  gateway?: string
+  /** `[HOST:]PORT` of the HTTP API and /metrics; none by default. */
+  http?: string
+  /** Connections each of the gateway's servers keeps open at most (default 1024). */
+  gatewayMaxConnections?: number
+  /** A gateway client silent this long (ms) is disconnected (default 5 minutes). */
+  gatewayIdleTimeoutMs?: number
 }
 
 export interface ResolvedConfig {
@@ -35,6 +44,10 @@ export interface ResolvedConfig {
   workers: number
   swarmKey?: Uint8Array
   clock: Clock
+  gateway?: ListenAddress
+  http?: ListenAddress
+  gatewayMaxConnections?: number
+  gatewayIdleTimeoutMs?: number
 }
 
 /** Listen on every interface, any free port: what a LAN node wants by default. */
@@ -66,8 +79,19 @@ export function resolveConfig (config: MeshNodeConfig): ResolvedConfig {
     heartbeatMs,
     workers,
     swarmKey: config.swarmKey,
-    clock: config.clock ?? systemClock
+    clock: config.clock ?? systemClock,
+    gateway: listenAddress(config.gateway, '--gateway'),
+    http: listenAddress(config.http, '--http'),
+    gatewayMaxConnections: config.gatewayMaxConnections,
+    gatewayIdleTimeoutMs: config.gatewayIdleTimeoutMs
   }
+}
+
+function listenAddress (text: string | undefined, option: string): ListenAddress | undefined {
+  if (text == null) return undefined
+  const address = parseListenAddress(text)
+  if (address == null) throw new InvalidConfigError(`${option} takes [HOST:]PORT, such as 7000 or 0.0.0.0:7000, got "${text.slice(0, 60)}"`)
+  return address
 }
 
 function parseAddr (text: string, option: string): Multiaddr {

@@ -8,8 +8,9 @@ import { registerCoreMethods } from './control/core-methods.ts'
 import { ControlServer } from './control/control-server.ts'
 import { registerTestHooks } from './control/test-hooks.ts'
 import { Connector } from './discovery/connector.ts'
+import { GatewayService } from './gateway/gateway-service.ts'
 import { JobService } from './jobs/job-service.ts'
-import { registerPrimesCountService } from './jobs/primes-count-service.ts'
+import { primesCountMethods } from './jobs/primes-count-service.ts'
 import { createMeshLibp2p, type MeshLibp2p } from './libp2p/create-libp2p.ts'
 import { blockedPeersFromEnv, PeerBlocklist } from './libp2p/peer-blocklist.ts'
 import { PendingPerHost } from './libp2p/pending-per-host.ts'
@@ -23,6 +24,7 @@ import { NodeStats } from './stats/node-stats.ts'
 import { MeshDatabase } from './store/database.ts'
 import { lockHome } from './store/home-lock.ts'
 import { loadOrCreatePeerKey } from './store/identity.ts'
+import { primesQueryMethods } from './tasks/primes-query-service.ts'
 import { registerTaskControl, registerTaskServices, type TaskRunner } from './tasks/task-services.ts'
 import { loadtestMethods } from './loadtest/loadtest-service.ts'
 import { createMeshLogger, type MeshLogger } from './logging/logger.ts'
@@ -48,6 +50,8 @@ export interface MeshNode {
   /** `mesh stats`: this node's, or every live node's over rpc `node.stats`. */
   readonly stats: NodeStats
   readonly control: ControlServer
+  /** The gateway role (`--gateway`, `--http`), when the node has one. */
+  readonly gateway?: GatewayService
   readonly db: MeshDatabase
   /** rpc services this node offers, advertised in every heartbeat (service discovery). */
   readonly services: Set<string>
@@ -74,7 +78,11 @@ export interface MeshNodeInit {
 export function registerStandardServices (node: MeshNode, logger: MeshLogger = createMeshLogger(node.config.nick)): void {
   registerTaskServices(node.rpc)
   node.rpc.register('loadtest', loadtestMethods())
-  registerPrimesCountService({ rpc: node.rpc, pool: node.pool, metrics: node.metrics, clock: node.config.clock, logger })
+  // One `primes` service: shard counts for jobs, primality and short lists for the gateway.
+  node.rpc.register('primes', {
+    ...primesCountMethods({ pool: node.pool, metrics: node.metrics, clock: node.config.clock, logger }),
+    ...primesQueryMethods(node.pool)
+  }, { idempotent: true })
 }
 
 /**
@@ -125,7 +133,7 @@ async function assemble (config: ResolvedConfig, init: MeshNodeInit, releaseHome
       version: MESH_VERSION,
       capacity: () => ({ workers: pool.capacity(), queue: pool.queued }),
       services: () => [...services].sort(),
-      roles: () => [],
+      roles: () => gateway?.roles() ?? [],
       addrs: () => addrs().slice(0, 16)
     }
   })
@@ -151,6 +159,11 @@ async function assemble (config: ResolvedConfig, init: MeshNodeInit, releaseHome
   })
   const stats = new NodeStats({ membership, connections: () => libp2p.getConnections().length, metrics, rpc, clock })
   const tasks = registerTaskControl({ rpc, control, peers: rpc, db, clock, logger })
+  const gateway = config.gateway != null || config.http != null
+    ? new GatewayService({ rpc, jobs, membership, tasks, stats, metrics, clock, logger }, {
+      line: config.gateway, http: config.http, maxConnections: config.gatewayMaxConnections, idleTimeoutMs: config.gatewayIdleTimeoutMs
+    })
+    : undefined
 
   const node: MeshNode = {
     config,
@@ -164,6 +177,7 @@ async function assemble (config: ResolvedConfig, init: MeshNodeInit, releaseHome
     metrics,
     stats,
     control,
+    gateway,
     db,
     services,
     peerId: libp2p.peerId.toString(),
@@ -179,6 +193,7 @@ async function assemble (config: ResolvedConfig, init: MeshNodeInit, releaseHome
   // its home, or the next `mesh start` there would be refused.
   const stopAll = async (): Promise<void> => {
     const steps: Array<[string, () => unknown]> = [
+      ['gateway', async () => { await gateway?.stop() }],
       ['membership', () => { membership.stop() }],
       ['jobs', async () => { await jobs.stop() }],
       ['rpc', async () => { await rpc.stop() }],
@@ -215,6 +230,7 @@ async function assemble (config: ResolvedConfig, init: MeshNodeInit, releaseHome
     await chat.start()
     jobs.start()
     await control.start()
+    await gateway?.start()
   } catch (err) {
     // A failed start (say, a control socket path too long) must not leave libp2p, the
     // workers and the database running with nobody to stop them.

@@ -4,6 +4,7 @@ import { homeOf, withHome, withJson } from '../options.ts'
 import { printJson, table } from '../output.ts'
 import { terminalSafe } from '../terminal-safe.ts'
 import { displayPeerId } from '../../node/peers/peer-names.ts'
+import { sanitize } from '../shell/format.ts'
 
 interface MemberJson {
   id: string
@@ -14,6 +15,7 @@ interface MemberJson {
   load: number
   services: string[]
   addrs: string[]
+  roles?: string[]
 }
 
 /** `mesh id`, `mesh peers`, `mesh stats`: ask the running node through its control socket. */
@@ -29,15 +31,19 @@ export function registerNodeInfoCommands (program: Command): void {
     .action(async (opts) => {
       const peers = await callNode<{ self: string, members: MemberJson[] }>(homeOf(opts), 'peers')
       if (opts.json === true) return printJson(peers)
-      const rows = [['NICK', 'ID', 'STATE', 'LAST SEEN', 'WORKERS', 'LOAD']]
+      // A ROLES column only when some node has one (a gateway): where outside clients connect.
+      const withRoles = peers.members.some(m => (m.roles ?? []).length > 0)
+      const rows = [['NICK', 'ID', 'STATE', 'LAST SEEN', 'WORKERS', 'LOAD', ...(withRoles ? ['ROLES'] : [])]]
       for (const m of peers.members) {
+        const roles = withRoles ? [sanitize((m.roles ?? []).join(' ')) || '-'] : []
         rows.push([
           m.id === peers.self ? `${m.nick} (you)` : m.nick,
           displayPeerId(m.id),
           m.state,
           m.id === peers.self ? '-' : `${(m.lastSeenMs / 1000).toFixed(1)}s ago`,
           `${m.workers.free}/${m.workers.total} free`,
-          m.load.toFixed(2)
+          m.load.toFixed(2),
+          ...roles
         ])
       }
       process.stdout.write(terminalSafe(table(rows)))

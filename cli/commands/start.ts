@@ -18,6 +18,10 @@ export function registerStartCommand (program: Command): void {
     .option('--workers <n>', 'worker threads (default: one per core)', parsePositiveInt('--workers', 256))
     .addOption(new Option('--heartbeat <ms>', 'heartbeat interval in ms').argParser(parsePositiveInt('--heartbeat', 60_000)))
     .option('--swarm-key <file>', 'join only the private mesh that shares this key (see `mesh swarm-key`)')
+    .option('--gateway <[host:]port>', 'serve the gateway line protocol for clients outside the mesh (host 127.0.0.1 unless given)')
+    .option('--http <[host:]port>', 'serve the HTTP API and /metrics (host 127.0.0.1 unless given)')
+    .option('--gateway-max-connections <n>', 'connections each gateway server keeps open at most (default 1024)', parsePositiveInt('--gateway-max-connections', 1_000_000))
+    .option('--gateway-idle-timeout <ms>', 'disconnect a gateway client silent this long (default 300000)', parsePositiveInt('--gateway-idle-timeout', 86_400_000))
     .action(async (opts) => {
       const home = homeOf(opts)
       const node = await withSmallYoungGeneration(async () => {
@@ -33,7 +37,11 @@ export function registerStartCommand (program: Command): void {
           mdns: opts.mdns,
           heartbeatMs: opts.heartbeat,
           workers: opts.workers,
-          swarmKey
+          swarmKey,
+          gateway: opts.gateway,
+          http: opts.http,
+          gatewayMaxConnections: opts.gatewayMaxConnections,
+          gatewayIdleTimeoutMs: opts.gatewayIdleTimeout
         }).catch((err: Error) => {
           if (err.name === 'InvalidConfigError') throw new UsageError(err.message)
           throw err
@@ -54,6 +62,10 @@ export function registerStartCommand (program: Command): void {
       const say = (line: string): void => { process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${terminalSafe(line)}\n`) }
       say(`${node.config.nick} ${node.peerId} started${node.config.mdns ? '' : ' (mDNS off)'}`)
       for (const addr of node.addrs()) say(`listening on ${addr}`)
+      const line = node.gateway?.line?.address()
+      const http = node.gateway?.http?.address()
+      if (line != null) say(`gateway line protocol on ${line.host}:${line.port}`)
+      if (http != null) say(`HTTP API on http://${http.host}:${http.port}/api/peers, metrics on /metrics`)
       const onChange = (t: MemberTransition): void => {
         const cause = t.cause === 'leave' ? '' : ` (${t.cause.replace('-', ' ')})`
         say(`${t.member.nick} ${displayPeerId(t.member.id)} ${t.from ?? 'new'} -> ${t.to}${cause}`)

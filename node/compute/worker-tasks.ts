@@ -1,4 +1,5 @@
 import { countRange } from './primes/count-range.ts'
+import { primeBatches } from './primes/list-primes.ts'
 import type { WorkerTask } from './worker-protocol.ts'
 
 /** Numbers of a shard between two progress messages (a message costs far less than this work). */
@@ -22,6 +23,23 @@ export const WORKER_TASKS: Record<string, WorkerTask> = {
       }
     })
     return { ...result, seconds: (performance.now() - started) / 1000 }
+  },
+  /**
+   * The first `limit` primes of [from, to]: { primes (decimal strings), next } where `next`
+   * is where to go on (null when the range is done). Sieving stops once `limit` is passed.
+   */
+  'primes.range': (input: { from: bigint, to: bigint, limit: number }) => {
+    const primes: string[] = []
+    let next: string | null = null
+    for (const batch of primeBatches(input.from, input.to)) {
+      for (let i = 0; i < batch.length; i++) {
+        const p = batch.base + BigInt(batch.offsets[i])
+        if (primes.length === input.limit) { next = p.toString(); break }
+        primes.push(p.toString())
+      }
+      if (next != null) break
+    }
+    return { primes, next }
   },
   /** For tests and health checks: echoes its input after `ms` of busy CPU. */
   'pool.spin': (input: { ms: number, value: unknown }) => {

@@ -86,7 +86,7 @@ export class JobService {
     const { control } = this.c
     // Registering again after a stop replaces the same handlers; while stopped they refuse new jobs.
     control.register('jobs.start', (params, signal) => this.startFromControl(params, signal))
-    control.register('jobs.list', async () => ({ jobs: this.journal.listJobs().map(j => jobView(j, this.live.get(j.id)?.progress)) }))
+    control.register('jobs.list', async () => ({ jobs: this.list() }))
     control.register('jobs.watch', (params, signal) => this.watch(String(params.id ?? ''), signal))
     for (const job of this.journal.listJobs('running')) {
       this.log('resuming job %s from its journal', job.id)
@@ -97,6 +97,11 @@ export class JobService {
         this.journal.finishJob(job.id, 'failed', this.clock.now(), { error: `cannot resume: ${String(err?.message ?? err)}` })
       }
     }
+  }
+
+  /** The journal's jobs as `mesh jobs --json` shows them, live progress for running ones. */
+  list (): Array<Record<string, unknown>> {
+    return this.journal.listJobs().map(j => jobView(j, this.live.get(j.id)?.progress))
   }
 
   /** Stops running jobs without finishing them: they stay "running" and resume on the next start. */

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { countOnPool, registerPrimesCountService, type ShardCounter } from '../../node/jobs/primes-count-service.ts'
+import { countOnPool, primesCountMethods, type ShardCounter } from '../../node/jobs/primes-count-service.ts'
+import { primesQueryMethods } from '../../node/tasks/primes-query-service.ts'
 import type { MeshNode } from '../../node/mesh-node.ts'
 import type { RpcContext, RpcMethods } from '../../node/rpc/rpc-types.ts'
 import { registerTaskServices, taskServiceMethods } from '../../node/tasks/task-services.ts'
@@ -49,7 +50,10 @@ export function registerTestServices (node: MeshNode, options: TestNodeOptions):
     const { result, seconds } = await honest(range, signal, onProgress)
     return { result: { ...result, count: result.count + 1n }, seconds }
   }
-  registerPrimesCountService({ rpc: node.rpc, pool: node.pool, metrics: node.metrics, clock }, { count: options.lie === true ? lying : honest })
+  node.rpc.register('primes', {
+    ...primesCountMethods({ pool: node.pool, metrics: node.metrics, clock }, { count: options.lie === true ? lying : honest }),
+    ...primesQueryMethods(node.pool)
+  }, { idempotent: true })
 }
 
 function withDelay (methods: RpcMethods, delayMs: number, clock: Clock): RpcMethods {
@@ -80,7 +84,11 @@ async function runTestNode (argv: string[]): Promise<void> {
       'no-mdns': { type: 'boolean' },
       workers: { type: 'string' },
       heartbeat: { type: 'string' },
-      'swarm-key': { type: 'string' }
+      'swarm-key': { type: 'string' },
+      gateway: { type: 'string' },
+      http: { type: 'string' },
+      'gateway-max-connections': { type: 'string' },
+      'gateway-idle-timeout': { type: 'string' }
     }
   })
   if (opts.home == null) throw new Error('--home is required')
@@ -101,7 +109,11 @@ async function runTestNode (argv: string[]): Promise<void> {
     mdns: opts['no-mdns'] !== true,
     workers: opts.workers != null ? Number(opts.workers) : undefined,
     heartbeatMs: opts.heartbeat != null ? Number(opts.heartbeat) : undefined,
-    swarmKey: opts['swarm-key'] != null ? await readSwarmKey(opts['swarm-key']) : undefined
+    swarmKey: opts['swarm-key'] != null ? await readSwarmKey(opts['swarm-key']) : undefined,
+    gateway: opts.gateway,
+    http: opts.http,
+    gatewayMaxConnections: opts['gateway-max-connections'] != null ? Number(opts['gateway-max-connections']) : undefined,
+    gatewayIdleTimeoutMs: opts['gateway-idle-timeout'] != null ? Number(opts['gateway-idle-timeout']) : undefined
   }, { services: n => { registerTestServices(n, options) } })
   installCrashGuard(node)
   process.stdout.write(`${node.config.nick} ${node.peerId} started (test node: ${JSON.stringify(options)})\n`)

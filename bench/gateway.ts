@@ -1,0 +1,185 @@
+/**
+ * Gateway benchmark: requests/s and latency through the gateway's line protocol, against a
+ * prime server in the original style (bench/gateway-python-server.py: Python, a thread per
+ * client, JSON lines, a process pool for every computation), run alternately in one run.
+ *
+ *   npm run bench:gateway -- [--seconds 3] [--runs 3] [--clients 50] [--depth 4] [--json]
+ *
+ * Each client keeps `--depth` requests in flight on its connection (pipelined) for
+ * `--seconds`; latency is from a request's write to its answer (HDR histogram). Scenarios:
+ *  1. `prime 104729`, `echo x`, `count 1 100000`: ours (a one-node mesh with a worker per
+ *     core, its gateway) and the Python server (a process per core), alternately; targets
+ *     ≥ 10x on prime, ≥ 100x on count 1 100000.
+ *  2. `count 1 1e7` through another node's gateway with one worker peer (that node, with
+ *     `--workers 1`) and with two (a second node of one worker joins, is warmed up, and
+ *     leaves again after the run), alternately; target ≥ 1.7x.
+ * Medians of the runs; exit code 1 when a target is missed.
+ */
+import { spawn } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
+import { mkdtemp } from 'node:fs/promises'
+import { connect } from 'node:net'
+import { loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { build } from 'hdr-histogram-js'
+import { gatewayAddress } from '../test/utils/gateway-client.ts'
+import { MeshProcess, waitUntil } from '../test/utils/mesh-process.ts'
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '3' },
+    runs: { type: 'string', default: '3' },
+    clients: { type: 'string', default: '50' },
+    depth: { type: 'string', default: '4' },
+    json: { type: 'boolean', default: false }
+  }
+})
+const seconds = Number(values.seconds)
+const runs = Number(values.runs)
+const clients = Number(values.clients)
+const depth = Number(values.depth)
+const LOOPBACK = ['--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0']
+const PYTHON_SERVER = fileURLToPath(new URL('./gateway-python-server.py', import.meta.url))
+const progress = (line: string): void => { process.stderr.write(`${line}\n`) }
+
+interface Address { host: string, port: number }
+interface Load { rps: number, p50: number, p99: number, errors: number }
+
+/** `clients` connections, each with `depth` copies of `line` in flight, for `secs` seconds. */
+async function load (address: Address, line: string, secs: number): Promise<Load> {
+  const h = build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 })
+  let answers = 0
+  let errors = 0
+  const bytes = Buffer.from(line + '\n')
+  const started = performance.now()
+  const until = started + secs * 1000
+  await Promise.all(Array.from({ length: clients }, async () => {
+    const socket = connect(address)
+    socket.setNoDelay(true)
+    await new Promise((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject) })
+    const sentAt: number[] = []
+    let head = 0
+    let buffered = ''
+    await new Promise<void>(resolve => {
+      const send = (): void => { sentAt.push(performance.now()); socket.write(bytes) }
+      socket.setEncoding('utf8')
+      socket.on('data', (text: string) => {
+        buffered += text
+        for (let i = buffered.indexOf('\n'); i >= 0; i = buffered.indexOf('\n')) {
+          const answer = buffered.slice(0, i)
+          buffered = buffered.slice(i + 1)
+          const now = performance.now()
+          h.recordValue(Math.max(1, Math.round((now - sentAt[head++]) * 1000)))
+          answers++
+          // Python's json.dumps puts a space after the colon.
+          if (!/^\{"ok": ?true/.test(answer)) errors++
+          if (now < until) send()
+          else if (head === sentAt.length) { socket.destroy(); resolve() }
+        }
+      })
+      socket.on('error', () => { resolve() })
+      for (let i = 0; i < depth; i++) send()
+    })
+  }))
+  const elapsed = (performance.now() - started) / 1000
+  const result = { rps: Math.round(answers / elapsed), p50: h.getValueAtPercentile(50) / 1000, p99: h.getValueAtPercentile(99) / 1000, errors }
+  h.destroy()
+  return result
+}
+
+function median (xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.floor(s.length / 2)]
+}
+
+async function startPython (): Promise<{ address: Address, stop: () => void }> {
+  // Its own process group, so that stopping it stops its pool's processes too.
+  const child = spawn('python3', [PYTHON_SERVER, '0'], { stdio: ['ignore', 'pipe', 'inherit'], detached: true })
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout.setEncoding('utf8')
+    let text = ''
+    child.stdout.on('data', (chunk: string) => {
+      text += chunk
+      const port = /ready (\d+)\n/.exec(text)?.[1]
+      if (port != null) resolve(Number(port))
+    })
+    child.once('exit', code => { reject(new Error(`the Python server exited with ${code}`)) })
+  })
+  return { address: { host: '127.0.0.1', port }, stop: () => { process.kill(-(child.pid as number), 'SIGKILL') } }
+}
+
+const cpu = execFileSync('sh', ['-c', "lscpu | grep 'Model name' | sed 's/Model name: *//'"]).toString().trim()
+progress(`CPU: ${cpu}; load average at start ${loadavg().map(x => x.toFixed(2)).join(' ')}`)
+
+// Two meshes: a node with a worker per core (as the Python server has a process per core)
+// against the baseline, and a node of one worker, alone or with a second, for the scaling.
+const gateway = await MeshProcess.start({ name: 'gw', args: [...LOOPBACK, '--gateway', '0'] })
+const ours = await gatewayAddress(gateway)
+const scaling = await MeshProcess.start({ name: 'gw1', args: [...LOOPBACK, '--gateway', '0', '--workers', '1'] })
+const oursOneWorker = await gatewayAddress(scaling)
+const python = await startPython()
+const workerHome = await mkdtemp(join(tmpdir(), 'mesh-bench-w2-'))
+const results: Record<string, Load[]> = {}
+const record = (name: string, r: Load): void => {
+  results[name] ??= []
+  results[name].push(r)
+  progress(`  ${name}: ${r.rps} req/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms${r.errors > 0 ? `, ${r.errors} errors` : ''}`)
+}
+
+try {
+  progress('warming up')
+  for (const line of ['prime 104729', 'echo x', 'count 1 100000']) {
+    await load(ours, line, 1)
+    await load(python.address, line, 1)
+  }
+  await load(oursOneWorker, 'count 1 1e7', 1)
+  for (let run = 1; run <= runs; run++) {
+    progress(`run ${run} of ${runs}`)
+    for (const line of ['prime 104729', 'echo x', 'count 1 100000']) {
+      record(`ours ${line}`, await load(ours, line, seconds))
+      record(`python ${line}`, await load(python.address, line, seconds))
+    }
+    record('ours count 1 1e7, 1 worker peer', await load(oursOneWorker, 'count 1 1e7', seconds))
+    const worker = await MeshProcess.start({ name: 'w2', home: workerHome, args: [...LOOPBACK, '--workers', '1'], bootstrap: [scaling.bootstrapAddr] })
+    await waitUntil('the gateway to see the second worker peer', async () => {
+      const { members } = await scaling.peers()
+      return members.some(m => m.id === worker.id && m.state === 'alive' && m.services.includes('primes.count'))
+    }, 20_000)
+    // Warm the newcomer's worker (its sieve module, its JIT) before measuring.
+    await load(oursOneWorker, 'count 1 1e7', 1)
+    record('ours count 1 1e7, 2 worker peers', await load(oursOneWorker, 'count 1 1e7', seconds))
+    worker.signal('SIGTERM')
+    await worker.waitForExit()
+    await waitUntil('the gateway to see the second worker gone', async () => (await scaling.peers()).members.every(m => m.id !== worker.id || m.state !== 'alive'), 20_000)
+  }
+} finally {
+  python.stop()
+  await Promise.all([gateway.destroy(), scaling.destroy()])
+}
+
+const summary = Object.fromEntries(Object.entries(results).map(([name, rs]) => [name, {
+  rps: median(rs.map(r => r.rps)), p50: median(rs.map(r => r.p50)), p99: median(rs.map(r => r.p99)), errors: rs.reduce((a, r) => a + r.errors, 0), runs: rs.map(r => r.rps)
+}]))
+const ratio = (a: string, b: string): number => Math.round(summary[a].rps / summary[b].rps * 100) / 100
+const targets = {
+  prime: { ratio: ratio('ours prime 104729', 'python prime 104729'), target: 10 },
+  count: { ratio: ratio('ours count 1 100000', 'python count 1 100000'), target: 100 },
+  scaling: { ratio: ratio('ours count 1 1e7, 2 worker peers', 'ours count 1 1e7, 1 worker peer'), target: 1.7 }
+}
+const load1 = loadavg()[0].toFixed(2)
+if (values.json === true) {
+  process.stdout.write(JSON.stringify({ cpu, loadAverage: load1, clients, depth, seconds, runs, summary, targets }, null, 2) + '\n')
+} else {
+  process.stdout.write(`\n${clients} clients, ${depth} requests in flight each, ${seconds} s per run, medians of ${runs} runs; ${cpu}, load average ${load1}\n\n`)
+  process.stdout.write('| requests | server | req/s | p50 | p99 | runs (req/s) |\n|---|---|---|---|---|---|\n')
+  for (const [name, s] of Object.entries(summary)) {
+    const [server, ...rest] = name.split(' ')
+    process.stdout.write(`| \`${rest.join(' ')}\` | ${server} | ${s.rps} | ${s.p50.toFixed(2)} ms | ${s.p99.toFixed(2)} ms | ${s.runs.join(', ')} |\n`)
+  }
+  process.stdout.write(`\nours / Python on prime 104729: ${targets.prime.ratio}x (target ≥ ${targets.prime.target}x)\n`)
+  process.stdout.write(`ours / Python on count 1 100000: ${targets.count.ratio}x (target ≥ ${targets.count.target}x)\n`)
+  process.stdout.write(`count 1 1e7, two worker peers / one: ${targets.scaling.ratio}x (target ≥ ${targets.scaling.target}x)\n`)
+}
+if (Object.values(targets).some(t => t.ratio < t.target)) process.exitCode = 1
