@@ -32,6 +32,11 @@ export interface MeshNodeConfig {
   gatewayMaxConnections?: number
   /** A gateway client silent this long (ms) is disconnected (default 5 minutes). */
   gatewayIdleTimeoutMs?: number
+  /**
+   * Run shares of other members' load tests (`mesh loadtest --spread`). Off by default: it
+   * lets any member point this node's connections at hosts on its local network.
+   */
+  allowLoadTest?: boolean
 }
 
 export interface ResolvedConfig {
@@ -48,6 +53,7 @@ export interface ResolvedConfig {
   http?: ListenAddress
   gatewayMaxConnections?: number
   gatewayIdleTimeoutMs?: number
+  allowLoadTest: boolean
 }
 
 /** Listen on every interface, any free port: what a LAN node wants by default. */
@@ -83,7 +89,8 @@ export function resolveConfig (config: MeshNodeConfig): ResolvedConfig {
     gateway: listenAddress(config.gateway, '--gateway'),
     http: listenAddress(config.http, '--http'),
     gatewayMaxConnections: config.gatewayMaxConnections,
-    gatewayIdleTimeoutMs: config.gatewayIdleTimeoutMs
+    gatewayIdleTimeoutMs: config.gatewayIdleTimeoutMs,
+    allowLoadTest: config.allowLoadTest ?? false
   }
 }
 

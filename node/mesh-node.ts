@@ -77,7 +77,7 @@ export interface MeshNodeInit {
 /** The rpc services a node offers unless told otherwise. */
 export function registerStandardServices (node: MeshNode, logger: MeshLogger = createMeshLogger(node.config.nick)): void {
   registerTaskServices(node.rpc)
-  node.rpc.register('loadtest', loadtestMethods())
+  if (node.config.allowLoadTest) node.rpc.register('loadtest', loadtestMethods())
   // One `primes` service: shard counts for jobs, primality and short lists for the gateway.
   node.rpc.register('primes', {
     ...primesCountMethods({ pool: node.pool, metrics: node.metrics, clock: node.config.clock, logger }),

@@ -22,6 +22,7 @@ export function registerStartCommand (program: Command): void {
     .option('--http <[host:]port>', 'serve the HTTP API and /metrics (host 127.0.0.1 unless given)')
     .option('--gateway-max-connections <n>', 'connections each gateway server keeps open at most (default 1024)', parsePositiveInt('--gateway-max-connections', 1_000_000))
     .option('--gateway-idle-timeout <ms>', 'disconnect a gateway client silent this long (default 300000)', parsePositiveInt('--gateway-idle-timeout', 86_400_000))
+    .option('--allow-loadtest', 'run shares of other members\' load tests (mesh loadtest --spread); off by default')
     .action(async (opts) => {
       const home = homeOf(opts)
       const node = await withSmallYoungGeneration(async () => {
@@ -41,7 +42,8 @@ export function registerStartCommand (program: Command): void {
           gateway: opts.gateway,
           http: opts.http,
           gatewayMaxConnections: opts.gatewayMaxConnections,
-          gatewayIdleTimeoutMs: opts.gatewayIdleTimeout
+          gatewayIdleTimeoutMs: opts.gatewayIdleTimeout,
+          allowLoadTest: opts.allowLoadtest === true
         }).catch((err: Error) => {
           if (err.name === 'InvalidConfigError') throw new UsageError(err.message)
           throw err

@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { collectDefaultMetrics, Registry } from 'prom-client'
+import { createRequire } from 'node:module'
+import type * as PromClient from 'prom-client'
+import { Registry } from '../metrics/prom.ts'
 import { CALC_OPS, MAX_PRIME_DIGITS, MAX_RANGE_PRIMES, TEXT_OPS } from '../../protocols/gateway/constants.ts'
 import { BadRequestError, parseBound, parseWhole } from '../../protocols/gateway/line-request.ts'
 import { MAX_DEADLINE_MS } from '../../protocols/rpc/index.ts'
@@ -11,6 +13,11 @@ import type { MeshMetrics } from '../metrics/metrics.ts'
 import type { Clock } from '../time/clock.ts'
 import type { GatewayMetrics } from './gateway-metrics.ts'
 import { asGatewayError, GatewayError, statusOf, type GatewayWork } from './gateway-work.ts'
+
+const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['127.0.0.1', 'localhost', '::1', '[::1]'])
+
+/** The rpc services POST /api/call forwards. */
+const CALLABLE_SERVICES: ReadonlySet<string> = new Set(['greeter', 'calc', 'text', 'primes'])
 
 /** Largest request body (POST /api/tasks, /api/call). */
 export const MAX_BODY_BYTES = 256 * 1024
@@ -53,14 +60,13 @@ export class HttpApi {
   private readonly log: Log
   private readonly routes: Record<string, { method: 'GET' | 'POST', handler: Handler }>
   /** The process's own metrics (CPU, memory, event-loop lag), apart from the node's registry so `mesh stats` stays about the mesh. */
-  private readonly processRegistry = new Registry()
+  private processRegistry?: PromClient.Registry
   private server?: Server
 
   constructor (components: HttpApiComponents, init: HttpApiInit) {
     this.c = components
     this.init = init
     this.log = (components.logger ?? defaultLogger).forComponent('http')
-    collectDefaultMetrics({ register: this.processRegistry })
     this.routes = {
       '/api/peers': { method: 'GET', handler: async () => this.peers() },
       '/api/stats': { method: 'GET', handler: async () => ({ ...(await this.c.stats.local() as object), gateway: await this.c.gatewayMetrics.report() }) },
@@ -83,6 +89,15 @@ export class HttpApi {
 
   async start (): Promise<void> {
     if (this.server != null) return
+    // Only a node that serves /metrics pays for the process metrics (prom-client's collectors
+    // and what they load), and only once: the collectors cannot be stopped.
+    if (this.processRegistry == null) {
+      const registry = new Registry()
+      // The module is the function itself (prom-client's index re-exports it by that name).
+      const collectDefaultMetrics = createRequire(import.meta.url)('prom-client/lib/defaultMetrics') as typeof PromClient.collectDefaultMetrics
+      collectDefaultMetrics({ register: registry })
+      this.processRegistry = registry
+    }
     const server = createServer({ headersTimeout: HTTP_HEADERS_TIMEOUT_MS, requestTimeout: HTTP_REQUEST_TIMEOUT_MS, maxHeaderSize: 16 * 1024 }, (req, res) => {
       this.serve(req, res).catch(err => { this.log('answering %s failed: %s', req.url, err?.message) })
     })
@@ -117,10 +132,14 @@ export class HttpApi {
     const abort = new AbortController()
     res.on('close', () => { if (!res.writableFinished) abort.abort(new Error('the client went away')) })
     let label = route != null ? url.pathname : 'other'
+    if (!this.hostAllowed(req.headers.host)) {
+      this.sendJson(res, 403, { error: 'this API answers only to the names of this machine it listens on' }, label)
+      return
+    }
     try {
       if (url.pathname === '/metrics' && req.method === 'GET') {
         label = '/metrics'
-        const text = await this.c.metrics.registry.metrics() + '\n' + await this.processRegistry.metrics()
+        const text = await this.c.metrics.registry.metrics() + '\n' + (await this.processRegistry?.metrics() ?? '')
         this.send(res, 200, text, this.c.metrics.registry.contentType, label)
         return
       }
@@ -143,6 +162,18 @@ export class HttpApi {
       if (e.kind === 'too_large') res.setHeader('connection', 'close')
       this.sendJson(res, statusOf(e.kind), { error: e.message }, label)
     }
+  }
+
+  /**
+   * A server on loopback answers only requests addressed to loopback names: a web page that
+   * rebinds its own domain to 127.0.0.1 (DNS rebinding) still sends its domain as Host, and
+   * would otherwise read this API's answers. A server on a LAN address has no such list.
+   */
+  private hostAllowed (header: string | undefined): boolean {
+    if (!LOOPBACK_HOSTS.has(this.init.host)) return true
+    if (header == null) return false
+    const name = header.startsWith('[') ? header.slice(0, header.indexOf(']') + 1) : header.split(':')[0]
+    return LOOPBACK_HOSTS.has(name.toLowerCase())
   }
 
   private sendJson (res: ServerResponse, status: number, body: unknown, label: string): void {
@@ -182,6 +213,9 @@ export class HttpApi {
   private async call (body: Record<string, unknown>, signal: AbortSignal): Promise<unknown> {
     const { service, method } = body
     if (typeof service !== 'string' || typeof method !== 'string') throw new BadRequestError('the body needs "service" and "method", strings')
+    // Clients outside the mesh reach the work services, not the node's own plumbing
+    // (node.stats, chat, load test shares): those stay with the mesh's members.
+    if (!CALLABLE_SERVICES.has(service)) throw new GatewayError('not_found', `${service} is not offered to clients outside the mesh; they may call ${[...CALLABLE_SERVICES].join(', ')}`)
     return await this.c.work.call(service, method, body.args ?? null, signal, deadlineOf(body))
   }
 }
@@ -207,6 +241,10 @@ function deadlineOf (body: Record<string, unknown>): number {
 
 /** The request body as a JSON object, at most MAX_BODY_BYTES (413 beyond, without reading the rest). */
 async function readJson (req: IncomingMessage): Promise<Record<string, unknown>> {
+  // A browser sends a cross-site form or text/plain POST without asking; application/json
+  // it may not send to another origin without the server's consent, which this never gives.
+  const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase()
+  if (type !== 'application/json') throw new GatewayError('bad_arguments', 'the body must be JSON, sent with content-type: application/json')
   const declared = Number(req.headers['content-length'] ?? 0)
   if (declared > MAX_BODY_BYTES) throw new GatewayError('too_large', `the body is larger than ${MAX_BODY_BYTES} bytes`)
   // Events rather than for-await: leaving an async iterator early destroys the socket, and

@@ -119,7 +119,12 @@ describe('gateway HTTP API', () => {
       [await http('GET', '/api/nothing'), 404, /no such endpoint/],
       [await http('POST', '/api/peers', '{}'), 405, /takes GET/],
       [await http('POST', '/api/call', Buffer.alloc(300_000, 32)), 413, /larger than 262144 bytes/],
-      [await http('POST', '/api/call', JSON.stringify({ service: 'nosuch', method: 'thing' })), 503, /./],
+      [await http('POST', '/api/call', JSON.stringify({ service: 'primes', method: 'nosuch' })), 503, /./],
+      // Only the work services, and only as JSON: a web page's cross-site text/plain POST is refused.
+      [await http('POST', '/api/call', JSON.stringify({ service: 'node', method: 'stats' })), 404, /not offered to clients outside the mesh/],
+      [await http('POST', '/api/call', JSON.stringify({ service: 'greeter', method: 'hello', args: 'Hello' }), { 'content-type': 'text/plain' }), 400, /content-type: application\/json/],
+      // A page that rebinds its own name to 127.0.0.1 still sends that name.
+      [await http('GET', '/api/peers', undefined, { host: 'attacker.example:8080' }), 403, /answers only to the names/],
       [await http('POST', '/api/call', JSON.stringify({ service: 'calc', method: 'sum', args: [1], deadlineMs: 300 })), 504, /./]
     ]
     for (const [reply, status, message] of cases) {

@@ -9,7 +9,8 @@ describe('mesh loadtest --spread', () => {
   let bob: MeshProcess
   let carol: MeshProcess
   beforeAll(async () => {
-    [alice, bob, carol] = await startMesh(['alice', 'bob', 'carol'])
+    // Serving shares of others' load tests is opt-in.
+    [alice, bob, carol] = await startMesh(['alice', 'bob', 'carol'], ['--allow-loadtest'])
     await waitUntil('alice to see bob and carol offering loadtest.run', async () => {
       const { members } = await alice.peers()
       return members.filter(m => m.id !== alice.id && m.state === 'alive' && m.services.includes('loadtest.run')).length === 2
@@ -54,4 +55,18 @@ describe('mesh loadtest --spread', () => {
     expect(code).toBe(2)
     expect(run.stderr.trim().split('\n')).toHaveLength(1)
   })
+
+  it('a node started without --allow-loadtest offers no load test shares', async () => {
+    const { MeshProcess } = await import('../utils/mesh-process.ts')
+    const dave = await MeshProcess.start({ name: 'dave', bootstrap: [alice.bootstrapAddr] })
+    try {
+      await waitUntil('alice to see dave', async () => (await alice.peers()).members.some(m => m.id === dave.id && m.state === 'alive'), 20_000)
+      const seen = (await alice.peers()).members.find(m => m.id === dave.id)
+      expect(seen?.services).not.toContain('loadtest.run')
+      expect(seen?.services).toContain('greeter.hello')
+    } finally {
+      await dave.destroy()
+    }
+  })
 })
+
