@@ -118,7 +118,7 @@ async function assemble (config: ResolvedConfig, init: MeshNodeInit, releaseHome
     pendingPerHost: new PendingPerHost({ onRefused: () => { metrics.counter('mesh_connections_refused_total', 'inbound connections refused, by reason', ['reason']).inc({ reason: 'pending-per-host' }) } })
   })
   resetPeerOnGossipReadError(libp2p, (peer, err: any) => {
-    metrics.counter('mesh_gossip_stream_resets_total', 'gossip streams a peer broke (an oversized message), reset so it reconnects').inc()
+    metrics.counter('mesh_gossip_stream_resets_total', 'connections reset because a peer sent gossip that cannot be read (a message over the size limit, a broken length prefix)').inc()
     log('reset the connection to %s: its gossip stream broke (%s)', peer.toString(), err?.message)
   })
   const db = new MeshDatabase(config.home)

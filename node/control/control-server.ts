@@ -109,7 +109,11 @@ export class ControlServer {
     socket.on('close', () => { controller.abort(); this.sockets.delete(socket) })
     void this.answer(socket, controller.signal).catch((err: any) => {
       this.log('control connection failed: %s', err?.message)
-    }).finally(() => { socket.end() })
+    }).finally(() => {
+      socket.end()
+      // Answered: a client that keeps its side open after that only holds a slot.
+      socket.setTimeout(this.requestTimeoutMs, () => { socket.destroy() })
+    })
   }
 
   private async answer (socket: Socket, signal: AbortSignal): Promise<void> {

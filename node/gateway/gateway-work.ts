@@ -23,6 +23,9 @@ export interface GatewayWorkComponents {
   clock: Clock
 }
 
+/** Wide counts (distributed jobs) the gateway runs at once, over all its clients. */
+export const MAX_GATEWAY_JOBS = 4
+
 /** What a request's answer is, or why it failed: a message for the client and a kind for the counters and HTTP status. */
 export class GatewayError extends Error {
   override name = 'GatewayError'
@@ -40,6 +43,7 @@ export class GatewayError extends Error {
  */
 export class GatewayWork {
   private readonly c: GatewayWorkComponents
+  private jobsRunning = 0
   /** Single-shard counts forwarded now, and those waiting for a place (see countPlaces). */
   private countsRunning = 0
   private readonly countWaiters: Array<() => void> = []
@@ -171,6 +175,18 @@ export class GatewayWork {
   }
 
   private async job (from: bigint, to: bigint, signal: AbortSignal): Promise<Record<string, unknown>> {
+    // Each job is journaled in mesh.db and spreads over every peer: a client may not start
+    // them faster than the mesh finishes them.
+    if (this.jobsRunning >= MAX_GATEWAY_JOBS) throw new GatewayError('busy', `${MAX_GATEWAY_JOBS} wide counts are running already; try again when one is done`)
+    this.jobsRunning++
+    try {
+      return await this.runJob(from, to, signal)
+    } finally {
+      this.jobsRunning--
+    }
+  }
+
+  private async runJob (from: bigint, to: bigint, signal: AbortSignal): Promise<Record<string, unknown>> {
     for await (const event of this.c.jobs.count(from, to, false, signal) as AsyncIterable<any>) {
       if (event?.type === 'done') {
         const r = event.report
@@ -241,7 +257,7 @@ export function asGatewayError (err: any): GatewayError {
 export function statusOf (kind: string): number {
   switch (kind) {
     case 'bad_arguments': case 'too_many_primes': return 400
-    case 'no_peer': return 503
+    case 'no_peer': case 'busy': return 503
     case 'deadline': return 504
     case 'too_large': return 413
     case 'not_found': return 404

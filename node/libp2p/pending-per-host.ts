@@ -45,7 +45,8 @@ export class PendingPerHost {
     }
   }
 
-  private readonly settled = new WeakSet<MultiaddrConnection>()
+  /** Connections counted by `admit` and not yet settled: only these give a place back. */
+  private readonly admitted = new WeakSet<MultiaddrConnection>()
 
   private admit (maConn: MultiaddrConnection): boolean {
     const host = hostOf(maConn)
@@ -56,16 +57,19 @@ export class PendingPerHost {
       return false
     }
     this.pending.set(host, now + 1)
+    this.admitted.add(maConn)
     // Whichever comes first ends the handshake: the upgrade (settled above) or a close.
     maConn.addEventListener('close', () => { this.settle(maConn) }, { once: true })
     return true
   }
 
   private settle (maConn: MultiaddrConnection): void {
-    if (this.settled.has(maConn)) return
+    // Upgraded connections this gater never admitted (an outbound one upgraded as the
+    // responder) must not give back a place they never took.
+    if (!this.admitted.has(maConn)) return
+    this.admitted.delete(maConn)
     const host = hostOf(maConn)
     if (host == null) return
-    this.settled.add(maConn)
     const left = this.pendingFrom(host) - 1
     if (left > 0) this.pending.set(host, left)
     else this.pending.delete(host)
