@@ -1,5 +1,6 @@
 /**
- * The concurrency study, measured: echo servers in every model under the study's loads.
+ * The concurrency study, measured: echo servers in every model under the loads of an earlier
+ * comparison of a process per client, a thread per client and one event loop ("the study").
  *
  *   npm run bench:echo -- [--runs 3] [--models event,fork,…] [--json]
  *

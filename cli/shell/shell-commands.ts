@@ -118,7 +118,8 @@ export function chatCommands (table: ShellCommands): void {
       const n = text === '' ? HISTORY_LINES : Number(text)
       if (!Number.isInteger(n) || n < 1 || n > MAX_HISTORY_LINES) throw new ShellUsageError(`N is a whole number from 1 to ${MAX_HISTORY_LINES}.`)
       const chat = ctx.node.chat
-      for (const m of chat.history(ctx.room, n)) ctx.print(messageLine(m, chat.peers.label(m.from, m.nick), ctx.room, chat.selfId))
+      const label = chat.peers.labeller()
+      for (const m of chat.history(ctx.room, n)) ctx.print(messageLine(m, label(m.from, m.nick), ctx.room, chat.selfId))
     }
   })
   table.register({

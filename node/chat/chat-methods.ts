@@ -53,7 +53,8 @@ export function registerChatMethods (control: ControlServer, chat: ChatService):
     const limit = params.limit == null ? DEFAULT_HISTORY_LIMIT : params.limit
     if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_HISTORY_LIMIT) throw new InvalidChatParamsError(`limit must be from 1 to ${MAX_HISTORY_LIMIT}`)
     // `received: true` adds when each message reached this node (for benchmarks).
-    const labelled = (m: StoredMessage): Record<string, unknown> => messageView(m, chat.peers.label(m.from, m.nick))
+    const label = chat.peers.labeller()
+    const labelled = (m: StoredMessage): Record<string, unknown> => messageView(m, label(m.from, m.nick))
     const view = params.received === true ? (m: StoredMessage) => ({ ...labelled(m), receivedAt: m.receivedAt }) : labelled
     return { room: name, messages: chat.history(conversation, limit).map(view) }
   })

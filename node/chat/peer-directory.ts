@@ -1,9 +1,6 @@
-import { qualifiedName, resolvePeerName, shortPeerId, type NamedPeer } from '../peers/peer-names.ts'
+import { qualifiedName, resolvePeerName, type NamedPeer } from '../peers/peer-names.ts'
 import type { ChatStore } from './chat-store.ts'
 import type { ChatMembers } from './dependencies.ts'
-
-// The shell still imports shortPeerId from here; it is peer-names' own.
-export { shortPeerId }
 
 export interface PeerDirectoryComponents {
   members: ChatMembers
@@ -31,10 +28,25 @@ export class PeerDirectory {
 
   /** `nick`, or `nick#abc123` when another known peer has the same nick. */
   label (id: string, nick: string): string {
-    for (const [other, peer] of this.peers()) {
-      if (other !== id && peer.nick === nick) return qualifiedName({ id, nick })
+    return this.labeller()(id, nick)
+  }
+
+  /**
+   * `label` for many messages at once (a history page): the known peers are read once, not
+   * once per message.
+   */
+  labeller (): (id: string, nick: string) => string {
+    const idsByNick = new Map<string, Set<string>>()
+    for (const [id, peer] of this.peers()) {
+      const ids = idsByNick.get(peer.nick) ?? new Set<string>()
+      ids.add(id)
+      idsByNick.set(peer.nick, ids)
     }
-    return nick
+    return (id, nick) => {
+      const ids = idsByNick.get(nick)
+      const shared = ids != null && (ids.size > 1 || !ids.has(id))
+      return shared ? qualifiedName({ id, nick }) : nick
+    }
   }
 
   /**

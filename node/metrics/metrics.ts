@@ -3,7 +3,7 @@ import { Counter, Gauge, Histogram, Registry } from './prom.ts'
 /**
  * One prom-client registry per node (not the global one), so several nodes in one process,
  * as in tests, keep separate counts. `mesh stats` reads it through `snapshot`; the registry
- * is prom-client's so the same counts can later be served in the Prometheus text format.
+ * is prom-client's, so `--http` serves the same counts as Prometheus text on /metrics.
  */
 export class MeshMetrics {
   readonly registry = new Registry()

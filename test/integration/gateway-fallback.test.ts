@@ -6,7 +6,7 @@ import { testNodePrefix } from '../utils/test-node.ts'
 const LOOPBACK = ['--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0']
 
 /**
- * The gateway as the seed middleware's balancing proxy: alice serves no greeter herself, so
+ * The gateway as a balancing proxy: alice serves no greeter herself, so
  * every `hello` goes to bob or carol, whichever the balancer picks; the one serving is
  * killed with -9 in the middle of a stream, and the client still gets every answer.
  */
