@@ -1,9 +1,9 @@
-import { isIP } from 'node:net'
 import { decodeFromCompressedBase64, encodeIntoCompressedBase64 } from 'hdr-histogram-js'
 import { createLatencyHistogram, summarizeLatency } from '../histogram.ts'
 import { emptyErrorCounts, ERROR_KINDS, type ErrorCounts } from './error-kinds.ts'
 import { LOAD_PROTOCOLS, MAX_REPLY_LINE, type LoadTestOptions } from './options.ts'
 import { runLoadTest, type LoadTestResult } from './run-load-test.ts'
+import { isLocalNetworkHost } from '../../protocols/local-network.ts'
 
 /**
  * Bounds on a share of a load test that another peer asks this one to run (`--spread`): a
@@ -27,19 +27,8 @@ export interface LoadShareResult {
   histogram: string
 }
 
-/** Loopback and private addresses only (IPv4 RFC 1918, link-local; IPv6 loopback, ULA, link-local). */
-export function isLocalNetworkAddress (host: string): boolean {
-  const kind = isIP(host)
-  if (kind === 4) {
-    const [a, b] = host.split('.').map(Number)
-    return a === 127 || a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254)
-  }
-  if (kind === 6) {
-    const h = host.toLowerCase()
-    return h === '::1' || /^f[cd]/.test(h) || /^fe[89ab]/.test(h)
-  }
-  return false
-}
+/** Loopback and private addresses only: the one rule of the mesh (protocols/local-network.ts). */
+export const isLocalNetworkAddress = isLocalNetworkHost
 
 const whole = (v: unknown, max: number, name: string, min = 1): number => {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new InvalidLoadShareError(`${name} must be a whole number from ${min} to ${max}`)
