@@ -6,10 +6,45 @@
 // edited file is simply stripped again (a stale result is impossible). Worker threads and
 // child processes find the cache through NODE_COMPILE_CACHE. If the cache directory cannot be
 // used (read-only, another user's), everything runs as before, only slower.
-import { enableCompileCache } from 'node:module'
+import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { constants } from 'node:os'
+import * as nodeModule from 'node:module'
+import { fileURLToPath } from 'node:url'
 
-const cache = enableCompileCache?.()
-if (cache?.directory != null) process.env.NODE_COMPILE_CACHE = cache.directory
+/** The oldest Node that runs the TypeScript sources and libp2p 3. */
+const MIN_NODE = [22, 18]
 
-const { runCli } = await import('./run.ts')
-process.exitCode = await runCli(process.argv)
+const [major, minor] = process.versions.node.split('.').map(Number)
+if (major < MIN_NODE[0] || (major === MIN_NODE[0] && minor < MIN_NODE[1])) {
+  await runWithBundledNode()
+} else {
+  const cache = nodeModule.enableCompileCache?.()
+  if (cache?.directory != null) process.env.NODE_COMPILE_CACHE = cache.directory
+  const { runCli } = await import('./run.ts')
+  process.exitCode = await runCli(process.argv)
+}
+
+/**
+ * `mesh` put on the PATH (`npm link`, `npm install -g` from the checkout) starts with the
+ * machine's own Node, which may be older than the project's: this file then runs again under
+ * the Node 24 that `npm ci` installed in the checkout.
+ */
+async function runWithBundledNode () {
+  const bundled = fileURLToPath(new URL('../node_modules/node/bin/node', import.meta.url))
+  if (!existsSync(bundled)) {
+    process.stderr.write(`mesh: needs Node ${MIN_NODE.join('.')} or newer (this is ${process.version}); run npm ci in the mesh checkout\n`)
+    process.exit(1)
+  }
+  const child = spawn(bundled, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' })
+  // Ctrl-C and a closed terminal reach the whole foreground process group, the child too:
+  // passing them on would deliver them twice. A SIGTERM is sent to this process alone.
+  process.on('SIGINT', () => {})
+  process.on('SIGHUP', () => {})
+  process.on('SIGTERM', () => { child.kill('SIGTERM') })
+  const code = await new Promise(resolve => {
+    // Killed by a signal: the shell's convention, 128 + its number.
+    child.once('exit', (status, signal) => { resolve(status ?? 128 + (constants.signals[signal] ?? 0)) })
+  })
+  process.exit(code)
+}
