@@ -96,7 +96,9 @@ describe('mesh loadtest figures', () => {
       // 600 messages in 3 s; the 200 due during the stall waited up to 1 s each. The top 1%
       // are the 6 due in its first 30 ms: p99 is the stall less at most those 30 ms. A
       // generator that measured from its delayed sends would report a p99 of about 1 ms.
-      expect(report.latencyUs.max).toBeGreaterThanOrEqual(1_000_000)
+      // The first message held up was due up to one interval (5 ms at 200/s) after the stop,
+      // and HDR keeps 3 significant digits: the longest wait is the stall less at most 6 ms.
+      expect(report.latencyUs.max).toBeGreaterThanOrEqual(994_000)
       expect(report.latencyUs.p99).toBeGreaterThanOrEqual(960_000)
       expect(report.latencyUs.p90).toBeGreaterThanOrEqual(300_000)
       expect(report.messages).toBeGreaterThan(550)
