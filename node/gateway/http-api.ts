@@ -12,6 +12,7 @@ import type { MemberView } from '../membership/member-view.ts'
 import type { MeshMetrics } from '../metrics/metrics.ts'
 import type { Clock } from '../time/clock.ts'
 import type { GatewayMetrics } from './gateway-metrics.ts'
+import { listenOn } from './listen.ts'
 import { asGatewayError, GatewayError, statusOf, type GatewayWork } from './gateway-work.ts'
 
 const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['127.0.0.1', 'localhost', '::1', '[::1]'])
@@ -103,17 +104,10 @@ export class HttpApi {
     })
     server.maxConnections = this.init.maxConnections ?? DEFAULT_HTTP_MAX_CONNECTIONS
     this.server = server
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
-      server.listen({ host: this.init.host, port: this.init.port }, () => {
-        server.off('error', reject)
-        resolve()
-      })
-    }).catch((err: Error) => {
+    await listenOn(server, { host: this.init.host, port: this.init.port }, this.log).catch((err: Error) => {
       this.server = undefined
       throw err
     })
-    server.on('error', err => { this.log('server error: %s', err.message) })
     this.log('HTTP API on %s:%d', this.address()?.host, this.address()?.port)
   }
 

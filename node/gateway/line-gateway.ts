@@ -5,6 +5,7 @@ import { defaultLogger, type Log, type MeshLogger } from '../logging/logger.ts'
 import type { Clock, Timer } from '../time/clock.ts'
 import type { GatewayMetrics } from './gateway-metrics.ts'
 import type { GatewayWork } from './gateway-work.ts'
+import { listenOn } from './listen.ts'
 
 export const DEFAULT_MAX_CONNECTIONS = 1024
 export const DEFAULT_IDLE_TIMEOUT_MS = 5 * 60_000
@@ -70,17 +71,10 @@ export class LineGateway {
     // Half-open: a client that sends its last line and shuts down its side still gets the answers.
     const server = createServer({ allowHalfOpen: true, noDelay: true }, socket => { this.accept(socket) })
     this.server = server
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
-      server.listen({ host: this.init.host, port: this.init.port, backlog: 2048 }, () => {
-        server.off('error', reject)
-        resolve()
-      })
-    }).catch((err: Error) => {
+    await listenOn(server, { host: this.init.host, port: this.init.port, backlog: 2048 }, this.log).catch((err: Error) => {
       this.server = undefined
       throw err
     })
-    server.on('error', err => { this.log('server error: %s', err.message) })
     const every = Math.max(100, Math.floor(this.init.idleTimeoutMs / 4))
     this.sweeper = this.c.clock.setInterval(() => { this.sweep() }, every).unref()
     this.log('line protocol on %s:%d', this.address()?.host, this.address()?.port)
