@@ -1,7 +1,7 @@
 import cluster, { type Worker } from 'node:cluster'
 import { fileURLToPath } from 'node:url'
 import { addCounters, emptyCounters, isCounters } from './counters.ts'
-import type { EchoServer, EchoServerInit } from './echo-server.ts'
+import { pooledServerHandle, type EchoServer, type EchoServerInit } from './echo-server.ts'
 import { EchoStartError, PortInUseError } from './errors.ts'
 import { probePort } from './probe-port.ts'
 
@@ -55,16 +55,5 @@ export async function startClusterServer (init: EchoServerInit): Promise<EchoSer
     await stopAll()
     throw err
   }
-  return {
-    model: 'cluster',
-    host: init.host,
-    port,
-    pid: process.pid,
-    workers: init.workers,
-    counters: () => ({ ...totals }),
-    stop: async () => {
-      await stopAll()
-      return { ...totals }
-    }
-  }
+  return pooledServerHandle('cluster', init, port, totals, stopAll)
 }

@@ -22,3 +22,22 @@ export interface EchoServer {
   /** Stops accepting, closes every connection, waits for children and threads, and returns the totals. */
   stop (): Promise<EchoCounters>
 }
+
+/**
+ * The handle of a model whose workers (processes or threads) report their counters into
+ * `totals`: the parent is the listening process, and stopping returns the totals.
+ */
+export function pooledServerHandle (model: EchoModel, init: EchoServerInit, port: number, totals: EchoCounters, stopAll: () => Promise<void>): EchoServer {
+  return {
+    model,
+    host: init.host,
+    port,
+    pid: process.pid,
+    workers: init.workers,
+    counters: () => ({ ...totals }),
+    stop: async () => {
+      await stopAll()
+      return { ...totals }
+    }
+  }
+}

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads'
 import { addCounters, emptyCounters, isCounters } from './counters.ts'
-import type { EchoServer, EchoServerInit } from './echo-server.ts'
+import { pooledServerHandle, type EchoServer, type EchoServerInit } from './echo-server.ts'
 import { EchoStartError, PortInUseError } from './errors.ts'
 import { probePort } from './probe-port.ts'
 
@@ -48,16 +48,5 @@ export async function startThreadsServer (init: EchoServerInit): Promise<EchoSer
     await Promise.all(threads.map(async worker => await worker.terminate()))
     throw err
   }
-  return {
-    model: 'threads',
-    host: init.host,
-    port,
-    pid: process.pid,
-    workers: init.workers,
-    counters: () => ({ ...totals }),
-    stop: async () => {
-      await stopAll()
-      return { ...totals }
-    }
-  }
+  return pooledServerHandle('threads', init, port, totals, stopAll)
 }

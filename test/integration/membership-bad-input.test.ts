@@ -24,6 +24,22 @@ describe('membership input a peer must not get through', () => {
     node = undefined
   })
 
+  /** A real node to attack, and the attacker: a libp2p node subscribed to the membership topic. */
+  async function targetAndAttacker (): Promise<{ target: MeshProcess, pubsub: MeshLibp2p['services']['pubsub'], id: string }> {
+    node = await MeshProcess.start({ name: 'target', args: ['--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0'] })
+    attacker = await createMeshLibp2p({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false })
+    attacker.services.pubsub.subscribe(MEMBERSHIP_TOPIC)
+    return { target: node, pubsub: attacker.services.pubsub, id: attacker.peerId.toString() }
+  }
+
+  /** A valid heartbeat of the attacker's own identity. */
+  function attackerHeartbeat (id: string, nick: string, seq: number, addrs: string[] = []): Uint8Array {
+    return encodeMembershipMessage({
+      type: 'heartbeat', v: MEMBERSHIP_WIRE_VERSION, id, nick, incarnation: 1, seq,
+      workers: { total: 1, free: 1 }, queue: 0, load: 0, services: [], roles: [], version: '0', addrs
+    })
+  }
+
   it('a suspicion naming an absurd incarnation does not push the target past 2^53', async () => {
     node = await MeshProcess.start({ name: 'target', args: ['--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0'] })
     const target = node
@@ -59,19 +75,11 @@ describe('membership input a peer must not get through', () => {
   })
 
   it('a burst of 10,000 heartbeats from one origin is cut at its rate before parsing; the node keeps serving', async () => {
-    node = await MeshProcess.start({ name: 'target', args: ['--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0'] })
-    const target = node
-    attacker = await createMeshLibp2p({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false })
-    const pubsub = attacker.services.pubsub
-    pubsub.subscribe(MEMBERSHIP_TOPIC)
-    await attacker.dial(multiaddr(target.bootstrapAddr))
+    const { target, pubsub, id } = await targetAndAttacker()
+    await attacker!.dial(multiaddr(target.bootstrapAddr))
     await waitUntil('the attacker to see the node on the membership topic', async () =>
       pubsub.getSubscribers(MEMBERSHIP_TOPIC).some(p => p.toString() === target.id))
-    const id = attacker.peerId.toString()
-    const heartbeat = (seq: number): Uint8Array => encodeMembershipMessage({
-      type: 'heartbeat', v: MEMBERSHIP_WIRE_VERSION, id, nick: 'flood', incarnation: 1, seq,
-      workers: { total: 1, free: 1 }, queue: 0, load: 0, services: [], roles: [], version: '0', addrs: []
-    })
+    const heartbeat = (seq: number): Uint8Array => attackerHeartbeat(id, 'flood', seq)
     const FLOOD = 10_000
     const started = Date.now()
     for (let seq = 1; seq <= FLOOD; seq++) await pubsub.publish(MEMBERSHIP_TOPIC, heartbeat(seq))
@@ -90,20 +98,12 @@ describe('membership input a peer must not get through', () => {
   })
 
   it('after a gossip message over the size limit, the peer is reset and its gossip heard again', async () => {
-    node = await MeshProcess.start({ name: 'target', args: ['--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0'] })
-    const target = node
-    attacker = await createMeshLibp2p({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false })
-    const pubsub = attacker.services.pubsub
-    pubsub.subscribe(MEMBERSHIP_TOPIC)
-    const id = attacker.peerId.toString()
-    const addrs = attacker.getMultiaddrs().map(a => a.toString())
-    const heartbeat = (seq: number): Uint8Array => encodeMembershipMessage({
-      type: 'heartbeat', v: MEMBERSHIP_WIRE_VERSION, id, nick: 'big', incarnation: 1, seq,
-      workers: { total: 1, free: 1 }, queue: 0, load: 0, services: [], roles: [], version: '0', addrs
-    })
+    const { target, pubsub, id } = await targetAndAttacker()
+    const addrs = attacker!.getMultiaddrs().map(a => a.toString())
+    const heartbeat = (seq: number): Uint8Array => attackerHeartbeat(id, 'big', seq, addrs)
     const subscribed = async (): Promise<boolean> => pubsub.getSubscribers(MEMBERSHIP_TOPIC).some(p => p.toString() === target.id)
     const heard = async (): Promise<number> => await counter(target, 'mesh_membership_received_total', 'type=heartbeat')
-    await attacker.dial(multiaddr(target.bootstrapAddr))
+    await attacker!.dial(multiaddr(target.bootstrapAddr))
     await waitUntil('the attacker to see the node on the membership topic', subscribed)
     await pubsub.publish(MEMBERSHIP_TOPIC, heartbeat(1))
     await waitUntil('its first heartbeat heard', async () => await heard() === 1)
