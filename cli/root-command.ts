@@ -9,8 +9,20 @@ export function createRootCommand (): Command {
     .showSuggestionAfterError(true)
     .configureOutput({
       // One line on stderr for misuse; the full help stays one `--help` away.
-      outputError: (str, write) => { write(str.split('\n')[0] + '\n') }
+      outputError: (str, write) => { write(`mesh: ${usageLine(str)}\n`) }
     })
   program.configureHelp({ sortSubcommands: false })
   return program
+}
+
+/**
+ * Commander's error in the words every other error uses: its "error: " prefix gives way
+ * to the one prefix "mesh: ", and when an option's own check explains the problem, that
+ * explanation alone ("--limit must be a whole number, got "abc"") rather than commander's
+ * sentence in front of it, which says the same thing once more.
+ */
+export function usageLine (commanderOutput: string): string {
+  const first = commanderOutput.split('\n')[0].replace(/^error: /, '')
+  const explained = /^(?:option|command-argument value) '[^']*' (?:argument '.*' )?is invalid\. (.+)$/s.exec(first)
+  return explained != null ? explained[1] : first
 }

@@ -2,7 +2,7 @@ import { availableParallelism, hostname } from 'node:os'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { MAX_NICK_LENGTH, nickProblem } from '../protocols/names.ts'
 import { parseListenAddress, type ListenAddress } from './gateway/listen-address.ts'
-import { DEFAULT_HEARTBEAT_MS } from './membership/timing.ts'
+import { DEFAULT_HEARTBEAT_MS, DEFAULT_REAP_AFTER_MS } from './membership/timing.ts'
 import { systemClock, type Clock } from './time/clock.ts'
 
 export class InvalidConfigError extends Error {
@@ -37,6 +37,13 @@ export interface MeshNodeConfig {
    * lets any member point this node's connections at hosts on its local network.
    */
   allowLoadTest?: boolean
+  /** Dead and left members are forgotten this long (ms) after they went (default 10 minutes). */
+  reapAfterMs?: number
+  /**
+   * A node that joins for one job and leaves (the temporary node of `mesh primes count`):
+   * advertised as the `transient` role, so chats announce neither its arrival nor its leave.
+   */
+  transient?: boolean
 }
 
 export interface ResolvedConfig {
@@ -54,6 +61,8 @@ export interface ResolvedConfig {
   gatewayMaxConnections?: number
   gatewayIdleTimeoutMs?: number
   allowLoadTest: boolean
+  reapAfterMs: number
+  transient: boolean
 }
 
 /** Listen on every interface, any free port: what a LAN node wants by default. */
@@ -61,6 +70,9 @@ export const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/0']
 export const MIN_HEARTBEAT_MS = 50
 export const MAX_HEARTBEAT_MS = 60_000
 export const MAX_WORKERS = 256
+/** Below a minute a member could be forgotten while its last heartbeats still circulate. */
+export const MIN_REAP_AFTER_MS = 60_000
+export const MAX_REAP_AFTER_MS = 7 * 24 * 3600_000
 
 /** Checks every option eagerly, one check per line, naming the option in the message. */
 export function resolveConfig (config: MeshNodeConfig): ResolvedConfig {
@@ -76,6 +88,10 @@ export function resolveConfig (config: MeshNodeConfig): ResolvedConfig {
   const listen = config.listen != null && config.listen.length > 0 ? config.listen : DEFAULT_LISTEN
   for (const a of listen) parseAddr(a, '--listen')
   const bootstrap = (config.bootstrap ?? []).map(a => parseAddr(a, '--bootstrap'))
+  const reapAfterMs = config.reapAfterMs ?? DEFAULT_REAP_AFTER_MS
+  if (!Number.isInteger(reapAfterMs) || reapAfterMs < MIN_REAP_AFTER_MS || reapAfterMs > MAX_REAP_AFTER_MS) {
+    throw new InvalidConfigError(`--reap-after must be a whole number of seconds from ${MIN_REAP_AFTER_MS / 1000} to ${MAX_REAP_AFTER_MS / 1000}`)
+  }
   return {
     home: config.home,
     nick,
@@ -90,7 +106,9 @@ export function resolveConfig (config: MeshNodeConfig): ResolvedConfig {
     http: listenAddress(config.http, '--http'),
     gatewayMaxConnections: config.gatewayMaxConnections,
     gatewayIdleTimeoutMs: config.gatewayIdleTimeoutMs,
-    allowLoadTest: config.allowLoadTest ?? false
+    allowLoadTest: config.allowLoadTest ?? false,
+    reapAfterMs,
+    transient: config.transient ?? false
   }
 }
 

@@ -16,6 +16,7 @@ import { blockedPeersFromEnv, PeerBlocklist } from './libp2p/peer-blocklist.ts'
 import { PendingPerHost } from './libp2p/pending-per-host.ts'
 import { resetPeerOnGossipReadError } from './libp2p/gossip-read-errors.ts'
 import { MembershipService } from './membership/membership-service.ts'
+import { TRANSIENT_ROLE } from './membership/member.ts'
 import { timingFor } from './membership/timing.ts'
 import { MeshMetrics } from './metrics/metrics.ts'
 import { MeshRpc } from './rpc/mesh-rpc.ts'
@@ -127,13 +128,13 @@ async function assemble (config: ResolvedConfig, init: MeshNodeInit, releaseHome
   const addrs = (): string[] => libp2p.getMultiaddrs().map(a => a.toString())
 
   const membership = new MembershipService({ libp2p, metrics, clock, logger }, {
-    timing: timingFor(config.heartbeatMs),
+    timing: timingFor(config.heartbeatMs, config.reapAfterMs),
     self: {
       nick: config.nick,
       version: MESH_VERSION,
       capacity: () => ({ workers: pool.capacity(), queue: pool.queued }),
       services: () => [...services].sort(),
-      roles: () => gateway?.roles() ?? [],
+      roles: () => [...(config.transient ? [TRANSIENT_ROLE] : []), ...(gateway?.roles() ?? [])],
       addrs: () => addrs().slice(0, 16)
     }
   })

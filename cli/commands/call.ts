@@ -21,9 +21,9 @@ export function answeredBy (reply: { peer: string, nick: string | null }): strin
 }
 
 /**
- * Asks the node to run an rpc; an error the mesh answered with becomes one line that starts
- * with its name (`InvalidArgumentsError: ...`), exit 1, so scripts can tell errors apart.
- * A peer name that matches no peer or several is said in plain words instead.
+ * Asks the node to run an rpc; an error the mesh answered with becomes one line in its own
+ * words, exit 1 (a script that must tell errors apart reads the name from `--json`). A peer
+ * name that matches no peer or several is a wrong argument: exit 2.
  */
 export async function callThroughNode<T> (home: string, method: string, params: Record<string, unknown>): Promise<T> {
   try {
@@ -31,9 +31,18 @@ export async function callThroughNode<T> (home: string, method: string, params: 
   } catch (err) {
     if (err instanceof ControlCallError) {
       if (PEER_NAME_ERRORS.has(err.name)) throw new UsageError(err.message)
-      throw new WorkFailedError(`${err.name}: ${err.message}`)
+      throw new RemoteCallFailedError(err.name, err.message)
     }
     throw err
+  }
+}
+
+/** An error the mesh answered a call with: `name` is the error's kind, for scripts. */
+export class RemoteCallFailedError extends WorkFailedError {
+  readonly errorName: string
+  constructor (errorName: string, message: string) {
+    super(message)
+    this.errorName = errorName
   }
 }
 
@@ -61,6 +70,10 @@ export function registerCallCommand (program: Command): void {
       args,
       ...(opts.peer != null ? { peer: opts.peer } : {}),
       ...(opts.timeout != null ? { deadlineMs: opts.timeout } : {})
+    }).catch((err: Error) => {
+      // For scripts, the error as JSON on stdout too: its kind and its words.
+      if (opts.json === true && err instanceof RemoteCallFailedError) printJson({ error: err.errorName, message: err.message })
+      throw err
     })
     if (opts.json === true) return printJson({ result: reply.result, peer: reply.peer })
     // A peer's answer: JSON escapes C0 controls but not DEL, C1 or bidi ones.

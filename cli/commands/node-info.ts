@@ -1,22 +1,11 @@
 import type { Command } from 'commander'
 import { callNode } from '../control-client.ts'
 import { homeOf, withHome, withJson } from '../options.ts'
-import { printJson, table } from '../output.ts'
+import { plural, printJson } from '../output.ts'
 import { terminalSafe } from '../terminal-safe.ts'
-import { displayPeerId } from '../../node/peers/peer-names.ts'
-import { sanitize } from '../shell/format.ts'
+import { GONE_LISTED_MS } from '../gone-members.ts'
+import { listedMembers, peersTable, type PeersJson } from '../peers-table.ts'
 
-interface MemberJson {
-  id: string
-  nick: string
-  state: string
-  lastSeenMs: number
-  workers: { total: number, free: number }
-  load: number
-  services: string[]
-  addrs: string[]
-  roles?: string[]
-}
 
 /** `mesh id`, `mesh peers`, `mesh stats`: ask the running node through its control socket. */
 export function registerNodeInfoCommands (program: Command): void {
@@ -28,25 +17,11 @@ export function registerNodeInfoCommands (program: Command): void {
     })
 
   withJson(withHome(program.command('peers').description('the member table: every peer and its state')))
+    .option('--all', `also the members dead or left for more than ${GONE_LISTED_MS / 1000} s (kept until the node forgets them)`)
     .action(async (opts) => {
-      const peers = await callNode<{ self: string, members: MemberJson[] }>(homeOf(opts), 'peers')
-      if (opts.json === true) return printJson(peers)
-      // A ROLES column only when some node has one (a gateway): where outside clients connect.
-      const withRoles = peers.members.some(m => (m.roles ?? []).length > 0)
-      const rows = [['NICK', 'ID', 'STATE', 'LAST SEEN', 'WORKERS', 'LOAD', ...(withRoles ? ['ROLES'] : [])]]
-      for (const m of peers.members) {
-        const roles = withRoles ? [sanitize((m.roles ?? []).join(' ')) || '-'] : []
-        rows.push([
-          m.id === peers.self ? `${m.nick} (you)` : m.nick,
-          displayPeerId(m.id),
-          m.state,
-          m.id === peers.self ? '-' : `${(m.lastSeenMs / 1000).toFixed(1)}s ago`,
-          `${m.workers.free}/${m.workers.total} free`,
-          m.load.toFixed(2),
-          ...roles
-        ])
-      }
-      process.stdout.write(terminalSafe(table(rows)))
+      const peers = await callNode<PeersJson>(homeOf(opts), 'peers')
+      if (opts.json === true) return printJson({ ...peers, members: listedMembers(peers.members, opts.all === true) })
+      process.stdout.write(terminalSafe(peersTable(peers, opts.all === true)))
     })
 
   withJson(withHome(program.command('stats').description('what this node counted: messages, drops, requests, workers')))
@@ -68,7 +43,7 @@ export function registerNodeInfoCommands (program: Command): void {
 /** One node's stats as lines for people: a summary, then every counter. */
 function statsLines (stats: any): string[] {
   const lines = [
-    `${String(stats.nick)} ${String(stats.id)}, up ${String(stats.uptimeSeconds)}s, ${String(stats.connections)} connection(s)`,
+    `${String(stats.nick)} ${String(stats.id)}, up ${String(stats.uptimeSeconds)}s, ${plural(stats.connections, 'connection')}`,
     `members: ${Object.entries(stats.members).map(([k, v]) => `${String(v)} ${k}`).join(', ')}`,
     `workers: ${String(stats.workers.free)}/${String(stats.workers.total)} free`
   ]

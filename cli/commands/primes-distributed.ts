@@ -68,6 +68,7 @@ async function withTemporaryNode<T> (opts: DistributedCountOptions, fn: (node: M
   const node = await createMeshNode({
     home,
     nick: `count-${process.pid}`,
+    transient: true,
     mdns,
     bootstrap,
     workers: opts.workers,

@@ -23,6 +23,7 @@ export function registerStartCommand (program: Command): void {
     .option('--gateway-max-connections <n>', 'connections each gateway server keeps open at most (default 1024)', parsePositiveInt('--gateway-max-connections', 1_000_000))
     .option('--gateway-idle-timeout <ms>', 'disconnect a gateway client silent this long (default 300000)', parsePositiveInt('--gateway-idle-timeout', 86_400_000))
     .option('--allow-loadtest', 'run shares of other members\' load tests (mesh loadtest --spread); off by default')
+    .option('--reap-after <seconds>', 'forget dead and left members this long after they went (default 600)', parsePositiveInt('--reap-after', 7 * 24 * 3600))
     .action(async (opts) => {
       const home = homeOf(opts)
       const node = await withSmallYoungGeneration(async () => {
@@ -43,7 +44,8 @@ export function registerStartCommand (program: Command): void {
           http: opts.http,
           gatewayMaxConnections: opts.gatewayMaxConnections,
           gatewayIdleTimeoutMs: opts.gatewayIdleTimeout,
-          allowLoadTest: opts.allowLoadtest === true
+          allowLoadTest: opts.allowLoadtest === true,
+          reapAfterMs: opts.reapAfter != null ? opts.reapAfter * 1000 : undefined
         }).catch((err: Error) => {
           if (err.name === 'InvalidConfigError') throw new UsageError(err.message)
           throw err

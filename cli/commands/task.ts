@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { callNode } from '../control-client.ts'
+import { callNode, NoNodeRunningError } from '../control-client.ts'
 import { UsageError } from '../errors.ts'
 import { homeOf, parsePositiveInt, PEER_NAME_HELP, withHome, withJson } from '../options.ts'
 import { printJson, table } from '../output.ts'
@@ -71,7 +71,12 @@ export function registerTaskCommands (program: Command): void {
     .option('--limit <n>', 'how many (default 50)', parsePositiveInt('--limit', 1000))
   withJson(withHome(results))
     .action(async (opts: { home?: string, json?: boolean, limit?: number }) => {
-      const reply = await callNode<{ results: any[] }>(homeOf(opts), 'tasks.results', opts.limit != null ? { limit: opts.limit } : {})
+      const home = homeOf(opts)
+      const reply = await callNode<{ results: any[] }>(home, 'tasks.results', opts.limit != null ? { limit: opts.limit } : {})
+        .catch(async (err: Error) => {
+          if (!(err instanceof NoNodeRunningError)) throw err
+          return { results: await storedTaskResults(home, opts.limit) }
+        })
       if (opts.json === true) return printJson(reply)
       const rows = [['WHEN', 'TASK', 'INPUT', 'RESULT', 'PEER']]
       for (const r of reply.results) {
@@ -80,10 +85,29 @@ export function registerTaskCommands (program: Command): void {
           new Date(r.at).toISOString().slice(11, 19),
           `${String(r.kind)} ${String(r.op)}`,
           input.length > 40 ? `${input.slice(0, 39)}…` : input,
-          r.ok === true ? JSON.stringify(r.result) : `${String(r.error?.name)}`,
+          r.ok === true ? JSON.stringify(r.result) : `failed: ${String(r.error?.message ?? r.error?.name)}`,
           r.peer != null ? `${String(r.nick ?? '?')} ${displayPeerId(r.peer)}` : '-'
         ])
       }
-      process.stdout.write(reply.results.length === 0 ? 'no task results yet\n' : table(rows))
+      // Inputs, results and errors came from the network: made safe for the terminal.
+      process.stdout.write(reply.results.length === 0 ? 'no task results yet\n' : terminalSafe(table(rows)))
     })
+}
+
+/**
+ * The results are in the home's database: with no node running they are read from there,
+ * so a script can look at them after the node stopped.
+ */
+async function storedTaskResults (home: string, limit: number | undefined): Promise<unknown[]> {
+  const { existsSync } = await import('node:fs')
+  const { join } = await import('node:path')
+  const { DATABASE_FILE, MeshDatabase } = await import('../../node/store/database.ts')
+  if (!existsSync(join(home, DATABASE_FILE))) return []
+  const { DEFAULT_RESULTS_LIMIT, TaskStore } = await import('../../node/tasks/task-store.ts')
+  const db = new MeshDatabase(home)
+  try {
+    return new TaskStore(db).list(limit ?? DEFAULT_RESULTS_LIMIT)
+  } finally {
+    db.close()
+  }
 }

@@ -1,5 +1,6 @@
 import type { MeshNode } from '../../node/mesh-node.ts'
 import { qualifiedName } from '../../node/peers/peer-names.ts'
+import { GONE_LISTED_MS, goneLongAgo, isGoneState } from '../gone-members.ts'
 import { checkRoom } from '../../protocols/chat/index.ts'
 import { messageLine } from './format.ts'
 
@@ -88,12 +89,22 @@ export function chatCommands (table: ShellCommands): void {
   })
   const peers: ShellCommand = {
     name: 'peers',
-    args: '',
-    help: 'the members of the mesh and their state',
-    run: (_args, ctx) => {
+    args: '[all]',
+    help: `the members of the mesh and their state (all: also those gone over ${GONE_LISTED_MS / 1000} s)`,
+    run: (args, ctx) => {
+      const all = args.trim() === 'all'
+      if (!all && args.trim() !== '') throw new ShellUsageError('/peers takes nothing, or "all".')
+      const now = ctx.node.config.clock.now()
+      const members = ctx.node.membership.members()
+      const listed = all ? members : members.filter(m => !goneLongAgo(m.state, now - m.stateSince))
       // nick#abc123: how to name each of them in /msg and /calc @PEER, even when nicks clash.
       ctx.print(`  ${qualifiedName(ctx.node.membership.selfMember())} (you)`)
-      for (const m of ctx.node.membership.members()) ctx.print(`  ${qualifiedName(m)} ${m.state}`)
+      for (const m of listed) {
+        const since = isGoneState(m.state) ? ` ${Math.round((now - m.stateSince) / 1000)} s ago` : ''
+        ctx.print(`  ${qualifiedName(m)} ${m.state}${since}`)
+      }
+      const hidden = members.length - listed.length
+      if (hidden > 0) ctx.print(`  (${hidden} gone for more than ${GONE_LISTED_MS / 1000} s: /peers all lists them)`)
     }
   }
   table.register(peers)

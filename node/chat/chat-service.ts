@@ -8,7 +8,7 @@ import {
   type ChatMessage
 } from '../../protocols/chat/index.ts'
 import { defaultLogger, type Log, type MeshLogger } from '../logging/logger.ts'
-import type { MemberTransition } from '../membership/member.ts'
+import { TRANSIENT_ROLE, type MemberTransition } from '../membership/member.ts'
 import type { MeshMetrics } from '../metrics/metrics.ts'
 import type { MeshDatabase } from '../store/database.ts'
 import { systemClock, type Clock } from '../time/clock.ts'
@@ -335,6 +335,8 @@ export class ChatService extends EventEmitter<ChatEvents> {
   }
 
   private readonly onMember = (t: MemberTransition): void => {
+    // A node that came for one job and goes again is not news in a chat room.
+    if (t.member.roles.includes(TRANSIENT_ROLE)) return
     const base = { peer: t.member.id, nick: t.member.nick, at: this.clock.now() }
     if (t.to === 'alive') this.emit('notice', { ...base, kind: 'joined' })
     else if (t.to === 'left') this.emit('notice', { ...base, kind: 'left' })

@@ -29,6 +29,7 @@ export function memberView (member: Member, now: number): Record<string, unknown
     nick: member.nick,
     state: member.state,
     lastSeenMs: Math.max(0, now - member.lastSeenAt),
+    stateForMs: Math.max(0, now - member.stateSince),
     workers: member.workers,
     load: member.load,
     services: member.services,

@@ -206,7 +206,7 @@ export class JobService {
       // Stopped with the node: stays "running" in the journal and resumes on the next start.
       if (err.name === 'JobCancelledError' && !this.started) { events.emit('failed', err); return }
       const outcome = err.name === 'JobCancelledError' ? 'cancelled' : 'failed'
-      this.journal.finishJob(id, outcome, clock.now(), { error: `${err.name}: ${err.message}` })
+      this.journal.finishJob(id, outcome, clock.now(), { error: String(err.message) })
       jobsMetric.inc({ outcome })
       this.log('job %s ended: %s', id, err.message)
       events.emit('failed', err)

@@ -30,3 +30,9 @@ export interface MemberTransition {
   to: MemberState
   cause: TransitionCause
 }
+
+/**
+ * The role of a member that joins for one job and leaves again (the temporary node of
+ * `mesh primes count` run where no node is running): chats do not announce it.
+ */
+export const TRANSIENT_ROLE = 'transient'

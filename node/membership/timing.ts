@@ -21,7 +21,18 @@ export interface MembershipTiming {
  */
 export const DEFAULT_HEARTBEAT_MS = 1000
 
-export function timingFor (heartbeatMs: number = DEFAULT_HEARTBEAT_MS): MembershipTiming {
+/**
+ * How long dead and left members stay in the table. Serf keeps failed members 24 hours
+ * (reconnect_timeout) because a datacenter node that fails is expected back; a LAN mesh of
+ * laptops and terminals sees members come and go all day, and a row that stays for hours
+ * only shows stale load. Ten minutes keeps a departure visible long enough to notice and
+ * explain, and is far beyond the life of the departed member's last gossip (the gossip
+ * seen-cache holds message ids two minutes), so a late heartbeat cannot bring it back.
+ * A member that returns is a new incarnation and is re-added at once whatever this is.
+ */
+export const DEFAULT_REAP_AFTER_MS = 10 * 60 * 1000
+
+export function timingFor (heartbeatMs: number = DEFAULT_HEARTBEAT_MS, reapAfterMs: number = DEFAULT_REAP_AFTER_MS): MembershipTiming {
   return {
     heartbeatMs,
     // 2.5 intervals: one heartbeat may be lost or late (jitter is ±10%) without a suspicion.
@@ -32,6 +43,6 @@ export function timingFor (heartbeatMs: number = DEFAULT_HEARTBEAT_MS): Membersh
     suspicionTimeoutMs: heartbeatMs * 2,
     // A tenth of an interval keeps detection latency within ~10% of the timeouts.
     tickMs: Math.max(10, Math.round(heartbeatMs / 10)),
-    forgetAfterMs: 60 * 60 * 1000
+    forgetAfterMs: reapAfterMs
   }
 }

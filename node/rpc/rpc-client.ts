@@ -248,5 +248,5 @@ export class RpcClient {
 function exhausted (key: string, failed: FailedAttempt[]): AllAttemptsFailedError {
   const last = failed[failed.length - 1]
   const n = failed.length
-  return new AllAttemptsFailedError(`${key} failed after ${n} attempt${n === 1 ? '' : 's'} (last on ${last.peer.slice(-6)}: ${last.error.name}: ${last.error.message})`, failed)
+  return new AllAttemptsFailedError(`${key} failed after ${n} attempt${n === 1 ? '' : 's'} (last on …${last.peer.slice(-6)}: ${last.error.message})`, failed)
 }

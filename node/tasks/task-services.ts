@@ -8,11 +8,10 @@ import type { MeshDatabase } from '../store/database.ts'
 import { systemClock, type Clock } from '../time/clock.ts'
 import { CALC_OPS, calcMethods } from './calc-service.ts'
 import { greeterMethods } from './greeter-service.ts'
-import { TaskStore } from './task-store.ts'
+import { DEFAULT_RESULTS_LIMIT, TaskStore } from './task-store.ts'
 import { TEXT_OPS, textMethods } from './text-service.ts'
 
 const OPS: Record<string, readonly string[]> = { calc: CALC_OPS, text: TEXT_OPS }
-const DEFAULT_RESULTS_LIMIT = 50
 const MAX_RESULTS_LIMIT = 1000
 
 /** The small tasks every node serves by default, by service name: calc.*, text.*, greeter.hello. */

@@ -2,6 +2,8 @@ import type { MeshDatabase } from '../store/database.ts'
 
 /** Results kept per home; older ones are dropped as new ones arrive. */
 export const MAX_STORED_RESULTS = 10_000
+/** `mesh task results` without --limit. */
+export const DEFAULT_RESULTS_LIMIT = 50
 
 export interface TaskResultRecord {
   id: number

@@ -20,11 +20,15 @@ describe('mesh CLI basics', () => {
     [['start', '--home', '/tmp/x', '--workers', '0']],
     [['start', '--home', '/tmp/x', '--no-mdns', '--listen', 'not-an-addr']],
     [['start', '--home', '/tmp/x', '--no-mdns', '--bootstrap', '/ip4/127.0.0.1/udp/1']],
-    [['start', '--home', '/tmp/x', '--name', 'a name with spaces']]
-  ])('misuse %j: one line on stderr, exit 2', async (args) => {
+    [['start', '--home', '/tmp/x', '--name', 'a name with spaces']],
+    [['start', '--home', '/tmp/x', '--no-mdns', '--reap-after', '10']],
+    [['start', '--home', '/tmp/x', '--no-mdns', '--reap-after', 'soon']]
+  ])('misuse %j: one line on stderr with one prefix, exit 2', async (args) => {
     const run = await runMesh(args)
     expect(run.code).toBe(2)
     oneLine(run.stderr)
+    expect(run.stderr).toMatch(/^mesh: /)
+    expect(run.stderr).not.toMatch(/error:|is invalid\./)
     expect(run.stdout).toBe('')
   })
 

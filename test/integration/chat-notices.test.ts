@@ -1,7 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { callNode, streamFromNode } from '../../cli/control-client.ts'
 import { startChatMesh } from '../utils/chat-mesh.ts'
-import { type MeshProcess, sees, waitUntil } from '../utils/mesh-process.ts'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { MeshProcess, sees, waitUntil } from '../utils/mesh-process.ts'
+import { LOOPBACK_ARGS } from '../utils/chat-mesh.ts'
+import { runMesh } from '../utils/run-mesh.ts'
 
 /** Join/leave notices tell a clean leave from a failure. */
 describe('chat notices from membership', () => {
@@ -39,6 +44,43 @@ describe('chat notices from membership', () => {
     } finally {
       controller.abort()
       await reading
+    }
+  })
+
+  it('a temporary counting node comes and goes without a notice; a real node still gets one', async () => {
+    nodes = await startChatMesh(['alice'])
+    const [alice] = nodes
+    const controller = new AbortController()
+    const notices: string[] = []
+    const said: string[] = []
+    const reading = (async () => {
+      for await (const event of streamFromNode<any>(alice.home, 'chat.tail', {}, controller.signal)) {
+        if (event.type === 'notice') notices.push(event.text)
+        else if (typeof event.text === 'string') said.push(event.text)
+      }
+    })().catch(() => {})
+    const home = await mkdtemp(join(tmpdir(), 'mesh-count-home-'))
+    try {
+      await waitUntil('the tail to be subscribed', async () => {
+        await callNode(alice.home, 'chat.send', { room: 'lobby', text: 'tail ready?' })
+        return said.includes('tail ready?')
+      }, 15_000, 300)
+      // No node runs in `home`: the command joins with a temporary node, counts, and leaves.
+      const run = await runMesh(['primes', 'count', '2', '2000000', '--home', home, '--json', '--no-mdns', '--workers', '1',
+        '--bootstrap', alice.bootstrapAddr], { timeoutMs: 60_000 })
+      expect(run.code, run.stderr).toBe(0)
+      expect(JSON.parse(run.stdout).count).toBe(148933)
+      const temporary = (await alice.peers()).members.find(m => m.nick.startsWith('count-'))
+      expect(temporary?.roles).toContain('transient')
+      await waitUntil('alice to see it leave', async () => (await alice.peers()).members.some(m => m.nick.startsWith('count-') && m.state === 'left'))
+      // A node that stays is news: its notice proves the tail was hearing notices all along.
+      nodes.push(await MeshProcess.start({ name: 'bob', args: LOOPBACK_ARGS, bootstrap: [alice.bootstrapAddr] }))
+      await waitUntil('the notice of bob', async () => notices.includes('bob joined'), 15_000, 50)
+      expect(notices.filter(n => n.includes('count-'))).toEqual([])
+    } finally {
+      controller.abort()
+      await reading
+      await rm(home, { recursive: true, force: true })
     }
   })
 })

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { callNode } from '../../cli/control-client.ts'
-import { startMesh, waitUntil, type MeshProcess } from '../utils/mesh-process.ts'
+import { MeshProcess, startMesh, waitUntil } from '../utils/mesh-process.ts'
 import { runMesh } from '../utils/run-mesh.ts'
 
 /**
@@ -70,26 +70,30 @@ describe('rpc tasks through the CLI, three processes', () => {
     expect(json).toEqual({ result: 'World', peer: carol.id })
   })
 
-  it('named errors reach the caller: one line, exit 1', async () => {
+  it('errors reach the caller in plain words: one line, no class names, exit 1; --json names the error', async () => {
     const cases: Array<[string[], RegExp]> = [
-      [['call', 'nosuch.method'], /^mesh: NoPeerForServiceError: /],
-      [['call', 'greeter.goodbye', '"x"'], /^mesh: NoPeerForServiceError: /],
-      [['call', 'greeter.goodbye', '"x"', '--peer', 'bob'], /^mesh: UnknownMethodError: /],
-      [['call', 'nosuch.method', '--peer', 'bob'], /^mesh: UnknownServiceError: /],
-      [['call', 'calc.sum', '["a", 1]'], /^mesh: InvalidArgumentsError: /],
-      [['call', 'calc.sum', '{"numbers":[1]}', '--peer', 'carol'], /^mesh: InvalidArgumentsError: /],
-      [['call', 'text.uppercase', '42'], /^mesh: InvalidArgumentsError: /],
-      [['call', 'greeter.hello', '"Hi"'], /^mesh: UnknownGreetingError: /],
+      [['call', 'nosuch.method'], /^mesh: no live peer offers nosuch\.method\n$/],
+      [['call', 'greeter.goodbye', '"x"'], /^mesh: no live peer offers greeter\.goodbye\n$/],
+      [['call', 'greeter.goodbye', '"x"', '--peer', 'bob'], /^mesh: service greeter has no method goodbye/],
+      [['call', 'nosuch.method', '--peer', 'bob'], /^mesh: no service nosuch on this node/],
+      [['call', 'calc.sum', '["a", 1]'], /^mesh: calc\.sum: item 0 is a string, not a finite number/],
+      [['call', 'calc.sum', '{"numbers":[1]}', '--peer', 'carol'], /^mesh: calc\.sum takes a list of numbers/],
+      [['call', 'text.uppercase', '42'], /^mesh: text\.uppercase takes a string, got a number/],
+      [['call', 'greeter.hello', '"Hi"'], /^mesh: greeter\.hello answers "Hello" only, got "Hi"/],
       // The average of nothing: the service refuses it when a script calls it directly.
-      [['call', 'calc.average', '[]'], /^mesh: InvalidArgumentsError: /]
+      [['call', 'calc.average', '[]'], /^mesh: calc\.average /]
     ]
     const runs = await Promise.all(cases.map(async ([args]) => await mesh(alice, ...args)))
     runs.forEach((run, i) => {
       expect(run.stderr, cases[i][0].join(' ')).toMatch(cases[i][1])
+      expect(run.stderr).not.toMatch(/[A-Z]\w+Error/)
       expect(run.stderr.trim().split('\n')).toHaveLength(1)
       expect(run.stdout).toBe('')
       expect(run.code, cases[i][0].join(' ')).toBe(1)
     })
+    const json = await mesh(alice, 'call', 'greeter.hello', '"Hi"', '--json')
+    expect(json.code).toBe(1)
+    expect(JSON.parse(json.stdout)).toEqual({ error: 'UnknownGreetingError', message: 'greeter.hello answers "Hello" only, got "Hi"' })
   })
 
   it('misuse is exit 2 with one line', async () => {
@@ -140,6 +144,26 @@ describe('rpc tasks through the CLI, three processes', () => {
       expect(call.code).toBe(1)
     } finally {
       await rm(empty, { recursive: true, force: true })
+    }
+  })
+
+  it('mesh task results reads the home when its node has stopped', async () => {
+    const dave = await MeshProcess.start({ name: 'dave', args: ['--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0'], bootstrap: [alice.bootstrapAddr] })
+    try {
+      await waitUntil('dave to see bob offer calc.sum', async () => (await dave.peers()).members.some(m => m.nick === 'bob' && m.state === 'alive' && m.services.includes('calc.sum')))
+      expect((await mesh(dave, 'task', 'calc', 'sum', '40', '2', '--peer', 'bob')).code).toBe(0)
+      await mesh(dave, 'call', 'greeter.hello', '"Hi"')
+      const running = JSON.parse((await mesh(dave, 'task', 'results', '--json')).stdout).results
+      dave.signal('SIGTERM')
+      await dave.waitForExit()
+      const stopped = await mesh(dave, 'task', 'results', '--json')
+      expect(stopped.code).toBe(0)
+      expect(JSON.parse(stopped.stdout).results).toEqual(running)
+      expect(running[0]).toMatchObject({ kind: 'calc', op: 'sum', result: 42, nick: 'bob' })
+      const table = await mesh(dave, 'task', 'results')
+      expect(table.stdout).toMatch(/calc sum +\[40,2\] +42 +bob/)
+    } finally {
+      await dave.destroy()
     }
   })
 })

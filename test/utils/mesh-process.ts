@@ -20,6 +20,8 @@ export interface MemberJson {
   load: number
   services: string[]
   addrs: string[]
+  roles: string[]
+  stateForMs: number
 }
 
 export interface StartOptions {

@@ -130,7 +130,19 @@ describe('member table under a fake clock', () => {
     expect(table.list()).toEqual([])
   })
 
-  it('forgets dead members after an hour', () => {
+  it('forgets dead and left members after the reap time (ten minutes unless configured)', () => {
+    expect(timingFor(1000).forgetAfterMs).toBe(10 * 60 * 1000)
+    let now = 0
+    const reaping = new MemberTable({ timing: timingFor(1000, 90_000), now: () => now })
+    reaping.applyHeartbeat(heartbeat())
+    reaping.applyLeave({ type: 'leave', v: 1, id: BOB, incarnation: heartbeat().incarnation })
+    for (; now < 89_000; now += 1000) reaping.tick()
+    expect(reaping.get(BOB)?.state).toBe('left')
+    for (; now <= 91_000; now += 1000) reaping.tick()
+    expect(reaping.get(BOB)).toBeUndefined()
+  })
+
+  it('forgets dead members after the reap time', () => {
     const { table, advance } = fakeClockTable()
     table.applyHeartbeat(heartbeat())
     table.markUnreachable(BOB)
