@@ -4,7 +4,7 @@ import { checkRoom } from '../../protocols/chat/room.ts'
 import { callNode, streamFromNode } from '../control-client.ts'
 import { PEER_NAME_ERRORS, UsageError } from '../errors.ts'
 import { homeOf, parsePositiveInt, PEER_NAME_HELP, withHome, withJson } from '../options.ts'
-import { printJson } from '../output.ts'
+import { plural, printJson } from '../output.ts'
 import { clock, sanitize } from '../shell/format.ts'
 
 interface MessageJson {
@@ -48,6 +48,24 @@ function roomOf (opts: { room?: string, dm?: string }): Record<string, string> {
   return { room }
 }
 
+interface HistoryJson {
+  room: string
+  messages: MessageJson[]
+  /** Absent from older nodes. */
+  total?: number
+  joinedNow?: boolean
+}
+
+/** "lobby: 3 messages", "lobby: the last 100 of 250 messages", or why there are none yet. */
+export function historyHeader (h: HistoryJson): string {
+  const name = sanitize(h.room)
+  const total = h.total ?? h.messages.length
+  if (total === 0 && h.joinedNow === true) return `${name}: no messages yet. This node joined the room just now; its past arrives from the members within seconds.`
+  if (total === 0) return `${name}: no messages`
+  if (h.messages.length < total) return `${name}: the last ${h.messages.length} of ${plural(total, 'message')}`
+  return `${name}: ${plural(total, 'message')}`
+}
+
 export function formatLine (m: MessageJson): string {
   return `${clock(m.ts)} ${sanitize(m.label ?? m.nick)}: ${sanitize(m.text)}`
 }
@@ -63,13 +81,15 @@ its past arrives from the members within seconds.`
 export function registerChatCommands (program: Command): void {
   const chat = program.command('chat').description('rooms without a server: send, read the history, follow')
 
-  withJson(withHome(chat.command('send').description('say TEXT in a room (joining it)').argument('<text...>')))
+  withJson(withHome(chat.command('send').description('say TEXT in a room (joining it); prints the message id').argument('<text...>')))
     .option('--room <room>', `the room (default ${DEFAULT_ROOM})`)
+    .option('--quiet', 'print nothing when the message is sent')
     .action(async (words: string[], opts) => {
       const { room } = roomOf({ room: opts.room })
       if (room == null) throw new UsageError('chat send goes to a room; for a direct message use: mesh dm NICK TEXT')
       const sent = await ask(async () => await callNode(homeOf(opts), 'chat.send', { room, text: textOf(words) }))
-      if (opts.json === true) printJson(sent)
+      if (opts.json === true) return printJson(sent)
+      if (opts.quiet !== true) process.stdout.write(`sent to ${room}: ${String(sent.id)}\n`)
     })
 
   withJson(withHome(chat.command('history').description('messages of a room or DM conversation, oldest first').addHelpText('after', CONVERSATION_HELP)))
@@ -77,9 +97,9 @@ export function registerChatCommands (program: Command): void {
     .option('--dm <peer>', 'the direct messages with this peer')
     .option('--limit <n>', 'the last N messages (default 100)', parsePositiveInt('--limit', 100_000))
     .action(async (opts) => {
-      const history = await ask(async () => await callNode<{ room: string, messages: MessageJson[] }>(homeOf(opts), 'chat.history', { ...roomOf(opts), limit: opts.limit }))
+      const history = await ask(async () => await callNode<HistoryJson>(homeOf(opts), 'chat.history', { ...roomOf(opts), limit: opts.limit }))
       if (opts.json === true) return printJson(history)
-      process.stdout.write(history.messages.map(m => formatLine(m) + '\n').join(''))
+      process.stdout.write(historyHeader(history) + '\n' + history.messages.map(m => formatLine(m) + '\n').join(''))
     })
 
   withJson(withHome(chat.command('tail').description('print new messages and join/leave notices until killed').addHelpText('after', CONVERSATION_HELP)))
@@ -95,7 +115,7 @@ export function registerChatCommands (program: Command): void {
         await ask(async () => {
           for await (const event of events) {
             if (opts.json === true) printJson(event)
-            else process.stdout.write(event.type === 'message' ? formatLine(event) + '\n' : `-- ${sanitize(String(event.text))}\n`)
+            else process.stdout.write(event.type === 'message' ? formatLine(event) + '\n' : `${clock(Number(event.at))} -- ${sanitize(String(event.text))}\n`)
           }
         })
       } catch (err) {

@@ -49,6 +49,7 @@ export function registerChatMethods (control: ControlServer, chat: ChatService):
   control.register('chat.history', async (params) => {
     const { conversation, name } = conversationParam(chat, params)
     // Reading a room joins it: from then on the node collects it, and anti-entropy pulls its past.
+    const joinedNow = !conversation.startsWith('@') && !chat.rooms().includes(conversation)
     if (!conversation.startsWith('@')) chat.join(conversation)
     const limit = params.limit == null ? DEFAULT_HISTORY_LIMIT : params.limit
     if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_HISTORY_LIMIT) throw new InvalidChatParamsError(`limit must be from 1 to ${MAX_HISTORY_LIMIT}`)
@@ -56,7 +57,9 @@ export function registerChatMethods (control: ControlServer, chat: ChatService):
     const label = chat.peers.labeller()
     const labelled = (m: StoredMessage): Record<string, unknown> => messageView(m, label(m.from, m.nick))
     const view = params.received === true ? (m: StoredMessage) => ({ ...labelled(m), receivedAt: m.receivedAt }) : labelled
-    return { room: name, messages: chat.history(conversation, limit).map(view) }
+    const messages = chat.history(conversation, limit).map(view)
+    // `total`: all the node holds of it; `joinedNow`: this read joined the room, so its past is still on the way.
+    return { room: name, messages, total: chat.store.count(conversation), ...(joinedNow ? { joinedNow: true } : {}) }
   })
 
   control.register('chat.tail', (params, signal) => {

@@ -17,7 +17,9 @@ describe('mesh chat and mesh dm on the command line', () => {
 
   it('send, then history --json in the documented shape (README: mesh chat history)', async () => {
     const [alice, bob] = nodes
-    expect((await runMesh(['chat', 'send', '--home', alice.home, '--room', 'cli', 'hello', 'there'])).code).toBe(0)
+    const send = await runMesh(['chat', 'send', '--home', alice.home, '--room', 'cli', 'hello', 'there'])
+    expect(send.code).toBe(0)
+    const sentId = /^sent to cli: (\S+)\n$/.exec(send.stdout)?.[1]
     await waitUntil('bob to have it', async () => {
       const run = await runMesh(['chat', 'history', '--home', bob.home, '--room', 'cli', '--json'])
       return JSON.parse(run.stdout).messages.length === 1
@@ -28,7 +30,18 @@ describe('mesh chat and mesh dm on the command line', () => {
     expect(history.messages[0]).toMatchObject({ from: alice.id, nick: 'alice', text: 'hello there' })
     expect(Object.keys(history.messages[0])).toEqual(expect.arrayContaining(['id', 'from', 'nick', 'ts', 'text']))
     const plain = await runMesh(['chat', 'history', '--home', bob.home, '--room', 'cli'])
-    expect(plain.stdout).toMatch(/^\d\d:\d\d:\d\d alice: hello there\n$/)
+    expect(plain.stdout).toMatch(/^cli: 1 message\n\d\d:\d\d:\d\d alice: hello there\n$/)
+    expect(history.messages[0].id).toBe(sentId)
+    expect((await runMesh(['chat', 'send', '--home', alice.home, '--room', 'cli', '--quiet', 'shh'])).stdout).toBe('')
+    const last = await runMesh(['chat', 'history', '--home', alice.home, '--room', 'cli', '--limit', '1'])
+    expect(last.stdout).toMatch(/^cli: the last 1 of 2 messages\n\d\d:\d\d:\d\d alice: shh\n$/)
+  })
+
+  it('history of a room the node was not in says it joined it, and that its past is on the way', async () => {
+    const run = await runMesh(['chat', 'history', '--home', nodes[1].home, '--room', 'never-before'])
+    expect(run.stdout).toBe('never-before: no messages yet. This node joined the room just now; its past arrives from the members within seconds.\n')
+    const again = await runMesh(['chat', 'history', '--home', nodes[1].home, '--room', 'never-before'])
+    expect(again.stdout).toBe('never-before: no messages\n')
   })
 
   it('tail --json prints one JSON line per message until killed', async () => {

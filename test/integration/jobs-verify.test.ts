@@ -28,6 +28,11 @@ describe('distributed prime count: verify mode and the temporary node', () => {
     const out = JSON.parse(stdout)
     expect(BigInt(out.count)).toBe(expected)
     expect(out.liars).toEqual([liar.id])
+    // The journal, as a person reads it: when it started, and the result in words.
+    const jobs = await runMesh(['jobs', '--home', coord.home])
+    const [header, row] = jobs.stdout.split('\n')
+    expect(header).toMatch(/^ID +STARTED +KIND +STATE +PROGRESS +RANGE +RESULT$/)
+    expect(row).toMatch(new RegExp(`^\\S+ +\\d\\d:\\d\\d:\\d\\d +primes\\.count +done +100\\.0% +\\[${FROM}, ${TO}\\] +${expected} primes in [\\d.]+ s$`))
   })
 
   it('with no node in --home, a temporary node joins the mesh, counts and leaves', async () => {
