@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import cliProgress from 'cli-progress'
 import type { MeshNode } from '../../node/mesh-node.ts'
-import { displayPeerId } from '../../node/peers/peer-names.ts'
+import { countSentence, shardsDoneLine, type CountReport, type PeerLookup, type PeerShare } from '../job-progress.ts'
 import { callNode, NoNodeRunningError, streamFromNode } from '../control-client.ts'
 import { UsageError, WorkFailedError } from '../errors.ts'
 import { bigintJson } from '../../protocols/json-bigint.ts'
@@ -12,6 +12,8 @@ import { bigintJson } from '../../protocols/json-bigint.ts'
 const PEER_WAIT_MS = 5000
 /** Once a peer is there, a little longer for the rest of the mesh to arrive. */
 const PEER_SETTLE_MS = 1000
+/** How often the progress bar learns the members' nicks and states from the node. */
+const MEMBERS_REFRESH_MS = 1000
 
 export interface DistributedCountOptions {
   home: string
@@ -34,19 +36,45 @@ export async function countDistributed (from: bigint, to: bigint, opts: Distribu
     if (err instanceof NoNodeRunningError) return false
     throw err
   })
-  const report = running
-    ? await followJob(streamFromNode(opts.home, 'jobs.start', { from: from.toString(), to: to.toString(), verify: opts.verify === true }))
-    : await withTemporaryNode(opts, async (node, signal) => await followJob(node.jobs.count(from, to, opts.verify === true, signal), signal))
-  print(report, opts)
+  let report: Record<string, any>
+  let lookup: PeerLookup
+  if (running) {
+    const members = membersOfNode(opts.home)
+    lookup = members.lookup
+    try {
+      report = await followJob(streamFromNode(opts.home, 'jobs.start', { from: from.toString(), to: to.toString(), verify: opts.verify === true }), lookup)
+    } finally {
+      members.stop()
+    }
+  } else {
+    // Filled while the temporary node runs: it is gone by the time the result is printed.
+    const known = new Map<string, { nick: string, state: string }>()
+    lookup = id => known.get(id)
+    report = await withTemporaryNode(opts, async (node, signal) => {
+      const live: PeerLookup = id => {
+        const m = id === node.peerId ? node.membership.selfMember() : node.membership.member(id)
+        if (m != null) known.set(id, { nick: m.nick, state: m.state })
+        return known.get(id)
+      }
+      return await followJob(node.jobs.count(from, to, opts.verify === true, signal), live, signal, report => {
+        for (const p of report.peers) live(p.id)
+        for (const id of report.liars ?? []) live(id)
+      })
+    })
+  }
+  print(report, opts, lookup)
 }
 
 /** Shows the job's progress until its report arrives; `signal` is the user's Ctrl-C. */
-async function followJob (events: AsyncIterable<any>, signal?: AbortSignal): Promise<Record<string, any>> {
-  const bar = new PeerProgressBar()
+async function followJob (events: AsyncIterable<any>, lookup: PeerLookup, signal?: AbortSignal, onReport?: (report: Record<string, any>) => void): Promise<Record<string, any>> {
+  const bar = new PeerProgressBar(lookup)
   try {
     for await (const event of events) {
       if (event.type === 'progress') bar.update(event)
-      if (event.type === 'done') return (event as DoneEvent).report
+      if (event.type === 'done') {
+        onReport?.((event as DoneEvent).report)
+        return (event as DoneEvent).report
+      }
     }
   } catch (err) {
     if (signal?.aborted !== true) throw err
@@ -133,7 +161,7 @@ async function waitForPeers (alive: () => number): Promise<void> {
   }
 }
 
-function print (report: Record<string, any>, opts: DistributedCountOptions): void {
+function print (report: Record<string, any>, opts: DistributedCountOptions, lookup: PeerLookup): void {
   if (opts.json === true) {
     const out: Record<string, unknown> = {
       from: bigintJson(BigInt(report.from)),
@@ -150,22 +178,20 @@ function print (report: Record<string, any>, opts: DistributedCountOptions): voi
     process.stdout.write(JSON.stringify(out) + '\n')
     return
   }
-  const peers = report.peers.filter((p: any) => p.shards > 0).length
-  const liars = opts.verify === true && report.liars.length > 0 ? ` · disagreeing peers: ${report.liars.join(', ') as string}` : ''
-  process.stdout.write(`${report.count as string} primes in [${report.from as string}, ${report.to as string}] · ${report.seconds as number} s · ` +
-    `${plural(report.shards as number, 'shard')} on ${peers} peer${peers === 1 ? '' : 's'} · ${report.retries as number} retries${liars}\n`)
-}
-
-function plural (n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`
+  process.stdout.write(countSentence(report as CountReport, { verify: opts.verify === true, lookup }) + '\n')
 }
 
 /** One bar on stderr (terminals only): overall share done, ETA, and each peer's shards. */
 class PeerProgressBar {
   private bar: cliProgress.SingleBar | null = null
   private readonly enabled = process.stderr.isTTY === true
+  private readonly lookup: PeerLookup
 
-  update (event: { fraction: number, peers: Array<{ id: string, shards: number }> }): void {
+  constructor (lookup: PeerLookup) {
+    this.lookup = lookup
+  }
+
+  update (event: { fraction: number, peers: PeerShare[] }): void {
     if (!this.enabled) return
     if (this.bar == null) {
       this.bar = new cliProgress.SingleBar({
@@ -176,12 +202,28 @@ class PeerProgressBar {
       }, cliProgress.Presets.shades_classic)
       this.bar.start(1000, 0, { peers: '' })
     }
-    const peers = event.peers.filter(p => p.shards > 0).map(p => `${displayPeerId(p.id)} ${p.shards}`).join(' · ')
-    this.bar.update(Math.round(event.fraction * 1000), { peers })
+    this.bar.update(Math.round(event.fraction * 1000), { peers: shardsDoneLine(event.peers, this.lookup) })
   }
 
   stop (): void {
     this.bar?.stop()
     this.bar = null
   }
+}
+
+/**
+ * Nicks and states of the members of the node in `home`, refreshed in the background while
+ * a job runs there, so the bar names peers and shows the ones that died.
+ */
+function membersOfNode (home: string): { lookup: PeerLookup, stop: () => void } {
+  const known = new Map<string, { nick: string, state: string }>()
+  const refresh = (): void => {
+    callNode<{ members: Array<{ id: string, nick: string, state: string }> }>(home, 'peers').then(({ members }) => {
+      for (const m of members) known.set(m.id, { nick: m.nick, state: m.state })
+    }, () => {})
+  }
+  refresh()
+  const timer = setInterval(refresh, MEMBERS_REFRESH_MS)
+  timer.unref()
+  return { lookup: id => known.get(id), stop: () => { clearInterval(timer) } }
 }

@@ -6,6 +6,8 @@ import { TEXT_OPS as TEXT_OPERATIONS } from '../../node/tasks/text-service.ts'
 import { parseNumber } from '../commands/task.ts'
 import { parseBound } from '../parse-bound.ts'
 import { ShellUsageError, type ShellCommands, type ShellContext } from './shell-commands.ts'
+import { countSentence, shardsDoneLine, type PeerLookup, type PeerShare } from '../job-progress.ts'
+import { plural } from '../output.ts'
 
 const CALC_OPS: readonly string[] = CALC_OPERATIONS
 const TEXT_OPS: readonly string[] = TEXT_OPERATIONS
@@ -119,18 +121,24 @@ export function workCommands (table: ShellCommands): void {
       // Never aborted: quitting the shell stops the node, whose journal keeps the job
       // running, and the next start resumes it.
       const signal = new AbortController().signal
+      const membership = ctx.node.membership
+      const lookup: PeerLookup = id => id === ctx.node.peerId ? membership.selfMember() : membership.member(id)
+      const progress = new ShellJobProgress(lookup)
       try {
         for await (const event of ctx.node.jobs.count(from, to, false, signal) as AsyncIterable<any>) {
+          if (event.type === 'progress') {
+            const line = progress.lineFor(event)
+            if (line != null) ctx.print(`-- ${task}: ${line}`)
+          }
           if (event.type !== 'done') continue
-          const r = event.report
-          const outcome = `${String(r.count)} (${String(r.seconds)} s, ${String(r.shards)} shards on ${String(r.peers.length)} peer(s), ${String(r.retries)} retries)`
+          const outcome = countSentence(event.report, { verify: false, lookup })
           results.push({ at: new Date(), task, outcome })
           ctx.print(`-- ${task} = ${outcome}`)
           return
         }
         throw new Error('the job ended without a result')
       } catch (err: any) {
-        const outcome = `failed: ${String(err?.name ?? 'Error')}: ${String(err?.message ?? err)}`
+        const outcome = `failed: ${String(err?.message ?? err)}`
         results.push({ at: new Date(), task, outcome })
         ctx.print(`-- ${task} ${outcome}`)
       }
@@ -152,8 +160,36 @@ export function workCommands (table: ShellCommands): void {
     run: async (_args, ctx) => {
       // The node's own `node.stats` rpc method, run in-process: what `mesh stats` shows.
       const { result: stats } = await ctx.node.rpc.call<any>('node', 'stats', {}, { peer: ctx.node.peerId })
-      ctx.print(`  up ${String(stats.uptimeSeconds)}s, ${String(stats.connections)} connection(s), workers ${String(stats.workers.free)}/${String(stats.workers.total)} free`)
+      ctx.print(`  up ${String(stats.uptimeSeconds)}s, ${plural(stats.connections, 'connection')}, workers ${String(stats.workers.free)}/${String(stats.workers.total)} free`)
       ctx.print(`  members: ${Object.entries(stats.members).map(([k, v]) => `${String(v)} ${k}`).join(', ')}`)
     }
   })
+}
+
+/**
+ * Progress of a count in the shell, as lines above the prompt: one each time another tenth
+ * is done, and one when a peer working on it dies, never more than one a second.
+ */
+class ShellJobProgress {
+  private readonly lookup: PeerLookup
+  private lastTenth = 0
+  private lastAt = 0
+  private readonly gone = new Set<string>()
+
+  constructor (lookup: PeerLookup) {
+    this.lookup = lookup
+  }
+
+  lineFor (event: { fraction: number, etaMs: number | null, peers: PeerShare[] }): string | null {
+    const tenth = Math.floor(event.fraction * 10)
+    const newlyGone = event.peers.filter(p => { const s = this.lookup(p.id)?.state; return (s === 'dead' || s === 'left') && !this.gone.has(p.id) })
+    for (const p of newlyGone) this.gone.add(p.id)
+    const now = Date.now()
+    if ((tenth <= this.lastTenth || tenth >= 10) && newlyGone.length === 0) return null
+    if (newlyGone.length === 0 && now - this.lastAt < 1000) return null
+    this.lastTenth = Math.max(this.lastTenth, tenth)
+    this.lastAt = now
+    const eta = event.etaMs != null ? `, about ${Math.ceil(event.etaMs / 1000)} s to go` : ''
+    return `${Math.floor(event.fraction * 100)}% done${eta} · ${shardsDoneLine(event.peers, this.lookup)}`
+  }
 }

@@ -40,11 +40,11 @@ describe('the shell\'s work commands', () => {
     await tmux.waitForScreen('alice', /"ten" is not a number/)
     // Exact: primesieve 999001 1000000 counts 65 (here counted across the mesh by the shell's node).
     await tmux.type('alice', '/primes count 999_001 1e6', true)
-    await tmux.waitForScreen('alice', /-- primes count 999_001 1e6 = 65 \(/)
+    await tmux.waitForScreen('alice', /-- primes count 999_001 1e6 = 65 primes in \[999001, 1000000\] · [\d.]+ s · \d+ shards? on [12] peers? · 0 retries/)
     await tmux.type('alice', '/results', true)
     const screen = await tmux.waitForScreen('alice', /\d\d:\d\d:\d\d text uppercase "hello mesh" = HELLO MESH/)
     expect(screen).toMatch(/\d\d:\d\d:\d\d calc sum 10 20 30 40 = 100 \(from (alice|bob)\)/)
-    expect(screen).toMatch(/\d\d:\d\d:\d\d primes count 999_001 1e6 = 65 \(/)
+    expect(screen).toMatch(/\d\d:\d\d:\d\d primes count 999_001 1e6 = 65 primes in /)
     // The typo was refused before running: it is not a result.
     expect(screen).not.toMatch(/calc sum ten =/)
     await waitUntil('alice still at her prompt', async () => (await tmux.promptLine('alice')) === '[alice@lobby]')
@@ -64,4 +64,12 @@ describe('the shell\'s work commands', () => {
     const screen = await tmux.waitForScreen('alice', /-- no peer called carol/)
     expect(screen).not.toMatch(/calc sum 1 =/)
   })
+
+  it('/primes count shows its progress with the peers by nick and what their numbers are', async () => {
+    // Exact: primesieve 1e12 1e12+4e9 counts 144754416.
+    await tmux.type('alice', '/primes count 1e12 1e12+4e9', true)
+    const screen = await tmux.waitForScreen('alice', /-- primes count 1e12 1e12\+4e9 = 144754416 primes in \[1000000000000, 1004000000000\]/, 120_000)
+    expect(screen).toMatch(/-- primes count 1e12 1e12\+4e9: \d+% done(, about \d+ s to go)? · shards done: (alice|bob) \d+/)
+    expect(screen).not.toMatch(/…\S{6} \d/)
+  }, 150_000)
 })

@@ -29,8 +29,9 @@ export class TmuxServer {
     if (enter) await this.tmux('send-keys', '-t', name, 'Enter')
   }
 
+  /** What the terminal shows; a line longer than the terminal is wrapped but read as one line. */
   async screen (name: string): Promise<string> {
-    return await this.tmux('capture-pane', '-p', '-t', name)
+    return await this.tmux('capture-pane', '-p', '-J', '-t', name)
   }
 
   /** The last non-empty line of the screen: where the prompt is. */
