@@ -20,6 +20,8 @@ export class ChatShell {
   private readonly commands: ShellCommands
   private room: string
   private closed = false
+  /** The terminal went away (SIGHUP): nothing more is written to it. */
+  private hungUp = false
   private resolveDone!: () => void
   readonly done: Promise<void>
 
@@ -62,9 +64,15 @@ export class ChatShell {
     this.closed = true
     this.node.chat.off('message', this.onMessage)
     this.node.chat.off('notice', this.onNotice)
-    this.output.write('\n')
+    this.output.write('\n-- leaving the mesh…\n')
     this.rl.close()
     this.resolveDone()
+  }
+
+  /** After the clean leave: a goodbye, unless the terminal is gone. */
+  sayGoodbye (): void {
+    if (this.hungUp) return
+    this.output.write(`-- left the mesh: peers see ${this.node.config.nick} as left. Bye.\n`)
   }
 
   /**
@@ -74,6 +82,7 @@ export class ChatShell {
   hangUp (): void {
     if (this.closed) return
     this.closed = true
+    this.hungUp = true
     this.node.chat.off('message', this.onMessage)
     this.node.chat.off('notice', this.onNotice)
     this.output.on('error', () => {})
@@ -154,4 +163,5 @@ export async function runShell (node: MeshNode): Promise<void> {
   process.off('SIGTERM', onTerm)
   process.off('SIGHUP', onHangUp)
   await node.shutdown()
+  shell.sayGoodbye()
 }

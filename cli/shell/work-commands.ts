@@ -8,6 +8,7 @@ import { parseBound } from '../parse-bound.ts'
 import { ShellUsageError, type ShellCommands, type ShellContext } from './shell-commands.ts'
 import { countSentence, shardsDoneLine, type PeerLookup, type PeerShare } from '../job-progress.ts'
 import { plural } from '../output.ts'
+import { sanitize } from './format.ts'
 
 const CALC_OPS: readonly string[] = CALC_OPERATIONS
 const TEXT_OPS: readonly string[] = TEXT_OPERATIONS
@@ -57,7 +58,7 @@ export function workCommands (table: ShellCommands): void {
       results.push({ at: new Date(), task, outcome })
       ctx.print(`-- ${task} = ${outcome}`)
     } catch (err: any) {
-      const outcome = `failed: ${String(err?.name ?? 'Error')}: ${String(err?.message ?? err)}`
+      const outcome = `failed: ${String(err?.message ?? err)}`
       results.push({ at: new Date(), task, outcome })
       ctx.print(`-- ${task} ${outcome}`)
     }
@@ -102,20 +103,23 @@ export function workCommands (table: ShellCommands): void {
   })
   table.register({
     name: 'primes',
-    args: 'count FROM TO',
-    help: 'count the primes in [FROM, TO] across the mesh (1e12, 1e12+1e10, …)',
+    args: 'count|list FROM TO, or test N',
+    help: 'count the primes in [FROM, TO] across the mesh (1e12, 1e12+1e10, …), list the first ones, test N',
     run: async (args, ctx) => {
-      const match = /^count\s+(\S+)\s+(\S+)$/.exec(args.trim())
-      if (match == null) throw new ShellUsageError('/primes count FROM TO')
+      const [sub, ...rest] = args.trim().split(/\s+/)
+      if (sub === 'test') return await primesTest(rest, ctx)
+      if ((sub !== 'count' && sub !== 'list') || rest.length !== 2) throw new ShellUsageError('/primes does count FROM TO, list FROM TO and test N')
       let from: bigint
       let to: bigint
       try {
-        from = parseBound(match[1], 'FROM')
-        to = parseBound(match[2], 'TO')
+        from = parseBound(rest[0], 'FROM')
+        to = parseBound(rest[1], 'TO')
       } catch (err: any) {
         throw new ShellUsageError(err.message)
       }
       if (from > to) throw new ShellUsageError('FROM must not be greater than TO')
+      if (sub === 'list') return await primesList(from, to, ctx)
+      const match = ['', rest[0], rest[1]]
       const task = `primes count ${match[1]} ${match[2]}`
       ctx.print(`-- ${task}: counting across the mesh…`)
       // Never aborted: quitting the shell stops the node, whose journal keeps the job
@@ -192,4 +196,22 @@ class ShellJobProgress {
     const eta = event.etaMs != null ? `, about ${Math.ceil(event.etaMs / 1000)} s to go` : ''
     return `${Math.floor(event.fraction * 100)}% done${eta} · ${shardsDoneLine(event.peers, this.lookup)}`
   }
+}
+
+/** /primes list shows this many at most; `mesh primes list` streams any number. */
+const SHELL_LIST_LIMIT = 50
+
+async function primesList (from: bigint, to: bigint, ctx: ShellContext): Promise<void> {
+  const { result } = await ctx.node.rpc.call<{ primes: string[], next: string | null }>('primes', 'range',
+    { from: from.toString(), to: to.toString(), limit: SHELL_LIST_LIMIT }, { deadlineMs: CLI_DEFAULT_DEADLINE_MS })
+  const more = result.next != null ? ` … (the first ${SHELL_LIST_LIMIT}; mesh primes list ${from} ${to} prints them all)` : ''
+  ctx.print(result.primes.length === 0 ? `-- no primes in [${from}, ${to}]` : `-- primes in [${from}, ${to}]: ${result.primes.join(' ')}${more}`)
+}
+
+async function primesTest (args: string[], ctx: ShellContext): Promise<void> {
+  const n = (args[0] ?? '').replaceAll('_', '')
+  if (args.length !== 1 || !/^\d{1,300}$/.test(n)) throw new ShellUsageError('/primes test takes one whole number of at most 300 digits')
+  const { result, peer } = await ctx.node.rpc.call<{ is_prime: boolean }>('primes', 'test', { n: BigInt(n).toString() }, { deadlineMs: CLI_DEFAULT_DEADLINE_MS })
+  const by = peer === ctx.node.peerId ? ctx.node.config.nick : ctx.node.membership.member(peer)?.nick ?? shortPeerId(peer)
+  ctx.print(`-- ${BigInt(n)} ${result.is_prime ? 'is prime' : 'is not prime'} (from ${sanitize(by)})`)
 }

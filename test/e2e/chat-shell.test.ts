@@ -104,7 +104,8 @@ describe('the chat shell in a terminal', () => {
 
   it('/quit leaves cleanly: the process exits 0 and the peer shows "left"', async () => {
     await tmux.type('alice', '/quit', true)
-    await tmux.waitForScreen('alice', 'EXITED 0')
+    const screen = await tmux.waitForScreen('alice', 'EXITED 0')
+    expect(screen).toMatch(/-- leaving the mesh…\n-- left the mesh: peers see alice as left\. Bye\.\nEXITED 0/)
     await tmux.waitForScreen('bob', 'alice left')
   })
 })

@@ -72,4 +72,15 @@ describe('the shell\'s work commands', () => {
     expect(screen).toMatch(/-- primes count 1e12 1e12\+4e9: \d+% done(, about \d+ s to go)? · shards done: (alice|bob) \d+/)
     expect(screen).not.toMatch(/…\S{6} \d/)
   }, 150_000)
+
+  it('/primes test and /primes list answer; anything else says what /primes does', async () => {
+    await tmux.type('alice', '/primes test 104_729', true)
+    await tmux.waitForScreen('alice', /-- 104729 is prime \(from (alice|bob)\)/)
+    await tmux.type('alice', '/primes list 1 30', true)
+    await tmux.waitForScreen('alice', '-- primes in [1, 30]: 2 3 5 7 11 13 17 19 23 29\n')
+    await tmux.type('alice', '/primes list 1 1e6', true)
+    await tmux.waitForScreen('alice', /-- primes in \[1, 1000000\]: 2 3 5 .* 227 229 … \(the first 50; mesh primes list 1 1000000 prints them all\)/)
+    await tmux.type('alice', '/primes sum 1 2', true)
+    await tmux.waitForScreen('alice', '-- /primes does count FROM TO, list FROM TO and test N. Usage: /primes count|list FROM TO, or test N')
+  })
 })
