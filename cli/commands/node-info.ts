@@ -5,6 +5,7 @@ import { plural, printJson } from '../output.ts'
 import { terminalSafe } from '../terminal-safe.ts'
 import { GONE_LISTED_MS } from '../gone-members.ts'
 import { listedMembers, peersTable, type PeersJson } from '../peers-table.ts'
+import { meshStatsTable } from '../stats-summary.ts'
 
 
 /** `mesh id`, `mesh peers`, `mesh stats`: ask the running node through its control socket. */
@@ -25,7 +26,8 @@ export function registerNodeInfoCommands (program: Command): void {
     })
 
   withJson(withHome(program.command('stats').description('what this node counted: messages, drops, requests, workers')))
-    .option('--mesh', 'every live node\'s stats, gathered over rpc')
+    .option('--mesh', 'every live node\'s stats, gathered over rpc: a summary row per node and the totals')
+    .option('--verbose', 'with --mesh: every node\'s raw counters after the summary')
     .action(async (opts) => {
       const stats = await callNode(homeOf(opts), 'stats', opts.mesh === true ? { mesh: true } : {})
       if (opts.json === true) return printJson(stats)
@@ -33,10 +35,12 @@ export function registerNodeInfoCommands (program: Command): void {
         process.stdout.write(terminalSafe(statsLines(stats).join('\n')) + '\n')
         return
       }
-      const sections = stats.nodes.map((n: any) => statsLines(n).join('\n'))
-      for (const u of stats.unreachable) sections.push(`${String(u.nick)} ${String(u.id)}: unreachable (${String(u.name)})`)
       // Other nodes' answers: their nicks and metric names are theirs to choose.
-      process.stdout.write(terminalSafe(sections.join('\n\n')) + '\n')
+      process.stdout.write(terminalSafe(meshStatsTable(stats.nodes, stats.unreachable)))
+      if (opts.verbose !== true) return
+      const sections = stats.nodes.map((n: any) => statsLines(n).join('\n'))
+      for (const u of stats.unreachable) sections.push(`${String(u.nick)} ${String(u.id)}: unreachable (${String(u.message ?? u.name)})`)
+      process.stdout.write('\n' + terminalSafe(sections.join('\n\n')) + '\n')
     })
 }
 

@@ -27,7 +27,18 @@ it('mesh stats --mesh gathers every live node\'s stats, and skips the dead', asy
   const rest = JSON.parse((await runMesh(['stats', '--mesh', '--json', '--home', alice.home])).stdout)
   expect(rest.nodes.map((n: any) => n.nick).sort()).toEqual(['alice', 'bob'])
 
+  // For people: a summary row per node and a total row, short; the raw counters with --verbose.
+  await runMesh(['task', 'calc', 'sum', '1', '2', '--peer', 'bob', '--home', alice.home])
   const human = await runMesh(['stats', '--mesh', '--home', alice.home])
-  expect(human.stdout).toMatch(/^alice \S+, up \d+s/m)
-  expect(human.stdout).toMatch(/^bob \S+, up \d+s/m)
+  const lines = human.stdout.trimEnd().split('\n')
+  expect(lines[0]).toMatch(/^NODE +UP +CONNECTIONS +ALIVE +WORKERS FREE +WORKERS +RPC SERVED +SHARDS +CHAT IN +DROPPED$/)
+  expect(lines.slice(1, 3).map(l => l.split(/\s+/)[0]).sort()).toEqual(['alice', 'bob'])
+  const bobRow = lines.find(l => l.startsWith('bob'))!.split(/\s+/)
+  expect(Number(bobRow[6])).toBeGreaterThanOrEqual(2) // node.stats from alice, and the calc
+  expect(lines[3]).toMatch(/^all 2 nodes +\d+ +\d+ +\d+ +\d+ +\d+ +\d+$/)
+  expect(lines).toHaveLength(4)
+  const verbose = await runMesh(['stats', '--mesh', '--verbose', '--home', alice.home])
+  expect(verbose.stdout).toMatch(/^alice \S+, up \d+s/m)
+  expect(verbose.stdout).toMatch(/^bob \S+, up \d+s/m)
+  expect(verbose.stdout).toMatch(/^ {2}mesh_membership_heartbeats_sent_total \d+$/m)
 })
