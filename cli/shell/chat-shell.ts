@@ -1,4 +1,4 @@
-import { clearLine, createInterface, cursorTo, moveCursor, type Interface } from 'node:readline'
+import { clearScreenDown, createInterface, cursorTo, moveCursor, type Interface } from 'node:readline'
 import type { ChatNotice } from '../../node/chat/chat-events.ts'
 import type { StoredMessage } from '../../node/chat/chat-store.ts'
 import type { MeshNode } from '../../node/mesh-node.ts'
@@ -15,7 +15,7 @@ import { workCommands } from './work-commands.ts'
  */
 export class ChatShell {
   private readonly node: MeshNode
-  private readonly output: NodeJS.WritableStream
+  private readonly output: NodeJS.WriteStream
   private readonly rl: Interface
   private readonly commands: ShellCommands
   private room: string
@@ -52,8 +52,12 @@ export class ChatShell {
   /** Prints a line above the prompt and redraws the prompt with the half-typed input intact. */
   print (line: string): void {
     if (this.closed) return
+    // A half-typed line longer than the terminal is wide spans several rows: go up to the
+    // prompt's first row and clear from there down, or the rows above the cursor stay behind.
+    const { rows } = this.rl.getCursorPos()
+    if (rows > 0) moveCursor(this.output, 0, -rows)
     cursorTo(this.output, 0)
-    clearLine(this.output, 0)
+    clearScreenDown(this.output)
     // Everything the shell prints may carry a peer's text (messages, task results, errors).
     this.output.write(terminalSafe(line) + '\n')
     this.rl.prompt(true)
@@ -95,9 +99,13 @@ export class ChatShell {
   }
 
   private async onLine (line: string): Promise<void> {
-    // The typed line is replaced by its formatted echo (or the command's output).
-    moveCursor(this.output, 0, -1)
-    clearLine(this.output, 0)
+    // The typed line is replaced by its formatted echo (or the command's output): all the
+    // rows it took, when it was longer than the terminal is wide.
+    const columns = (this.output.columns ?? 0) > 0 ? this.output.columns : 80
+    const typedRows = Math.max(1, Math.ceil((this.rl.getPrompt().length + line.length) / columns))
+    moveCursor(this.output, 0, -typedRows)
+    cursorTo(this.output, 0)
+    clearScreenDown(this.output)
     const text = line.trim()
     try {
       if (text === '') return

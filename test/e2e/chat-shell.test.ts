@@ -62,6 +62,21 @@ describe('the chat shell in a terminal', () => {
     await tmux.waitForScreen('alice', 'bob: I am still typing this')
   })
 
+  it('a half-typed line longer than the terminal is wide survives an incoming message, and its echo leaves no rows behind', async () => {
+    const words = Array.from({ length: 30 }, (_, i) => `word${String(i).padStart(2, '0')}`).join(' ')
+    await tmux.type('bob', words)
+    await tmux.waitForScreen('bob', 'word29')
+    await tmux.type('alice', 'a message while bob types a lot', true)
+    const screen = await tmux.waitForScreen('bob', 'alice: a message while bob types a lot')
+    // The wrapped input once, whole, after the message: no stale row of it above.
+    expect(screen.match(/word00/g)).toHaveLength(1)
+    expect(await tmux.promptLine('bob')).toBe(`[bob@lobby] ${words}`)
+    await tmux.type('bob', '', true)
+    await tmux.waitForScreen('alice', `bob: ${words}`)
+    const after = await tmux.waitForScreen('bob', new RegExp(`\\d\\d:\\d\\d:\\d\\d bob: ${words}\n\\[bob@lobby\\]`))
+    expect(after.match(/word00/g)).toHaveLength(1)
+  })
+
   it('commands: /join, /rooms, /peers, /msg, /history', async () => {
     await tmux.type('bob', '/join dev', true)
     await tmux.waitForScreen('bob', '[bob@dev]')
