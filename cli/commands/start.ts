@@ -5,6 +5,7 @@ import { homeOf, parsePositiveInt, withHome } from '../options.ts'
 import { terminalSafe } from '../terminal-safe.ts'
 import { displayPeerId } from '../../node/peers/peer-names.ts'
 import { withSmallYoungGeneration } from '../young-generation.ts'
+import { exitIfStillRunningAfterLeave } from '../exit-after-leave.ts'
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
 
@@ -59,6 +60,7 @@ export function registerStartCommand (program: Command): void {
         // A person at a terminal: the chat shell, until /quit (a clean leave).
         const { runShell } = await import('../shell/chat-shell.ts')
         await runShell(node)
+        exitIfStillRunningAfterLeave()
         return
       }
 
@@ -94,5 +96,6 @@ export function registerStartCommand (program: Command): void {
         // The terminal closed: as deliberate as Ctrl-C, so a leave, not a crash.
         process.once('SIGHUP', () => { stop('SIGHUP') })
       })
+      exitIfStillRunningAfterLeave()
     })
 }

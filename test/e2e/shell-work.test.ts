@@ -83,4 +83,13 @@ describe('the shell\'s work commands', () => {
     await tmux.type('alice', '/primes sum 1 2', true)
     await tmux.waitForScreen('alice', '-- /primes does count FROM TO, list FROM TO and test N. Usage: /primes count|list FROM TO, or test N')
   })
+
+  it('after all that work, /quit ends the process within seconds', async () => {
+    await tmux.type('alice', '/stats', true)
+    await tmux.waitForScreen('alice', /up \d+s, \d+ connections?, workers/)
+    const started = Date.now()
+    await tmux.type('alice', '/quit', true)
+    await tmux.waitForScreen('alice', 'EXITED 0', 10_000)
+    expect(Date.now() - started).toBeLessThan(10_000)
+  })
 })
