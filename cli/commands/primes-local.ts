@@ -2,6 +2,8 @@
 import cliProgress from 'cli-progress'
 import { countRangeParallel, formatPrimeBatch, primeBatches } from '../../node/compute/primes/index.ts'
 import { bigintJson } from '../../protocols/json-bigint.ts'
+import { availableParallelism } from 'node:os'
+import { plural } from '../output.ts'
 
 /** Show a progress bar only for work that is still running after this long. */
 const PROGRESS_BAR_DELAY_MS = 400
@@ -30,7 +32,10 @@ export async function countLocally (from: bigint, to: bigint, opts: { json?: boo
       retries: 0
     }) + '\n')
   } else {
-    process.stdout.write(`${result.count}\n`)
+    // The sentence of the distributed form, with this machine's threads in place of peers.
+    const threads = opts.workers ?? availableParallelism()
+    process.stdout.write(`${plural(result.count, 'prime')} in [${from}, ${to}] · ${round3(result.seconds)} s · ` +
+      `${plural(result.shards, 'shard')} on this machine (${plural(threads, 'worker thread')})\n`)
   }
 }
 
