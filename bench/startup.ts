@@ -1,10 +1,10 @@
 // `npm run bench:startup`: how fast the CLI answers and how light a node is.
 // - Wall time of `mesh --version`, `mesh id`, `mesh peers`, `mesh chat send` (against a node
 //   running on loopback), median of 10, interleaved in one run with `node -e 0` (the floor: a
-//   bare Node start) and with `node cli/mesh.ts` without Node's compile cache (the sources
-//   type-stripped and compiled at every start, as before the launcher turned the cache on).
+//   bare Node start) and with the sources (`MESH_FROM_SOURCES=1`: the TypeScript files one by
+//   one, compile cache on) in place of the bundle `npm ci` builds in dist/.
 // - Start-to-ready: from spawning `mesh start` until its control socket answers `id`, median
-//   of 10, the launcher against the uncached sources, alternately.
+//   of 10, the bundle against the sources, alternately.
 // - RSS of an idle node with the default workers 10 s after start, and how many worker
 //   threads it holds; then the extra RSS while one worker is busy (a node with --workers 1
 //   counting primes), over that node's own idle RSS.
@@ -14,27 +14,21 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { bundleIsFresh } from '../cli/bundle-freshness.js'
 import { callNode } from '../cli/control-client.ts'
 import { poolThreads } from '../test/utils/threads.ts'
 import { sleep } from '../test/utils/wait.ts'
 
 const MESH_JS = fileURLToPath(new URL('../cli/mesh.js', import.meta.url))
-const MESH_TS = fileURLToPath(new URL('../cli/mesh.ts', import.meta.url))
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const RUNS = 10
 const IDLE_SECONDS = 10
 const LOOPBACK = ['--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0']
 
-/** The launcher's way (compile cache on, as `mesh` and `npx mesh` run) and the bare sources without any cache. */
+/** `mesh` as installed (the bundle, compile cache on), and the same launcher on the sources. */
 const VARIANTS = {
-  mesh: { entry: MESH_JS, env: process.env },
-  uncached: { entry: MESH_TS, env: withoutCompileCache() }
-}
-
-function withoutCompileCache (): NodeJS.ProcessEnv {
-  const env = { ...process.env }
-  delete env.NODE_COMPILE_CACHE
-  env.NODE_DISABLE_COMPILE_CACHE = '1'
-  return env
+  mesh: { entry: MESH_JS, env: { ...process.env, MESH_FROM_SOURCES: '0' } },
+  sources: { entry: MESH_JS, env: { ...process.env, MESH_FROM_SOURCES: '1' } }
 }
 
 function median (xs: number[]): number {
@@ -88,6 +82,11 @@ const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}x`.padStar
 const load = (): string => loadavg().map(x => x.toFixed(2)).join(' ')
 console.log(`${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, node ${process.version}, load ${load()}`)
 
+// The bundle as `npm ci` leaves it: built now if a source changed since.
+if (!bundleIsFresh(ROOT)) {
+  const built = spawnSync(process.execPath, [join(ROOT, 'build/bundle.ts')], { stdio: 'inherit' })
+  if (built.status !== 0) throw new Error('the bundle did not build')
+}
 const dir = await mkdtemp(join(tmpdir(), 'mesh-bench-startup-'))
 try {
   // --- the light commands, against one running node --------------------------------------
@@ -99,7 +98,7 @@ try {
     { name: 'mesh chat send', args: ['chat', 'send', '--home', target.home, 'bench'] }
   ]
   const floor: number[] = []
-  const times = new Map(commands.map(c => [c.name, { mesh: [] as number[], uncached: [] as number[] }]))
+  const times = new Map(commands.map(c => [c.name, { mesh: [] as number[], sources: [] as number[] }]))
   // One warm-up each: fills the compile cache as any first run does.
   for (const c of commands) wallMs([MESH_JS, ...c.args], VARIANTS.mesh.env)
   for (let i = 0; i < RUNS; i++) {
@@ -107,41 +106,44 @@ try {
     for (const c of commands) {
       const t = times.get(c.name)!
       t.mesh.push(wallMs([VARIANTS.mesh.entry, ...c.args], VARIANTS.mesh.env))
-      t.uncached.push(wallMs([VARIANTS.uncached.entry, ...c.args], VARIANTS.uncached.env))
+      t.sources.push(wallMs([VARIANTS.sources.entry, ...c.args], VARIANTS.sources.env))
     }
   }
   await stopNode(target)
   const floorMs = median(floor)
   console.log(`\nCLI wall time, median of ${RUNS} (target ≤ 100 ms for mesh)`)
-  console.log(`${'command'.padEnd(16)}${'mesh'.padStart(8)}${'node -e 0'.padStart(11)}${'÷ node'.padStart(8)}${'uncached'.padStart(10)}${'÷ mesh'.padStart(8)}`)
+  console.log(`${'command'.padEnd(16)}${'mesh'.padStart(8)}${'node -e 0'.padStart(11)}${'÷ node'.padStart(8)}${'sources'.padStart(10)}${'÷ mesh'.padStart(8)}`)
   for (const c of commands) {
     const t = times.get(c.name)!
     const mesh = median(t.mesh)
-    const uncached = median(t.uncached)
-    console.log(`${c.name.padEnd(16)}${fmt(mesh)}${fmt(floorMs).padStart(11)}${ratio(mesh, floorMs)}${fmt(uncached).padStart(10)}${ratio(uncached, mesh)}`)
+    const sources = median(t.sources)
+    console.log(`${c.name.padEnd(16)}${fmt(mesh)}${fmt(floorMs).padStart(11)}${ratio(mesh, floorMs)}${fmt(sources).padStart(10)}${ratio(sources, mesh)}`)
   }
 
   // --- start to ready -----------------------------------------------------------------------
-  const ready = { mesh: [] as number[], uncached: [] as number[] }
+  const ready = { mesh: [] as number[], sources: [] as number[] }
   for (let i = 0; i < RUNS; i++) {
-    for (const variant of ['mesh', 'uncached'] as const) {
+    for (const variant of ['mesh', 'sources'] as const) {
       const node = await startNode(variant, join(dir, `ready-${variant}`))
       ready[variant].push(node.readyMs)
       await stopNode(node)
     }
   }
   console.log(`\nmesh start until the control socket answers, median of ${RUNS} (target ≤ 400 ms)`)
-  console.log(`mesh ${fmt(median(ready.mesh))}   uncached sources ${fmt(median(ready.uncached))}   ratio ${ratio(median(ready.uncached), median(ready.mesh))}`)
+  console.log(`mesh (bundle) ${fmt(median(ready.mesh))}   sources ${fmt(median(ready.sources))}   ratio ${ratio(median(ready.sources), median(ready.mesh))}`)
 
   // --- memory -------------------------------------------------------------------------------
   const idle = await startNode('mesh', join(dir, 'idle'))
-  await sleep(IDLE_SECONDS * 1000 - idle.readyMs)
+  const idleSources = await startNode('sources', join(dir, 'idle-sources'))
+  await sleep(IDLE_SECONDS * 1000 - idleSources.readyMs)
   const idleRss = rssMb(idle.child.pid!)
+  const idleSourcesRss = rssMb(idleSources.child.pid!)
   const idleThreads = poolThreads(idle.child.pid!)
   const { workers } = await callNode(idle.home, 'stats')
   await stopNode(idle)
+  await stopNode(idleSources)
   console.log(`\nidle node, default workers, ${IDLE_SECONDS} s after start (target ≤ 100 MB)`)
-  console.log(`RSS ${idleRss.toFixed(1)} MB, worker threads running ${idleThreads}, advertised workers ${workers.free}/${workers.total} free`)
+  console.log(`RSS ${idleRss.toFixed(1)} MB (sources ${idleSourcesRss.toFixed(1)} MB), worker threads running ${idleThreads}, advertised workers ${workers.free}/${workers.total} free`)
 
   const busy = await startNode('mesh', join(dir, 'busy'), ['--workers', '1'])
   await sleep(IDLE_SECONDS * 1000 - busy.readyMs)

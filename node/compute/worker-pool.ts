@@ -5,7 +5,11 @@ import type { WorkerReply, WorkerRequest } from './worker-protocol.ts'
 
 /** One worker per core: the tasks are CPU-bound, more threads would only time-slice. */
 export const DEFAULT_POOL_SIZE = availableParallelism()
-const WORKER_ENTRY = new URL('./worker-entry.ts', import.meta.url)
+/** Set by the bundler (build/bundle.ts): the bundled thread entry, beside the bundle's chunks. */
+declare const MESH_BUNDLED_WORKER_ENTRY: string | undefined
+const WORKER_ENTRY = typeof MESH_BUNDLED_WORKER_ENTRY === 'string'
+  ? new URL(MESH_BUNDLED_WORKER_ENTRY, import.meta.url)
+  : new URL('./worker-entry.ts', import.meta.url)
 /**
  * A thread with nothing to do for this long is let go. A thread holds its own V8 heap and
  * modules (about 15-20 MB); starting one again costs tens of milliseconds, which 30 s of

@@ -1,18 +1,22 @@
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MESH_BIN, startMesh, type MeshProcess } from '../utils/mesh-process.ts'
+import { bundleIsFresh } from '../../cli/bundle-freshness.js'
+
+const CHECKOUT = fileURLToPath(new URL('../..', import.meta.url))
 
 const MODULE_LOG_HOOK = fileURLToPath(new URL('../utils/module-log.ts', import.meta.url))
 
 /** What a command's process loaded, with its exit code and output. */
-async function runTraced (args: string[], dir: string): Promise<{ code: number | null, stdout: string, modules: string[] }> {
+async function runTraced (args: string[], dir: string, from: 'sources' | 'launcher' = 'sources'): Promise<{ code: number | null, stdout: string, modules: string[] }> {
   const log = join(dir, `modules-${Math.random().toString(36).slice(2)}.txt`)
   const child = spawn(process.execPath, ['--import', MODULE_LOG_HOOK, MESH_BIN, ...args], {
-    env: { ...process.env, MESH_MODULE_LOG: log },
+    // What the sources import, module by module (the bundle would hide it in its chunks).
+    env: { ...process.env, MESH_MODULE_LOG: log, ...(from === 'sources' ? { MESH_FROM_SOURCES: '1' } : {}) },
     stdio: ['ignore', 'pipe', 'inherit']
   })
   let stdout = ''
@@ -60,5 +64,46 @@ describe('light CLI commands', () => {
     const run = await runTraced(['swarm-key', join(dir, 'swarm.key')], dir)
     expect(run.code).toBe(0)
     expect(run.modules.some(url => NODE_ONLY.test(url))).toBe(true)
+  })
+})
+
+/**
+ * The bundle `npm ci` builds (dist/) is what `mesh` runs while it is fresh: a node started
+ * from it works, worker threads included; with a source newer than it, the sources run.
+ */
+describe('the bundle', () => {
+  let dir: string
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'mesh-bundle-'))
+    if (!bundleIsFresh(CHECKOUT)) {
+      const built = spawnSync(process.execPath, [join(CHECKOUT, 'build/bundle.ts')], { encoding: 'utf8' })
+      expect(built.status, built.stderr).toBe(0)
+    }
+  }, 120_000)
+  afterAll(async () => { await rm(dir, { recursive: true, force: true }) })
+
+  it('runs while fresh, and counts on its own worker threads', async () => {
+    const run = await runTraced(['primes', 'count', '1', '1e7', '--local', '--workers', '2'], dir, 'launcher')
+    expect(run.code).toBe(0)
+    expect(run.stdout).toMatch(/^664579 primes in \[1, 10000000\] /)
+    expect(run.modules.some(url => url.endsWith('/dist/run.js'))).toBe(true)
+    expect(run.modules.some(url => url.endsWith('/cli/run.ts'))).toBe(false)
+  })
+
+  it('starts a node that others see and answer', async () => {
+    const [node] = await startMesh(['bundled'])
+    try {
+      const peers = await runTraced(['peers', '--json', '--home', node.home], dir, 'launcher')
+      expect(JSON.parse(peers.stdout).members[0].nick).toBe('bundled')
+      expect(peers.modules.some(url => url.endsWith('/dist/run.js'))).toBe(true)
+    } finally {
+      await node.destroy()
+    }
+  })
+
+  it('gives way to the sources when asked (MESH_FROM_SOURCES=1)', async () => {
+    const run = await runTraced(['--version'], dir, 'sources')
+    expect(run.modules.some(url => url.endsWith('/cli/run.ts'))).toBe(true)
+    expect(run.modules.some(url => url.includes('/dist/'))).toBe(false)
   })
 })
