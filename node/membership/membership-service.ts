@@ -64,6 +64,16 @@ function originRateFor (timing: MembershipTiming): { ratePerSecond: number, burs
 }
 
 /**
+ * Members never seen before that one peer may bring per second. Peer ids cost nothing, so
+ * without it one peer relaying heartbeats of fresh ids fills the table with live strangers
+ * and honest newcomers are refused until they die. A joining node learns a whole mesh of a
+ * hundred at once (the burst); after that, a source brings at most ten new ones a second, so
+ * it can keep only about 250 strangers alive, a quarter of the table. A refused heartbeat
+ * costs its member one second: the next one is admitted.
+ */
+const NEW_MEMBERS_PER_SOURCE = { ratePerSecond: 10, burst: 200, maxKeys: 4096 }
+
+/**
  * Gossip membership: publishes this node's heartbeat, keeps the member table from everyone
  * else's, gossips suspicions and deaths, refutes claims about itself, and says goodbye.
  */
@@ -81,6 +91,8 @@ export class MembershipService extends EventEmitter<MembershipEvents> implements
   private incarnation: number
   /** Membership messages per origin (the gossip signer), checked before any decoding. */
   private readonly originLimit: RateLimiter
+  /** New members per relaying peer (the gossip propagation source). */
+  private readonly newMemberLimit: RateLimiter
   private seq = 0
   private heartbeatTimer?: Timer
   private tickTimer?: Timer
@@ -107,6 +119,7 @@ export class MembershipService extends EventEmitter<MembershipEvents> implements
     // process) outranks every claim made about its previous life.
     this.incarnation = this.clock.now()
     this.originLimit = new RateLimiter({ clock: this.clock }, originRateFor(init.timing))
+    this.newMemberLimit = new RateLimiter({ clock: this.clock }, NEW_MEMBERS_PER_SOURCE)
     this.probe = new ReachabilityProbe({ libp2p: this.libp2p, clock: this.clock, logger }, {
       timing: init.timing,
       shouldProbe: id => { const s = this.table.get(id)?.state; return s === 'alive' || s === 'suspect' },
@@ -231,7 +244,7 @@ export class MembershipService extends EventEmitter<MembershipEvents> implements
   }
 
   /** Runs inside gossipsub before delivery or forwarding: invalid messages go no further. */
-  private readonly validate = (_from: unknown, msg: Message): TopicValidatorResult => {
+  private readonly validate = (source: { toString: () => string }, msg: Message): TopicValidatorResult => {
     // Before any parsing: an origin that floods is cut off at its rate. Ignore, not Reject:
     // the peer that relayed the flood is not to blame for its author.
     if (msg.type === 'signed' && !this.originLimit.tryTake(msg.from.toString())) {
@@ -245,6 +258,13 @@ export class MembershipService extends EventEmitter<MembershipEvents> implements
       }
       if ((message.type === 'suspect' || message.type === 'dead') && message.incarnation > this.clock.now() + MAX_INCARNATION_LEAD_MS) {
         throw new InvalidMembershipMessageError('implausible-incarnation', `a ${message.type} claim names incarnation ${message.incarnation}, far ahead of the clock`)
+      }
+      // A stranger's heartbeat is admitted at the rate its relay may bring strangers; Ignore,
+      // not Reject: the relay may be honest, forwarding what it was sent.
+      if (message.type === 'heartbeat' && message.id !== this.peerId && this.table.get(message.id) == null &&
+        !this.newMemberLimit.tryTake(source.toString())) {
+        this.metrics.counter('mesh_membership_invalid_total', 'membership messages dropped as invalid', ['reason']).inc({ reason: 'new-members-rate' })
+        return TopicValidatorResult.Ignore
       }
       return TopicValidatorResult.Accept
     } catch (err: any) {

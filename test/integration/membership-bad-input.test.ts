@@ -1,4 +1,9 @@
-import { generateKeyPair } from '@libp2p/crypto/keys'
+import { generateKeyPair, publicKeyToProtobuf } from '@libp2p/crypto/keys'
+import { RPC } from '@libp2p/gossipsub/message'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { lpStream } from '@libp2p/utils'
+import { concat as uint8ArrayConcat } from 'uint8arrays/concat'
+import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import type { Message } from '@libp2p/gossipsub'
 import { multiaddr } from '@multiformats/multiaddr'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -14,6 +19,13 @@ import { MeshProcess, waitUntil } from '../utils/mesh-process.ts'
  * A hostile peer on the membership topic: an in-process libp2p node that signs what it
  * likes with its own key. The node drops and counts it, and the mesh keeps hearing it.
  */
+/** Gossip's 8-byte sequence number, big-endian. */
+function seqno (i: number): Uint8Array {
+  const bytes = new Uint8Array(8)
+  new DataView(bytes.buffer).setBigUint64(0, BigInt(i + 1))
+  return bytes
+}
+
 describe('membership input a peer must not get through', () => {
   let node: MeshProcess | undefined
   let attacker: MeshLibp2p | undefined
@@ -95,6 +107,39 @@ describe('membership input a peer must not get through', () => {
     // It still answers, and still counts the attacker a member (its heartbeats were valid).
     const peers = await callNode(target.home, 'peers')
     expect(peers.members.find((m: { id: string }) => m.id === id)?.state).toBe('alive')
+  })
+
+  it('heartbeats of 1,100 fresh ids relayed by one peer: strangers admitted at a bounded rate, an honest newcomer still gets in', async () => {
+    const { target } = await targetAndAttacker()
+    const FRESH = 1100
+    // Each heartbeat signed by its own new key, as gossip requires, and written straight onto
+    // a gossip stream: the attacker relays them all.
+    const frames: Uint8Array[] = []
+    for (let i = 0; i < FRESH; i++) {
+      const key = await generateKeyPair('Ed25519')
+      const id = peerIdFromPrivateKey(key)
+      const raw: RPC.Message = { from: id.toMultihash().bytes, data: attackerHeartbeat(id.toString(), `fake${i}`, 1), seqno: seqno(i), topic: MEMBERSHIP_TOPIC }
+      raw.signature = await key.sign(uint8ArrayConcat([uint8ArrayFromString('libp2p-pubsub:'), RPC.Message.encode(raw)]))
+      raw.key = publicKeyToProtobuf(key.publicKey)
+      frames.push(RPC.encode({ subscriptions: [], messages: [raw] }))
+    }
+    const started = Date.now()
+    const lp = lpStream(await attacker!.dialProtocol(multiaddr(target.bootstrapAddr), '/meshsub/1.1.0'))
+    for (const frame of frames) await lp.write(frame)
+    const refused = async (): Promise<number> => await counter(target, 'mesh_membership_invalid_total', 'reason=new-members-rate')
+    const fakes = async (): Promise<number> => (await target.peers()).members.filter(m => m.nick.startsWith('fake')).length
+    await waitUntil('every fresh heartbeat admitted or refused', async () => await refused() + await fakes() >= FRESH, 30_000, 200)
+    const elapsedS = (Date.now() - started) / 1000
+    // The relay's burst of strangers, plus ten a second while it lasted; the rest counted.
+    expect(await fakes()).toBeLessThanOrEqual(200 + Math.ceil(10 * elapsedS) + 1)
+    expect(await refused()).toBeGreaterThanOrEqual(FRESH - 200 - Math.ceil(10 * elapsedS) - 1)
+    // An honest node joining now is a member of the target within seconds, strangers or not.
+    const honest = await MeshProcess.start({ name: 'honest', args: ['--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0'], bootstrap: [target.bootstrapAddr] })
+    try {
+      await waitUntil('the target to see the honest newcomer alive', async () => await target.stateOf(honest.id) === 'alive', 10_000)
+    } finally {
+      await honest.destroy()
+    }
   })
 
   it('after a gossip message over the size limit, the peer is reset and its gossip heard again', async () => {
