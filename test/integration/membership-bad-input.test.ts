@@ -1,9 +1,6 @@
-import { generateKeyPair, publicKeyToProtobuf } from '@libp2p/crypto/keys'
-import { RPC } from '@libp2p/gossipsub/message'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { generateKeyPair } from '@libp2p/crypto/keys'
 import { lpStream } from '@libp2p/utils'
-import { concat as uint8ArrayConcat } from 'uint8arrays/concat'
-import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
+import { freshIdentityHeartbeatFrames, heartbeatBytes } from '../utils/hostile-peer.ts'
 import type { Message } from '@libp2p/gossipsub'
 import { multiaddr } from '@multiformats/multiaddr'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -19,13 +16,6 @@ import { MeshProcess, waitUntil } from '../utils/mesh-process.ts'
  * A hostile peer on the membership topic: an in-process libp2p node that signs what it
  * likes with its own key. The node drops and counts it, and the mesh keeps hearing it.
  */
-/** Gossip's 8-byte sequence number, big-endian. */
-function seqno (i: number): Uint8Array {
-  const bytes = new Uint8Array(8)
-  new DataView(bytes.buffer).setBigUint64(0, BigInt(i + 1))
-  return bytes
-}
-
 describe('membership input a peer must not get through', () => {
   let node: MeshProcess | undefined
   let attacker: MeshLibp2p | undefined
@@ -44,13 +34,6 @@ describe('membership input a peer must not get through', () => {
     return { target: node, pubsub: attacker.services.pubsub, id: attacker.peerId.toString() }
   }
 
-  /** A valid heartbeat of the attacker's own identity. */
-  function attackerHeartbeat (id: string, nick: string, seq: number, addrs: string[] = []): Uint8Array {
-    return encodeMembershipMessage({
-      type: 'heartbeat', v: MEMBERSHIP_WIRE_VERSION, id, nick, incarnation: 1, seq,
-      workers: { total: 1, free: 1 }, queue: 0, load: 0, services: [], roles: [], version: '0', addrs
-    })
-  }
 
   it('a suspicion naming an absurd incarnation does not push the target past 2^53', async () => {
     node = await MeshProcess.start({ name: 'target', args: ['--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0'] })
@@ -91,7 +74,7 @@ describe('membership input a peer must not get through', () => {
     await attacker!.dial(multiaddr(target.bootstrapAddr))
     await waitUntil('the attacker to see the node on the membership topic', async () =>
       pubsub.getSubscribers(MEMBERSHIP_TOPIC).some(p => p.toString() === target.id))
-    const heartbeat = (seq: number): Uint8Array => attackerHeartbeat(id, 'flood', seq)
+    const heartbeat = (seq: number): Uint8Array => heartbeatBytes(id, 'flood', seq)
     const FLOOD = 10_000
     const started = Date.now()
     for (let seq = 1; seq <= FLOOD; seq++) await pubsub.publish(MEMBERSHIP_TOPIC, heartbeat(seq))
@@ -114,15 +97,7 @@ describe('membership input a peer must not get through', () => {
     const FRESH = 1100
     // Each heartbeat signed by its own new key, as gossip requires, and written straight onto
     // a gossip stream: the attacker relays them all.
-    const frames: Uint8Array[] = []
-    for (let i = 0; i < FRESH; i++) {
-      const key = await generateKeyPair('Ed25519')
-      const id = peerIdFromPrivateKey(key)
-      const raw: RPC.Message = { from: id.toMultihash().bytes, data: attackerHeartbeat(id.toString(), `fake${i}`, 1), seqno: seqno(i), topic: MEMBERSHIP_TOPIC }
-      raw.signature = await key.sign(uint8ArrayConcat([uint8ArrayFromString('libp2p-pubsub:'), RPC.Message.encode(raw)]))
-      raw.key = publicKeyToProtobuf(key.publicKey)
-      frames.push(RPC.encode({ subscriptions: [], messages: [raw] }))
-    }
+    const frames = await freshIdentityHeartbeatFrames(FRESH)
     const started = Date.now()
     const lp = lpStream(await attacker!.dialProtocol(multiaddr(target.bootstrapAddr), '/meshsub/1.1.0'))
     for (const frame of frames) await lp.write(frame)
@@ -145,7 +120,7 @@ describe('membership input a peer must not get through', () => {
   it('after a gossip message over the size limit, the peer is reset and its gossip heard again', async () => {
     const { target, pubsub, id } = await targetAndAttacker()
     const addrs = attacker!.getMultiaddrs().map(a => a.toString())
-    const heartbeat = (seq: number): Uint8Array => attackerHeartbeat(id, 'big', seq, addrs)
+    const heartbeat = (seq: number): Uint8Array => heartbeatBytes(id, 'big', seq, addrs)
     const subscribed = async (): Promise<boolean> => pubsub.getSubscribers(MEMBERSHIP_TOPIC).some(p => p.toString() === target.id)
     const heard = async (): Promise<number> => await counter(target, 'mesh_membership_received_total', 'type=heartbeat')
     await attacker!.dial(multiaddr(target.bootstrapAddr))

@@ -1,0 +1,166 @@
+// `npm run bench:hostile`: one node attacked from a misbehaving libp2p peer, attack after
+// attack, while an honest node chats with it and a prober asks its control socket for its id
+// every 100 ms. For each attack: did the node survive, what did it count, its RSS before and
+// after, did every honest message of that time arrive, and the slowest control answer. Over
+// the whole run: RSS growth (target ≤ 100 MiB) and the slowest control answer (≤ 0.5 s).
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { lpStream } from '@libp2p/utils'
+import { multiaddr } from '@multiformats/multiaddr'
+import { readFileSync } from 'node:fs'
+import { connect, type Socket } from 'node:net'
+import { cpus, loadavg } from 'node:os'
+import { join } from 'node:path'
+import { callNode } from '../cli/control-client.ts'
+import { createMeshLibp2p } from '../node/libp2p/create-libp2p.ts'
+import { CONTROL_SOCKET_FILE } from '../protocols/control/index.ts'
+import { chatTopic, MAX_LOGICAL } from '../protocols/chat/index.ts'
+import { MEMBERSHIP_TOPIC } from '../protocols/membership/index.ts'
+import { RPC_PROTOCOL } from '../protocols/rpc/constants.ts'
+import { forgedChatMessage, freshIdentityHeartbeatFrames, heartbeatBytes, lengthPrefix } from '../test/utils/hostile-peer.ts'
+import { MeshProcess, sees, waitUntil } from '../test/utils/mesh-process.ts'
+import { sleep } from '../test/utils/wait.ts'
+
+const LOOPBACK = ['--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0']
+const LOBBY = chatTopic('lobby')
+
+function rssMb (pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find(l => l.startsWith('VmRSS:'))
+  return Number(line?.split(/\s+/)[1] ?? 0) / 1024
+}
+
+/** Every counter of the node whose name says it counts drops, refusals or resets, flattened. */
+async function defenceCounters (node: MeshProcess): Promise<Map<string, number>> {
+  const { metrics } = await callNode(node.home, 'stats')
+  const out = new Map<string, number>()
+  for (const [name, values] of Object.entries<Record<string, number>>(metrics)) {
+    if (!/invalid|dropped|refused|resets|rate_limited/.test(name)) continue
+    for (const [labels, v] of Object.entries(values)) out.set(labels === 'total' ? name : `${name}{${labels}}`, v)
+  }
+  return out
+}
+
+const target = await MeshProcess.start({ name: 'target', args: LOOPBACK })
+const honest = await MeshProcess.start({ name: 'honest', args: LOOPBACK, bootstrap: [target.bootstrapAddr] })
+const attackerKey = await generateKeyPair('Ed25519')
+const attacker = await createMeshLibp2p({ privateKey: attackerKey, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false })
+const pubsub = attacker.services.pubsub
+let running = true
+try {
+  await waitUntil('target and honest to see each other', async () => await sees(target, honest, 'alive') && await sees(honest, target, 'alive'), 20_000)
+  pubsub.subscribe(MEMBERSHIP_TOPIC)
+  pubsub.subscribe(LOBBY)
+  await attacker.dial(multiaddr(target.bootstrapAddr))
+  await waitUntil('the attacker on both topics', async () =>
+    pubsub.getSubscribers(MEMBERSHIP_TOPIC).some(p => p.toString() === target.id) && pubsub.getSubscribers(LOBBY).some(p => p.toString() === target.id))
+
+  // The prober: the slowest answer of the control socket, per attack and overall.
+  let slowestMs = 0
+  const prober = (async () => {
+    while (running) {
+      const t0 = performance.now()
+      await callNode(target.home, 'id').catch(() => {})
+      slowestMs = Math.max(slowestMs, performance.now() - t0)
+      await sleep(100)
+    }
+  })()
+  // The honest chatter: a message every 250 ms; each must reach the target.
+  const sent: string[] = []
+  const chatter = (async () => {
+    for (let i = 0; running; i++) {
+      const text = `honest ${i}`
+      await callNode(honest.home, 'chat.send', { room: 'lobby', text }).then(() => { sent.push(text) }, () => {})
+      await sleep(250)
+    }
+  })()
+
+  const attacks: Array<[string, () => Promise<void>]> = [
+    ['10,000 heartbeats from one origin', async () => {
+      for (let seq = 1; seq <= 10_000; seq++) await pubsub.publish(MEMBERSHIP_TOPIC, heartbeatBytes(attacker.peerId.toString(), 'flood', seq))
+    }],
+    ['heartbeats of 1,100 fresh ids', async () => {
+      const frames = await freshIdentityHeartbeatFrames(1100)
+      const lp = lpStream(await attacker.dialProtocol(multiaddr(target.bootstrapAddr), '/meshsub/1.1.0'))
+      for (const frame of frames) await lp.write(frame)
+    }],
+    ['a 1 MiB gossip message', async () => {
+      await pubsub.publish(MEMBERSHIP_TOPIC, new Uint8Array(1024 * 1024)).catch(() => {})
+      await sleep(3000)
+      await attacker.dial(multiaddr(target.bootstrapAddr)).catch(() => {})
+    }],
+    ['1,000 chat messages at once, then counters at 2^31−1 and dates far ahead', async () => {
+      for (let seq = 1; seq <= 1000; seq++) await pubsub.publish(LOBBY, await forgedChatMessage(attackerKey, { seq, text: `flood ${seq}` })).catch(() => {})
+      await pubsub.publish(LOBBY, await forgedChatMessage(attackerKey, { seq: 1001, ts: Date.now() + 55_000, lc: MAX_LOGICAL })).catch(() => {})
+      await pubsub.publish(LOBBY, await forgedChatMessage(attackerKey, { seq: 1002, ts: Number.MAX_SAFE_INTEGER })).catch(() => {})
+    }],
+    ['8 rpc frames announced at 1 MiB, then trickled for 12 s', async () => {
+      const streams = await Promise.all(Array.from({ length: 8 }, async () => await attacker.dialProtocol(multiaddr(target.bootstrapAddr), RPC_PROTOCOL)))
+      for (const s of streams) s.send(lengthPrefix(1024 * 1024))
+      for (let t = 0; t < 24; t++) {
+        for (const s of streams) { try { s.send(Uint8Array.of(1)) } catch {} }
+        await sleep(500)
+      }
+    }],
+    ['40 half-open connections from one address, held 8 s', async () => {
+      const port = Number(target.bootstrapAddr.split('/tcp/')[1].split('/')[0])
+      const sockets: Socket[] = []
+      let holding = true
+      const hold = (): void => {
+        if (!holding) return
+        const socket = connect({ host: '127.0.0.1', port, localAddress: '127.0.0.2' })
+        socket.on('error', () => {})
+        socket.on('close', () => { setTimeout(hold, 50) })
+        sockets.push(socket)
+      }
+      for (let i = 0; i < 40; i++) hold()
+      await sleep(8000)
+      holding = false
+      for (const s of sockets) s.destroy()
+    }],
+    ['80 idle connections to the control socket, held 7 s', async () => {
+      const sockets = Array.from({ length: 80 }, () => connect(join(target.home, CONTROL_SOCKET_FILE)).on('error', () => {}))
+      await sleep(7000)
+      for (const s of sockets) s.destroy()
+    }]
+  ]
+
+  console.log(`${cpus()[0].model}, ${cpus().length} cores, node ${process.version}, load ${loadavg().map(l => l.toFixed(2)).join(' ')}`)
+  const startRss = rssMb(target.pid)
+  let overallSlowest = 0
+  const rows: string[][] = [['attack', 'survived', 'counted', 'RSS before → after', 'honest chat', 'slowest control answer']]
+  for (const [name, attack] of attacks) {
+    const before = await defenceCounters(target)
+    const rssBefore = rssMb(target.pid)
+    slowestMs = 0
+    const sentBefore = sent.length
+    await attack()
+    await sleep(2000)
+    const survived = target.child.exitCode == null && await callNode(target.home, 'id').then(() => true, () => false)
+    const rssAfter = rssMb(target.pid)
+    const after = await defenceCounters(target)
+    const counted = [...after].filter(([k, v]) => v > (before.get(k) ?? 0)).map(([k, v]) => `${k.replace(/^mesh_/, '')} +${v - (before.get(k) ?? 0)}`)
+    const expected = sent.slice(sentBefore)
+    let delivered = false
+    await waitUntil('the honest messages of this attack on the target', async () => {
+      const { messages } = await callNode<{ messages: Array<{ text: string }> }>(target.home, 'chat.history', { room: 'lobby', limit: 100_000 })
+      const texts = new Set(messages.map(m => m.text))
+      delivered = expected.every(t => texts.has(t))
+      return delivered
+    }, 10_000, 250).catch(() => {})
+    overallSlowest = Math.max(overallSlowest, slowestMs)
+    rows.push([name, survived ? 'yes' : 'NO', counted.join(', ') || '-', `${rssBefore.toFixed(0)} → ${rssAfter.toFixed(0)} MB`,
+      delivered ? `all ${expected.length} arrived` : 'MISSING', `${slowestMs.toFixed(0)} ms`])
+    console.log(`${name}: done`)
+  }
+  running = false
+  await Promise.all([prober, chatter])
+  console.log('')
+  for (const row of rows) console.log(`| ${row.join(' | ')} |`)
+  const growth = rssMb(target.pid) - startRss
+  console.log(`\nover the whole run: RSS ${startRss.toFixed(0)} → ${rssMb(target.pid).toFixed(0)} MB (+${growth.toFixed(0)} MB; target ≤ 100 MiB), slowest control answer ${overallSlowest.toFixed(0)} ms (target ≤ 500 ms)`)
+  console.log(`load ${loadavg().map(l => l.toFixed(2)).join(' ')}`)
+} finally {
+  running = false
+  await attacker.stop()
+  await honest.destroy()
+  await target.destroy()
+}

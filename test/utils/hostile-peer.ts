@@ -1,0 +1,60 @@
+import { generateKeyPair, publicKeyToProtobuf } from '@libp2p/crypto/keys'
+import { RPC } from '@libp2p/gossipsub/message'
+import type { PrivateKey } from '@libp2p/interface'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { concat as uint8ArrayConcat } from 'uint8arrays/concat'
+import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
+import { canonicalBytes, type UnsignedChatMessage } from '../../protocols/chat/index.ts'
+import { encodeMembershipMessage, MEMBERSHIP_TOPIC, MEMBERSHIP_WIRE_VERSION } from '../../protocols/membership/index.ts'
+
+/**
+ * What a misbehaving peer sends, built from libp2p's own packages: shared by the tests that
+ * attack a node and by `npm run bench:hostile`, which runs the attacks one after another.
+ */
+
+/** A valid heartbeat of `id`, with the fields a peer chooses. */
+export function heartbeatBytes (id: string, nick: string, seq: number, addrs: string[] = []): Uint8Array {
+  return encodeMembershipMessage({
+    type: 'heartbeat', v: MEMBERSHIP_WIRE_VERSION, id, nick, incarnation: 1, seq,
+    workers: { total: 1, free: 1 }, queue: 0, load: 0, services: [], roles: [], version: '0', addrs
+  })
+}
+
+/** Gossip's 8-byte sequence number, big-endian. */
+function seqno (i: number): Uint8Array {
+  const bytes = new Uint8Array(8)
+  new DataView(bytes.buffer).setBigUint64(0, BigInt(i + 1))
+  return bytes
+}
+
+/**
+ * Gossip frames (length prefix not included) each carrying the heartbeat of a brand-new
+ * identity, signed by that identity as gossip requires: what a peer relaying fresh ids sends.
+ */
+export async function freshIdentityHeartbeatFrames (count: number, nickPrefix = 'fake'): Promise<Uint8Array[]> {
+  const frames: Uint8Array[] = []
+  for (let i = 0; i < count; i++) {
+    const key = await generateKeyPair('Ed25519')
+    const id = peerIdFromPrivateKey(key)
+    const raw: RPC.Message = { from: id.toMultihash().bytes, data: heartbeatBytes(id.toString(), `${nickPrefix}${i}`, 1), seqno: seqno(i), topic: MEMBERSHIP_TOPIC }
+    raw.signature = await key.sign(uint8ArrayConcat([uint8ArrayFromString('libp2p-pubsub:'), RPC.Message.encode(raw)]))
+    raw.key = publicKeyToProtobuf(key.publicKey)
+    frames.push(RPC.encode({ subscriptions: [], messages: [raw] }))
+  }
+  return frames
+}
+
+/** A chat wire message signed by `key` over whatever fields the attacker likes. */
+export async function forgedChatMessage (key: PrivateKey, fields: Partial<UnsignedChatMessage>): Promise<Uint8Array> {
+  const m: UnsignedChatMessage = { v: 1, room: 'lobby', to: null, from: peerIdFromPrivateKey(key).toString(), nick: 'mallory', ts: Date.now(), lc: 0, seq: 1, text: 'hi', ...fields }
+  const sig = Buffer.from(await key.sign(canonicalBytes(m))).toString('base64')
+  return new TextEncoder().encode(JSON.stringify({ ...m, sig }))
+}
+
+/** A varint length prefix announcing `n` bytes. */
+export function lengthPrefix (n: number): Uint8Array {
+  const bytes: number[] = []
+  while (n >= 0x80) { bytes.push((n & 0x7f) | 0x80); n >>>= 7 }
+  bytes.push(n)
+  return Uint8Array.from(bytes)
+}
