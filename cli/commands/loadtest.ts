@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress'
-import { InvalidArgumentError, type Command } from 'commander'
+import { InvalidArgumentError, Option, type Command } from 'commander'
 import { NoSuchProcessError, ProcUsageSampler, type ServerUsage } from '../../loadtest/proc-usage.ts'
 import { ERROR_KINDS } from '../../loadtest/generator/error-kinds.ts'
 import { DEFAULT_CLIENTS, DEFAULT_GATEWAY_REQUEST, DEFAULT_SIZE, DEFAULT_TIMEOUT_MS, LOAD_PROTOCOLS, MAX_SIZE, type LoadProtocol, type LoadTestOptions } from '../../loadtest/generator/options.ts'
@@ -34,15 +34,15 @@ interface LoadTestFlags {
 export function registerLoadTestCommand (program: Command): void {
   withJson(program.command('loadtest <target>'))
     .description('load-test an echo server or a gateway: throughput, latency percentiles, errors, server CPU and memory')
-    .option('--clients <n>', `connections (default ${DEFAULT_CLIENTS})`, parsePositiveInt('--clients', MAX_CLIENTS), DEFAULT_CLIENTS)
+    .option('--clients <n>', 'connections', parsePositiveInt('--clients', MAX_CLIENTS), DEFAULT_CLIENTS)
     .option('--messages <m>', 'messages per client (default 100 without --duration)', parsePositiveInt('--messages', 1e9))
-    .option('--size <bytes>', `echo message size, or MIN-MAX for random sizes (default ${DEFAULT_SIZE})`, parseSize, [DEFAULT_SIZE, DEFAULT_SIZE])
+    .addOption(new Option('--size <bytes>', 'echo message size, or MIN-MAX for random sizes').argParser(parseSize).default([DEFAULT_SIZE, DEFAULT_SIZE], String(DEFAULT_SIZE)))
     .option('--duration <s>', 'seconds to run', parseSeconds('--duration', MAX_DURATION_S))
     .option('--rate <r>', 'open loop: total messages per second, latency from each message\'s scheduled time', parsePositiveInt('--rate', MAX_RATE))
     .option('--connect-rate <r>', 'new connections per second (default: all at once)', parsePositiveInt('--connect-rate', MAX_RATE))
     .option('--protocol <p>', `${LOAD_PROTOCOLS.join('|')}`, parseProtocol, 'echo')
-    .option('--request <line>', `gateway request line (default "${DEFAULT_GATEWAY_REQUEST}")`, DEFAULT_GATEWAY_REQUEST)
-    .option('--timeout <s>', `seconds to wait for an answer (default ${DEFAULT_TIMEOUT_MS / 1000})`, parseSeconds('--timeout', 3600), DEFAULT_TIMEOUT_MS / 1000)
+    .option('--request <line>', 'gateway request line', DEFAULT_GATEWAY_REQUEST)
+    .option('--timeout <s>', 'seconds to wait for an answer', parseSeconds('--timeout', 3600), DEFAULT_TIMEOUT_MS / 1000)
     .option('--pid <pid>', 'server process to measure: CPU% and peak RSS of it and its children', parsePositiveInt('--pid', 2 ** 22))
     .option('--spread', 'run shares of the clients on the mesh peers that offer loadtest.run (through the node in --home), merge their histograms')
     .option('--home <dir>', 'with --spread: the running node\'s home (default $MESH_HOME, else ~/.mesh)')
