@@ -14,6 +14,13 @@ import { build } from 'esbuild'
 const root = fileURLToPath(new URL('..', import.meta.url))
 const outdir = `${root}dist`
 const MANIFEST = 'bundle-manifest.json'
+/** What worker threads and child processes run, by the name node/script-entry.ts looks up. */
+const SCRIPTS = {
+  'worker-entry': 'node/compute/worker-entry.ts',
+  'thread-worker': 'loadtest/echo/thread-worker.ts',
+  'fork-child': 'loadtest/echo/fork-child.ts',
+  'cluster-worker': 'loadtest/echo/cluster-worker.ts'
+}
 
 // Built aside, then moved in file by file: a `mesh` starting meanwhile (tests run while
 // `npm install -g .` rebuilds) finds either the old files or the new ones, never a hole.
@@ -24,7 +31,7 @@ const started = Date.now()
 rmSync(staging, { recursive: true, force: true })
 const result = await build({
   absWorkingDir: root,
-  entryPoints: { run: 'cli/run.ts', 'worker-entry': 'node/compute/worker-entry.ts' },
+  entryPoints: { run: 'cli/run.ts', ...SCRIPTS },
   outdir: staging,
   bundle: true,
   splitting: true,
@@ -34,8 +41,8 @@ const result = await build({
   sourcemap: 'linked',
   metafile: true,
   logLevel: 'warning',
-  // The worker pool finds its thread's entry beside the chunk that starts it.
-  define: { MESH_BUNDLED_WORKER_ENTRY: '"./worker-entry.js"' },
+  // Each script a thread or a child process runs is found beside the chunks (node/script-entry.ts).
+  define: { MESH_BUNDLED_ENTRIES: JSON.stringify(Object.fromEntries(Object.keys(SCRIPTS).map(name => [name, `./${name}.js`]))) },
   // A few CommonJS packages call require(): give the ES modules one.
   banner: { js: "import { createRequire as __meshCreateRequire } from 'node:module'; const require = __meshCreateRequire(import.meta.url);" }
 })

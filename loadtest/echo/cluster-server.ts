@@ -4,8 +4,9 @@ import { addCounters, emptyCounters, isCounters } from './counters.ts'
 import { pooledServerHandle, type EchoServer, type EchoServerInit } from './echo-server.ts'
 import { EchoStartError, PortInUseError } from './errors.ts'
 import { probePort } from './probe-port.ts'
+import { scriptEntry } from '../../node/script-entry.ts'
 
-const WORKER_SCRIPT = fileURLToPath(new URL('./cluster-worker.ts', import.meta.url))
+const WORKER_SCRIPT = fileURLToPath(scriptEntry('cluster-worker', new URL('./cluster-worker.ts', import.meta.url)))
 
 /**
  * The cluster model: `workers` pre-forked processes share the port through node:cluster

@@ -6,8 +6,9 @@ import { addCounters, emptyCounters, isCounters } from './counters.ts'
 import type { EchoServer, EchoServerInit } from './echo-server.ts'
 import { listen } from './event-server.ts'
 import { FORK_WAITING_LIMIT, MAX_CONNECTIONS } from './constants.ts'
+import { scriptEntry } from '../../node/script-entry.ts'
 
-const CHILD_SCRIPT = new URL('./fork-child.ts', import.meta.url)
+const CHILD_SCRIPT = scriptEntry('fork-child', new URL('./fork-child.ts', import.meta.url))
 /**
  * Children share V8's compile cache (in Node's own default place unless the user set one):
  * a child then starts in about half the time (36 ms against 84 ms measured here), and

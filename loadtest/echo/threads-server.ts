@@ -3,8 +3,9 @@ import { addCounters, emptyCounters, isCounters } from './counters.ts'
 import { pooledServerHandle, type EchoServer, type EchoServerInit } from './echo-server.ts'
 import { EchoStartError, PortInUseError } from './errors.ts'
 import { probePort } from './probe-port.ts'
+import { scriptEntry } from '../../node/script-entry.ts'
 
-const WORKER_SCRIPT = new URL('./thread-worker.ts', import.meta.url)
+const WORKER_SCRIPT = scriptEntry('thread-worker', new URL('./thread-worker.ts', import.meta.url))
 
 /**
  * The threads model: `workers` worker_threads in one process, each with its own event loop

@@ -1,15 +1,12 @@
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
+import { scriptEntry } from '../script-entry.ts'
 import { systemClock, type Clock, type Timer } from '../time/clock.ts'
 import type { WorkerReply, WorkerRequest } from './worker-protocol.ts'
 
 /** One worker per core: the tasks are CPU-bound, more threads would only time-slice. */
 export const DEFAULT_POOL_SIZE = availableParallelism()
-/** Set by the bundler (build/bundle.ts): the bundled thread entry, beside the bundle's chunks. */
-declare const MESH_BUNDLED_WORKER_ENTRY: string | undefined
-const WORKER_ENTRY = typeof MESH_BUNDLED_WORKER_ENTRY === 'string'
-  ? new URL(MESH_BUNDLED_WORKER_ENTRY, import.meta.url)
-  : new URL('./worker-entry.ts', import.meta.url)
+const WORKER_ENTRY = scriptEntry('worker-entry', new URL('./worker-entry.ts', import.meta.url))
 /**
  * A thread with nothing to do for this long is let go. A thread holds its own V8 heap and
  * modules (about 15-20 MB); starting one again costs tens of milliseconds, which 30 s of
