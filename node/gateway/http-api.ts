@@ -11,6 +11,8 @@ import { defaultLogger, type Log, type MeshLogger } from '../logging/logger.ts'
 import type { MemberView } from '../membership/member-view.ts'
 import type { MeshMetrics } from '../metrics/metrics.ts'
 import type { Clock } from '../time/clock.ts'
+import type { Dashboard } from '../dashboard/dashboard.ts'
+import { PAGE_SECURITY_HEADERS } from '../dashboard/static-assets.ts'
 import type { GatewayMetrics } from './gateway-metrics.ts'
 import { listenOn } from './listen.ts'
 import { asGatewayError, GatewayError, statusOf, type GatewayWork } from './gateway-work.ts'
@@ -39,6 +41,8 @@ export interface HttpApiComponents {
   gatewayMetrics: GatewayMetrics
   clock: Clock
   logger?: MeshLogger
+  /** The web dashboard at `/`, its live feed and chat endpoints. */
+  dashboard?: Dashboard
 }
 
 export interface HttpApiInit {
@@ -81,6 +85,9 @@ export class HttpApi {
       '/api/tasks': { method: 'POST', handler: async (req, _url, signal) => await this.task(await readJson(req), signal) },
       '/api/call': { method: 'POST', handler: async (req, _url, signal) => await this.call(await readJson(req), signal) }
     }
+    for (const [path, route] of Object.entries(components.dashboard?.routes ?? {})) {
+      this.routes[path] = { method: route.method, handler: async (req, url) => await route.handler(req, url, async () => await readJson(req)) }
+    }
   }
 
   address (): { host: string, port: number } | null {
@@ -108,6 +115,7 @@ export class HttpApi {
       this.server = undefined
       throw err
     })
+    this.c.dashboard?.start()
     this.log('HTTP API on %s:%d', this.address()?.host, this.address()?.port)
   }
 
@@ -115,6 +123,8 @@ export class HttpApi {
     const server = this.server
     if (server == null) return
     this.server = undefined
+    // The dashboard's feeds are open responses: ended first, so close() does not wait on them.
+    this.c.dashboard?.stop()
     server.closeAllConnections()
     await new Promise<void>(resolve => { server.close(() => { resolve() }) })
   }
@@ -130,6 +140,10 @@ export class HttpApi {
       this.sendJson(res, 403, { error: 'this API answers only to the names of this machine it listens on' }, label)
       return
     }
+    if (req.method === 'POST' && !originAllowed(req)) {
+      this.sendJson(res, 403, { error: 'a POST from a web page is taken only from this node\'s own pages' }, label)
+      return
+    }
     try {
       if (url.pathname === '/metrics' && req.method === 'GET') {
         label = '/metrics'
@@ -137,10 +151,18 @@ export class HttpApi {
         this.send(res, 200, text, this.c.metrics.registry.contentType, label)
         return
       }
-      if (url.pathname === '/' && req.method === 'GET') {
-        label = '/'
-        this.send(res, 404, '<!doctype html><title>mesh</title><p>The dashboard is not here yet. The API is under <a href="/api/peers">/api</a>; metrics at <a href="/metrics">/metrics</a>.</p>\n', 'text/html; charset=utf-8', label)
-        return
+      const dashboard = this.c.dashboard
+      if (dashboard != null && req.method === 'GET') {
+        if (url.pathname === '/api/events') {
+          dashboard.openFeed(res)
+          this.c.gatewayMetrics.httpRequests.inc({ route: url.pathname, status: String(res.statusCode) })
+          return
+        }
+        const asset = await dashboard.assets.get(url.pathname)
+        if (asset != null) {
+          this.send(res, 200, asset.body, asset.type, url.pathname, { ...PAGE_SECURITY_HEADERS, 'cache-control': 'no-cache' })
+          return
+        }
       }
       if (route == null) throw new GatewayError('not_found', `no such endpoint: ${req.method ?? ''} ${url.pathname.slice(0, 100)}`)
       if (req.method !== route.method) {
@@ -174,10 +196,10 @@ export class HttpApi {
     this.send(res, status, JSON.stringify(body) + '\n', 'application/json; charset=utf-8', label)
   }
 
-  private send (res: ServerResponse, status: number, text: string, type: string, label: string): void {
+  private send (res: ServerResponse, status: number, text: string | Buffer, type: string, label: string, headers: Record<string, string> = {}): void {
     this.c.gatewayMetrics.httpRequests.inc({ route: label, status: String(status) })
     if (res.headersSent || res.destroyed) return
-    res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text) })
+    res.writeHead(status, { ...headers, 'content-type': type, 'content-length': Buffer.byteLength(text) })
     res.end(text)
   }
 
@@ -212,6 +234,26 @@ export class HttpApi {
     if (!CALLABLE_SERVICES.has(service)) throw new GatewayError('not_found', `${service} is not offered to clients outside the mesh; they may call ${[...CALLABLE_SERVICES].join(', ')}`)
     return await this.c.work.call(service, method, body.args ?? null, signal, deadlineOf(body))
   }
+}
+
+/**
+ * A POST that a web page sent must come from this node's own pages. Browsers name the page's
+ * origin on every POST (`Origin`, and `Sec-Fetch-Site` in current ones), so another site open
+ * in the same browser is refused here even for a request that needs no CORS preflight.
+ * Without either header the client is not a browser page (curl, scripts): nothing to check.
+ */
+function originAllowed (req: IncomingMessage): boolean {
+  const site = req.headers['sec-fetch-site']
+  if (site != null && site !== 'same-origin' && site !== 'none') return false
+  const origin = req.headers.origin
+  if (origin == null) return true
+  let parsed: URL
+  try {
+    parsed = new URL(origin)
+  } catch {
+    return false
+  }
+  return parsed.protocol === 'http:' && parsed.host === String(req.headers.host ?? '').toLowerCase()
 }
 
 function param (url: URL, name: string): string {
