@@ -7,22 +7,26 @@ export interface MetricSample {
   gatewayRps: number
   /** Mean latency of the gateway requests answered in that second; null when none were. */
   gatewayMs: number | null
+  /** rpc requests this node served, and their mean service time. */
   rpcRps: number
   rpcMs: number | null
+  /** rpc calls this node made (a coordinator's shards, the gateway's work). */
+  rpcCallsRps: number
 }
 
 /** Ten minutes of one-second samples: the charts show the last minutes, and this bounds memory. */
 export const MAX_SAMPLES = 600
 
-interface Totals { gatewayCount: number, gatewaySum: number, rpcCount: number, rpcSum: number }
+interface Totals { gatewayCount: number, gatewaySum: number, rpcCount: number, rpcSum: number, rpcCalls: number }
 
 const GATEWAY_LATENCY = 'mesh_gateway_request_seconds'
 const RPC_LATENCY = 'mesh_rpc_request_seconds'
+const RPC_CALLS = 'mesh_rpc_calls_total'
 
 /**
  * Turns the registry's ever-growing totals into per-second rates: the gateway's requests
  * (line protocol and HTTP API, from its latency summary) and the rpc requests this node
- * served (from its latency histogram). Reads only the `_count` and `_sum` of each, so a
+ * served (from its latency histogram) and made. Reads only the `_count` and `_sum` of each, so a
  * sample costs two metric reads whatever the number of labels.
  */
 export class MetricSamples {
@@ -53,7 +57,8 @@ export class MetricSamples {
       gatewayRps: round(gatewayCount / seconds),
       gatewayMs: gatewayCount > 0 ? round((totals.gatewaySum - last.gatewaySum) * 1000 / gatewayCount) : null,
       rpcRps: round(rpcCount / seconds),
-      rpcMs: rpcCount > 0 ? round((totals.rpcSum - last.rpcSum) * 1000 / rpcCount) : null
+      rpcMs: rpcCount > 0 ? round((totals.rpcSum - last.rpcSum) * 1000 / rpcCount) : null,
+      rpcCallsRps: round((totals.rpcCalls - last.rpcCalls) / seconds)
     }
     this.samples.push(sample)
     if (this.samples.length > MAX_SAMPLES) this.samples.shift()
@@ -63,7 +68,16 @@ export class MetricSamples {
   private async totals (): Promise<Totals> {
     const [gatewayCount, gatewaySum] = await this.countAndSum(GATEWAY_LATENCY)
     const [rpcCount, rpcSum] = await this.countAndSum(RPC_LATENCY)
-    return { gatewayCount, gatewaySum, rpcCount, rpcSum }
+    return { gatewayCount, gatewaySum, rpcCount, rpcSum, rpcCalls: await this.total(RPC_CALLS) }
+  }
+
+  /** A counter's value summed over its labels. */
+  private async total (name: string): Promise<number> {
+    const metric = this.metrics.registry.getSingleMetric(name)
+    if (metric == null) return 0
+    let sum = 0
+    for (const v of (await metric.get()).values) sum += v.value
+    return sum
   }
 
   /** The `_count` and `_sum` of a summary or histogram over all its labels; zeros before it exists. */

@@ -21,8 +21,8 @@ export class ChartsPanel {
     const line = (label, stroke) => ({ label, stroke, width: 2, spanGaps: false })
     this.throughput = new uPlot({
       title: 'requests per second', width, height: 150, scales: { x: { time: true } },
-      series: [{}, line('gateway', '#3b6fd8'), line('rpc served', '#2e9d4f')]
-    }, [[], [], []], root.querySelector('#chart-throughput'))
+      series: [{}, line('gateway', '#3b6fd8'), line('rpc served', '#2e9d4f'), line('rpc calls made', '#9b59b6')]
+    }, [[], [], [], []], root.querySelector('#chart-throughput'))
     this.latency = new uPlot({
       title: 'mean latency (ms)', width, height: 150, scales: { x: { time: true } },
       series: [{}, line('gateway', '#3b6fd8'), line('rpc served', '#2e9d4f')]
@@ -71,7 +71,7 @@ export class ChartsPanel {
     const x = s.map(p => p.t / 1000)
     const now = (s.at(-1)?.t ?? Date.now()) / 1000
     const range = { min: now - WINDOW_S, max: now }
-    this.throughput.setData([x, s.map(p => p.gatewayRps), s.map(p => p.rpcRps)], false)
+    this.throughput.setData([x, s.map(p => p.gatewayRps), s.map(p => p.rpcRps), s.map(p => p.rpcCallsRps)], false)
     this.latency.setData([x, s.map(p => p.gatewayMs), s.map(p => p.rpcMs)], false)
     const events = this.events.filter(e => e.at / 1000 >= range.min)
     this.members.setData([events.map(e => e.at / 1000), ...STATES.map((state, i) => events.map(e => e.to === state ? i + 1 : null))], false)

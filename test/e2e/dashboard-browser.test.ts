@@ -1,0 +1,100 @@
+import { mkdir } from 'node:fs/promises'
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { launchChromium } from '../utils/browser.ts'
+import { gatewayAddress } from '../utils/gateway-client.ts'
+import { JOB_NODE_ARGS, primesieveCount } from '../utils/jobs-mesh.ts'
+import { MeshProcess, waitUntil } from '../utils/mesh-process.ts'
+import { runMesh } from '../utils/run-mesh.ts'
+
+// A few seconds of sieving for three one-worker nodes: long enough to watch it run.
+const FROM = 1_000_000_000_000n
+const TO = FROM + 6_000_000_000n
+
+/**
+ * The dashboard in real headless Chromium, against a 3-node mesh on loopback: what the page
+ * shows is what the nodes say, what is typed on it reaches the mesh, and it follows a job
+ * and a crash live.
+ */
+describe('dashboard in a browser', () => {
+  let nodes: MeshProcess[] = []
+  let alice: MeshProcess
+  let bob: MeshProcess
+  let carol: MeshProcess
+  let browser: Browser
+  let page: Page
+  const errors: string[] = []
+
+  beforeAll(async () => {
+    alice = await MeshProcess.start({ name: 'alice', args: [...JOB_NODE_ARGS, '--http', '127.0.0.1:0'] })
+    ;[bob, carol] = await Promise.all(['bob', 'carol'].map(async name => await MeshProcess.start({ name, args: JOB_NODE_ARGS, bootstrap: [alice.bootstrapAddr] })))
+    nodes = [alice, bob, carol]
+    const { host, port } = await gatewayAddress(alice, 'http')
+    browser = await launchChromium()
+    page = await browser.newPage({ viewport: { width: 1280, height: 1100 } })
+    page.on('pageerror', err => { errors.push(err.message) })
+    await page.goto(`http://${host}:${port}/`)
+  })
+
+  afterAll(async () => {
+    await browser?.close()
+    await Promise.all(nodes.map(async n => { await n.destroy() }))
+  })
+
+  it('shows the three members alive', async () => {
+    await waitUntil('the page to show 3 alive members', async () => await page.locator('#member-table tbody tr[data-state="alive"]').count() === 3, 20_000, 100)
+    for (const node of nodes) expect(await page.textContent(`#member-table tr[data-id="${node.id}"]`)).toContain(node.name)
+    expect(await page.textContent('#feed-status')).toBe('live')
+  })
+
+  it('sends a message typed on the page, which another node\'s mesh chat history shows', async () => {
+    const text = `hello from the page <b>${Date.now()}</b>`
+    await page.fill('#chat-text', text)
+    await page.click('#chat-send')
+    await waitUntil('bob to hold the message', async () => {
+      const { stdout } = await runMesh(['chat', 'history', '--home', bob.home, '--json'])
+      return JSON.parse(stdout).messages.some((m: any) => m.text === text && m.from === alice.id)
+    }, 20_000, 250)
+    // Shown as text: the markup in it stays characters.
+    await shownInChat(page, text)
+    expect(await page.$$('#chat-messages b')).toHaveLength(0)
+    // And a message said elsewhere arrives on the page live.
+    const reply = `hi alice, bob here ${Date.now()}`
+    expect((await runMesh(['chat', 'send', '--home', bob.home, reply])).code).toBe(0)
+    await shownInChat(page, reply)
+  })
+
+  it('follows a job started from the CLI: progress per peer while it runs, then the result', async () => {
+    const run = runMesh(['primes', 'count', FROM.toString(), TO.toString(), '--home', alice.home, '--json'], { timeoutMs: 120_000 })
+    const running = await page.waitForSelector('.job[data-state="running"] .peer-bars span', { timeout: 60_000 })
+    expect(running).not.toBeNull()
+    const { code, stdout, stderr } = await run
+    expect(code, stderr).toBe(0)
+    const out = JSON.parse(stdout)
+    expect(BigInt(out.count)).toBe(primesieveCount(FROM, TO))
+    await page.waitForSelector('.job[data-state="done"] .job-result', { timeout: 15_000 })
+    expect(await page.textContent('.job[data-state="done"] .job-result')).toBe(`${out.count as string} primes`)
+    // One bar per peer that delivered shards, named by nick.
+    const peerNames = await page.$$eval('.job[data-state="done"] .peer-bars > span:nth-child(3n+1)', spans => spans.map(s => s.textContent))
+    expect(peerNames.length).toBe(out.peers.length)
+    expect(peerNames).toContain('alice')
+  })
+
+  it('turns a node killed with -9 dead, greyed and with the reason, and saves a screenshot', async () => {
+    carol.signal('SIGKILL')
+    const row = `#member-table tr[data-id="${carol.id}"][data-state="dead"]`
+    await page.waitForSelector(row, { timeout: 20_000 })
+    expect(await page.textContent(row)).toMatch(/unreachable|no heartbeat|reported by a peer/)
+    expect(await page.$$eval('#member-table tbody tr[data-state="alive"]', rows => rows.length)).toBe(2)
+    await mkdir('test-results', { recursive: true })
+    await page.screenshot({ path: 'test-results/dashboard.png', fullPage: true })
+    expect(errors).toEqual([])
+  })
+})
+
+/** Waits until the open conversation shows a message of exactly this text. */
+async function shownInChat (page: Page, text: string): Promise<void> {
+  const message = page.locator('#chat-messages .text').filter({ hasText: text }).first()
+  await message.waitFor({ timeout: 15_000 })
+  expect(await message.textContent()).toBe(text)
+}
