@@ -48,6 +48,11 @@ export class DemoProgress {
     else process.stdout.write(`   ${quarter * 25}% · ${this.nicks.map(n => `${n} ${peers.find(p => p.nick === n)?.shards ?? 0}`).join(' · ')} shards\n`)
   }
 
+  /** A killed peer's bar says so; its count stays where it stopped. */
+  killed (nick: string): void {
+    this.peers.get(nick)?.update({ name: `${nick} ✗`.padEnd(5) })
+  }
+
   /** A line above the bars (or on its own). */
   log (text: string, json: Record<string, unknown>): void {
     if (this.mode === 'json') printJson(json)

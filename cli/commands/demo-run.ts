@@ -93,6 +93,7 @@ async function steps (mesh: DemoMesh, opts: DemoOptions, say: Say, signal: Abort
         if (killedAt == null && event.fraction >= KILL_AT) {
           killedAt = Date.now()
           victim.child.kill('SIGKILL')
+          progress.killed(victim.nick)
           progress.log(`5. kill -9 ${victim.nick} (pid ${victim.child.pid}) at ${Math.floor(event.fraction * 100)}%: its shards in flight go to the others`,
             { step: 'killed', nick: victim.nick, pid: victim.child.pid, fraction: event.fraction })
           deadWatch = watchDeath(first, victim, killedAt, progress, signal)
