@@ -19,6 +19,17 @@ const status = $('feed-status')
 
 let now = Date.now()
 
+/**
+ * Member changes arrive one by one (ten a second when a mesh is unsettled); the panels that
+ * show members are redrawn from the state at most every RENDER_MS, not once per event.
+ */
+const RENDER_MS = 500
+let renderTimer = null
+function scheduleMembers () {
+  if (renderTimer != null) return
+  renderTimer = setTimeout(() => { renderTimer = null; showMembers() }, RENDER_MS)
+}
+
 function showMembers () {
   const list = [...state.members.values()]
   members.update(list, state.self, now)
@@ -52,19 +63,19 @@ openFeed({
     now = t.now
     state.rooms = t.rooms
     setMembers(t.members)
-    showMembers()
+    scheduleMembers()
     if (t.jobs != null) jobs.update(t.jobs)
     if (t.sample != null) charts.addSample(t.sample)
   },
   member: ({ event, member }) => {
     state.members.set(member.id, member)
     charts.addEvent(event)
-    showMembers()
+    scheduleMembers()
   },
   chat: m => { chat.receive(m) },
   graph: ({ graph: g }) => {
     graph.setGraph(g)
-    graph.update([...state.members.values()], state.self)
+    scheduleMembers()
   }
 }, s => {
   status.dataset.status = s

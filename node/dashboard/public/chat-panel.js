@@ -24,6 +24,7 @@ export class ChatPanel {
     this.current = DEFAULT_ROOM
     this.selfId = null
     this.listKey = ''
+    this.buttons = new Map()
     root.querySelector('#chat-form').addEventListener('submit', e => { e.preventDefault(); this.send() })
     root.querySelector('#chat-join').addEventListener('submit', e => {
       e.preventDefault()
@@ -119,23 +120,40 @@ export class ChatPanel {
     return `@${peer?.nick ?? conversation.slice(-6)}`
   }
 
+  /**
+   * The two lists are rebuilt only when a room or a peer comes or goes (or a nick changes);
+   * who is away, the unread counts and the open conversation are updated on the buttons in place.
+   */
   renderLists () {
     const rooms = [...this.rooms].sort()
     const dms = [...this.peers.values()].sort((a, b) => a.nick.localeCompare(b.nick))
-    const key = JSON.stringify([rooms, dms.map(p => [p.id, p.nick, p.state]), [...this.unread], this.current])
-    if (key === this.listKey) return
-    this.listKey = key
-    this.roomList.replaceChildren(...rooms.map(r => this.item(r, `#${r}`)))
-    this.dmList.replaceChildren(...dms.map(p => this.item(`@${p.id}`, `@${p.nick}`, p.state !== 'alive')))
+    const key = JSON.stringify([rooms, dms.map(p => [p.id, p.nick])])
+    if (key !== this.listKey) {
+      this.listKey = key
+      this.buttons = new Map()
+      this.roomList.replaceChildren(...rooms.map(r => this.item(r, `#${r}`)))
+      this.dmList.replaceChildren(...dms.map(p => this.item(`@${p.id}`, `@${p.nick}`)))
+    }
+    for (const p of dms) {
+      const button = this.buttons.get(`@${p.id}`)
+      const away = p.state !== 'alive'
+      if (button != null && button.classList.contains('muted') !== away) {
+        button.classList.toggle('muted', away)
+        button.title = away ? 'away: messages wait in the outbox' : ''
+      }
+    }
+    for (const [conversation, button] of this.buttons) {
+      const current = conversation === this.current
+      if ((button.getAttribute('aria-current') === 'true') !== current) button.setAttribute('aria-current', String(current))
+      const unread = this.unread.get(conversation)
+      setText(button.querySelector('.unread'), unread != null ? `(${unread})` : '')
+    }
   }
 
-  item (conversation, text, away = false) {
-    const button = el('button', { text, title: away ? 'away: messages wait in the outbox' : conversation, attrs: { type: 'button', 'data-conversation': conversation } })
-    if (away) button.classList.add('muted')
-    if (conversation === this.current) button.setAttribute('aria-current', 'true')
-    const unread = this.unread.get(conversation)
-    if (unread != null) button.append(el('span', { cls: 'unread', text: `(${unread})` }))
+  item (conversation, text) {
+    const button = el('button', { text, attrs: { type: 'button', 'data-conversation': conversation } }, [el('span', { cls: 'unread' })])
     button.addEventListener('click', () => { this.open(conversation) })
+    this.buttons.set(conversation, button)
     return el('li', {}, [button])
   }
 }

@@ -29,6 +29,7 @@ export class GraphPanel {
       .force('collide', d3.forceCollide(16))
       .force('x', d3.forceX(0).strength(0.05))
       .force('y', d3.forceY(0).strength(0.05))
+      .alphaDecay(0.05)
       .on('tick', () => { this.requestDraw() })
     new ResizeObserver(() => { this.resize() }).observe(this.canvas)
     this.resize()

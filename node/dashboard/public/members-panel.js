@@ -1,6 +1,7 @@
 import { ago, clockTime, el, setText, shortId } from './dom.js'
 
-const STATE_ORDER = { alive: 0, suspect: 1, dead: 2, left: 3 }
+/** Live members first, then the gone; a suspicion does not move a row (they come and go in seconds). */
+const STATE_ORDER = { alive: 0, suspect: 0, dead: 1, left: 1 }
 
 /** Why a member changed state, in words. */
 export const CAUSES = {
@@ -66,10 +67,11 @@ export class MembersPanel {
   fill (row, m, selfId, now) {
     const { tr, cells, badge, why } = row
     if (tr.dataset.state !== m.state) tr.dataset.state = m.state
-    tr.classList.toggle('self', m.id === selfId)
+    if (tr.classList.contains('self') !== (m.id === selfId)) tr.classList.toggle('self', m.id === selfId)
     setText(cells.nick, m.id === selfId ? `${m.nick} (you)` : m.nick)
     setText(badge, m.state)
-    badge.className = `state state-${m.state}`
+    const badgeClass = `state state-${m.state}`
+    if (badge.className !== badgeClass) badge.className = badgeClass
     const gone = m.state === 'dead' || m.state === 'left' || m.state === 'suspect'
     setText(why, gone ? `${CAUSES[m.cause] ?? m.cause ?? ''} at ${clockTime(m.stateSince)}` : '')
     setText(cells.seen, m.id === selfId ? '-' : ago(now - m.lastSeenAt))
