@@ -19,18 +19,20 @@ export class ChartsPanel {
     this.dirty = false
     const width = this.width()
     const line = (label, stroke) => ({ label, stroke, width: 2, spanGaps: false })
+    // Times of day on the x axis, HH:MM:SS: the window is minutes, the date adds nothing.
+    const timeAxis = { space: 70, values: (_u, ticks) => ticks.map(t => new Date(t * 1000).toLocaleTimeString([], { hour12: false })) }
     this.throughput = new uPlot({
-      title: 'requests per second', width, height: 150, scales: { x: { time: true } },
+      title: 'requests per second', width, height: 150, scales: { x: { time: true } }, axes: [timeAxis, {}],
       series: [{}, line('gateway', '#3b6fd8'), line('rpc served', '#2e9d4f'), line('rpc calls made', '#9b59b6')]
     }, [[], [], [], []], root.querySelector('#chart-throughput'))
     this.latency = new uPlot({
-      title: 'mean latency (ms)', width, height: 150, scales: { x: { time: true } },
+      title: 'mean latency (ms)', width, height: 150, scales: { x: { time: true } }, axes: [timeAxis, {}],
       series: [{}, line('gateway', '#3b6fd8'), line('rpc served', '#2e9d4f')]
     }, [[], [], []], root.querySelector('#chart-latency'))
     this.members = new uPlot({
       title: 'membership events', width, height: 130,
       scales: { x: { time: true }, y: { range: [0.5, 4.5] } },
-      axes: [{}, { size: 64, splits: () => [1, 2, 3, 4], values: (_u, ticks) => ticks.map(t => STATES[t - 1] ?? '') }],
+      axes: [timeAxis, { size: 64, splits: () => [1, 2, 3, 4], values: (_u, ticks) => ticks.map(t => STATES[t - 1] ?? '') }],
       series: [{}, ...STATES.map(s => ({ label: s, stroke: COLOURS[s], fill: COLOURS[s], paths: () => null, points: { show: true, size: 9, fill: COLOURS[s] } }))]
     }, [[], [], [], [], []], root.querySelector('#chart-members'))
     new ResizeObserver(() => {
