@@ -20,12 +20,13 @@ export const MAX_SAMPLES = 600
 interface Totals { gatewayCount: number, gatewaySum: number, rpcCount: number, rpcSum: number, rpcCalls: number }
 
 const GATEWAY_LATENCY = 'mesh_gateway_request_seconds'
+const HTTP_LATENCY = 'mesh_http_request_seconds'
 const RPC_LATENCY = 'mesh_rpc_request_seconds'
 const RPC_CALLS = 'mesh_rpc_calls_total'
 
 /**
  * Turns the registry's ever-growing totals into per-second rates: the gateway's requests
- * (line protocol and HTTP API, from its latency summary) and the rpc requests this node
+ * (line protocol and HTTP API, from their latency summaries) and the rpc requests this node
  * served (from its latency histogram) and made. Reads only the `_count` and `_sum` of each, so a
  * sample costs two metric reads whatever the number of labels.
  */
@@ -66,7 +67,10 @@ export class MetricSamples {
   }
 
   private async totals (): Promise<Totals> {
-    const [gatewayCount, gatewaySum] = await this.countAndSum(GATEWAY_LATENCY)
+    const [lineCount, lineSum] = await this.countAndSum(GATEWAY_LATENCY)
+    const [httpCount, httpSum] = await this.countAndSum(HTTP_LATENCY)
+    const gatewayCount = lineCount + httpCount
+    const gatewaySum = lineSum + httpSum
     const [rpcCount, rpcSum] = await this.countAndSum(RPC_LATENCY)
     return { gatewayCount, gatewaySum, rpcCount, rpcSum, rpcCalls: await this.total(RPC_CALLS) }
   }

@@ -136,6 +136,10 @@ export class HttpApi {
     const abort = new AbortController()
     res.on('close', () => { if (!res.writableFinished) abort.abort(new Error('the client went away')) })
     let label = route != null ? url.pathname : 'other'
+    if (route != null) {
+      const started = performance.now()
+      res.once('finish', () => { this.c.gatewayMetrics.httpLatency.observe({ route: url.pathname }, (performance.now() - started) / 1000) })
+    }
     if (!this.hostAllowed(req.headers.host)) {
       this.sendJson(res, 403, { error: 'this API answers only to the names of this machine it listens on' }, label)
       return

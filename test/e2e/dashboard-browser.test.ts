@@ -23,6 +23,7 @@ describe('dashboard in a browser', () => {
   let carol: MeshProcess
   let browser: Browser
   let page: Page
+  let base: string
   const errors: string[] = []
 
   beforeAll(async () => {
@@ -30,10 +31,11 @@ describe('dashboard in a browser', () => {
     ;[bob, carol] = await Promise.all(['bob', 'carol'].map(async name => await MeshProcess.start({ name, args: JOB_NODE_ARGS, bootstrap: [alice.bootstrapAddr] })))
     nodes = [alice, bob, carol]
     const { host, port } = await gatewayAddress(alice, 'http')
+    base = `http://${host}:${port}`
     browser = await launchChromium()
     page = await browser.newPage({ viewport: { width: 1280, height: 1100 } })
     page.on('pageerror', err => { errors.push(err.message) })
-    await page.goto(`http://${host}:${port}/`)
+    await page.goto(`${base}/`)
   })
 
   afterAll(async () => {
@@ -80,12 +82,22 @@ describe('dashboard in a browser', () => {
     expect(peerNames).toContain('alice')
   })
 
+  it('charts the gateway\'s requests', async () => {
+    for (let i = 0; i < 20; i++) {
+      const res = await fetch(`${base}/api/primes/test?n=104729`)
+      expect(res.status).toBe(200)
+    }
+    await page.waitForSelector('#chart-throughput:not([data-gateway-seconds="0"])', { timeout: 15_000 })
+  })
+
   it('turns a node killed with -9 dead, greyed and with the reason, and saves a screenshot', async () => {
     carol.signal('SIGKILL')
     const row = `#member-table tr[data-id="${carol.id}"][data-state="dead"]`
     await page.waitForSelector(row, { timeout: 20_000 })
     expect(await page.textContent(row)).toMatch(/unreachable|no heartbeat|reported by a peer/)
     expect(await page.$$eval('#member-table tbody tr[data-state="alive"]', rows => rows.length)).toBe(2)
+    // On the time axis too.
+    await page.waitForSelector('#chart-members[data-dead="1"]', { timeout: 5000 })
     await mkdir('test-results', { recursive: true })
     await page.screenshot({ path: 'test-results/dashboard.png', fullPage: true })
     expect(errors).toEqual([])

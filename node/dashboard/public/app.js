@@ -17,7 +17,9 @@ const graph = new GraphPanel($('graph'))
 const charts = new ChartsPanel($('charts'))
 const status = $('feed-status')
 
-let now = Date.now()
+// The node's clock, as last heard: member ages stay right between two ticks.
+let offset = 0
+const now = () => Date.now() + offset
 
 /**
  * Member changes arrive one by one (ten a second when a mesh is unsettled); the panels that
@@ -32,7 +34,7 @@ function scheduleMembers () {
 
 function showMembers () {
   const list = [...state.members.values()]
-  members.update(list, state.self, now)
+  members.update(list, state.self, now())
   graph.update(list, state.self)
   chat.setDirectory(state.rooms, list, state.self)
   const self = state.members.get(state.self)
@@ -48,7 +50,7 @@ function setMembers (rows) {
 
 openFeed({
   snapshot: s => {
-    now = s.now
+    offset = s.now - Date.now()
     state.self = s.self
     state.rooms = s.rooms
     setMembers(s.members)
@@ -60,7 +62,7 @@ openFeed({
     chat.reload()
   },
   tick: t => {
-    now = t.now
+    offset = t.now - Date.now()
     state.rooms = t.rooms
     setMembers(t.members)
     scheduleMembers()

@@ -27,7 +27,8 @@ export class ChartsPanel {
     }, [[], [], [], []], root.querySelector('#chart-throughput'))
     this.latency = new uPlot({
       title: 'mean latency (ms)', width, height: 150, scales: { x: { time: true } }, axes: [timeAxis, {}],
-      series: [{}, line('gateway', '#3b6fd8'), line('rpc served', '#2e9d4f')]
+      // Points as well as lines: a latency exists only in the seconds that had requests.
+      series: [{}, { ...line('gateway', '#3b6fd8'), points: { show: true, size: 4 } }, { ...line('rpc served', '#2e9d4f'), points: { show: true, size: 4 } }]
     }, [[], [], []], root.querySelector('#chart-latency'))
     this.members = new uPlot({
       title: 'membership events', width, height: 130,
@@ -71,12 +72,16 @@ export class ChartsPanel {
   draw () {
     const s = this.samples
     const x = s.map(p => p.t / 1000)
-    const now = (s.at(-1)?.t ?? Date.now()) / 1000
+    // The window ends at the newest thing known: a sample, or an event since the last one.
+    const now = Math.max(s.at(-1)?.t ?? 0, this.events.at(-1)?.at ?? 0) / 1000 || Date.now() / 1000
     const range = { min: now - WINDOW_S, max: now }
     this.throughput.setData([x, s.map(p => p.gatewayRps), s.map(p => p.rpcRps), s.map(p => p.rpcCallsRps)], false)
     this.latency.setData([x, s.map(p => p.gatewayMs), s.map(p => p.rpcMs)], false)
     const events = this.events.filter(e => e.at / 1000 >= range.min)
     this.members.setData([events.map(e => e.at / 1000), ...STATES.map((state, i) => events.map(e => e.to === state ? i + 1 : null))], false)
     for (const chart of [this.throughput, this.latency, this.members]) chart.setScale('x', range)
+    // What is drawn, readable without reading pixels (the browser test waits on these).
+    this.root.querySelector('#chart-throughput').dataset.gatewaySeconds = String(s.filter(p => p.gatewayRps > 0).length)
+    this.root.querySelector('#chart-members').dataset.dead = String(events.filter(e => e.to === 'dead').length)
   }
 }
