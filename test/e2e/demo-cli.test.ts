@@ -35,6 +35,16 @@ describe('mesh demo', () => {
     expect(existsSync(out[0].base)).toBe(false)
   }, 180_000)
 
+  it('refuses a mesh too small or too large to show, in one line, with exit 2', async () => {
+    for (const n of ['1', '13', 'x']) {
+      const { code, stdout, stderr } = await runMesh(['demo', '--nodes', n, '--exit'])
+      expect(code, n).toBe(2)
+      expect(stdout).toBe('')
+      expect(stderr.trim().split('\n'), n).toHaveLength(1)
+      expect(stderr).toMatch(/--nodes must be a whole number from 2 to 12/)
+    }
+  })
+
   it('keeps the mesh up until Ctrl-C, which stops every node and removes the homes; --no-http serves no dashboard', async () => {
     const child = spawn(process.execPath, [MESH_BIN, 'demo', '--nodes', '2', '--no-http', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
