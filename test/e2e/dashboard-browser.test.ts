@@ -3,7 +3,7 @@ import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchChromium } from '../utils/browser.ts'
 import { gatewayAddress } from '../utils/gateway-client.ts'
-import { JOB_NODE_ARGS, primesieveCount } from '../utils/jobs-mesh.ts'
+import { JOB_NODE_ARGS, primesieveCount, waitForProgress } from '../utils/jobs-mesh.ts'
 import { MeshProcess, waitUntil } from '../utils/mesh-process.ts'
 import { runMesh } from '../utils/run-mesh.ts'
 
@@ -66,37 +66,43 @@ describe('dashboard in a browser', () => {
     await shownInChat(page, reply)
   })
 
-  it('follows a job started from the CLI: progress per peer while it runs, then the result', async () => {
+  it('draws the connections as each node sees them', async () => {
+    // Three edges of a full mesh of three, every node's own view gathered (solid edges).
+    await page.waitForSelector('#graph-canvas[data-views="3"][data-edges="3"]', { timeout: 20_000 })
+    expect(await page.$$eval('#graph-view option', options => options.map(o => o.textContent))).toEqual(['every node', 'alice', 'bob', 'carol'])
+  })
+
+  it('follows a job started from the CLI while a node is killed with -9: bars per peer, the node dead, its shards reassigned, the exact result', async () => {
     const run = runMesh(['primes', 'count', FROM.toString(), TO.toString(), '--home', alice.home, '--json'], { timeoutMs: 120_000 })
-    const running = await page.waitForSelector('.job[data-state="running"] .peer-bars span', { timeout: 60_000 })
-    expect(running).not.toBeNull()
+    await page.waitForSelector('.job[data-state="running"] .peer-bars span', { timeout: 60_000 })
+    await waitForProgress(alice, 0.3)
+    carol.signal('SIGKILL')
+    const row = `#member-table tr[data-id="${carol.id}"][data-state="dead"]`
+    await page.waitForSelector(row, { timeout: 20_000 })
+    // Greyed (by its state) and with why.
+    expect(await page.textContent(row)).toMatch(/(unreachable|no heartbeat|reported by a peer) at \d\d:\d\d:\d\d/)
+    expect(await page.$$eval('#member-table tbody tr[data-state="alive"]', rows => rows.length)).toBe(2)
     const { code, stdout, stderr } = await run
     expect(code, stderr).toBe(0)
     const out = JSON.parse(stdout)
     expect(BigInt(out.count)).toBe(primesieveCount(FROM, TO))
-    await page.waitForSelector('.job[data-state="done"] .job-result', { timeout: 15_000 })
-    expect(await page.textContent('.job[data-state="done"] .job-result')).toBe(`${out.count as string} primes`)
+    expect(out.reassigned).toBeGreaterThan(0)
+    const done = '.job[data-state="done"]'
+    await page.waitForSelector(`${done} .job-result`, { timeout: 15_000 })
+    expect(await page.textContent(`${done} .job-result`)).toBe(`${out.count as string} primes`)
+    expect(await page.textContent(`${done} .job-reassigned`)).toContain(`${out.reassigned as number} reassigned`)
     // One bar per peer that delivered shards, named by nick.
-    const peerNames = await page.$$eval('.job[data-state="done"] .peer-bars > span:nth-child(3n+1)', spans => spans.map(s => s.textContent))
-    expect(peerNames.length).toBe(out.peers.length)
+    const peerNames = await page.$$eval(`${done} .peer-bars > span:nth-child(3n+1)`, spans => spans.map(s => s.textContent))
+    expect(peerNames.length).toBe(out.peers.filter((p: any) => p.shards > 0).length)
     expect(peerNames).toContain('alice')
   })
 
-  it('charts the gateway\'s requests', async () => {
+  it('charts the gateway\'s requests and the death on the time axis; saves a screenshot', async () => {
     for (let i = 0; i < 20; i++) {
       const res = await fetch(`${base}/api/primes/test?n=104729`)
       expect(res.status).toBe(200)
     }
     await page.waitForSelector('#chart-throughput:not([data-gateway-seconds="0"])', { timeout: 15_000 })
-  })
-
-  it('turns a node killed with -9 dead, greyed and with the reason, and saves a screenshot', async () => {
-    carol.signal('SIGKILL')
-    const row = `#member-table tr[data-id="${carol.id}"][data-state="dead"]`
-    await page.waitForSelector(row, { timeout: 20_000 })
-    expect(await page.textContent(row)).toMatch(/unreachable|no heartbeat|reported by a peer/)
-    expect(await page.$$eval('#member-table tbody tr[data-state="alive"]', rows => rows.length)).toBe(2)
-    // On the time axis too.
     await page.waitForSelector('#chart-members[data-dead="1"]', { timeout: 5000 })
     await mkdir('test-results', { recursive: true })
     await page.screenshot({ path: 'test-results/dashboard.png', fullPage: true })

@@ -75,6 +75,9 @@ export class GraphPanel {
         link.seenBy = pairs.get(`${a} ${b}`)?.seenBy ?? link.seenBy
       }
     }
+    // What is drawn, readable without reading pixels: edges, and how many nodes' own views made them.
+    this.canvas.dataset.edges = String(this.links.length)
+    this.canvas.dataset.views = String(Object.keys(this.graph).filter(id => ids.has(id)).length)
     this.updateSelect(members)
     this.requestDraw()
   }
