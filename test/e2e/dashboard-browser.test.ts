@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises'
+import { createServer, type AddressInfo } from 'node:net'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchChromium } from '../utils/browser.ts'
@@ -109,6 +110,39 @@ describe('dashboard in a browser', () => {
     expect(errors).toEqual([])
   })
 })
+
+describe('dashboard feed across a restart of its node', () => {
+  it('says it lost the node, reconnects by itself when the node is back, and shows the mesh again', async () => {
+    const port = await freePort()
+    const args = ['--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0', '--workers', '1', '--http', `127.0.0.1:${port}`]
+    let node = await MeshProcess.start({ name: 'dora', args })
+    const browser = await launchChromium()
+    try {
+      const page = await browser.newPage()
+      await page.goto(`http://127.0.0.1:${port}/`)
+      await page.waitForSelector(`#member-table tr[data-id="${node.id}"][data-state="alive"]`, { timeout: 20_000 })
+      await page.waitForSelector('#feed-status[data-status="live"]')
+      node.signal('SIGTERM')
+      await node.waitForExit()
+      await page.waitForSelector('#feed-status[data-status="reconnecting"]', { timeout: 10_000 })
+      // The same home and port: the page was left open, nobody reloads it.
+      node = await MeshProcess.start({ name: 'dora', home: node.home, args })
+      await page.waitForSelector('#feed-status[data-status="live"]', { timeout: 30_000 })
+      await page.waitForSelector(`#member-table tr[data-id="${node.id}"][data-state="alive"]`, { timeout: 10_000 })
+    } finally {
+      await browser.close()
+      await node.destroy()
+    }
+  })
+})
+
+async function freePort (): Promise<number> {
+  const server = createServer()
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  await new Promise(resolve => server.close(resolve))
+  return port
+}
 
 /** Waits until the open conversation shows a message of exactly this text. */
 async function shownInChat (page: Page, text: string): Promise<void> {
