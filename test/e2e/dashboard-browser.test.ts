@@ -36,6 +36,8 @@ describe('dashboard in a browser', () => {
     browser = await launchChromium()
     page = await browser.newPage({ viewport: { width: 1280, height: 1100 } })
     page.on('pageerror', err => { errors.push(err.message) })
+    // Console errors too: a request that failed, or anything the content policy blocked.
+    page.on('console', message => { if (message.type() === 'error') errors.push(message.text()) })
     await page.goto(`${base}/`)
   })
 
