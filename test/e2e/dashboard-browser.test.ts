@@ -69,6 +69,28 @@ describe('dashboard in a browser', () => {
     await shownInChat(page, reply)
   })
 
+  it('switches rooms and sends direct messages from the page', async () => {
+    await page.fill('#chat-join-room', 'ops')
+    await page.press('#chat-join-room', 'Enter')
+    await page.waitForSelector('#chat-rooms button[data-conversation="ops"][aria-current="true"]')
+    await page.fill('#chat-text', 'in the ops room')
+    await page.click('#chat-send')
+    await shownInChat(page, 'in the ops room')
+    await page.click(`#chat-dms button[data-conversation="@${bob.id}"]`)
+    expect(await page.textContent('#chat-title')).toBe('@bob')
+    await page.fill('#chat-text', 'just for bob')
+    await page.click('#chat-send')
+    await shownInChat(page, 'just for bob')
+    await waitUntil('bob to hold the room message and the direct one', async () => {
+      const room = JSON.parse((await runMesh(['chat', 'history', '--home', bob.home, '--room', 'ops', '--json'])).stdout)
+      const dm = JSON.parse((await runMesh(['chat', 'history', '--home', bob.home, '--dm', 'alice', '--json'])).stdout)
+      return room.messages.some((m: any) => m.text === 'in the ops room') && dm.messages.some((m: any) => m.text === 'just for bob')
+    }, 20_000, 250)
+    // Back in the lobby, its history is there again.
+    await page.click('#chat-rooms button[data-conversation="lobby"]')
+    await page.locator('#chat-messages .text').filter({ hasText: 'hello from the page' }).first().waitFor({ timeout: 10_000 })
+  })
+
   it('draws the connections as each node sees them', async () => {
     // Three edges of a full mesh of three, every node's own view gathered (solid edges).
     await page.waitForSelector('#graph-canvas[data-views="3"][data-edges="3"]', { timeout: 20_000 })
