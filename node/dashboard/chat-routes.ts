@@ -9,19 +9,22 @@ import { chatRow } from './dashboard-views.ts'
 export const DEFAULT_PAGE_MESSAGES = 200
 export const MAX_PAGE_MESSAGES = 1000
 
-export type DashboardChat = Pick<ChatService, 'history' | 'join' | 'send' | 'dm' | 'peers'>
+export type DashboardChat = Pick<ChatService, 'history' | 'join' | 'send' | 'dm' | 'peers' | 'rooms'>
 
 /** Errors of the chat that are the request's fault: a 400 with the chat's own message. */
 const BAD_INPUT = new Set(['InvalidRoomError', 'InvalidChatMessageError', 'UnknownPeerError', 'AmbiguousPeerError', 'DirectMessageRefusedError'])
 
-/** GET /api/chat/history?room=R | ?dm=PEER [&limit=N]: the newest messages, oldest first. Reading a room joins it, as `mesh chat history` does. */
+/**
+ * GET /api/chat/history?room=R | ?dm=PEER [&limit=N]: the newest messages, oldest first.
+ * Unlike `mesh chat history`, reading does not join the room: a GET changes nothing (the
+ * page joins with POST /api/chat/join).
+ */
 export async function chatHistory (chat: DashboardChat, url: URL): Promise<unknown> {
   const limitText = url.searchParams.get('limit')
   const limit = limitText == null ? DEFAULT_PAGE_MESSAGES : Number(limitText)
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_MESSAGES) throw new BadRequestError(`limit must be from 1 to ${MAX_PAGE_MESSAGES}`)
   return chatErrors(() => {
     const { conversation, name } = conversationOf(chat, url.searchParams.get('room'), url.searchParams.get('dm'))
-    if (!conversation.startsWith('@')) chat.join(conversation)
     const label = chat.peers.labeller()
     return { conversation, name, messages: chat.history(conversation, limit).map(m => chatRow(m, label(m.from, m.nick))) }
   })
@@ -42,6 +45,16 @@ export async function chatSend (chat: DashboardChat, body: Record<string, unknow
     }
     const m = await chat.send(room ?? DEFAULT_ROOM, text)
     return chatRow(m, chat.peers.label(m.from, m.nick))
+  })
+}
+
+/** POST /api/chat/join {"room"}: this node enters the room (and pulls its past from the members). */
+export async function chatJoin (chat: DashboardChat, body: Record<string, unknown>): Promise<unknown> {
+  if (typeof body.room !== 'string') throw new BadRequestError('room must be a string')
+  const room = body.room
+  return await chatErrors(() => {
+    chat.join(room)
+    return { rooms: chat.rooms() }
   })
 }
 

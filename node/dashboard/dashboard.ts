@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Libp2p } from '@libp2p/interface'
 import type { MeshRpc } from '../rpc/mesh-rpc.ts'
 import type { MembershipEventsSource, MemberView } from '../membership/member-view.ts'
-import { chatHistory, chatSend, type DashboardChat } from './chat-routes.ts'
+import { chatHistory, chatJoin, chatSend, type DashboardChat } from './chat-routes.ts'
 import { gatherConnections } from './connection-graph.ts'
 import { DashboardFeed, type DashboardFeedComponents } from './dashboard-feed.ts'
 import { StaticAssets } from './static-assets.ts'
@@ -45,7 +45,8 @@ export class Dashboard {
     })
     this.routes = {
       '/api/chat/history': { method: 'GET', handler: async (_req, url) => await chatHistory(c.chat, url) },
-      '/api/chat/send': { method: 'POST', handler: async (_req, _url, readBody) => await chatSend(c.chat, await readBody()) }
+      '/api/chat/send': { method: 'POST', handler: async (_req, _url, readBody) => await chatSend(c.chat, await readBody()) },
+      '/api/chat/join': { method: 'POST', handler: async (_req, _url, readBody) => await chatJoin(c.chat, await readBody()) }
     }
   }
 

@@ -144,8 +144,8 @@ export class HttpApi {
       this.sendJson(res, 403, { error: 'this API answers only to the names of this machine it listens on' }, label)
       return
     }
-    if (req.method === 'POST' && !originAllowed(req)) {
-      this.sendJson(res, 403, { error: 'a POST from a web page is taken only from this node\'s own pages' }, label)
+    if (!browserRequestAllowed(req)) {
+      this.sendJson(res, 403, { error: 'from a web page, this API answers only this node\'s own pages (and links to them)' }, label)
       return
     }
     try {
@@ -241,14 +241,19 @@ export class HttpApi {
 }
 
 /**
- * A POST that a web page sent must come from this node's own pages. Browsers name the page's
- * origin on every POST (`Origin`, and `Sec-Fetch-Site` in current ones), so another site open
- * in the same browser is refused here even for a request that needs no CORS preflight.
- * Without either header the client is not a browser page (curl, scripts): nothing to check.
+ * What a web page in the user's browser may ask: only this node's own pages may POST or
+ * fetch, another site may only link here. Browsers say where a request comes from on every
+ * POST (`Origin`) and, current ones, on every request (`Sec-Fetch-Site`, with
+ * `Sec-Fetch-Mode: navigate` for a followed link), so another site open in the same browser
+ * is refused here even for requests that need no CORS preflight (a form, an `<img>`):
+ * it can neither post as this node nor hold the dashboard's feeds or start work with a GET.
+ * A client that sends none of these headers is not a web page (curl, scripts): nothing to check.
  */
-function originAllowed (req: IncomingMessage): boolean {
+function browserRequestAllowed (req: IncomingMessage): boolean {
   const site = req.headers['sec-fetch-site']
-  if (site != null && site !== 'same-origin' && site !== 'none') return false
+  const otherSite = site != null && site !== 'same-origin' && site !== 'none'
+  if (req.method !== 'POST') return !otherSite || req.headers['sec-fetch-mode'] === 'navigate'
+  if (otherSite) return false
   const origin = req.headers.origin
   if (origin == null) return true
   let parsed: URL

@@ -105,6 +105,28 @@ describe('dashboard over HTTP', () => {
     for (const refused of ['from another site', 'cross-site, no origin', 'from a sandboxed frame', 'rebound']) expect(texts).not.toContain(refused)
   })
 
+  it('lets another site link to the page, but not load the feed or the API from its own pages', async () => {
+    const link = await http('GET', '/', { headers: { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate' } })
+    expect(link.status).toBe(200)
+    for (const path of ['/api/events', '/api/peers', '/api/primes/count?from=1&to=1e9', '/api/chat/history?room=lobby']) {
+      const embedded = await http('GET', path, { headers: { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'no-cors' } })
+      expect(embedded.status, path).toBe(403)
+    }
+    const own = await http('GET', '/api/peers', { headers: { 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'cors' } })
+    expect(own.status).toBe(200)
+  })
+
+  it('joins a room only on a POST: reading its history changes nothing', async () => {
+    expect((await http('GET', '/api/chat/history?room=quiet')).status).toBe(200)
+    const join = async (room: unknown): Promise<Reply> => await http('POST', '/api/chat/join', { body: JSON.stringify({ room }), headers: { 'content-type': 'application/json' } })
+    const r = await join('ops')
+    expect(r.status, r.body).toBe(200)
+    expect(r.json.rooms).toContain('ops')
+    expect(r.json.rooms).not.toContain('quiet')
+    expect((await join('no spaces allowed')).status).toBe(400)
+    expect((await join(7)).status).toBe(400)
+  })
+
   it('answers bad messages with 400 and what was wrong', async () => {
     const form = await http('POST', '/api/chat/send', { body: 'text=hi', headers: { 'content-type': 'application/x-www-form-urlencoded' } })
     expect(form.status).toBe(400)

@@ -25,6 +25,7 @@ export class ChatPanel {
     this.selfId = null
     this.listKey = ''
     this.buttons = new Map()
+    this.joined = new Set()
     root.querySelector('#chat-form').addEventListener('submit', e => { e.preventDefault(); this.send() })
     root.querySelector('#chat-join').addEventListener('submit', e => {
       e.preventDefault()
@@ -37,6 +38,7 @@ export class ChatPanel {
   /** The rooms the node is in, and the peers one can write to. */
   setDirectory (rooms, members, selfId) {
     this.selfId = selfId
+    this.joined = new Set(rooms)
     for (const r of rooms) this.rooms.add(r)
     for (const m of members) if (m.id !== selfId) this.peers.set(m.id, m)
     this.renderLists()
@@ -56,6 +58,11 @@ export class ChatPanel {
     setText(this.error, '')
     const query = conversation.startsWith('@') ? `dm=${encodeURIComponent(conversation.slice(1))}` : `room=${encodeURIComponent(conversation)}`
     try {
+      // A room the node is not in yet: it joins (a POST), then collects the room and pulls its past.
+      if (!conversation.startsWith('@') && !this.joined.has(conversation)) {
+        const { rooms } = await postJson('/api/chat/join', { room: conversation })
+        this.joined = new Set(rooms)
+      }
       const page = await getJson(`/api/chat/history?${query}`)
       if (this.current !== conversation) return
       this.seen = new Set()
