@@ -7,6 +7,7 @@ import type { MembershipEvents } from '../membership/events.ts'
 import type { MemberTransition } from '../membership/member.ts'
 import type { MembershipEventsSource, MemberView } from '../membership/member-view.ts'
 import type { MeshMetrics } from '../metrics/metrics.ts'
+import type { Counter, Gauge } from '../metrics/prom.ts'
 import type { Clock, Timer } from '../time/clock.ts'
 import { chatRow, memberEvent, memberRow, type MemberChange } from './dashboard-views.ts'
 import { MetricSamples } from './metric-samples.ts'
@@ -61,11 +62,15 @@ export class DashboardFeed {
   private timer?: Timer
   private lastJobs = ''
   private runningBefore = 0
+  private readonly feeds: Counter
+  private readonly openFeeds: Gauge
 
   constructor (components: DashboardFeedComponents) {
     this.c = components
     this.log = (components.logger ?? defaultLogger).forComponent('dashboard')
     this.samples = new MetricSamples(components.metrics)
+    this.feeds = components.metrics.counter('mesh_dashboard_feeds_total', 'dashboard feeds by outcome: opened, refused (too many), cut (the page stopped reading)', ['outcome'])
+    this.openFeeds = components.metrics.gauge('mesh_dashboard_feeds_open', 'dashboard pages following this node now')
   }
 
   get clientCount (): number {
@@ -88,11 +93,13 @@ export class DashboardFeed {
     this.graphController?.abort()
     for (const res of this.clients) res.end()
     this.clients.clear()
+    this.openFeeds.set(0)
   }
 
   /** Answers GET /api/events: a 503 when the feed is full, else the stream until the page goes. */
   open (res: ServerResponse): void {
     if (this.clients.size >= MAX_FEED_CLIENTS) {
+      this.feeds.inc({ outcome: 'refused' })
       const body = JSON.stringify({ error: `at most ${MAX_FEED_CLIENTS} dashboards may follow this node at once` }) + '\n'
       res.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'retry-after': '10' })
       res.end(body)
@@ -101,7 +108,9 @@ export class DashboardFeed {
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' })
     res.write(`retry: ${RECONNECT_MS}\n\n`)
     this.clients.add(res)
-    res.on('close', () => { this.clients.delete(res) })
+    this.feeds.inc({ outcome: 'opened' })
+    this.openFeeds.set(this.clients.size)
+    res.on('close', () => { this.clients.delete(res); this.openFeeds.set(this.clients.size) })
     this.send(res, 'snapshot', this.snapshot())
   }
 
@@ -187,7 +196,9 @@ export class DashboardFeed {
     if (res.writableLength > MAX_CLIENT_BACKLOG_BYTES) {
       // A page that stopped reading (a sleeping laptop, a stalled tab): cut it rather than buffer for it.
       this.log('cutting a dashboard %d bytes behind', res.writableLength)
+      this.feeds.inc({ outcome: 'cut' })
       this.clients.delete(res)
+      this.openFeeds.set(this.clients.size)
       res.destroy()
       return
     }

@@ -33,13 +33,14 @@ function setup () {
   })
   const jobs = { list: () => [], running: () => new Map() }
   let others: Member[] = [member('peer-b', 'bob')]
-  const feed = new DashboardFeed({ membership, chat: chat as any, jobs, metrics: new MeshMetrics(), graph: async () => ({ 'peer-a': ['peer-b'] }), clock })
+  const metrics = new MeshMetrics()
+  const feed = new DashboardFeed({ membership, chat: chat as any, jobs, metrics, graph: async () => ({ 'peer-a': ['peer-b'] }), clock })
   const server = createServer((_req, res) => { feed.open(res) })
   const transition = (t: Omit<MemberTransition, 'member'> & { member: Member }): void => {
     others = [t.member]
     membership.emit(t.to === 'dead' ? 'member:dead' : 'member:update', t)
   }
-  return { clock, feed, server, chat, transition }
+  return { clock, feed, server, chat, transition, metrics }
 }
 
 /** Opens the feed; collects its events as they come. */
@@ -114,7 +115,7 @@ describe('DashboardFeed', () => {
   })
 
   it('cuts a page that stops reading instead of buffering for it; the others go on', async () => {
-    const { server, chat, feed } = await started()
+    const { server, chat, feed, metrics } = await started()
     const stalled = await follow(server)
     const reading = await follow(server)
     await until(() => stalled.events.length === 1 && reading.events.length === 1)
@@ -128,6 +129,9 @@ describe('DashboardFeed', () => {
     }
     // Cut: the feed holds one page now (the stalled socket notices once it reads again).
     expect(feed.clientCount).toBe(1)
+    const counted = await metrics.snapshot()
+    expect(counted.mesh_dashboard_feeds_total).toMatchObject({ 'outcome=opened': 2, 'outcome=cut': 1 })
+    expect(counted.mesh_dashboard_feeds_open.total).toBe(1)
     chat.emit('message', message(1_000_000, 'still here'))
     await until(() => reading.events.some(e => e.event === 'chat' && e.data.text === 'still here'))
   })
