@@ -30,7 +30,10 @@ export async function runDemo (opts: DemoOptions): Promise<void> {
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
   try {
-    await Promise.race([steps(mesh, opts, say, interrupted.signal), aborted(interrupted.signal)])
+    const run = steps(mesh, opts, say, interrupted.signal)
+    // Interrupted mid-way: the steps still under way fail as their nodes go; nobody needs their error.
+    run.catch(() => {})
+    await Promise.race([run, aborted(interrupted.signal)])
     if (opts.exit !== true && !interrupted.signal.aborted) {
       say('the mesh keeps running: Ctrl-C stops every node and removes its home', { step: 'running' })
       await aborted(interrupted.signal)

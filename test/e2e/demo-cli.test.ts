@@ -35,6 +35,25 @@ describe('mesh demo', () => {
     expect(existsSync(out[0].base)).toBe(false)
   }, 180_000)
 
+  it('Ctrl-C in the middle of the count also stops every node and removes the homes', async () => {
+    const child = spawn(process.execPath, [MESH_BIN, 'demo', '--nodes', '3', '--no-http', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
+    const exited = new Promise<number | null>(resolve => child.once('exit', code => { resolve(code) }))
+    try {
+      await waitUntil('the count to start', () => stdout.includes('"step":"count"'), 150_000, 100)
+      child.kill('SIGINT')
+      expect(await exited).toBe(0)
+      const out = steps(stdout)
+      expect(out.map(s => s.step)).toContain('stopped')
+      expect(out.map(s => s.step)).not.toContain('counted')
+      for (const node of out.find(s => s.step === 'started')!.nodes) expect(alive(node.pid), node.nick).toBe(false)
+      expect(existsSync(out[0].base)).toBe(false)
+    } finally {
+      child.kill('SIGKILL')
+    }
+  }, 180_000)
+
   it('refuses a mesh too small or too large to show, in one line, with exit 2', async () => {
     for (const n of ['1', '13', 'x']) {
       const { code, stdout, stderr } = await runMesh(['demo', '--nodes', n, '--exit'])
