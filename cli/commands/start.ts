@@ -67,7 +67,7 @@ export function registerStartCommand (program: Command): void {
       const line = node.gateway?.line?.address()
       const http = node.gateway?.http?.address()
       if (line != null) say(`gateway line protocol on ${line.host}:${line.port}`)
-      if (http != null) say(`dashboard on http://${http.host}:${http.port}/, HTTP API under /api, metrics on /metrics`)
+      if (http != null) say(`dashboard on http://${http.host.includes(':') ? `[${http.host}]` : http.host}:${http.port}/, HTTP API under /api, metrics on /metrics`)
       const onChange = (t: MemberTransition): void => {
         const cause = t.cause === 'leave' ? '' : ` (${t.cause.replace('-', ' ')})`
         say(`${t.member.nick} ${displayPeerId(t.member.id)} ${t.from ?? 'new'} -> ${t.to}${cause}`)
