@@ -18,6 +18,8 @@ const CPU_HEAVY = [
   'test/integration/jobs-verify.test.ts',
   'test/integration/primes-differential.test.ts',
   'test/integration/primes-worker-pool.test.ts',
+  'test/e2e/dashboard-browser.test.ts',
+  'test/e2e/demo-cli.test.ts',
   'test/e2e/primes-cli.test.ts',
   'test/e2e/primes-test-cli.test.ts'
 ]

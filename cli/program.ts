@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { registerCallCommand } from './commands/call.ts'
 import { registerChatCommands } from './commands/chat.ts'
+import { registerDemoCommand } from './commands/demo.ts'
 import { registerEchoCommand } from './commands/echo.ts'
 import { registerJobsCommand } from './commands/jobs.ts'
 import { registerLoadTestCommand } from './commands/loadtest.ts'
@@ -24,5 +25,6 @@ export function buildProgram (): Command {
   registerSwarmKeyCommand(program)
   registerEchoCommand(program)
   registerLoadTestCommand(program)
+  registerDemoCommand(program)
   return program
 }

@@ -8,6 +8,7 @@ import { registerCoreMethods } from './control/core-methods.ts'
 import { ControlServer } from './control/control-server.ts'
 import { registerTestHooks } from './control/test-hooks.ts'
 import { Connector } from './discovery/connector.ts'
+import { registerConnectionsService } from './dashboard/connection-graph.ts'
 import { GatewayService } from './gateway/gateway-service.ts'
 import { JobService } from './jobs/job-service.ts'
 import { primesCountMethods } from './jobs/primes-count-service.ts'
@@ -161,7 +162,7 @@ async function assemble (config: ResolvedConfig, init: MeshNodeInit, releaseHome
   const stats = new NodeStats({ membership, connections: () => libp2p.getConnections().length, metrics, rpc, clock })
   const tasks = registerTaskControl({ rpc, control, peers: rpc, db, clock, logger })
   const gateway = config.gateway != null || config.http != null
-    ? new GatewayService({ rpc, jobs, membership, tasks, stats, metrics, clock, logger }, {
+    ? new GatewayService({ rpc, jobs, membership, tasks, stats, metrics, clock, logger, dashboard: { chat, memberEvents: membership, libp2p } }, {
       line: config.gateway, http: config.http, maxConnections: config.gatewayMaxConnections, idleTimeoutMs: config.gatewayIdleTimeoutMs
     })
     : undefined
@@ -216,6 +217,7 @@ async function assemble (config: ResolvedConfig, init: MeshNodeInit, releaseHome
   }
   // Every node answers `node.stats` over rpc, so `mesh stats --mesh` can gather the mesh's.
   stats.register()
+  registerConnectionsService(rpc, libp2p)
   registerCoreMethods(control, { peerId: node.peerId, nick: config.nick, addrs, membership, stats, clock })
   registerRpcControl(control, rpc)
   registerChatMethods(control, chat)

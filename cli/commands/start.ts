@@ -20,7 +20,7 @@ export function registerStartCommand (program: Command): void {
     .addOption(new Option('--heartbeat <ms>', 'heartbeat interval in ms').argParser(parsePositiveInt('--heartbeat', 60_000)))
     .option('--swarm-key <file>', 'join only the private mesh that shares this key (see `mesh swarm-key`)')
     .option('--gateway <[host:]port>', 'serve the gateway line protocol for clients outside the mesh (host 127.0.0.1 unless given)')
-    .option('--http <[host:]port>', 'serve the HTTP API and /metrics (host 127.0.0.1 unless given)')
+    .option('--http <[host:]port>', 'serve the HTTP API, /metrics and the web dashboard at / (host 127.0.0.1 unless given)')
     .option('--gateway-max-connections <n>', 'connections each gateway server keeps open at most (default 1024)', parsePositiveInt('--gateway-max-connections', 1_000_000))
     .option('--gateway-idle-timeout <ms>', 'disconnect a gateway client silent this long (default 300000)', parsePositiveInt('--gateway-idle-timeout', 86_400_000))
     .option('--allow-loadtest', 'run shares of other members\' load tests (mesh loadtest --spread); off by default')
@@ -71,7 +71,7 @@ export function registerStartCommand (program: Command): void {
       const line = node.gateway?.line?.address()
       const http = node.gateway?.http?.address()
       if (line != null) say(`gateway line protocol on ${line.host}:${line.port}`)
-      if (http != null) say(`HTTP API on http://${http.host}:${http.port}/api/peers, metrics on /metrics`)
+      if (http != null) say(`dashboard on http://${http.host.includes(':') ? `[${http.host}]` : http.host}:${http.port}/, HTTP API under /api, metrics on /metrics`)
       const onChange = (t: MemberTransition): void => {
         const cause = t.cause === 'leave' ? '' : ` (${t.cause.replace('-', ' ')})`
         say(`${t.member.nick} ${displayPeerId(t.member.id)} ${t.from ?? 'new'} -> ${t.to}${cause}`)

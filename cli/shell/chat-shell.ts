@@ -45,6 +45,8 @@ export class ChatShell {
     this.rl.on('SIGINT', () => { this.quit() })
     this.rl.on('close', () => { this.quit() })
     this.print(`${this.node.config.nick} ${this.node.peerId} in ${this.room}; /help lists the commands`)
+    const http = this.node.gateway?.http?.address()
+    if (http != null) this.print(`dashboard on http://${http.host.includes(':') ? `[${http.host}]` : http.host}:${http.port}/`)
     this.updatePrompt()
     this.rl.prompt()
   }

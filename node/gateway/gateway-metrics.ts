@@ -3,6 +3,12 @@ import type { MeshMetrics } from '../metrics/metrics.ts'
 
 const PERCENTILES = [0.5, 0.9, 0.99]
 
+function summary (metrics: MeshMetrics, name: string, help: string, label: string): Summary {
+  const existing = metrics.registry.getSingleMetric(name)
+  if (existing != null) return existing as Summary
+  return new Summary({ name, help, labelNames: [label], percentiles: PERCENTILES, maxAgeSeconds: 60, ageBuckets: 5, registers: [metrics.registry] })
+}
+
 /** The gateway's counters in the node's prom-client registry: `stats`, `mesh stats` and /metrics read them. */
 export class GatewayMetrics {
   readonly connectionsOpen: Gauge
@@ -12,6 +18,7 @@ export class GatewayMetrics {
   readonly servedBy: Counter
   readonly latency: Summary
   readonly httpRequests: Counter
+  readonly httpLatency: Summary
 
   constructor (metrics: MeshMetrics) {
     this.connectionsOpen = metrics.gauge('mesh_gateway_connections_open', 'line-protocol connections open now')
@@ -20,18 +27,8 @@ export class GatewayMetrics {
     this.errors = metrics.counter('mesh_gateway_errors_total', 'gateway error answers and refusals by kind', ['kind'])
     this.servedBy = metrics.counter('mesh_gateway_served_total', 'gateway requests by the peer that did the work', ['peer'])
     this.httpRequests = metrics.counter('mesh_http_requests_total', 'HTTP API requests by route and status', ['route', 'status'])
-    const existing = metrics.registry.getSingleMetric('mesh_gateway_request_seconds')
-    this.latency = existing != null
-      ? existing as Summary
-      : new Summary({
-        name: 'mesh_gateway_request_seconds',
-        help: 'gateway request latency by command (sliding 60 s window)',
-        labelNames: ['cmd'],
-        percentiles: PERCENTILES,
-        maxAgeSeconds: 60,
-        ageBuckets: 5,
-        registers: [metrics.registry]
-      })
+    this.latency = summary(metrics, 'mesh_gateway_request_seconds', 'gateway request latency by command (sliding 60 s window)', 'cmd')
+    this.httpLatency = summary(metrics, 'mesh_http_request_seconds', 'HTTP API request latency by route, the dashboard\'s feed and files aside (sliding 60 s window)', 'route')
   }
 
   /** What the `stats` command answers: counts, and p50/p90/p99 in ms per command. */

@@ -1,3 +1,4 @@
+import { Dashboard, type DashboardSources } from '../dashboard/dashboard.ts'
 import { MAX_ROLE_LENGTH } from '../../protocols/membership/constants.ts'
 import type { JobService } from '../jobs/job-service.ts'
 import { defaultLogger, type MeshLogger } from '../logging/logger.ts'
@@ -13,13 +14,15 @@ import { roleOf, type ListenAddress } from './listen-address.ts'
 
 export interface GatewayComponents {
   rpc: Pick<MeshRpc, 'call' | 'stream'>
-  jobs: Pick<JobService, 'count' | 'list'>
+  jobs: Pick<JobService, 'count' | 'list' | 'running'>
   membership: Pick<MemberView, 'selfMember' | 'members'>
   tasks: HttpApiComponents['tasks']
   stats: HttpApiComponents['stats']
   metrics: MeshMetrics
   clock: Clock
   logger?: MeshLogger
+  /** With these, the HTTP API serves the web dashboard at `/`. */
+  dashboard?: DashboardSources
 }
 
 export interface GatewayInit {
@@ -61,7 +64,10 @@ export class GatewayService {
         metrics: components.metrics,
         gatewayMetrics: metrics,
         clock: components.clock,
-        logger
+        logger,
+        dashboard: components.dashboard != null
+          ? new Dashboard({ ...components.dashboard, membership: components.membership, rpc: components.rpc, jobs: components.jobs, metrics: components.metrics, clock: components.clock, logger })
+          : undefined
       }, { ...init.http, maxConnections: init.maxConnections })
     }
   }

@@ -11,6 +11,8 @@ import { defaultLogger, type Log, type MeshLogger } from '../logging/logger.ts'
 import type { MemberView } from '../membership/member-view.ts'
 import type { MeshMetrics } from '../metrics/metrics.ts'
 import type { Clock } from '../time/clock.ts'
+import type { Dashboard } from '../dashboard/dashboard.ts'
+import { PAGE_SECURITY_HEADERS } from '../dashboard/static-assets.ts'
 import type { GatewayMetrics } from './gateway-metrics.ts'
 import { listenOn } from './listen.ts'
 import { asGatewayError, GatewayError, statusOf, type GatewayWork } from './gateway-work.ts'
@@ -39,6 +41,8 @@ export interface HttpApiComponents {
   gatewayMetrics: GatewayMetrics
   clock: Clock
   logger?: MeshLogger
+  /** The web dashboard at `/`, its live feed and chat endpoints. */
+  dashboard?: Dashboard
 }
 
 export interface HttpApiInit {
@@ -81,6 +85,9 @@ export class HttpApi {
       '/api/tasks': { method: 'POST', handler: async (req, _url, signal) => await this.task(await readJson(req), signal) },
       '/api/call': { method: 'POST', handler: async (req, _url, signal) => await this.call(await readJson(req), signal) }
     }
+    for (const [path, route] of Object.entries(components.dashboard?.routes ?? {})) {
+      this.routes[path] = { method: route.method, handler: async (req, url) => await route.handler(req, url, async () => await readJson(req)) }
+    }
   }
 
   address (): { host: string, port: number } | null {
@@ -115,6 +122,7 @@ export class HttpApi {
       this.server = undefined
       throw err
     })
+    this.c.dashboard?.start()
     this.log('HTTP API on %s:%d', this.address()?.host, this.address()?.port)
   }
 
@@ -122,6 +130,8 @@ export class HttpApi {
     const server = this.server
     if (server == null) return
     this.server = undefined
+    // The dashboard's feeds are open responses: ended first, so close() does not wait on them.
+    this.c.dashboard?.stop()
     server.closeAllConnections()
     await new Promise<void>(resolve => { server.close(() => { resolve() }) })
   }
@@ -133,8 +143,16 @@ export class HttpApi {
     const abort = new AbortController()
     res.on('close', () => { if (!res.writableFinished) abort.abort(new Error('the client went away')) })
     let label = route != null ? url.pathname : 'other'
+    if (route != null) {
+      const started = performance.now()
+      res.once('finish', () => { this.c.gatewayMetrics.httpLatency.observe({ route: url.pathname }, (performance.now() - started) / 1000) })
+    }
     if (!this.hostAllowed(req.headers.host)) {
       this.sendJson(res, 403, { error: 'this API answers only to the names of this machine it listens on' }, label)
+      return
+    }
+    if (!browserRequestAllowed(req)) {
+      this.sendJson(res, 403, { error: 'from a web page, this API answers only this node\'s own pages (and links to them)' }, label)
       return
     }
     try {
@@ -144,10 +162,18 @@ export class HttpApi {
         this.send(res, 200, text, this.c.metrics.registry.contentType, label)
         return
       }
-      if (url.pathname === '/' && req.method === 'GET') {
-        label = '/'
-        this.send(res, 404, '<!doctype html><title>mesh</title><p>The dashboard is not here yet. The API is under <a href="/api/peers">/api</a>; metrics at <a href="/metrics">/metrics</a>.</p>\n', 'text/html; charset=utf-8', label)
-        return
+      const dashboard = this.c.dashboard
+      if (dashboard != null && req.method === 'GET') {
+        if (url.pathname === '/api/events') {
+          dashboard.openFeed(res)
+          this.c.gatewayMetrics.httpRequests.inc({ route: url.pathname, status: String(res.statusCode) })
+          return
+        }
+        const asset = await dashboard.assets.get(url.pathname)
+        if (asset != null) {
+          this.send(res, 200, asset.body, asset.type, url.pathname, { ...PAGE_SECURITY_HEADERS, 'cache-control': 'no-cache' })
+          return
+        }
       }
       if (route == null) throw new GatewayError('not_found', `no such endpoint: ${req.method ?? ''} ${url.pathname.slice(0, 100)}`)
       if (req.method !== route.method) {
@@ -181,10 +207,10 @@ export class HttpApi {
     this.send(res, status, JSON.stringify(body) + '\n', 'application/json; charset=utf-8', label)
   }
 
-  private send (res: ServerResponse, status: number, text: string, type: string, label: string): void {
+  private send (res: ServerResponse, status: number, text: string | Buffer, type: string, label: string, headers: Record<string, string> = {}): void {
     this.c.gatewayMetrics.httpRequests.inc({ route: label, status: String(status) })
     if (res.headersSent || res.destroyed) return
-    res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text) })
+    res.writeHead(status, { ...headers, 'content-type': type, 'content-length': Buffer.byteLength(text) })
     res.end(text)
   }
 
@@ -219,6 +245,31 @@ export class HttpApi {
     if (!CALLABLE_SERVICES.has(service)) throw new GatewayError('not_found', `${service} is not offered to clients outside the mesh; they may call ${[...CALLABLE_SERVICES].join(', ')}`)
     return await this.c.work.call(service, method, body.args ?? null, signal, deadlineOf(body))
   }
+}
+
+/**
+ * What a web page in the user's browser may ask: only this node's own pages may POST or
+ * fetch, another site may only link here. Browsers say where a request comes from on every
+ * POST (`Origin`) and, current ones, on every request (`Sec-Fetch-Site`, with
+ * `Sec-Fetch-Mode: navigate` for a followed link), so another site open in the same browser
+ * is refused here even for requests that need no CORS preflight (a form, an `<img>`):
+ * it can neither post as this node nor hold the dashboard's feeds or start work with a GET.
+ * A client that sends none of these headers is not a web page (curl, scripts): nothing to check.
+ */
+function browserRequestAllowed (req: IncomingMessage): boolean {
+  const site = req.headers['sec-fetch-site']
+  const otherSite = site != null && site !== 'same-origin' && site !== 'none'
+  if (req.method !== 'POST') return !otherSite || req.headers['sec-fetch-mode'] === 'navigate'
+  if (otherSite) return false
+  const origin = req.headers.origin
+  if (origin == null) return true
+  let parsed: URL
+  try {
+    parsed = new URL(origin)
+  } catch {
+    return false
+  }
+  return parsed.protocol === 'http:' && parsed.host === String(req.headers.host ?? '').toLowerCase()
 }
 
 function param (url: URL, name: string): string {

@@ -104,6 +104,13 @@ export class JobService {
     return this.journal.listJobs().map(j => jobView(j, this.live.get(j.id)?.progress))
   }
 
+  /** The running jobs' progress by id (each peer's accepted shards included), as `jobs.watch` streams it; null before the first. */
+  running (): Map<string, Record<string, unknown> | null> {
+    const out = new Map<string, Record<string, unknown> | null>()
+    for (const [id, job] of this.live) out.set(id, job.progress != null ? progressView(job.progress) : null)
+    return out
+  }
+
   /** Stops running jobs without finishing them: they stay "running" and resume on the next start. */
   async stop (): Promise<void> {
     this.started = false

@@ -136,10 +136,12 @@ describe('gateway HTTP API', () => {
     expect(chunked.status).toBe(413)
   })
 
-  it('GET / says the dashboard is not there yet', async () => {
+  it('GET / serves the dashboard; a POST from another web site is refused', async () => {
     const r = await http('GET', '/')
-    expect(r.status).toBe(404)
-    expect(r.body).toMatch(/dashboard is not here yet/)
+    expect(r.status).toBe(200)
+    expect(r.type).toBe('text/html; charset=utf-8')
+    const foreign = await http('POST', '/api/call', JSON.stringify({ service: 'greeter', method: 'hello', args: 'Hello' }), { origin: 'http://evil.example' })
+    expect(foreign.status).toBe(403)
   })
 
   it('GET /metrics is strict Prometheus text: the node\'s metrics, the gateway\'s and the process\'s', async () => {
