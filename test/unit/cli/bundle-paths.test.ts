@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs'
+import { readdirSync, readFileSync, type Dirent } from 'node:fs'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
@@ -8,7 +8,7 @@ const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
 const BUNDLED_FOLDERS = ['cli', 'node', 'loadtest', 'protocols', 'simulations']
 
 function sourcesIn (dir: string): string[] {
-  let entries
+  let entries: Dirent[]
   try { entries = readdirSync(dir, { withFileTypes: true }) } catch { return [] }
   return entries.flatMap(e => e.isDirectory() ? sourcesIn(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [])
 }
