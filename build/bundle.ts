@@ -48,7 +48,8 @@ const result = await build({
 })
 
 // The launcher checks these files' modification times against the bundle's.
-const sources = Object.keys(result.metafile.inputs).filter(p => !p.includes('node_modules/')).sort()
+// Files only: a define's value is an input too, named <define:…>.
+const sources = Object.keys(result.metafile.inputs).filter(p => !p.includes('node_modules/') && !p.startsWith('<')).sort()
 writeFileSync(`${staging}/${MANIFEST}`, JSON.stringify({ builtAt: started, sources }, null, 1) + '\n')
 mkdirSync(outdir, { recursive: true })
 const built = new Set(readdirSync(staging))
