@@ -1,0 +1,25 @@
+import type { HistoryEvent } from '../history/history.ts'
+import { checkChat } from './chat-checker.ts'
+import { type CheckResult, combine, contextOf, type Validity } from './check-result.ts'
+import { checkJobs } from './jobs-checker.ts'
+import { checkMembership } from './membership-checker.ts'
+import { checkRpc } from './rpc-checker.ts'
+import { checkVacuity } from './vacuity-checker.ts'
+
+export interface Verdict {
+  valid: Validity
+  checkers: Record<string, CheckResult>
+}
+
+/** Every checker over one history; the run is valid only if each is, unknown if a fault did not bite. */
+export function runCheckers (history: readonly HistoryEvent[]): Verdict {
+  const ctx = contextOf(history)
+  const checkers: Record<string, CheckResult> = {
+    membership: checkMembership(history, ctx),
+    chat: checkChat(history, ctx),
+    jobs: checkJobs(history),
+    rpc: checkRpc(history, ctx),
+    vacuity: checkVacuity(history, ctx)
+  }
+  return { valid: combine(Object.values(checkers).map(c => c.valid)), checkers }
+}
