@@ -6,6 +6,7 @@ import { registerJobsCommand } from './commands/jobs.ts'
 import { registerLoadTestCommand } from './commands/loadtest.ts'
 import { registerNodeInfoCommands } from './commands/node-info.ts'
 import { registerPrimesCommands } from './commands/primes.ts'
+import { registerSimCommand } from './commands/sim.ts'
 import { registerStartCommand } from './commands/start.ts'
 import { registerSwarmKeyCommand } from './commands/swarm-key.ts'
 import { registerTaskCommands } from './commands/task.ts'
@@ -24,5 +25,6 @@ export function buildProgram (): Command {
   registerSwarmKeyCommand(program)
   registerEchoCommand(program)
   registerLoadTestCommand(program)
+  registerSimCommand(program)
   return program
 }
