@@ -10,7 +10,7 @@ import type { SimPlan } from '../../simulations/plan/plan.ts'
 import { generatePlan, isScenario, scenarioList } from '../../simulations/plan/scenarios.ts'
 import { type SimResults, verdictLine } from '../../simulations/report/results.ts'
 import { linkLatest, writeReport } from '../../simulations/report/write-report.ts'
-import { runNetnsSimulation } from '../../simulations/runner/netns-runner.ts'
+import { type RunOutcome, runNetnsSimulation } from '../../simulations/runner/netns-runner.ts'
 import { UsageError, WorkFailedError } from '../errors.ts'
 import { parsePositiveInt, withJson } from '../options.ts'
 import { printJson, table } from '../output.ts'
@@ -88,7 +88,7 @@ async function runSimulation (scenario: string | undefined, opts: SimOptions): P
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
   const started = new Date()
-  let outcome
+  let outcome: RunOutcome
   try {
     outcome = await runNetnsSimulation({ plan, dir, onProgress: progressLine, signal: controller.signal })
   } catch (err: any) {

@@ -4,9 +4,7 @@ import { promisify } from 'node:util'
 const execFileAsync = promisify(execFile)
 
 /** Every command the netns tier runs, with its time: a run can be replayed as a script. */
-export interface CommandLog {
-  (line: string): void
-}
+export type CommandLog = (line: string) => void
 
 /** Runs one command (ip, iptables, tc); throws with its stderr on failure. */
 export async function run (cmd: string, args: string[], log?: CommandLog): Promise<string> {

@@ -58,6 +58,8 @@ export async function runNetnsSimulation (opts: RunOptions): Promise<RunOutcome>
   const nodes: SimNode[] = []
   const timings = { setupMs: 0, discoveryMs: 0, teardownMs: 0, totalMs: 0 }
   let peakRssMb: number[] = []
+  let observer: ViewObserver | undefined
+  let workload: WorkloadDriver | undefined
 
   try {
     progress('setup', 'removing what earlier runs left')
@@ -78,16 +80,17 @@ export async function runNetnsSimulation (opts: RunOptions): Promise<RunOutcome>
     checkAbort()
 
     history.phase('discovery')
-    const observer = new ViewObserver(nodes, history, Math.max(100, Math.round(plan.heartbeatMs / 4)))
+    observer = new ViewObserver(nodes, history, Math.max(100, Math.round(plan.heartbeatMs / 4)))
     observer.start()
     const discoveryStart = Date.now()
     progress('discovery', 'waiting for every node to see every other alive')
-    await waitFor(() => allAlive(observer, nodes), DISCOVERY_TIMEOUT_MS, opts.signal, 'the nodes to find each other by mDNS')
+    const views = observer
+    await waitFor(() => allAlive(views, nodes), DISCOVERY_TIMEOUT_MS, opts.signal, 'the nodes to find each other by mDNS')
     timings.discoveryMs = Date.now() - discoveryStart
     await Promise.all(nodes.map(async n => await callNode(n.opts.home, 'chat.join', { room: SIM_ROOM }, 10_000)))
 
     const nemesis = new Nemesis(network, nodes, history)
-    const workload = new WorkloadDriver(nodes, history, plan.workload, n => !nemesis.paused.has(n.opts.index))
+    workload = new WorkloadDriver(nodes, history, plan.workload, n => !nemesis.paused.has(n.opts.index))
     history.phase('warmup')
     progress('warmup', `${plan.warmupMs} ms of workload before the first fault`)
     const faultPhaseAt = Date.now() + plan.warmupMs
@@ -109,7 +112,7 @@ export async function runNetnsSimulation (opts: RunOptions): Promise<RunOutcome>
 
     const acked = (): Set<string> => new Set(history.events.flatMap(e => e.type === 'ok' && e.f === 'chat.send' ? [String(e.value?.id)] : []))
     progress('settle', `up to ${plan.settleMs} ms for the views to converge and the chat to fill in`)
-    await waitFor(async () => allAlive(observer, nodes) && await chatComplete(nodes, acked()), plan.settleMs, opts.signal, '').catch(err => {
+    await waitFor(async () => allAlive(views, nodes) && await chatComplete(nodes, acked()), plan.settleMs, opts.signal, '').catch(err => {
       if (err instanceof RunAbortedError) throw err
     })
     progress('settle', 'waiting for the prime counts still running')
@@ -131,6 +134,9 @@ export async function runNetnsSimulation (opts: RunOptions): Promise<RunOutcome>
     await observer.stop()
     peakRssMb = await Promise.all(nodes.map(async n => await peakRss(n.child?.pid)))
   } finally {
+    // Whatever ended the run (the end, an error, an interrupt): nothing may keep running.
+    workload?.halt()
+    observer?.halt()
     progress('teardown', 'stopping nodes, deleting namespaces')
     const teardownStart = Date.now()
     await Promise.all(nodes.map(async n => { await n.kill() }))

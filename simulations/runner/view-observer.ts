@@ -33,8 +33,13 @@ export class ViewObserver {
   }
 
   async stop (): Promise<void> {
-    this.running = false
+    this.halt()
     await this.loop
+  }
+
+  /** Stops polling without waiting for the poll under way. */
+  halt (): void {
+    this.running = false
   }
 
   /** Latest recorded view of each node. */

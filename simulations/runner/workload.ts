@@ -55,6 +55,13 @@ export class WorkloadDriver {
     this.timers.add(timer)
   }
 
+  /** Stops everything at once without waiting (an interrupted run): no new operation starts. */
+  halt (): void {
+    this.running = false
+    for (const timer of this.timers) clearTimeout(timer)
+    this.timers.clear()
+  }
+
   /** Stops the chat and rpc loops and waits for their last operations. */
   async stopClients (): Promise<void> {
     this.running = false
