@@ -22,6 +22,7 @@ export function checkMembership (history: readonly HistoryEvent[], ctx: CheckCon
   const transitions = transitionsOf(observations)
 
   const convergence = convergenceAfter(observations, live, healAt)
+  const eachHeal = convergenceAfterEachWindow(history, observations, windows, ctx.nodes)
   const detection = detectionTimes(transitions, windows, ctx)
   const falseDeaths = unexplained(transitions, windows, ctx, 'dead')
   const falseSuspicions = unexplained(transitions, windows, ctx, 'suspect')
@@ -42,6 +43,8 @@ export function checkMembership (history: readonly HistoryEvent[], ctx: CheckCon
     valid,
     summary: parts.join(', '),
     convergedAfterMs: convergence.convergedAfterMs,
+    convergenceAfterEachFaultMs: eachHeal,
+    convergenceMs: quantiles(eachHeal.filter((v): v is number => v != null)),
     unconverged: convergence.unconverged,
     detection: detection.byKind,
     missedDetections: detection.missedPairs.slice(0, 20),
@@ -91,6 +94,31 @@ function convergenceAfter (observations: readonly ObserveEvent[], live: number[]
   }
   if (convergedAt == null) return { convergedAfterMs: null, unconverged: wrong().slice(0, 20) }
   return { convergedAfterMs: Math.round(convergedAt - healAt), unconverged: [] }
+}
+
+/**
+ * For each fault window, the time from its end until every node up then first showed every
+ * other one alive, looking no further than the next window's start (null: not before it).
+ */
+function convergenceAfterEachWindow (history: readonly HistoryEvent[], observations: readonly ObserveEvent[], windows: FaultWindow[], nodes: number): Array<number | null> {
+  const ends = [...windows].sort((a, b) => a.end - b.end)
+  return ends.map(w => {
+    const nextStart = windows.filter(o => o.start >= w.end).reduce((m, o) => Math.min(m, o.start), Number.POSITIVE_INFINITY)
+    const live = liveAtEnd(history.filter(e => e.t <= w.end), nodes)
+    const latest = new Map<number, Record<number, string>>()
+    const converged = (): boolean => live.every(a => live.every(b => a === b || latest.get(a)?.[b] === 'alive'))
+    let pastEnd = false
+    for (const o of observations) {
+      if (o.t > nextStart) break
+      if (!pastEnd && o.t >= w.end) {
+        pastEnd = true
+        if (converged()) return 0
+      }
+      latest.set(o.node, o.view)
+      if (o.t >= w.end && converged()) return Math.round(o.t - w.end)
+    }
+    return converged() ? 0 : null
+  })
 }
 
 /** What the fault should make `observer` see of `target`, or undefined when it need not see anything. */

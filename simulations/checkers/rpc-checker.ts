@@ -8,7 +8,8 @@ export const RPC_DEADLINE_SLACK_MS = 2000
 /**
  * rpc: every call answers the right result or fails with a named error, and none runs past
  * its deadline (plus a little slack), during faults as outside them. The runner gives up on a
- * call at deadline + slack and records it as `info` with `hung`.
+ * call at deadline + slack and records it as `info` with `hung`; a call whose caller was
+ * killed under it is `info` with the reason, and proves nothing either way.
  */
 export function checkRpc (history: readonly HistoryEvent[], _ctx: CheckContext = contextOf(history)): CheckResult {
   const calls = operations(history, 'rpc.call')
@@ -21,10 +22,16 @@ export function checkRpc (history: readonly HistoryEvent[], _ctx: CheckContext =
   let ok = 0
   let failed = 0
   let hung = 0
+  let indeterminate = 0
   for (const call of calls) {
     const deadline = Number(call.invoke.value?.deadlineMs ?? 0)
     const done = call.done
     const label = `call from n${call.node} at ${Math.round(call.invoke.t)} ms`
+    if (done?.type === 'info' && done.error !== 'hung') {
+      // The calling node itself went away mid-call (killed): indeterminate, not a hang.
+      indeterminate++
+      continue
+    }
     if (done == null || done.type === 'info') {
       hung++
       problems.push(`${label} did not answer within its ${deadline} ms deadline`)
@@ -45,12 +52,13 @@ export function checkRpc (history: readonly HistoryEvent[], _ctx: CheckContext =
   }
   return {
     valid: problems.length === 0,
-    summary: `${calls.length} calls: ${ok} ok, ${failed} failed with a named error, ${hung} hung`,
+    summary: `${calls.length} calls: ${ok} ok, ${failed} failed with a named error, ${hung} hung${indeterminate > 0 ? `, ${indeterminate} cut short by their caller's death` : ''}`,
     calls: calls.length,
     duringFaults: calls.filter(c => duringFault(c.invoke.t)).length,
     ok,
     failed,
     hung,
+    indeterminate,
     errors,
     elapsedMs: quantiles(elapsed),
     problems: problems.slice(0, 20)

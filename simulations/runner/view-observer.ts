@@ -2,6 +2,8 @@ import type { HistoryRecorder } from '../history/recorder.ts'
 import { callNode } from './control-call.ts'
 import type { SimNode } from './sim-node.ts'
 
+const OBSERVE_TIMEOUT_MS = 5000
+
 /**
  * Reads every running node's member table every `everyMs` and records it when it changed:
  * the membership checker's and the timeline's raw material. A paused node does not answer
@@ -21,15 +23,16 @@ export class ViewObserver {
     this.everyMs = everyMs
   }
 
+  /** One loop per node: a node slow to answer (starved of CPU, paused) does not hold up the others' observations. */
   start (): void {
     this.running = true
-    this.loop = (async () => {
+    this.loop = Promise.all(this.nodes.map(async node => {
       while (this.running) {
         const started = Date.now()
-        await this.observeAll()
+        if (node.running) await this.observe(node)
         await new Promise(resolve => setTimeout(resolve, Math.max(0, this.everyMs - (Date.now() - started))))
       }
-    })()
+    })).then(() => {})
   }
 
   async stop (): Promise<void> {
@@ -47,21 +50,20 @@ export class ViewObserver {
     return new Map([...this.last].map(([k, v]) => [k, JSON.parse(v)]))
   }
 
-  private async observeAll (): Promise<void> {
+  private async observe (node: SimNode): Promise<void> {
     const index = new Map(this.nodes.map(n => [n.peerId, n.opts.index]))
-    await Promise.all(this.nodes.filter(n => n.running).map(async node => {
-      try {
-        const { members } = await callNode(node.opts.home, 'peers', {}, Math.max(1000, this.everyMs * 2))
-        const view: Record<number, string> = {}
-        for (const m of members) {
-          const i = index.get(m.id)
-          if (i != null && i !== node.opts.index) view[i] = m.state
-        }
-        const key = JSON.stringify(view)
-        if (this.last.get(node.opts.index) === key) return
-        this.last.set(node.opts.index, key)
-        this.history.observe(node.opts.index, view)
-      } catch {}
-    }))
+    try {
+      // A late answer is still an observation (stamped when it came); only a paused node never answers.
+      const { members } = await callNode(node.opts.home, 'peers', {}, OBSERVE_TIMEOUT_MS)
+      const view: Record<number, string> = {}
+      for (const m of members) {
+        const i = index.get(m.id)
+        if (i != null && i !== node.opts.index) view[i] = m.state
+      }
+      const key = JSON.stringify(view)
+      if (this.last.get(node.opts.index) === key) return
+      this.last.set(node.opts.index, key)
+      this.history.observe(node.opts.index, view)
+    } catch {}
   }
 }

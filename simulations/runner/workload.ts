@@ -108,9 +108,10 @@ export class WorkloadDriver {
       const reply = await callNode(node.opts.home, 'rpc.call', { service: 'greeter', method: 'hello', args: 'Hello', peer: target.peerId, deadlineMs }, deadlineMs + RPC_GIVE_UP_SLACK_MS)
       this.history.complete(op, i, 'rpc.call', 'ok', { result: reply.result, attempts: reply.attempts })
     } catch (err) {
-      const outcome = outcomeOf(err)
-      // Only a node that took the call and said nothing in time hung; a node down refused it.
-      this.history.complete(op, i, 'rpc.call', outcome, undefined, outcome === 'info' ? 'hung' : errorLine(err))
+      // Only a node that took the call and said nothing in time hung; a node down refused it,
+      // and a node killed under the call leaves it indeterminate.
+      const hung = err instanceof NodeCallTimeoutError
+      this.history.complete(op, i, 'rpc.call', outcomeOf(err), undefined, hung ? 'hung' : errorLine(err))
     }
   }
 

@@ -174,3 +174,28 @@ describe('vacuity checker', () => {
     expect((checkVacuity(h.build()).windows as any)[0].reasons).toContain('no chat operation ran during it')
   })
 })
+
+describe('membership convergence after each fault', () => {
+  it('measures each heal separately, and null for a heal the views never recovered from before the next fault', () => {
+    const h = healthyRun()
+    // A second cut of n0 from 30 s to 40 s, after which n1 keeps n0 dead until the third at 50 s.
+    h.partition(30_000, { 0: [1, 2], 1: [0], 2: [0] })
+    h.observe(35_000, 1, { 0: 'dead', 1: 'alive', 2: 'alive' })
+    h.heal(40_000)
+    h.partition(50_000, { 0: [1], 1: [0] })
+    h.heal(60_000)
+    h.observe(61_500, 1, { 0: 'alive', 1: 'alive', 2: 'alive' })
+    const result = checkMembership(h.build())
+    expect(result.convergenceAfterEachFaultMs).toEqual([2000, null, 1500])
+  })
+})
+
+describe('rpc checker and a caller killed mid-call', () => {
+  it('counts the call as indeterminate, not hung', () => {
+    const h = healthyRun()
+    h.op(1, 'rpc.call', 14_000, { deadlineMs: 3000, expect: 'World' }, 14_100, 'info', undefined, 'Error: read ECONNRESET')
+    const result = checkRpc(h.build())
+    expect(result.valid).toBe(true)
+    expect(result.indeterminate).toBe(1)
+  })
+})
