@@ -27,8 +27,11 @@ export function checkRpc (history: readonly HistoryEvent[], _ctx: CheckContext =
     const deadline = Number(call.invoke.value?.deadlineMs ?? 0)
     const done = call.done
     const label = `call from n${call.node} at ${Math.round(call.invoke.t)} ms`
-    if (done?.type === 'info' && done.error !== 'hung') {
-      // The calling node itself went away mid-call (killed): indeterminate, not a hang.
+    const end = done?.t ?? Number.POSITIVE_INFINITY
+    const callerStopped = windows.some(w => (w.kind === 'pause' || w.kind === 'kill' || w.kind === 'leave') &&
+      'nodes' in w.fault && w.fault.nodes.includes(call.node) && w.start <= end && w.end >= call.invoke.t)
+    if (done?.type === 'info' && (done.error !== 'hung' || callerStopped)) {
+      // The calling node itself was stopped or killed under the call: indeterminate, not a hang.
       indeterminate++
       continue
     }

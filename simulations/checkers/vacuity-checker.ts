@@ -46,9 +46,8 @@ function tookEffect (w: FaultWindow, observations: readonly ObserveEvent[]): str
     return dropped > 0 ? undefined : 'the partition dropped no packet'
   }
   if (f.f === 'netem') {
-    if ((w.effect?.sentPackets ?? 0) === 0) return 'no packet went through netem'
-    if (f.lossPercent > 0 && (w.effect?.droppedPackets ?? 0) === 0) return 'netem lost no packet'
-    return undefined
+    if (f.lossPercent > 0) return (w.effect?.droppedPackets ?? 0) > 0 ? undefined : 'the loss dropped no packet'
+    return (w.effect?.sentPackets ?? 0) > 0 ? undefined : 'no packet went through netem'
   }
   if ('nodes' in f) {
     const seenDown = observations.some(o => o.t >= w.start && o.t <= w.end + 1 && !f.nodes.includes(o.node) &&

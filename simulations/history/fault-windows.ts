@@ -20,7 +20,7 @@ export function faultWindows (history: readonly HistoryEvent[]): FaultWindow[] {
   for (const e of nemesis) {
     const f = e.fault
     if (Object.hasOwn(FAULT_ENDS, f.f)) {
-      open.push({ kind: f.f as FaultWindow['kind'], start: e.t, end: last, fault: f, ended: false })
+      open.push({ kind: f.f as FaultWindow['kind'], start: e.t, end: last, fault: f, ended: false, ...(e.effect != null ? { effect: e.effect } : {}) })
       continue
     }
     for (const w of open) {
@@ -28,7 +28,7 @@ export function faultWindows (history: readonly HistoryEvent[]): FaultWindow[] {
       if (f.f !== 'heal' && !sameNodes(w.fault, f)) continue
       w.end = e.t
       w.ended = true
-      if (e.effect != null) w.effect = e.effect
+      if (e.effect != null) w.effect = { ...w.effect, ...e.effect }
     }
   }
   return open.map(({ ended: _ended, ...w }) => w)

@@ -28,3 +28,6 @@ export function homesRoot (pid = process.pid): string {
 
 /** The iptables chain the partitions go into, in each host's own tables. */
 export const CHAIN = 'MSIM'
+
+/** The chain of random drops that stands in for netem's loss when the kernel has no netem. */
+export const LOSS_CHAIN = 'MSIMLOSS'

@@ -1,6 +1,6 @@
 import type { Grudge } from '../plan/grudge.ts'
 import { type CommandLog, run, runIn } from './commands.ts'
-import { bridgeNamespace, CHAIN, hostNamespace } from './names.ts'
+import { bridgeNamespace, CHAIN, hostNamespace, LOSS_CHAIN } from './names.ts'
 
 /**
  * The hosts of a netns run: one network namespace per host, each with `lo` and an `eth0` on
@@ -19,8 +19,18 @@ const SUBNET = '10.78.0'
 /** mDNS (224.0.0.251) leaves through eth0; without the route multicast sends fail. */
 const MULTICAST_ROUTE = '224.0.0.0/4'
 
+/** `slow` needs netem's delay, which this kernel lacks (no sch_netem). */
+export class NetemUnavailableError extends Error {
+  override name = 'NetemUnavailableError'
+}
+
 export class SimNetwork {
   readonly hosts: SimHost[] = []
+  /**
+   * Whether the kernel has netem (sch_netem). Without it, loss is applied with iptables'
+   * statistic match instead (random DROP on input), and delay cannot be applied at all.
+   */
+  netemAvailable = false
   private readonly created: string[] = []
   private readonly log?: CommandLog
 
@@ -67,8 +77,13 @@ export class SimNetwork {
       // The partition chain, empty until a grudge fills it; -w waits for the xtables lock.
       await runIn(netns, 'iptables', ['-w', '-N', CHAIN], this.log)
       await runIn(netns, 'iptables', ['-w', '-I', 'INPUT', '-j', CHAIN], this.log)
+      await runIn(netns, 'iptables', ['-w', '-N', LOSS_CHAIN], this.log)
+      await runIn(netns, 'iptables', ['-w', '-A', 'INPUT', '-j', LOSS_CHAIN], this.log)
       this.hosts.push({ index: i, netns, address })
     }
+    const probe = this.hosts[0].netns
+    this.netemAvailable = await runIn(probe, 'tc', ['qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'delay', '1ms'], this.log).then(() => true, () => false)
+    if (this.netemAvailable) await runIn(probe, 'tc', ['qdisc', 'del', 'dev', 'lo', 'root'], this.log)
   }
 
   /** Jepsen's partition: each host drops (silently, no RST) the packets from the hosts it holds a grudge against. */
@@ -89,12 +104,23 @@ export class SimNetwork {
     return { droppedPackets: counts.reduce((a, b) => a + b, 0) }
   }
 
-  /** netem on the hosts' eth0 (their egress): delay with jitter, and loss. */
-  async netem (nodes: number[], delayMs: number, jitterMs: number, lossPercent: number): Promise<void> {
+  /**
+   * netem on the hosts' eth0 (their egress): delay with jitter, and loss. Without netem in the
+   * kernel, loss goes into iptables (random DROP of input) and delay throws NetemUnavailableError
+   * when it is all the fault asks for; returns what was applied.
+   */
+  async netem (nodes: number[], delayMs: number, jitterMs: number, lossPercent: number): Promise<{ delayApplied: boolean }> {
+    if (!this.netemAvailable) {
+      if (lossPercent === 0) throw new NetemUnavailableError('this kernel has no netem (sch_netem), so no delay can be applied; run on a kernel with sch_netem')
+      const probability = (lossPercent / 100).toFixed(4)
+      await Promise.all(nodes.map(async n => { await runIn(this.hosts[n].netns, 'iptables', ['-w', '-A', LOSS_CHAIN, '-m', 'statistic', '--mode', 'random', '--probability', probability, '-j', 'DROP'], this.log) }))
+      return { delayApplied: false }
+    }
     const args = ['qdisc', 'replace', 'dev', 'eth0', 'root', 'netem']
     if (delayMs > 0) args.push('delay', `${delayMs}ms`, `${jitterMs}ms`, 'distribution', 'normal')
     if (lossPercent > 0) args.push('loss', `${lossPercent}%`)
     await Promise.all(nodes.map(async n => { await runIn(this.hosts[n].netns, 'tc', args, this.log) }))
+    return { delayApplied: delayMs > 0 }
   }
 
   /** Removes netem; returns the packets it sent and dropped. */
@@ -102,6 +128,12 @@ export class SimNetwork {
     const totals = { sentPackets: 0, droppedPackets: 0 }
     for (const n of nodes) {
       const netns = this.hosts[n].netns
+      if (!this.netemAvailable) {
+        const listing = await runIn(netns, 'iptables', ['-w', '-L', LOSS_CHAIN, '-v', '-x', '-n'], this.log)
+        await runIn(netns, 'iptables', ['-w', '-F', LOSS_CHAIN], this.log)
+        totals.droppedPackets += sumColumn(listing, /^\s*(\d+)\s+\d+\s+DROP/)
+        continue
+      }
       const stats = await runIn(netns, 'tc', ['-s', 'qdisc', 'show', 'dev', 'eth0'], this.log)
       const m = /netem[\s\S]*?Sent \d+ bytes (\d+) pkt \(dropped (\d+)/.exec(stats)
       if (m != null) {

@@ -109,7 +109,7 @@ export function generatePlan (scenario: string, opts: PlanOptions): SimPlan {
   const names = Object.keys(windows)
 
   const faults: FaultEvent[] = []
-  const jobs: JobSpec[] = [jobAt(rng, -2 * heartbeatMs, nodes)]
+  const jobs: JobSpec[] = []
   let at = 0
   for (let c = 0; c < cycles; c++) {
     const kind = scenario === 'mixed' ? rng.pick(names) : scenario
@@ -118,7 +118,10 @@ export function generatePlan (scenario: string, opts: PlanOptions): SimPlan {
     for (const f of open) faults.push({ at, ...f })
     // The coordinator stays up: a job whose coordinator is killed resumes only when it restarts.
     const down = new Set(open.flatMap(f => 'nodes' in f ? f.nodes : []))
-    jobs.push(jobAt(rng, at + heartbeatMs, nodes.filter(n => !down.has(n))))
+    const up = nodes.filter(n => !down.has(n))
+    // One count in the warm-up too; it may still run when the first window opens.
+    if (c === 0) jobs.push(jobAt(rng, -2 * heartbeatMs, up))
+    jobs.push(jobAt(rng, at + heartbeatMs, up))
     for (const f of close) faults.push({ at: at + length, ...f })
     at += length + GAP_HEARTBEATS * heartbeatMs
   }

@@ -25,49 +25,58 @@ export class Nemesis {
 
   async apply (fault: Fault, final = false): Promise<void> {
     const nodes = 'nodes' in fault ? fault.nodes.map(i => this.nodes[i]) : []
-    let effect: Record<string, number> | undefined
+    const extra = final ? { final } : {}
+    // A fault that opens a window is recorded as it starts (the first rule, the signal); one
+    // that closes a window once it is done (rules flushed, node answering again).
     switch (fault.f) {
       case 'partition':
-        // Recorded before it is applied: the cut starts as the first rule goes in.
-        this.history.nemesis(fault)
+        this.history.nemesis(fault, extra)
         await this.network.partition(fault.grudge)
         this.partitioned = true
         return
-      case 'heal':
-        effect = await this.network.heal()
-        this.partitioned = false
-        break
       case 'kill':
+        this.history.nemesis(fault, extra)
         await Promise.all(nodes.map(async n => { await n.kill() }))
         for (const n of fault.nodes) this.killed.add(n)
-        break
+        return
+      case 'leave':
+        this.history.nemesis(fault, extra)
+        await Promise.all(nodes.map(async n => { await n.leave() }))
+        for (const n of fault.nodes) this.left.add(n)
+        return
+      case 'pause':
+        this.history.nemesis(fault, extra)
+        for (const n of nodes) n.signal('SIGSTOP')
+        for (const n of fault.nodes) this.paused.add(n)
+        return
+      case 'netem':
+        this.history.nemesis(fault, { ...extra, effect: { delayApplied: Number(this.network.netemAvailable && fault.delayMs > 0) } })
+        await this.network.netem(fault.nodes, fault.delayMs, fault.jitterMs, fault.lossPercent)
+        for (const n of fault.nodes) this.netem.add(n)
+        return
+      case 'heal': {
+        const effect = await this.network.heal()
+        this.partitioned = false
+        this.history.nemesis(fault, { ...extra, effect })
+        return
+      }
       case 'restart':
       case 'join':
         await Promise.all(nodes.map(async n => { if (!n.running) await n.start() }))
         for (const n of fault.nodes) { this.killed.delete(n); this.left.delete(n) }
         break
-      case 'leave':
-        await Promise.all(nodes.map(async n => { await n.leave() }))
-        for (const n of fault.nodes) this.left.add(n)
-        break
-      case 'pause':
-        for (const n of nodes) n.signal('SIGSTOP')
-        for (const n of fault.nodes) this.paused.add(n)
-        break
       case 'resume':
         for (const n of nodes) n.signal('SIGCONT')
         for (const n of fault.nodes) this.paused.delete(n)
         break
-      case 'netem':
-        await this.network.netem(fault.nodes, fault.delayMs, fault.jitterMs, fault.lossPercent)
-        for (const n of fault.nodes) this.netem.add(n)
-        break
-      case 'netem-clear':
-        effect = await this.network.netemClear(fault.nodes)
+      case 'netem-clear': {
+        const effect = await this.network.netemClear(fault.nodes)
         for (const n of fault.nodes) this.netem.delete(n)
-        break
+        this.history.nemesis(fault, { ...extra, effect })
+        return
+      }
     }
-    this.history.nemesis(fault, { ...(final ? { final } : {}), ...(effect != null ? { effect } : {}) })
+    this.history.nemesis(fault, extra)
   }
 
   /** Jepsen's final generator: heal, clear netem, resume, restart and rejoin whatever is still broken. */

@@ -4,7 +4,7 @@ import type { HistoryEvent } from '../history/history.ts'
 import { HistoryRecorder } from '../history/recorder.ts'
 import { homesRoot } from '../netns/names.ts'
 import { reapLeftovers } from '../netns/reaper.ts'
-import { SimNetwork } from '../netns/sim-network.ts'
+import { NetemUnavailableError, SimNetwork } from '../netns/sim-network.ts'
 import type { SimPlan } from '../plan/plan.ts'
 import { callNode } from './control-call.ts'
 import { Nemesis } from './nemesis.ts'
@@ -69,6 +69,10 @@ export async function runNetnsSimulation (opts: RunOptions): Promise<RunOutcome>
     history.phase('setup')
     progress('setup', `${plan.nodes} namespaces on a bridge`)
     network = await SimNetwork.create(plan.nodes, log)
+    if (!network.netemAvailable && plan.faults.some(f => f.f === 'netem' && f.lossPercent === 0)) {
+      throw new NetemUnavailableError('this kernel has no netem (sch_netem), which the plan\'s delay needs; loss alone works without it')
+    }
+    if (!network.netemAvailable && plan.faults.some(f => f.f === 'netem')) progress('setup', 'no netem in this kernel: loss through iptables, without delay')
     checkAbort()
     for (const host of network.hosts) {
       nodes.push(new SimNode({ index: host.index, netns: host.netns, home: join(homesRoot(), `n${host.index}`), logFile: join(dir, 'nodes', `n${host.index}.log`), heartbeatMs: plan.heartbeatMs }))

@@ -199,3 +199,32 @@ describe('rpc checker and a caller killed mid-call', () => {
     expect(result.indeterminate).toBe(1)
   })
 })
+
+describe('rpc checker and a caller paused mid-call', () => {
+  it('does not blame the rpc for a call its own paused caller could not finish', () => {
+    const h = new HistoryBuilder(3)
+    h.op(1, 'rpc.call', 9_000, { deadlineMs: 3000, expect: 'World' }, 15_000, 'info', undefined, 'hung')
+    h.events.push({ t: 10_000, type: 'nemesis', fault: { f: 'pause', nodes: [1] } }, { t: 18_000, type: 'nemesis', fault: { f: 'resume', nodes: [1] } })
+    const result = checkRpc(h.build())
+    expect(result.hung).toBe(0)
+    expect(result.indeterminate).toBe(1)
+    // The same call from a node nobody paused hung.
+    const other = new HistoryBuilder(3)
+    other.op(2, 'rpc.call', 9_000, { deadlineMs: 3000, expect: 'World' }, 15_000, 'info', undefined, 'hung')
+    other.events.push({ t: 10_000, type: 'nemesis', fault: { f: 'pause', nodes: [1] } }, { t: 18_000, type: 'nemesis', fault: { f: 'resume', nodes: [1] } })
+    expect(checkRpc(other.build()).valid).toBe(false)
+  })
+})
+
+describe('jobs checker and a coordinator that left under its job', () => {
+  it('sets the job aside (it ends with its coordinator); a job whose coordinator stayed and failed is invalid', () => {
+    const h = new HistoryBuilder(3)
+    h.op(2, 'jobs.count', 9_000, { from: 1, to: 10, expected: 4 }, 11_000, 'fail', undefined, 'JobCancelledError: the job was cancelled')
+    h.events.push({ t: 10_000, type: 'nemesis', fault: { f: 'leave', nodes: [2] } }, { t: 18_000, type: 'nemesis', fault: { f: 'join', nodes: [2] } })
+    const alone = checkJobs(h.build())
+    expect(alone.valid).toBe('unknown')
+    expect(alone.cutShort).toBe(1)
+    h.op(1, 'jobs.count', 9_000, { from: 1, to: 10, expected: 4 }, 11_000, 'fail', undefined, 'JobCancelledError: the job was cancelled')
+    expect(checkJobs(h.build()).valid).toBe(false)
+  })
+})
