@@ -117,7 +117,7 @@ export function generatePlan (scenario: string, opts: PlanOptions): SimPlan {
     const length = rng.int(WINDOW_HEARTBEATS[0], WINDOW_HEARTBEATS[1]) * heartbeatMs
     for (const f of open) faults.push({ at, ...f })
     // The coordinator stays up: a job whose coordinator is killed resumes only when it restarts.
-    const down = new Set(open.flatMap(f => 'nodes' in f ? f.nodes : []))
+    const down = new Set(open.flatMap(f => f.f === 'kill' || f.f === 'pause' || f.f === 'leave' ? f.nodes : []))
     const up = nodes.filter(n => !down.has(n))
     // One count in the warm-up too; it may still run when the first window opens.
     if (c === 0) jobs.push(jobAt(rng, -2 * heartbeatMs, up))

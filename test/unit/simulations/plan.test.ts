@@ -10,6 +10,13 @@ describe('scenario plans', () => {
       const b = generatePlan(name, { nodes: 6, seed: 7, cycles: 3 })
       expect(JSON.stringify(a)).toBe(JSON.stringify(b))
       expect(a.faults.length).toBeGreaterThan(0)
+      // Every job has a coordinator, and none that the window stops.
+      for (const job of a.workload.jobs) expect(job.node, name).toBeTypeOf('number')
+      for (const job of a.workload.jobs.filter(j => j.at >= 0)) {
+        const opened = a.faults.filter(f => f.at === job.at - a.heartbeatMs)
+        const stopped = opened.flatMap(f => f.f === 'kill' || f.f === 'pause' || f.f === 'leave' ? f.nodes : [])
+        expect(stopped, name).not.toContain(job.node)
+      }
     }
     const seven = generatePlan('partition-halves', { nodes: 6, seed: 7, cycles: 3 })
     const eight = generatePlan('partition-halves', { nodes: 6, seed: 8, cycles: 3 })
