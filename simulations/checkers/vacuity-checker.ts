@@ -47,6 +47,7 @@ function tookEffect (w: FaultWindow, observations: readonly ObserveEvent[]): str
   }
   if (f.f === 'netem') {
     if (f.lossPercent > 0) return (w.effect?.droppedPackets ?? 0) > 0 ? undefined : 'the loss dropped no packet'
+    if (w.effect?.delayApplied === 0) return 'the delay was not applied (the kernel has no netem)'
     return (w.effect?.sentPackets ?? 0) > 0 ? undefined : 'no packet went through netem'
   }
   if ('nodes' in f) {
