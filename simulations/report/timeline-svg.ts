@@ -18,9 +18,14 @@ export function timelineSvg (history: readonly HistoryEvent[]): string {
   const n = plan.nodes
   const end = history.reduce((m, e) => Math.max(m, e.t), 1)
   const laneHeight = (n - 1) * STRIPE
-  const frame: Frame = { left: 60, top: 40, right: 1060, bottom: 40 + n * (laneHeight + LANE_GAP) }
+  const frame: Frame = { left: 60, top: 50, right: 1060, bottom: 40 + n * (laneHeight + LANE_GAP) }
   const x = scale(0, end, frame.left, frame.right)
-  const body: string[] = [...faultShading(faultWindows(history), frame, x)]
+  const windows = faultWindows(history)
+  const body: string[] = [...faultShading(windows, frame, x)]
+  // While a node is killed or gone its last view is stale: its stripes stop until it is back.
+  const downFrom = (observer: number, from: number, until: number): number => windows
+    .filter(w => (w.kind === 'kill' || w.kind === 'leave') && 'nodes' in w.fault && w.fault.nodes.includes(observer) && w.start >= from && w.start < until)
+    .reduce((m, w) => Math.min(m, w.start), until)
 
   const observations = history.filter((e): e is ObserveEvent => e.type === 'observe')
   const byObserver = new Map<number, ObserveEvent[]>()
@@ -36,17 +41,19 @@ export function timelineSvg (history: readonly HistoryEvent[]): string {
       stripe++
       const seen = byObserver.get(observer) ?? []
       for (const [k, o] of seen.entries()) {
-        const until = seen[k + 1]?.t ?? end
+        const until = downFrom(observer, o.t, seen[k + 1]?.t ?? end)
         const state = o.view[target]
         const colour = state == null ? UNKNOWN_COLOUR : STATE_COLOURS[state] ?? UNKNOWN_COLOUR
         body.push(`<rect x="${x(o.t).toFixed(1)}" y="${y}" width="${Math.max(0.5, x(until) - x(o.t)).toFixed(1)}" height="${STRIPE - 1}" fill="${colour}"><title>${esc(`n${observer} saw n${target} ${state ?? 'not at all'} from ${Math.round(o.t)} ms`)}</title></rect>`)
       }
     }
   }
-  for (const p of history.filter((e): e is PhaseEvent => e.type === 'phase')) {
+  for (const [k, p] of history.filter((e): e is PhaseEvent => e.type === 'phase').entries()) {
     const px = x(p.t).toFixed(1)
-    body.push(`<line x1="${px}" y1="${frame.top - 4}" x2="${px}" y2="${frame.bottom}" stroke="#999" stroke-dasharray="3,3"/>`)
-    body.push(`<text x="${px}" y="${frame.top - 6}" font-size="9" fill="#666">${esc(p.phase)}</text>`)
+    // Phases close together (discovery, warm-up) take turns on two rows.
+    const labelY = frame.top - 6 - (k % 2) * 10
+    body.push(`<line x1="${px}" y1="${labelY + 2}" x2="${px}" y2="${frame.bottom}" stroke="#999" stroke-dasharray="3,3"/>`)
+    body.push(`<text x="${px}" y="${labelY}" font-size="9" fill="#666">${esc(p.phase)}</text>`)
   }
   body.push(...xAxis(frame, x, 0, end, 'time since the run started (s)'))
   body.push(...legend(frame.left, frame.bottom + 50, [
