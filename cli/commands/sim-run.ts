@@ -1,6 +1,4 @@
-import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
-import { createRequire } from 'node:module'
 import { join, resolve } from 'node:path'
 import { runCheckers } from '../../simulations/checkers/run-checkers.ts'
 import { reapLeftovers } from '../../simulations/netns/reaper.ts'
@@ -130,10 +128,10 @@ function assertRoot (what: string): void {
 
 function hasPackage (name: string): boolean {
   try {
-    createRequire(import.meta.url).resolve(`${name}/package.json`)
+    import.meta.resolve(name)
     return true
   } catch {
-    return existsSync(join('node_modules', name))
+    return false
   }
 }
 
