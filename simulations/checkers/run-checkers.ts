@@ -1,6 +1,7 @@
 import type { HistoryEvent } from '../history/history.ts'
 import { checkChat } from './chat-checker.ts'
 import { type CheckResult, combine, contextOf, type Validity } from './check-result.ts'
+import { checkHarness } from './harness-checker.ts'
 import { checkJobs } from './jobs-checker.ts'
 import { checkMembership } from './membership-checker.ts'
 import { checkRpc } from './rpc-checker.ts'
@@ -19,7 +20,8 @@ export function runCheckers (history: readonly HistoryEvent[]): Verdict {
     chat: checkChat(history, ctx),
     jobs: checkJobs(history),
     rpc: checkRpc(history, ctx),
-    vacuity: checkVacuity(history, ctx)
+    vacuity: checkVacuity(history, ctx),
+    harness: checkHarness(history)
   }
   return { valid: combine(Object.values(checkers).map(c => c.valid)), checkers }
 }

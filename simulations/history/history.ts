@@ -5,7 +5,7 @@ import type { Fault, SimPlan } from '../plan/plan.ts'
  * (ok / fail / info = indeterminate), every fault the nemesis applied, and what the runner
  * saw of each node's member table. `t` is ms since the run started; nodes are indices.
  */
-export type HistoryEvent = HeaderEvent | OpEvent | NemesisEvent | ObserveEvent | PhaseEvent
+export type HistoryEvent = HeaderEvent | OpEvent | NemesisEvent | ObserveEvent | PhaseEvent | HarnessEvent
 
 export interface HeaderEvent {
   t: 0
@@ -54,6 +54,19 @@ export interface PhaseEvent {
   t: number
   type: 'phase'
   phase: string
+}
+
+/**
+ * How the runner itself fared, written once at the end: the round trips of its reads of the
+ * nodes' member tables (a node whose event loop is starved answers late, and its timers fire
+ * late too) and the machine's load average.
+ */
+export interface HarnessEvent {
+  t: number
+  type: 'harness'
+  controlRoundTripMs: { count: number, p50: number, p90: number, p99: number, max: number } | null
+  loadAverage: number[]
+  cores: number
 }
 
 export function isOp (e: HistoryEvent): e is OpEvent {

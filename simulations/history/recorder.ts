@@ -1,5 +1,5 @@
 import type { Fault, SimPlan } from '../plan/plan.ts'
-import type { HistoryEvent, OpName, OpType } from './history.ts'
+import type { HarnessEvent, HistoryEvent, OpName, OpType } from './history.ts'
 
 /** Collects a run's history as it happens; times are ms since `epochMs`. */
 export class HistoryRecorder {
@@ -37,6 +37,10 @@ export class HistoryRecorder {
 
   observe (node: number, view: Record<number, string>): void {
     this.events.push({ t: this.now(), type: 'observe', node, view })
+  }
+
+  harness (event: Omit<HarnessEvent, 't' | 'type'>): void {
+    this.events.push({ t: this.now(), type: 'harness', ...event })
   }
 
   phase (phase: string): void {

@@ -1,5 +1,7 @@
 import { mkdir, readFile, rm } from 'node:fs/promises'
+import { availableParallelism, loadavg } from 'node:os'
 import { join } from 'node:path'
+import { quantiles } from '../checkers/check-result.ts'
 import type { HistoryEvent } from '../history/history.ts'
 import { HistoryRecorder } from '../history/recorder.ts'
 import { homesRoot } from '../netns/names.ts'
@@ -140,6 +142,7 @@ export async function runNetnsSimulation (opts: RunOptions): Promise<RunOutcome>
       }
     }
     await observer.stop()
+    history.harness({ controlRoundTripMs: quantiles(observer.roundTrips), loadAverage: loadavg().map(l => Math.round(l * 100) / 100), cores: availableParallelism() })
     peakRssMb = await Promise.all(nodes.map(async n => await peakRss(n.child?.pid)))
   } finally {
     // Whatever ended the run (the end, an error, an interrupt): nothing may keep running.

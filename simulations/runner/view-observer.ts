@@ -15,6 +15,8 @@ export class ViewObserver {
   private readonly everyMs: number
   private readonly last = new Map<number, string>()
   private running = false
+  /** Round trip of every answered read, for the harness check. */
+  readonly roundTrips: number[] = []
   private loop: Promise<void> = Promise.resolve()
 
   constructor (nodes: SimNode[], history: HistoryRecorder, everyMs: number) {
@@ -54,7 +56,9 @@ export class ViewObserver {
     const index = new Map(this.nodes.map(n => [n.peerId, n.opts.index]))
     try {
       // A late answer is still an observation (stamped when it came); only a paused node never answers.
+      const asked = Date.now()
       const { members } = await callNode(node.opts.home, 'peers', {}, OBSERVE_TIMEOUT_MS)
+      this.roundTrips.push(Date.now() - asked)
       const view: Record<number, string> = {}
       for (const m of members) {
         const i = index.get(m.id)

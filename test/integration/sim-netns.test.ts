@@ -54,10 +54,13 @@ describe('mesh sim, netns tier', () => {
     const dir = join(out, 'halves')
     const { done } = runMesh(['sim', 'partition-halves', '--nodes', '4', '--seed', '7', '--cycles', '1', '--out', dir, '--json'])
     const run = await done
-    expect(run.code, run.stderr).toBe(0)
     const results = JSON.parse(run.stdout)
-    for (const [name, c] of Object.entries<any>(results.checkers)) expect(c.valid, `${name}: ${c.summary}`).toBe(true)
-    expect(results.valid).toBe(true)
+    for (const name of ['membership', 'chat', 'jobs', 'rpc', 'vacuity']) expect(results.checkers[name].valid, `${name}: ${results.checkers[name].summary}`).toBe(true)
+    // On a machine too busy for timing verdicts the run says so (unknown, exit 1) rather than passing.
+    const harness = results.checkers.harness
+    console.info(`harness: ${harness.summary}`)
+    expect(results.valid).toBe(harness.valid === true ? true : 'unknown')
+    expect(run.code, run.stderr).toBe(harness.valid === true ? 0 : 1)
     expect(results.reproduce).toBe('mesh sim partition-halves --nodes 4 --seed 7 --cycles 1')
     // The cut really cut, messages sent during it reached the other half after the heal,
     // and both counts (one of them started inside the cut) are exact.

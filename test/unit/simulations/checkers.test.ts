@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { checkChat } from '../../../simulations/checkers/chat-checker.ts'
+import { checkHarness } from '../../../simulations/checkers/harness-checker.ts'
 import { checkJobs } from '../../../simulations/checkers/jobs-checker.ts'
 import { checkMembership } from '../../../simulations/checkers/membership-checker.ts'
 import { checkRpc } from '../../../simulations/checkers/rpc-checker.ts'
@@ -226,5 +227,14 @@ describe('jobs checker and a coordinator that left under its job', () => {
     expect(alone.cutShort).toBe(1)
     h.op(1, 'jobs.count', 9_000, { from: 1, to: 10, expected: 4 }, 11_000, 'fail', undefined, 'JobCancelledError: the job was cancelled')
     expect(checkJobs(h.build()).valid).toBe(false)
+  })
+})
+
+describe('harness checker', () => {
+  it('says unknown when the nodes answered slower than a heartbeat (a starved machine), true otherwise', () => {
+    expect(checkHarness(healthyRun().build()).valid).toBe(true)
+    const result = checkHarness(new HistoryBuilder(3).harness(2500).build())
+    expect(result.valid).toBe('unknown')
+    expect(result.summary).toContain('more than a heartbeat (1000 ms)')
   })
 })

@@ -37,6 +37,12 @@ export class HistoryBuilder {
     return this
   }
 
+  /** The runner's reads of the nodes answered in p99 `p99` ms. */
+  harness (p99: number): this {
+    this.events.push({ t: 31_000, type: 'harness', controlRoundTripMs: { count: 100, p50: 5, p90: 10, p99, max: p99 }, loadAverage: [0.5, 0.5, 0.5], cores: 2 })
+    return this
+  }
+
   /** Sorted by time, as a runner writes it. */
   build (): HistoryEvent[] {
     return [...this.events].sort((a, b) => a.t - b.t)
@@ -79,5 +85,6 @@ export function healthyRun (): HistoryBuilder {
     { count: '5761455', shards: 12, peers: [{ id: 'peer1', shards: 7 }, { id: 'peer2', shards: 5 }], retries: 1, reassigned: 2, duplicatesDropped: 0 })
   h.op(0, 'rpc.call', 12_000, { deadlineMs: 3000, expect: 'World' }, 12_020, 'ok', { result: 'World', peer: 'peer0' })
   h.op(2, 'rpc.call', 12_500, { deadlineMs: 3000, expect: 'World' }, 15_400, 'fail', undefined, 'DeadlineExceededError: no answer within 3000 ms')
+  h.harness(40)
   return h
 }
