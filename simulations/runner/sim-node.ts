@@ -26,6 +26,9 @@ export class SimNode {
   readonly opts: SimNodeOptions
   child?: ChildProcess
   peerId = ''
+  /** SIGSTOPped now, and how many times so far: a read that spans a pause measures the pause, not the node. */
+  stopped = false
+  stops = 0
   private exited: Promise<void> = Promise.resolve()
 
   constructor (opts: SimNodeOptions) {
@@ -63,7 +66,10 @@ export class SimNode {
   }
 
   signal (signal: NodeJS.Signals): void {
-    if (this.running) this.child?.kill(signal)
+    if (!this.running) return
+    this.child?.kill(signal)
+    if (signal === 'SIGSTOP') { this.stopped = true; this.stops++ }
+    if (signal === 'SIGCONT') this.stopped = false
   }
 
   /** SIGKILL (woken first if stopped), and wait until it is gone. */

@@ -57,8 +57,10 @@ export class ViewObserver {
     try {
       // A late answer is still an observation (stamped when it came); only a paused node never answers.
       const asked = Date.now()
+      const stops = node.stops
+      const wasStopped = node.stopped
       const { members } = await callNode(node.opts.home, 'peers', {}, OBSERVE_TIMEOUT_MS)
-      this.roundTrips.push(Date.now() - asked)
+      if (!wasStopped && !node.stopped && node.stops === stops) this.roundTrips.push(Date.now() - asked)
       const view: Record<number, string> = {}
       for (const m of members) {
         const i = index.get(m.id)
