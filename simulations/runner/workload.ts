@@ -127,11 +127,16 @@ export class WorkloadDriver {
   }
 }
 
+/** Errors after which the operation may or may not have happened: the node went silent or away mid-request. */
+const INDETERMINATE = new Set(['NodeCallTimeoutError', 'ControlClosedError', 'StreamEndedError'])
+
 function outcomeOf (err: unknown): 'fail' | 'info' {
-  if (err instanceof NodeCallTimeoutError) return 'info'
   if (err instanceof NodeDownError) return 'fail'
-  // A named error from the node: it answered, so the operation certainly failed.
-  return (err as any)?.name != null && (err as any).name !== 'Error' ? 'fail' : 'info'
+  const name = String((err as any)?.name ?? 'Error')
+  if (INDETERMINATE.has(name)) return 'info'
+  // A named error from the node: it answered, so the operation certainly failed; a bare
+  // Error is a socket reset mid-request (the node was killed), which proves nothing.
+  return name !== 'Error' ? 'fail' : 'info'
 }
 
 async function sleep (ms: number): Promise<void> {
