@@ -17,6 +17,8 @@ export function checkRpc (history: readonly HistoryEvent[], _ctx: CheckContext =
   const windows = faultWindows(history)
   const duringFault = (t: number): boolean => windows.some(w => w.start <= t && t <= w.end)
   const problems: string[] = []
+  /** Problems that are about time only (a hang, a late answer), which a starved machine can cause. */
+  let timingProblems = 0
   const errors: Record<string, number> = {}
   const elapsed: number[] = []
   let ok = 0
@@ -37,12 +39,16 @@ export function checkRpc (history: readonly HistoryEvent[], _ctx: CheckContext =
     }
     if (done == null || done.type === 'info') {
       hung++
+      timingProblems++
       problems.push(`${label} did not answer within its ${deadline} ms deadline`)
       continue
     }
     const took = done.t - call.invoke.t
     elapsed.push(took)
-    if (took > deadline + RPC_DEADLINE_SLACK_MS) problems.push(`${label} answered after ${Math.round(took)} ms, past its ${deadline} ms deadline`)
+    if (took > deadline + RPC_DEADLINE_SLACK_MS) {
+      timingProblems++
+      problems.push(`${label} answered after ${Math.round(took)} ms, past its ${deadline} ms deadline`)
+    }
     if (done.type === 'ok') {
       ok++
       if (done.value?.result !== call.invoke.value?.expect) problems.push(`${label} answered ${JSON.stringify(done.value?.result)?.slice(0, 40)}, expected ${JSON.stringify(call.invoke.value?.expect)}`)
@@ -64,6 +70,7 @@ export function checkRpc (history: readonly HistoryEvent[], _ctx: CheckContext =
     indeterminate,
     errors,
     elapsedMs: quantiles(elapsed),
-    problems: problems.slice(0, 20)
+    problems: problems.slice(0, 20),
+    onlyTiming: problems.length > 0 && timingProblems === problems.length
   }
 }

@@ -238,3 +238,25 @@ describe('harness checker', () => {
     expect(result.summary).toContain('more than a heartbeat (1000 ms)')
   })
 })
+
+describe('the run verdict on a starved machine', () => {
+  it('a timing failure becomes unknown when the harness was starved; a lost message stays invalid', () => {
+    const slow = new HistoryBuilder(3)
+    for (const e of healthyRun().events.slice(1)) if (e.type !== 'harness') slow.events.push(e)
+    slow.op(1, 'rpc.call', 14_000, { deadlineMs: 3000, expect: 'World' }, 19_001, 'info', undefined, 'hung')
+    slow.harness(2500)
+    const verdict = runCheckers(slow.build())
+    expect(verdict.checkers.rpc.valid).toBe(false)
+    expect(verdict.valid).toBe('unknown')
+
+    const lost = slow.build()
+    const read = readOf(lost, 2)
+    read.value.messages = read.value.messages.slice(1)
+    expect(runCheckers(lost).valid).toBe(false)
+
+    // With a healthy harness the same hang is invalid.
+    const h = healthyRun()
+    h.op(1, 'rpc.call', 14_000, { deadlineMs: 3000, expect: 'World' }, 19_001, 'info', undefined, 'hung')
+    expect(runCheckers(h.build()).valid).toBe(false)
+  })
+})
