@@ -79,6 +79,11 @@ export class Nemesis {
     this.history.nemesis(fault, extra)
   }
 
+  /** Whether any fault is still in force. */
+  get broken (): boolean {
+    return this.partitioned || this.netem.size + this.paused.size + this.killed.size + this.left.size > 0
+  }
+
   /** Jepsen's final generator: heal, clear netem, resume, restart and rejoin whatever is still broken. */
   async healAll (): Promise<void> {
     if (this.partitioned) await this.apply({ f: 'heal' }, true)

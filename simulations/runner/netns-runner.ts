@@ -115,7 +115,7 @@ export async function runNetnsSimulation (opts: RunOptions): Promise<RunOutcome>
       await nemesis.apply(event)
     }
     await sleepUntil(faultPhaseAt + plan.faultPhaseMs, opts.signal)
-    progress('heal', 'healing everything still broken')
+    if (nemesis.broken) progress('heal', 'healing everything still broken')
     await nemesis.healAll()
     history.phase('settle')
     await workload.stopClients()

@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, realpathSync } from 'node:fs'
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -16,8 +16,8 @@ import { assertNetnsAvailable } from '../utils/netns.ts'
 
 interface Run { code: number | null, stdout: string, stderr: string }
 
-function runMesh (args: string[], onStderr?: (text: string) => void): { pid: number, done: Promise<Run> } {
-  const child = spawn(process.execPath, [MESH_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+function runMesh (args: string[], onStderr?: (text: string) => void, cwd?: string): { pid: number, done: Promise<Run> } {
+  const child = spawn(process.execPath, [MESH_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
@@ -51,10 +51,13 @@ describe('mesh sim, netns tier', () => {
   })
 
   it('partition-halves on 4 nodes: a valid verdict, every checker true, and the report a person opens', async () => {
-    const dir = join(out, 'halves')
-    const { done } = runMesh(['sim', 'partition-halves', '--nodes', '4', '--seed', '7', '--cycles', '1', '--out', dir, '--json'])
+    // No --out: the report goes under ./mesh-sim/ of the working directory, with a latest link.
+    const { done } = runMesh(['sim', 'partition-halves', '--nodes', '4', '--seed', '7', '--cycles', '1', '--json'], undefined, out)
     const run = await done
     const results = JSON.parse(run.stdout)
+    const dir = results.dir
+    expect(dir).toMatch(new RegExp(`^${out}/mesh-sim/partition-halves-7-\\d{8}-\\d{6}$`))
+    expect(realpathSync(join(out, 'mesh-sim', 'latest'))).toBe(realpathSync(dir))
     for (const name of ['membership', 'chat', 'jobs', 'rpc', 'vacuity']) expect(results.checkers[name].valid, `${name}: ${results.checkers[name].summary}`).toBe(true)
     // On a machine too busy for timing verdicts the run says so (unknown, exit 1) rather than passing.
     const harness = results.checkers.harness
