@@ -23,6 +23,7 @@ export function summaryMarkdown (r: SimResults): string {
     '',
     `Peak RSS per node (MB): ${r.peakRssMb.join(', ')}`,
     '',
+    ...details(r),
     '## Faults',
     '',
     '| at (ms into the fault phase) | fault |',
@@ -35,4 +36,40 @@ export function summaryMarkdown (r: SimResults): string {
     ''
   ]
   return lines.join('\n')
+}
+
+type Quantiles = { count: number, p50: number, p90: number, p99: number, max: number } | null
+
+function q (x: Quantiles): string {
+  return x == null ? '-' : `${x.p50} / ${x.p99} / ${x.max} (${x.count})`
+}
+
+/** Detection per fault kind, convergence after each fault, chat latency and whether each fault bit. */
+function details (r: SimResults): string[] {
+  const m = r.checkers.membership ?? {}
+  const chat = r.checkers.chat ?? {}
+  const vacuity = r.checkers.vacuity ?? {}
+  const detection = Object.entries((m.detection ?? {}) as Record<string, any>)
+  const windows = (vacuity.windows ?? []) as Array<{ kind: string, start: number, end: number, bit: boolean, reasons: string[] }>
+  const convergence = (m.convergenceAfterEachFaultMs ?? []) as Array<number | null>
+  return [
+    '## Failure detection (ms from the fault: p50 / p99 / max (pairs))',
+    '',
+    '| fault | suspect | dead (left) | pairs expected | missed |',
+    '|---|---|---|---|---|',
+    ...detection.map(([kind, d]) => `| ${kind} | ${q(d.suspectMs)} | ${q(d.downMs)} | ${d.expectedPairs} | ${d.missed} |`),
+    '',
+    `Convergence after each fault (ms; - = not before the next): ${convergence.map(c => c ?? '-').join(', ') || 'none'}`,
+    '',
+    '## Chat latency until on every node (ms: p50 / p99 / max (messages))',
+    '',
+    `All ${q(chat.stableLatencyMs as Quantiles)}; sent during faults ${q(chat.stableLatencyDuringFaultsMs as Quantiles)}; outside ${q(chat.stableLatencyOutsideFaultsMs as Quantiles)}`,
+    '',
+    '## Did each fault bite?',
+    '',
+    '| fault | from (ms) | to (ms) | bit | why not |',
+    '|---|---|---|---|---|',
+    ...windows.map(w => `| ${w.kind} | ${w.start} | ${w.end} | ${w.bit ? 'yes' : 'no'} | ${cell(w.reasons.join('; '))} |`),
+    ''
+  ]
 }
