@@ -41,5 +41,8 @@ describe('report', () => {
     const md = summaryMarkdown(results)
     expect(md).toContain('| jobs | false | job on n0 [1, 10] counted 5, expected 4 |')
     expect(md).toContain('Reproduce: `mesh sim isolate-one --nodes 3 --seed 1 --cycles 1`')
+    // Detection of the cut: n0 seen dead by n1 and n2 (and they by n0) 5000–5200 ms after it began, p50 5100.
+    expect(md).toContain('| partition | 3100 / 3200 / 3200 (4) | 5100 / 5200 / 5200 (4) | 4 | 0 |')
+    expect(md).toContain('| partition | 10000 | 20000 | yes |  |')
   })
 })
