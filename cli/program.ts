@@ -7,6 +7,7 @@ import { registerJobsCommand } from './commands/jobs.ts'
 import { registerLoadTestCommand } from './commands/loadtest.ts'
 import { registerNodeInfoCommands } from './commands/node-info.ts'
 import { registerPrimesCommands } from './commands/primes.ts'
+import { registerSimCommand } from './commands/sim.ts'
 import { registerStartCommand } from './commands/start.ts'
 import { registerSwarmKeyCommand } from './commands/swarm-key.ts'
 import { registerTaskCommands } from './commands/task.ts'
@@ -26,5 +27,6 @@ export function buildProgram (): Command {
   registerEchoCommand(program)
   registerLoadTestCommand(program)
   registerDemoCommand(program)
+  registerSimCommand(program)
   return program
 }
