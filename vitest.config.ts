@@ -20,6 +20,7 @@ const CPU_HEAVY = [
   'test/integration/primes-worker-pool.test.ts',
   'test/e2e/dashboard-browser.test.ts',
   'test/e2e/demo-cli.test.ts',
+  'test/e2e/loadtest-study.test.ts',
   'test/e2e/primes-cli.test.ts',
   'test/e2e/primes-test-cli.test.ts'
 ]

@@ -25,19 +25,15 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { ProcUsageSampler } from '../loadtest/proc-usage.ts'
+import { ECHO_MODELS, type EchoModel } from '../loadtest/echo/constants.ts'
+import { STUDY_LOADS, STUDY_MESSAGE_BYTES, formatStudyTable, loadLabel, meshEchoCommand, skipReason, startServerProcess, studyFigure, totalOf, type StudyFigure, type StudyFigures, type StudyServer } from '../loadtest/study.ts'
 
 const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url))
 const MESH = here('../cli/mesh.ts')
-const MESSAGE_BYTES = 32
+const MESSAGE_BYTES = STUDY_MESSAGE_BYTES
 /** A run that takes longer than this is stopped and shown as such. */
 const RUN_TIMEOUT_MS = 120_000
 const TARGET_LOAD = { clients: 50, messages: 2000 }
-const LOADS = [
-  { clients: 100, messages: 10, kind: 'study' },
-  { clients: 1000, messages: 10, kind: 'study' },
-  { clients: 50, messages: 2000, kind: 'sustained' },
-  { clients: 500, messages: 200, kind: 'sustained' }
-] as const
 
 const { values } = parseArgs({
   options: {
@@ -50,8 +46,8 @@ const { values } = parseArgs({
 const runs = Number(values.runs)
 if (!Number.isInteger(runs) || runs < 1 || runs > 20) throw new Error('--runs must be from 1 to 20')
 
-interface Running { pid: number, port: number, stop: () => void }
-interface Figures { rps: number, p50: number, p99: number, cpuPercent: number, peakRssMb: number, errors: number }
+type Running = StudyServer
+type Figures = StudyFigures
 
 const log = (line: string): void => { process.stderr.write(line + '\n') }
 
@@ -83,23 +79,11 @@ let pinGenerator: number | null = null
 /** Starts a server process that prints its port (or a `mesh echo --json` line) first. */
 async function startProcess (command: string, commandArgs: string[], core: number | null = null): Promise<Running> {
   const [cmd, args] = pinned(core, command, commandArgs)
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] })
-  track(child)
-  const first = await new Promise<string>((resolve, reject) => {
-    let text = ''
-    child.stdout.on('data', (d: Buffer) => {
-      text += d.toString()
-      const newline = text.indexOf('\n')
-      if (newline >= 0) resolve(text.slice(0, newline))
-    })
-    child.once('exit', code => { reject(new Error(`${cmd} ${args.join(' ')} exited with ${code}`)) })
-  })
-  const port = first.startsWith('{') ? JSON.parse(first).port : Number(first)
-  return { pid: child.pid as number, port, stop: () => { child.kill('SIGKILL') } }
+  return await startServerProcess(cmd, args, track)
 }
 
 interface ServerSpec { name: string, start: (core?: number) => Promise<Running> }
-const meshEcho = (model: string): ServerSpec => ({ name: `mesh echo ${model}`, start: async (core) => await startProcess(process.execPath, [MESH, 'echo', '--port', '0', '--model', model, '--json'], core) })
+const meshEcho = (model: EchoModel): ServerSpec => ({ name: `mesh echo ${model}`, start: async (core) => await startProcess(...meshEchoCommand(model), core) })
 const python = (file: string, name: string): ServerSpec => ({ name, start: async (core) => await startProcess('python3', [here(file), '0'], core) })
 const BARE: ServerSpec = { name: 'bare node:net', start: async (core) => await startProcess(process.execPath, [here('./echo-bare.ts'), '0'], core) }
 const ASYNCIO = python('./echo_asyncio.py', 'python asyncio')
@@ -133,7 +117,7 @@ async function measure (generator: Generator, cBinary: string, server: Running, 
   }
   const usage = generator === 'c' ? sampler.stop() : report?.server
   if (report == null) return null
-  const errors = Object.values(report.errors as Record<string, number>).reduce((a, b) => a + b, 0)
+  const errors = totalOf(report.errors)
   return { rps: report.rps, p50: report.latencyUs.p50, p99: report.latencyUs.p99, cpuPercent: usage.cpuPercent, peakRssMb: usage.peakRssMb, errors }
 }
 
@@ -161,7 +145,7 @@ try {
       log(`targets run ${r + 1}/${runs}: bare ${samples.bare[r]}, event ${samples.event[r]}, event by mesh loadtest ${samples.meshOnEvent[r]}${hasPython ? `, asyncio ${samples.asyncio[r]}` : ''} requests/s`)
     }
   } finally {
-    for (const s of started) s.stop()
+    await Promise.all(started.map(async s => { await s.stop() }))
     pinGenerator = null
   }
   const m = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, v.length > 0 ? median(v) : 0]))
@@ -173,21 +157,23 @@ try {
 
   // 2. The table: every server, every load, both generators.
   const wanted = values.models?.split(',')
-  const servers: ServerSpec[] = [BARE, ...['event', 'fork', 'cluster', 'threads'].map(meshEcho)]
+  const servers: ServerSpec[] = [BARE, ...ECHO_MODELS.map(meshEcho)]
   if (hasPython) servers.push(ASYNCIO, python('./echo_threads.py', 'python thread per client'), python('./echo_fork.py', 'python process per client'))
-  const rows: Array<{ server: string, load: string, generator: Generator, figures: Figures | null }> = []
+  const rows: Array<{ server: string, load: string, generator: Generator, figures: Figures | null, study: StudyFigure | null }> = []
   for (const spec of servers.filter(s => values['targets-only'] !== true && (wanted == null || wanted.some(w => s.name.endsWith(w))))) {
-    for (const load of LOADS) {
+    const model = spec.name.startsWith('mesh echo ') ? spec.name.slice('mesh echo '.length) : null
+    for (const load of STUDY_LOADS) {
       for (const generator of ['c', 'mesh'] as const) {
-        if (spec.name === 'mesh echo fork' && generator === 'mesh' && load.clients >= 500) continue
+        // The C generator still drives the fork model at every load: it starts nothing itself.
+        if (model != null && generator === 'mesh' && skipReason(model, load) != null) continue
         // A fresh server per cell: no cell inherits another's memory or warm state.
         const server = await spec.start()
         try {
           const figures = await measure(generator, cBinary, server, load.clients, load.messages)
-          rows.push({ server: spec.name, load: `${load.clients} x ${load.messages}`, generator, figures })
+          rows.push({ server: spec.name, load: loadLabel(load), generator, figures, study: model == null ? null : studyFigure(model, load) })
           log(`${spec.name.padEnd(28)} ${`${load.clients} x ${load.messages}`.padEnd(10)} ${generator.padEnd(4)} ${figures == null ? 'timed out' : `${figures.rps} requests/s, p50 ${figures.p50} µs, p99 ${figures.p99} µs, CPU ${figures.cpuPercent}%, RSS ${figures.peakRssMb} MB${figures.errors > 0 ? `, ${figures.errors} errors` : ''}`}`)
         } finally {
-          server.stop()
+          await server.stop()
         }
       }
     }
@@ -197,13 +183,8 @@ try {
   if (values.json === true) {
     process.stdout.write(JSON.stringify(report) + '\n')
   } else {
-    const ms = (us: number): string => (us / 1000).toFixed(us < 10_000 ? 2 : 0)
     const out = [`echo servers on loopback, ${MESSAGE_BYTES}-byte messages (${cpus().length} x ${cpuName}, load ${report.loadavg1} at the end)`, '',
-      '| server | load | generator | requests/s | p50 ms | p99 ms | server CPU | server RSS |', '|---|---|---|---|---|---|---|---|']
-    for (const r of rows) {
-      const f = r.figures
-      out.push(`| ${r.server} | ${r.load} | ${r.generator === 'c' ? 'C epoll' : 'mesh loadtest'} | ${f == null ? 'timed out' : `${f.rps.toLocaleString('en-US')}${f.errors > 0 ? ` (${f.errors} errors)` : ''}`} | ${f == null ? '' : ms(f.p50)} | ${f == null ? '' : ms(f.p99)} | ${f == null ? '' : `${f.cpuPercent}%`} | ${f == null ? '' : `${f.peakRssMb} MB`} |`)
-    }
+      ...formatStudyTable(rows.map(r => ({ ...r, generator: r.generator === 'c' ? 'C epoll' : 'mesh loadtest', note: 'timed out' })))]
     out.push('', `targets at ${TARGET_LOAD.clients} x ${TARGET_LOAD.messages}, medians of ${runs} alternating runs:`)
     for (const t of targets) out.push(`  ${t.what}: ${t.ratio.toFixed(2)} (target ≥ ${t.target}) ${t.ratio >= t.target ? 'met' : 'NOT met'}`)
     process.stdout.write(out.join('\n') + '\n')

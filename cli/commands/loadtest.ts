@@ -28,12 +28,18 @@ interface LoadTestFlags {
   spread?: boolean
   home?: string
   json?: boolean
+  study?: boolean
+  models?: string
+  quick?: boolean
 }
+
+/** Flags that shape one load test; the study has its own loads, so with --study they are misuse. */
+const SINGLE_TEST_FLAGS = ['clients', 'messages', 'size', 'duration', 'rate', 'connectRate', 'protocol', 'request', 'timeout', 'pid', 'spread', 'home'] as const
 
 /** `mesh loadtest HOST:PORT`: the load generator, closed or open loop. */
 export function registerLoadTestCommand (program: Command): void {
-  withJson(program.command('loadtest <target>'))
-    .description('load-test an echo server or a gateway: throughput, latency percentiles, errors, server CPU and memory')
+  withJson(program.command('loadtest [target]'))
+    .description('load-test an echo server or a gateway: throughput, latency percentiles, errors, server CPU and memory; --study: the concurrency study over every echo model')
     .option('--clients <n>', 'connections', parsePositiveInt('--clients', MAX_CLIENTS), DEFAULT_CLIENTS)
     .option('--messages <m>', 'messages per client (default 100 without --duration)', parsePositiveInt('--messages', 1e9))
     .addOption(new Option('--size <bytes>', 'echo message size, or MIN-MAX for random sizes').argParser(parseSize).default([DEFAULT_SIZE, DEFAULT_SIZE], String(DEFAULT_SIZE)))
@@ -46,7 +52,22 @@ export function registerLoadTestCommand (program: Command): void {
     .option('--pid <pid>', 'server process to measure: CPU% and peak RSS of it and its children', parsePositiveInt('--pid', 2 ** 22))
     .option('--spread', 'run shares of the clients on the mesh peers that offer loadtest.run (through the node in --home), merge their histograms')
     .option('--home <dir>', 'with --spread: the running node\'s home (default $MESH_HOME, else ~/.mesh)')
-    .action(async (target: string, flags: LoadTestFlags) => { await runLoadTestCommand(target, flags) })
+    .option('--study', 'no target: start each echo model on a free loopback port and run the concurrency study\'s loads against it (100 x 10, 1,000 x 10, 50 x 2,000, 500 x 200)')
+    .option('--models <list>', 'with --study: the models, comma-separated (default all)')
+    .option('--quick', 'with --study: smaller loads, for a quick look')
+    .action(async (target: string | undefined, flags: LoadTestFlags, command: Command) => {
+      if (flags.study === true) {
+        if (target != null) throw new UsageError('--study starts its own servers: give no target')
+        const given = SINGLE_TEST_FLAGS.find(f => command.getOptionValueSource(f) === 'cli')
+        if (given != null) throw new UsageError(`--study runs its own loads: --${given.replace(/[A-Z]/g, c => `-${c.toLowerCase()}`)} does not apply`)
+        const { runStudy } = await import('./loadtest-study.ts')
+        await runStudy(flags)
+        return
+      }
+      if (flags.models != null || flags.quick === true) throw new UsageError(`--${flags.models != null ? 'models' : 'quick'} goes with --study`)
+      if (target == null) throw new UsageError('a target HOST:PORT is needed (or --study)')
+      await runLoadTestCommand(target, flags)
+    })
 }
 
 async function runLoadTestCommand (target: string, flags: LoadTestFlags): Promise<void> {

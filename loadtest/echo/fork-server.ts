@@ -96,7 +96,11 @@ export async function startForkServer (init: EchoServerInit): Promise<EchoServer
         if (children.size === 0) resolve()
       })
       for (const child of children) if (child.connected) child.send({ type: 'stop' })
+      // A child that has exited but whose IPC channel is still draining holds nothing that keeps
+      // this process alive: without a timer the event loop could run dry before its 'close'.
+      const keepAlive = setInterval(() => {}, 1000)
       await idle
+      clearInterval(keepAlive)
       return counters()
     }
   }
