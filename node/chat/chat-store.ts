@@ -92,16 +92,26 @@ export class ChatStore {
 
   /** Stores a message once; true when it was new. Keeps the sender's digest entry current. */
   insert (m: ChatMessage, conversation: string, receivedAt: number): boolean {
-    return this.db.transaction(() => {
-      const { changes } = this.stmt.insert.run({
-        id: m.id, conversation, room: m.room, recipient: m.to, sender: m.from, nick: m.nick,
-        ts: m.ts, lc: m.lc, seq: m.seq, text: m.text, sig: m.sig, receivedAt
-      })
-      if (changes === 0) return false
-      this.stmt.peer.run(m.from, m.nick, receivedAt)
-      if (m.to == null) this.advanceHead(m.room, m.from, m.seq)
-      return true
+    return this.db.transaction(() => this.insertOne(m, conversation, receivedAt))
+  }
+
+  /**
+   * `insert` for many messages in one transaction (one commit, one WAL append): what gossip
+   * delivered in one event-loop turn. For each, in order, true when it was new.
+   */
+  insertMany (entries: Array<{ message: ChatMessage, conversation: string, receivedAt: number }>): boolean[] {
+    return this.db.transaction(() => entries.map(e => this.insertOne(e.message, e.conversation, e.receivedAt)))
+  }
+
+  private insertOne (m: ChatMessage, conversation: string, receivedAt: number): boolean {
+    const { changes } = this.stmt.insert.run({
+      id: m.id, conversation, room: m.room, recipient: m.to, sender: m.from, nick: m.nick,
+      ts: m.ts, lc: m.lc, seq: m.seq, text: m.text, sig: m.sig, receivedAt
     })
+    if (changes === 0) return false
+    this.stmt.peer.run(m.from, m.nick, receivedAt)
+    if (m.to == null) this.advanceHead(m.room, m.from, m.seq)
+    return true
   }
 
   /** Moves `contiguous` forward over every seq now held without a gap. */

@@ -15,10 +15,21 @@ export interface PeerDirectoryComponents {
 export class PeerDirectory {
   private readonly members: ChatMembers
   private readonly store: ChatStore
+  /**
+   * id -> nick of every author stored, read from the store once and then kept current by
+   * `remember`: labelling a message (each one sent, tailed or shown in the shell) then costs
+   * no database query.
+   */
+  private stored?: Map<string, string>
 
   constructor (components: PeerDirectoryComponents) {
     this.members = components.members
     this.store = components.store
+  }
+
+  /** A message of `id` calling itself `nick` was stored: the store's peer table has it now. */
+  remember (id: string, nick: string): void {
+    this.stored?.set(id, nick)
   }
 
   /** id -> nick of every peer we know of, membership first (it is the more recent). */
@@ -61,7 +72,8 @@ export class PeerDirectory {
   /** Every known peer by id: stored nicks first, then membership's view over them. */
   private peers (): Map<string, NamedPeer> {
     const peers = new Map<string, NamedPeer>()
-    for (const { id, nick } of this.store.knownPeers()) peers.set(id, { id, nick })
+    this.stored ??= new Map(this.store.knownPeers().map(({ id, nick }) => [id, nick]))
+    for (const [id, nick] of this.stored) peers.set(id, { id, nick })
     for (const { id, nick, state } of this.members.members()) peers.set(id, { id, nick, state })
     const self = this.members.selfMember()
     peers.set(self.id, { id: self.id, nick: self.nick, state: self.state })
