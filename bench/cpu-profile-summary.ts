@@ -14,6 +14,7 @@ interface CallFrame { functionName: string, url: string, lineNumber: number }
 interface ProfileNode { id: number, callFrame: CallFrame, children?: number[] }
 interface Profile { nodes: ProfileNode[], samples: number[], timeDeltas: number[] }
 
+const STARTUP = 'start-up: loading and compiling modules'
 type FrameTest = (f: CallFrame) => boolean
 const fn = (...names: string[]): FrameTest => f => names.includes(f.functionName)
 const url = (...parts: string[]): FrameTest => f => parts.some(p => f.url.includes(p))
@@ -21,11 +22,11 @@ const url = (...parts: string[]): FrameTest => f => parts.some(p => f.url.includ
 /** Costs in priority order: the innermost concern first, the layers that carry it after. */
 const COSTS: Array<[string, FrameTest]> = [
   ['garbage collection', fn('(garbage collector)')],
-  ['start-up: loading and compiling modules', url('node:internal/modules/', 'node:internal/bootstrap/', 'amaro')],
+  [STARTUP, url('node:internal/modules/', 'node:internal/bootstrap/', 'amaro')],
   ['gossipsub envelope signature check', fn('validateToRawMessage')],
   ['author signature check (chat)', fn('verifyChatSignature')],
   ['signing (chat + gossipsub envelope)', f => fn('signChatMessage', 'buildRawMessage')(f)],
-  ['sqlite: storing a message', f => f.url.includes('chat-store') && ['insert', 'advanceHead'].includes(f.functionName)],
+  ['sqlite: storing a message', f => f.url.includes('chat-store') && ['insert', 'insertMany', 'insertOne', 'advanceHead'].includes(f.functionName)],
   ['sqlite: other chat queries', url('chat-store')],
   ['chat labels (peer directory)', url('peer-directory')],
   ['chat decode/encode (JSON, fields, content id)', url('protocols/chat/')],
@@ -73,6 +74,7 @@ for (let i = 0; i < profile.samples.length; i++) {
   busy += us
   const cost = costOf(node.id)
   byCost.set(cost, (byCost.get(cost) ?? 0) + us)
+  if (cost === STARTUP) continue
   const f = node.callFrame
   const where = f.url === '' ? '' : ` ${f.url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*?\/(node|protocols|cli)\//, '$1/')}:${f.lineNumber + 1}`
   const self = `${f.functionName || '(anonymous)'}${where}`
@@ -80,7 +82,11 @@ for (let i = 0; i < profile.samples.length; i++) {
 }
 
 const pct = (us: number): string => `${(100 * us / busy).toFixed(1).padStart(5)}%`
-const lines = [`busy ${(busy / 1e6).toFixed(1)} s of ${((busy + idle) / 1e6).toFixed(1)} s profiled`, '', 'cost (by stack)']
+// Start-up is paid once, not per message: shown, but left out of the shares.
+const startup = byCost.get(STARTUP) ?? 0
+byCost.delete(STARTUP)
+busy -= startup
+const lines = [`busy ${(busy / 1e6).toFixed(1)} s of ${((busy + startup + idle) / 1e6).toFixed(1)} s profiled, after ${(startup / 1e6).toFixed(1)} s of start-up (left out below)`, '', 'cost (by stack)']
 for (const [cost, us] of [...byCost].sort((a, b) => b[1] - a[1])) lines.push(`${pct(us)}  ${(us / 1e6).toFixed(2).padStart(6)} s  ${cost}`)
 lines.push('', `top ${opts.top} functions by self time`)
 for (const [name, us] of [...bySelf].sort((a, b) => b[1] - a[1]).slice(0, Number(opts.top))) lines.push(`${pct(us)}  ${name}`)
