@@ -9,13 +9,15 @@
  *  1. the human row: all nodes together send `--human-rate` messages/s to the lobby for
  *     `--human-seconds` (each node its share, open loop: a send is started on time whether
  *     or not the previous ones were answered).
- *  2. the sweep: the same at each rate of `--rates` for `--seconds`, until p99 passes
- *     100 ms or a message is lost; the capacity is the highest rate that stayed within both.
+ *  2. the sweep: the same at each rate of `--rates` for `--seconds`, until a step is out of
+ *     bounds (p99 over 100 ms, a message lost, a send failed, or the nodes accepting less
+ *     than 95% of the offered rate); the capacity is the highest rate that stayed within.
  *  At each rate: latency is, for every message on every other node, the time it was stored
  *  there minus its timestamp (all nodes share this machine's clock); loss is what a node
  *  still lacks 20 s after the last send; copies are the gossip copies the nodes received
  *  (duplicates included) per message; CPU is each node's process CPU time (utime + stime
- *  from /proc/<pid>/stat, 10 ms ticks) over the step divided by the messages it stored.
+ *  from /proc/<pid>/stat, 10 ms ticks) over the step divided by the messages it stored,
+ *  also less what an idle node spends in as long (measured for 3 s before the first step).
  *  3. partition/heal: the mesh is cut in two halves (connection gater), each half sends,
  *     the cut heals, and the time until every node holds every message is measured by
  *     polling message counts every 100 ms (faster polling loads a busy machine).
@@ -78,6 +80,8 @@ interface StepResult {
   sameOrder: boolean
   latencyMs: { p50: number, p99: number, max: number, samples: number }
   copiesPerMessage: number
+  /** Messages stored from anti-entropy instead of gossip, over all nodes. */
+  pulledBySync: number
   /** Process CPU per message stored, per node: the mean and the busiest node; `aboveIdle` less what an idle node spends in as long. */
   cpuUsPerMessage: { mean: number, max: number, aboveIdle: number }
   /** Busy share of the machine's cores during the step, all nodes together. */
@@ -98,7 +102,11 @@ function cpuMs (pid: number): number {
 }
 
 async function copiesReceived (nodes: MeshProcess[]): Promise<number> {
-  return (await Promise.all(nodes.map(async n => await counter(n, 'mesh_gossip_copies_received_total', 'topic=chat')))).reduce((a, b) => a + b, 0)
+  return await summed(nodes, 'mesh_gossip_copies_received_total', 'topic=chat')
+}
+
+async function summed (nodes: MeshProcess[], name: string, labels: string): Promise<number> {
+  return (await Promise.all(nodes.map(async n => await counter(n, name, labels)))).reduce((a, b) => a + b, 0)
 }
 
 /**
@@ -140,6 +148,7 @@ async function runStep (nodes: MeshProcess[], rate: number, seconds: number, idl
   const tag = `step${++stepCount}`
   const before = await Promise.all(nodes.map(roomCount))
   const copiesBefore = await copiesReceived(nodes)
+  const pulledBefore = await summed(nodes, 'mesh_chat_messages_total', 'via=sync')
   const cpuBefore = nodes.map(n => cpuMs(n.pid))
   const wallBefore = performance.now()
   const sending = await sendAtRate(nodes, rate, seconds, tag)
@@ -149,6 +158,7 @@ async function runStep (nodes: MeshProcess[], rate: number, seconds: number, idl
   const cpuAfter = nodes.map(n => cpuMs(n.pid))
   const wallMs = performance.now() - wallBefore
   const copies = await copiesReceived(nodes) - copiesBefore
+  const pulledBySync = await summed(nodes, 'mesh_chat_messages_total', 'via=sync') - pulledBefore
   const histories = (await Promise.all(nodes.map(async n => await history(n, { received: true, limit: messages + 1000 }))))
     .map(h => h.filter(m => m.text.startsWith(`${tag} `)))
   const latency = build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000, numberOfSignificantValueDigits: 3 })
@@ -169,6 +179,7 @@ async function runStep (nodes: MeshProcess[], rate: number, seconds: number, idl
     sameOrder: orders.every(o => o === orders[0]),
     latencyMs: { p50: latency.getValueAtPercentile(50), p99: latency.getValueAtPercentile(99), max: latency.maxValue, samples: latency.totalCount },
     copiesPerMessage: round(copies / messages),
+    pulledBySync,
     cpuUsPerMessage: { mean: Math.round(mean), max: Math.round(Math.max(...perMessage)), aboveIdle: Math.round(mean - idleMsPerSecond * wallMs / messages) },
     cpuShare: round(cpuAfter.reduce((sum, after, i) => sum + after - cpuBefore[i], 0) / wallMs / 2)
   }
@@ -211,7 +222,7 @@ async function partitionAndHeal (nodes: MeshProcess[], messages: number): Promis
 }
 
 function stepLine (s: StepResult): string {
-  return `${String(s.rate).padStart(5)}/s (got ${s.achievedRate}/s${s.sendErrors > 0 ? `, ${s.sendErrors} sends failed` : ''})  ${String(s.messages).padStart(5)} msgs  p50 ${String(s.latencyMs.p50).padStart(5)}  p99 ${String(s.latencyMs.p99).padStart(6)}  max ${String(s.latencyMs.max).padStart(6)} ms  lost ${s.lost}  order ${s.sameOrder ? 'same' : 'DIFFERS'}  copies/msg ${s.copiesPerMessage.toFixed(1)}  CPU/msg/node ${s.cpuUsPerMessage.mean} µs (max ${s.cpuUsPerMessage.max}, above idle ${s.cpuUsPerMessage.aboveIdle})  CPU ${Math.round(s.cpuShare * 100)}% of 2 cores`
+  return `${String(s.rate).padStart(5)}/s (got ${s.achievedRate}/s${s.sendErrors > 0 ? `, ${s.sendErrors} sends failed` : ''})  ${String(s.messages).padStart(5)} msgs  p50 ${String(s.latencyMs.p50).padStart(5)}  p99 ${String(s.latencyMs.p99).padStart(6)}  max ${String(s.latencyMs.max).padStart(6)} ms  lost ${s.lost}  order ${s.sameOrder ? 'same' : 'DIFFERS'}  copies/msg ${s.copiesPerMessage.toFixed(1)}  by sync ${s.pulledBySync}  CPU/msg/node ${s.cpuUsPerMessage.mean} µs (max ${s.cpuUsPerMessage.max}, above idle ${s.cpuUsPerMessage.aboveIdle})  CPU ${Math.round(s.cpuShare * 100)}% of 2 cores`
 }
 
 async function main (): Promise<number> {
