@@ -3,7 +3,8 @@
  * partition healing on a real mesh.
  *
  *   npm run bench:chat -- [--nodes 8] [--human-rate 20] [--human-seconds 10]
- *                         [--rates 60,120,...] [--seconds 5] [--no-heal] [--cpu-prof DIR] [--json]
+ *                         [--rates 60,120,...] [--seconds 5] [--no-heal] [--cpu-prof DIR]
+ *                         [--gossip-degrees small|default] [--json]
  *
  * Starts `--nodes` real `mesh start` processes on loopback (mDNS off, test hooks on), then:
  *  1. the human row: all nodes together send `--human-rate` messages/s to the lobby for
@@ -42,6 +43,7 @@ const { values: opts } = parseArgs({
     seconds: { type: 'string', default: '5' },
     'no-heal': { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
+    'gossip-degrees': { type: 'string', default: 'small' },
     json: { type: 'boolean', default: false }
   }
 })
@@ -227,7 +229,9 @@ function stepLine (s: StepResult): string {
 
 async function main (): Promise<number> {
   progress(`starting ${NODES} nodes`)
-  const profiled = opts['cpu-prof'] != null ? { ...TEST_HOOKS_ENV, NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${opts['cpu-prof']}` } : TEST_HOOKS_ENV
+  // `--gossip-degrees default`: gossipsub's own mesh degrees instead of the small-mesh ones.
+  const env: Record<string, string> = opts['gossip-degrees'] === 'default' ? { ...TEST_HOOKS_ENV, MESH_GOSSIP_DEGREES: 'default' } : TEST_HOOKS_ENV
+  const profiled = opts['cpu-prof'] != null ? { ...env, NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${opts['cpu-prof']}` } : env
   const nodes: MeshProcess[] = []
   // Every node started is stopped at the end, also when another one failed to start.
   const started = async (start: Promise<MeshProcess>): Promise<MeshProcess> => {
@@ -236,9 +240,9 @@ async function main (): Promise<number> {
     return node
   }
   try {
-    const first = await started(MeshProcess.start({ name: 'n0', args: LOOPBACK_ARGS, env: TEST_HOOKS_ENV }))
+    const first = await started(MeshProcess.start({ name: 'n0', args: LOOPBACK_ARGS, env }))
     const rest = await Promise.allSettled(Array.from({ length: NODES - 1 }, async (_, i) =>
-      await started(MeshProcess.start({ name: `n${i + 1}`, args: LOOPBACK_ARGS, env: i === 0 ? profiled : TEST_HOOKS_ENV, bootstrap: [first.bootstrapAddr] }))))
+      await started(MeshProcess.start({ name: `n${i + 1}`, args: LOOPBACK_ARGS, env: i === 0 ? profiled : env, bootstrap: [first.bootstrapAddr] }))))
     for (const r of rest) if (r.status === 'rejected') throw r.reason
     // In name order, so n1 is the profiled node.
     nodes.sort((a, b) => Number(a.name.slice(1)) - Number(b.name.slice(1)))

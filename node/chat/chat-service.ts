@@ -147,10 +147,7 @@ export class ChatService extends EventEmitter<ChatEvents> {
     if (controller == null) return
     this.controller = undefined
     controller.abort()
-    if (this.flushScheduled != null) {
-      clearImmediate(this.flushScheduled)
-      this.flushGossip()
-    }
+    this.flushGossip()
     const pubsub = this.libp2p.services.pubsub
     pubsub.removeEventListener('message', this.onMessage)
     pubsub.removeEventListener('subscription-change', this.onSubscriptionChange)
@@ -270,6 +267,7 @@ export class ChatService extends EventEmitter<ChatEvents> {
    * and one commit per message was most of the cost of storing them.
    */
   private readonly flushGossip = (): void => {
+    if (this.flushScheduled != null) clearImmediate(this.flushScheduled)
     this.flushScheduled = undefined
     const batch = this.gossipBatch
     this.gossipBatch = []
@@ -313,6 +311,15 @@ export class ChatService extends EventEmitter<ChatEvents> {
   /** A message pulled by anti-entropy: relayed by a third party, so its signature decides. */
   private async acceptVerified (m: ChatMessage, via: string): Promise<boolean> {
     if (!this.joined.has(m.room)) return false
+    // A node that was starved reads gossip and a sync answer in one go: what gossip brought
+    // in this turn is stored first, so the pulled copy is not verified and kept a second time.
+    if (this.gossipBatch.length > 0) {
+      this.flushGossip()
+      if (this.store.has(m.id)) {
+        this.duplicate(via)
+        return false
+      }
+    }
     try {
       this.checkNotFromTheFuture(m)
     } catch {
