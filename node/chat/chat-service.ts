@@ -85,6 +85,9 @@ export class ChatService extends EventEmitter<ChatEvents> {
   private readonly receiveLimit: RateLimiter
   /** Messages the validator decoded, so delivery does not decode them again. */
   private readonly validated = new WeakMap<Message, ChatMessage>()
+  /** What gossip delivered in this event-loop turn, stored together by `flushGossip`. */
+  private gossipBatch: ChatMessage[] = []
+  private flushScheduled?: NodeJS.Immediate
   private sendChain: Promise<unknown> = Promise.resolve()
   private queuedSends = 0
   /** Made by `start`, aborted by `stop` (it ends sends waiting for their turn): undefined while stopped. */
@@ -144,6 +147,7 @@ export class ChatService extends EventEmitter<ChatEvents> {
     if (controller == null) return
     this.controller = undefined
     controller.abort()
+    this.flushGossip()
     const pubsub = this.libp2p.services.pubsub
     pubsub.removeEventListener('message', this.onMessage)
     pubsub.removeEventListener('subscription-change', this.onSubscriptionChange)
@@ -246,14 +250,55 @@ export class ChatService extends EventEmitter<ChatEvents> {
     const conversation = m.to == null ? m.room : dmConversation(m.from === this.selfId ? m.to : m.from)
     const receivedAt = this.clock.now()
     if (!this.store.insert(m, conversation, receivedAt)) {
-      this.metrics.counter('mesh_chat_duplicates_total', 'chat messages received again', ['via']).inc({ via })
+      this.duplicate(via)
       return undefined
     }
+    return this.stored(m, conversation, receivedAt, via)
+  }
+
+  /** Keeps a room message from gossip with the others of this event-loop turn. */
+  private keepFromGossip (m: ChatMessage): void {
+    this.gossipBatch.push(m)
+    this.flushScheduled ??= setImmediate(this.flushGossip)
+  }
+
+  /**
+   * Stores the gossip batch in one transaction: under load, messages arrive many to a turn,
+   * and one commit per message was most of the cost of storing them.
+   */
+  private readonly flushGossip = (): void => {
+    if (this.flushScheduled != null) clearImmediate(this.flushScheduled)
+    this.flushScheduled = undefined
+    const batch = this.gossipBatch
+    this.gossipBatch = []
+    if (batch.length === 0) return
+    const receivedAt = this.clock.now()
+    let fresh: boolean[]
+    try {
+      fresh = this.store.insertMany(batch.map(message => ({ message, conversation: message.room, receivedAt })))
+    } catch (err: any) {
+      // Not stored, so anti-entropy offers them again.
+      this.log('%d chat message(s) not stored: %s', batch.length, err?.message)
+      return
+    }
+    for (let i = 0; i < batch.length; i++) {
+      if (fresh[i]) this.stored(batch[i], batch[i].room, receivedAt, 'gossip')
+      else this.duplicate('gossip')
+    }
+  }
+
+  /** What follows storing a new message: clocks, names, counts, listeners. */
+  private stored (m: ChatMessage, conversation: string, receivedAt: number, via: string): StoredMessage {
+    this.peers.remember(m.from, m.nick)
     if (m.from !== this.selfId) this.hlc.observe(m)
     this.metrics.counter('mesh_chat_messages_total', 'chat messages stored', ['via']).inc({ via })
     const stored = { ...m, conversation, receivedAt }
     this.emit('message', stored)
     return stored
+  }
+
+  private duplicate (via: string): void {
+    this.metrics.counter('mesh_chat_duplicates_total', 'chat messages received again', ['via']).inc({ via })
   }
 
   /** Throws when `m` is dated further ahead of this node's clock than peers' clocks may drift. */
@@ -266,6 +311,15 @@ export class ChatService extends EventEmitter<ChatEvents> {
   /** A message pulled by anti-entropy: relayed by a third party, so its signature decides. */
   private async acceptVerified (m: ChatMessage, via: string): Promise<boolean> {
     if (!this.joined.has(m.room)) return false
+    // A node that was starved reads gossip and a sync answer in one go: what gossip brought
+    // in this turn is stored first, so the pulled copy is not verified and kept a second time.
+    if (this.gossipBatch.length > 0) {
+      this.flushGossip()
+      if (this.store.has(m.id)) {
+        this.duplicate(via)
+        return false
+      }
+    }
     try {
       this.checkNotFromTheFuture(m)
     } catch {
@@ -320,7 +374,7 @@ export class ChatService extends EventEmitter<ChatEvents> {
     const room = roomOfTopic(event.detail.topic)
     if (room == null || !this.joined.has(room)) return
     try {
-      this.keep(this.validated.get(event.detail) ?? decodeChatMessage(event.detail.data), 'gossip')
+      this.keepFromGossip(this.validated.get(event.detail) ?? decodeChatMessage(event.detail.data))
     } catch (err: any) {
       this.log('chat message not stored: %s', err?.message)
     }

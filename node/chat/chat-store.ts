@@ -8,7 +8,8 @@ import type { MeshDatabase } from '../store/database.ts'
  *   room, or `@<peer id>` of the other party for direct messages.
  * - chat_heads: per room and sender, the highest seq up to which we hold every message
  *   (`contiguous`): the anti-entropy digest, kept up to date on insert.
- * - chat_peers: the last nick seen per peer id, to resolve `mesh dm NICK` for a peer away.
+ * - chat_peers: the last nick seen per peer id, to resolve `mesh dm NICK` for a peer away
+ *   (`seen_at`: when that nick was first seen from it).
  * - chat_rooms: rooms this node is in, rejoined after a restart.
  * - chat_outbox: direct messages not yet acknowledged by their recipient, and those it
  *   refused (`refused` holds its reason): kept as the record that they never arrived, and
@@ -53,6 +54,11 @@ export function dmConversation (otherPeer: string): string {
 export class ChatStore {
   private readonly db: MeshDatabase
   private readonly stmt: Record<string, StatementSync>
+  /**
+   * The nick last written to chat_peers per author: the row is written when it changes, not
+   * for every message (a write per message was a tenth of the cost of storing one).
+   */
+  private readonly peerNicks = new Map<string, string>()
 
   constructor (db: MeshDatabase) {
     this.db = db
@@ -92,16 +98,39 @@ export class ChatStore {
 
   /** Stores a message once; true when it was new. Keeps the sender's digest entry current. */
   insert (m: ChatMessage, conversation: string, receivedAt: number): boolean {
-    return this.db.transaction(() => {
-      const { changes } = this.stmt.insert.run({
-        id: m.id, conversation, room: m.room, recipient: m.to, sender: m.from, nick: m.nick,
-        ts: m.ts, lc: m.lc, seq: m.seq, text: m.text, sig: m.sig, receivedAt
-      })
-      if (changes === 0) return false
-      this.stmt.peer.run(m.from, m.nick, receivedAt)
-      if (m.to == null) this.advanceHead(m.room, m.from, m.seq)
-      return true
+    return this.writing(() => this.insertOne(m, conversation, receivedAt))
+  }
+
+  /**
+   * `insert` for many messages in one transaction (one commit, one WAL append): what gossip
+   * delivered in one event-loop turn. For each, in order, true when it was new.
+   */
+  insertMany (entries: Array<{ message: ChatMessage, conversation: string, receivedAt: number }>): boolean[] {
+    return this.writing(() => entries.map(e => this.insertOne(e.message, e.conversation, e.receivedAt)))
+  }
+
+  /** One transaction of inserts; rolled back, it leaves `peerNicks` unsure, so that is dropped. */
+  private writing<T> (fn: () => T): T {
+    try {
+      return this.db.transaction(fn)
+    } catch (err) {
+      this.peerNicks.clear()
+      throw err
+    }
+  }
+
+  private insertOne (m: ChatMessage, conversation: string, receivedAt: number): boolean {
+    const { changes } = this.stmt.insert.run({
+      id: m.id, conversation, room: m.room, recipient: m.to, sender: m.from, nick: m.nick,
+      ts: m.ts, lc: m.lc, seq: m.seq, text: m.text, sig: m.sig, receivedAt
     })
+    if (changes === 0) return false
+    if (this.peerNicks.get(m.from) !== m.nick) {
+      this.stmt.peer.run(m.from, m.nick, receivedAt)
+      this.peerNicks.set(m.from, m.nick)
+    }
+    if (m.to == null) this.advanceHead(m.room, m.from, m.seq)
+    return true
   }
 
   /** Moves `contiguous` forward over every seq now held without a gap. */

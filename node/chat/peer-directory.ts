@@ -15,10 +15,23 @@ export interface PeerDirectoryComponents {
 export class PeerDirectory {
   private readonly members: ChatMembers
   private readonly store: ChatStore
+  /**
+   * id -> nick of every author stored, read from the store once and then kept current by
+   * `remember`: labelling a message (each one sent, tailed or shown in the shell) then costs
+   * no database query.
+   */
+  private stored?: Map<string, string>
+  /** This node's id and nick: fixed while it runs, and its full member entry is costly to build (addresses). */
+  private self?: { id: string, nick: string }
 
   constructor (components: PeerDirectoryComponents) {
     this.members = components.members
     this.store = components.store
+  }
+
+  /** A message of `id` calling itself `nick` was stored: the store's peer table has it now. */
+  remember (id: string, nick: string): void {
+    this.stored?.set(id, nick)
   }
 
   /** id -> nick of every peer we know of, membership first (it is the more recent). */
@@ -37,10 +50,10 @@ export class PeerDirectory {
    */
   labeller (): (id: string, nick: string) => string {
     const idsByNick = new Map<string, Set<string>>()
-    for (const [id, peer] of this.peers()) {
-      const ids = idsByNick.get(peer.nick) ?? new Set<string>()
+    for (const [id, nick] of this.nicks()) {
+      const ids = idsByNick.get(nick) ?? new Set<string>()
       ids.add(id)
-      idsByNick.set(peer.nick, ids)
+      idsByNick.set(nick, ids)
     }
     return (id, nick) => {
       const ids = idsByNick.get(nick)
@@ -58,10 +71,24 @@ export class PeerDirectory {
     return { id, nick }
   }
 
+  /** id -> nick of every known peer, as `peers` but without the member states. */
+  private nicks (): Map<string, string> {
+    const nicks = new Map(this.storedNicks())
+    for (const { id, nick } of this.members.members()) nicks.set(id, nick)
+    this.self ??= { id: this.members.selfMember().id, nick: this.members.selfMember().nick }
+    nicks.set(this.self.id, this.self.nick)
+    return nicks
+  }
+
+  private storedNicks (): Map<string, string> {
+    this.stored ??= new Map(this.store.knownPeers().map(({ id, nick }) => [id, nick]))
+    return this.stored
+  }
+
   /** Every known peer by id: stored nicks first, then membership's view over them. */
   private peers (): Map<string, NamedPeer> {
     const peers = new Map<string, NamedPeer>()
-    for (const { id, nick } of this.store.knownPeers()) peers.set(id, { id, nick })
+    for (const [id, nick] of this.storedNicks()) peers.set(id, { id, nick })
     for (const { id, nick, state } of this.members.members()) peers.set(id, { id, nick, state })
     const self = this.members.selfMember()
     peers.set(self.id, { id: self.id, nick: self.nick, state: self.state })

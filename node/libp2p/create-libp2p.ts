@@ -39,6 +39,26 @@ export interface Libp2pConfig {
 const MDNS_INTERVAL_MS = 5000
 
 /**
+ * Gossipsub's mesh degrees, sized for a LAN mesh where every node is connected to every
+ * other (membership dials each live member). Flood publishing (the default) already hands
+ * each message to every connected subscriber in one hop; the mesh only adds redundant
+ * copies for a link that is missing, and each copy costs every receiver a frame to decrypt,
+ * decode and hash (the defaults, D=6, made each message arrive about 6 times per node in an
+ * 8-node mesh). Three mesh peers still give each message three paths besides the direct
+ * one; what gossip misses anyway, IHAVE gossip and anti-entropy bring.
+ */
+export const SMALL_MESH_DEGREES = { D: 2, Dlo: 2, Dhi: 3, Dout: 1, Dscore: 1, Dlazy: 3 }
+
+/**
+ * The mesh degrees a node uses. With the test hooks on, `MESH_GOSSIP_DEGREES=default` gives
+ * gossipsub's own (D=6), so `bench:chat --gossip-degrees default` can compare both on one
+ * machine: fewer copies cost less CPU, more copies race a late one (see docs/chat-design.md).
+ */
+export function gossipDegrees (env: NodeJS.ProcessEnv = process.env): Partial<typeof SMALL_MESH_DEGREES> {
+  return env.MESH_TEST_HOOKS === '1' && env.MESH_GOSSIP_DEGREES === 'default' ? {} : SMALL_MESH_DEGREES
+}
+
+/**
  * Assembles libp2p 3: TCP, Noise, Yamux, identify, ping, gossipsub, mDNS when asked and a
  * pre-shared-key private network when a swarm key is given.
  */
@@ -75,6 +95,7 @@ export async function createMeshLibp2p (config: Libp2pConfig): Promise<MeshLibp2
           // callers decide whether that matters (a heartbeat: no; a chat message: retry).
           allowPublishToZeroTopicPeers: false,
           emitSelf: false,
+          ...gossipDegrees(),
           // The default 1 MiB per message is far above anything mesh sends on a topic; each
           // topic's own validator enforces its tighter limit before decoding.
           maxInboundDataLength: 256 * 1024,

@@ -34,6 +34,15 @@ describe('ChatStore', () => {
     expect(store.count('lobby')).toBe(1)
   })
 
+  it('stores a batch in one call: new ones and copies told apart, the digest moved as by single inserts', () => {
+    store.insert(message(A, 2), 'lobby', 0)
+    const fresh = store.insertMany([message(A, 1), message(A, 2), message(B, 1), message(A, 1)].map(m => ({ message: m, conversation: 'lobby', receivedAt: 5 })))
+    expect(fresh).toEqual([true, false, true, false])
+    expect(store.count('lobby')).toBe(3)
+    expect(store.digest('lobby')).toEqual({ [A]: 2, [B]: 1 })
+    expect(store.knownPeers().map(p => p.nick).sort()).toEqual(['alice', 'bob'])
+  })
+
   it('keeps the digest at the highest seq held without a gap, whatever the arrival order', () => {
     for (const seq of [3, 1, 5]) store.insert(message(A, seq), 'lobby', 0)
     expect(store.digest('lobby')).toEqual({ [A]: 1 })
