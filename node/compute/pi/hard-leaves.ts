@@ -1,0 +1,221 @@
+import { isqrt } from '../isqrt.ts'
+import { popcount32, BYTE_CARRY, CLEAR_MASK, COFACTOR_GAP, COPRIME_DELTA, RESIDUES, WHEEL_INDEX_AFTER } from '../primes/wheel.ts'
+import { BigAccumulator } from './big-accumulator.ts'
+import { phiVector } from './phi.ts'
+import type { PiParameters } from './pi-parameters.ts'
+import type { PiTables } from './pi-tables.ts'
+import { WIDE_BASE } from './wide-number.ts'
+
+/** One segment: 32 KiB of sieve (983,040 numbers), the L1 data cache of the machines we run on. */
+const SEGMENT_BYTES = 1 << 15
+const SEGMENT_SPAN = 30 * SEGMENT_BYTES
+/** Shard bounds must be multiples of this (whole 32-bit words of the mod-30 sieve). */
+export const SHARD_ALIGN = 240
+/** A running sum in a double moves to the BigInt accumulator beyond this (each phi < 2^38). */
+const SPILL = 2 ** 50
+
+/** Bits of a sieve byte for residues <= r (r in 0..29). */
+const UP_TO = new Int32Array(30)
+for (let r = 0; r < 30; r++) {
+  let mask = 0
+  for (let j = 0; j < 8; j++) if (RESIDUES[j] <= r) mask |= 1 << j
+  UP_TO[r] = mask
+}
+
+/**
+ * floor(v / d) for a wide-or-narrow v (see wide-number.ts) and 1 <= d < 2^53: a double
+ * estimate (off by at most one) corrected with exact divisions. Quotients above 2^32 are
+ * returned as estimates: callers clamp them to y < 2^31 anyway.
+ */
+function divideByLarge (hi: number, lo: number, d: number): number {
+  if (hi === 0) return Math.floor(lo / d)
+  let q = Math.floor((hi * WIDE_BASE + lo) / d)
+  if (q > 2 ** 32) return q
+  // q is correct when q * d <= v < (q + 1) * d, i.e. v / q >= d > v / (q + 1).
+  while (exactQuotient(hi, lo, q + 1) >= d) q++
+  while (q > 0 && exactQuotient(hi, lo, q) < d) q--
+  return q
+}
+
+function exactQuotient (hi: number, lo: number, d: number): number {
+  const q1 = Math.floor(hi / d)
+  return q1 * WIDE_BASE + Math.floor(((hi - q1 * d) * WIDE_BASE + lo) / d)
+}
+
+/**
+ * The hard special leaves with t = x / (p_b * m) in [low, high): a segmented sieve of
+ * Eratosthenes over [low, high) on the mod-30 wheel that removes p_b itself as well as its
+ * multiples, so after crossing off p_1 .. p_(b-1) the live numbers up to t are
+ * phi(t, b - 1) - phi(low - 1, b - 1). Live counts per block of words (the counters) make a
+ * count cheap; within one b the leaves come in rising t, so each count resumes where the last
+ * stopped. The shard starts from its phi vector and needs nothing else: it is a pure function
+ * of (parameters, low, high), and the shards' sums add up to S2_hard in any order.
+ * low and high are multiples of SHARD_ALIGN, or high = z.
+ */
+export function hardLeaves (params: PiParameters, tables: PiTables, low: number, high: number,
+  onSegment?: (done: number) => void): bigint {
+  const { x, y, z, c } = params
+  if (high > z) high = z
+  if (low >= high) return 0n
+  if (low % SHARD_ALIGN !== 0) throw new RangeError('a hard-leaf shard starts at a multiple of 240')
+  const { primes, pi, factor, xpHi, xpLo } = tables
+  const piSqrtY = pi[Number(isqrt(BigInt(y)))]
+  const piSqrtZ = pi[Number(isqrt(BigInt(z)))]
+  const maxBOf = (from: number): number => from === 0 ? piSqrtZ : Math.min(piSqrtZ, pi[Math.min(y, Number(isqrt(x / BigInt(from))))])
+  const shardMaxB = maxBOf(low)
+  if (shardMaxB <= c) return 0n
+  const phiB = phiVector(low, c, shardMaxB, tables)
+
+  // Each sieving prime p_b (3 < b < shardMaxB): its next multiple's byte (from the segment's
+  // start) and the wheel index of that multiple's cofactor.
+  const nextByte = new Float64Array(shardMaxB + 1)
+  const wheel = new Int32Array(shardMaxB + 1)
+  const quotient30 = new Int32Array(shardMaxB + 1)
+  const residueRow = new Int32Array(shardMaxB + 1)
+  for (let b = 4; b < shardMaxB; b++) {
+    const p = primes[b]
+    const m0 = Math.max(1, Math.ceil(low / p))
+    const m = m0 + COPRIME_DELTA[m0 % 30]
+    wheel[b] = WHEEL_INDEX_AFTER[m0 % 30]
+    nextByte[b] = Math.floor(p * m / 30) - low / 30
+    quotient30[b] = Math.floor(p / 30)
+    residueRow[b] = 8 * residueIndex(p % 30)
+  }
+
+  const sieve = new Uint8Array(SEGMENT_BYTES)
+  const words = new Uint32Array(sieve.buffer)
+  const counters = new Int32Array(SEGMENT_BYTES)
+  const sum = new BigAccumulator()
+
+  for (let segLow = low; segLow < high; segLow += SEGMENT_SPAN) {
+    const segHigh = Math.min(segLow + SEGMENT_SPAN, high)
+    const bytes = Math.ceil((segHigh - segLow) / 30)
+    const wordCount = (bytes + 3) >> 2
+    sieve.fill(0xff, 0, bytes)
+    sieve.fill(0, bytes, wordCount * 4)
+    const lastOffset = segHigh - 1 - segLow - 30 * (bytes - 1)
+    sieve[bytes - 1] &= UP_TO[lastOffset]
+    const maxB = maxBOf(segLow)
+    if (maxB <= c) break
+    // Pre-sieve: p_4 .. p_c (7 .. 17) with no counting.
+    for (let b = 4; b <= c && b < maxB; b++) crossOff(b, bytes, null)
+    // Counter blocks: about sqrt(the mean gap between leaves near segLow), in words.
+    const blockShift = blockShiftFor(segLow)
+    const blockWords = 1 << blockShift
+    const blocks = (wordCount + blockWords - 1) >> blockShift
+    let total = 0
+    for (let k = 0; k < blocks; k++) {
+      let n = 0
+      const end = Math.min(wordCount, (k + 1) << blockShift)
+      for (let w = k << blockShift; w < end; w++) n += popcount32(words[w])
+      counters[k] = n
+      total += n
+    }
+    const counterShift = blockShift + 2
+    const blockMask = blockWords - 1
+
+    for (let b = c + 1; b <= maxB; b++) {
+      const p = primes[b]
+      const hi = xpHi[b]
+      const lo = xpLo[b]
+      const phiBase = phiB[b]
+      // Leaves t = floor(xp / m) in [segLow, segHigh): m in (xp / segHigh, xp / segLow].
+      const mBelowT = divideByLarge(hi, lo, segHigh)
+      const mAtLow = segLow === 0 ? y : Math.min(y, divideByLarge(hi, lo, segLow))
+      // Within one b the leaves come in rising t: each count resumes from the last stop
+      // (stopWord, running), by whole counter blocks, then words, then a masked word.
+      let stopWord = 0
+      let running = 0
+      let acc = 0
+      if (b <= piSqrtY) {
+        // m square-free, lpf(m) > p, y / p < m <= y; -mu(m) * phi(t, b - 1) each.
+        const mLow = Math.max(Math.floor(y / p), mBelowT)
+        let m = mAtLow
+        if ((m & 1) === 0) m--
+        for (; m > mLow; m -= 2) {
+          const f = factor[m >> 1]
+          if (f <= p) continue
+          const offset = (hi === 0 ? Math.floor(lo / m) : exactQuotient(hi, lo, m)) - segLow
+          const byte = Math.floor(offset / 30)
+          const w = byte >> 2
+          while (stopWord < w) {
+            if ((stopWord & blockMask) === 0 && stopWord + blockWords <= w) {
+              running += counters[stopWord >> blockShift]
+              stopWord += blockWords
+            } else {
+              running += popcount32(words[stopWord++])
+            }
+          }
+          const shift = (byte & 3) << 3
+          const phiT = phiBase + running + popcount32(words[w] & (((1 << shift) - 1) | (UP_TO[offset - byte * 30] << shift)))
+          acc += (f & 1) === 1 ? phiT : -phiT
+          if (acc > SPILL || acc < -SPILL) { sum.add(acc); acc = 0 }
+        }
+      } else {
+        // m = q prime, p < q <= z / p (so t >= y): +phi(t, b - 1) each.
+        const qLow = Math.max(p, mBelowT)
+        const qHigh = Math.min(mAtLow, Math.floor(z / p))
+        if (qHigh > qLow) {
+          for (let j = pi[qHigh]; primes[j] > qLow; j--) {
+            const q = primes[j]
+            const offset = (hi === 0 ? Math.floor(lo / q) : exactQuotient(hi, lo, q)) - segLow
+            const byte = Math.floor(offset / 30)
+            const w = byte >> 2
+            while (stopWord < w) {
+              if ((stopWord & blockMask) === 0 && stopWord + blockWords <= w) {
+                running += counters[stopWord >> blockShift]
+                stopWord += blockWords
+              } else {
+                running += popcount32(words[stopWord++])
+              }
+            }
+            const shift = (byte & 3) << 3
+            acc += phiBase + running + popcount32(words[w] & (((1 << shift) - 1) | (UP_TO[offset - byte * 30] << shift)))
+            if (acc > SPILL) { sum.add(acc); acc = 0 }
+          }
+        }
+      }
+      sum.add(acc)
+      phiB[b] = phiBase + total
+      if (b < maxB) total -= crossOff(b, bytes, counters, counterShift)
+    }
+    // Primes whose crossing stopped with this segment's maxB are never needed again.
+    for (let b = 4; b < shardMaxB; b++) nextByte[b] -= SEGMENT_BYTES
+    onSegment?.(segHigh - low)
+  }
+  return sum.value
+
+  /** Crosses p_b and its multiples off this segment; returns how many were still live. */
+  function crossOff (b: number, bytes: number, blockCounts: Int32Array | null, counterShift = 0): number {
+    let i = nextByte[b]
+    let k = wheel[b]
+    const q = quotient30[b]
+    const row = residueRow[b]
+    let removed = 0
+    while (i < bytes) {
+      const bit = ~CLEAR_MASK[row + k] & 0xff
+      const v = sieve[i]
+      if ((v & bit) !== 0) {
+        sieve[i] = v & ~bit
+        if (blockCounts !== null) blockCounts[i >> counterShift]--
+        removed++
+      }
+      i += q * COFACTOR_GAP[k] + BYTE_CARRY[row + k]
+      k = (k + 1) & 7
+    }
+    nextByte[b] = i
+    wheel[b] = k
+    return removed
+  }
+}
+
+function residueIndex (r: number): number {
+  return RESIDUES.indexOf(r)
+}
+
+/** log2 of the counter block in 32-bit words: about sqrt(sqrt(low) * 240) numbers, 8 words at least. */
+function blockShiftFor (low: number): number {
+  const numbers = Math.sqrt(Math.sqrt(Math.max(low, 1)) * 240)
+  const words = Math.max(8, numbers / 120)
+  return Math.min(12, Math.round(Math.log2(words)))
+}
