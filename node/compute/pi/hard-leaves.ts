@@ -70,16 +70,21 @@ export function hardLeaves (params: PiParameters, tables: PiTables, low: number,
   // start) and the wheel index of that multiple's cofactor.
   const nextByte = new Float64Array(shardMaxB + 1)
   const wheel = new Int32Array(shardMaxB + 1)
-  const quotient30 = new Int32Array(shardMaxB + 1)
-  const residueRow = new Int32Array(shardMaxB + 1)
+  // Per prime and wheel index: the bit its multiple clears and the bytes to the next multiple.
+  const step = new Int32Array(8 * (shardMaxB + 1))
+  const bitIndex = new Uint8Array(8 * (shardMaxB + 1))
   for (let b = 4; b < shardMaxB; b++) {
     const p = primes[b]
     const m0 = Math.max(1, Math.ceil(low / p))
     const m = m0 + COPRIME_DELTA[m0 % 30]
     wheel[b] = WHEEL_INDEX_AFTER[m0 % 30]
     nextByte[b] = Math.floor(p * m / 30) - low / 30
-    quotient30[b] = Math.floor(p / 30)
-    residueRow[b] = 8 * residueIndex(p % 30)
+    const q30 = Math.floor(p / 30)
+    const row = 8 * residueIndex(p % 30)
+    for (let k = 0; k < 8; k++) {
+      step[8 * b + k] = q30 * COFACTOR_GAP[k] + BYTE_CARRY[row + k]
+      bitIndex[8 * b + k] = 31 - Math.clz32(~CLEAR_MASK[row + k] & 0xff)
+    }
   }
 
   const sieve = new Uint8Array(SEGMENT_BYTES)
@@ -189,19 +194,26 @@ export function hardLeaves (params: PiParameters, tables: PiTables, low: number,
   function crossOff (b: number, bytes: number, blockCounts: Int32Array | null, counterShift = 0): number {
     let i = nextByte[b]
     let k = wheel[b]
-    const q = quotient30[b]
-    const row = residueRow[b]
+    const row = 8 * b
     let removed = 0
-    while (i < bytes) {
-      const bit = ~CLEAR_MASK[row + k] & 0xff
-      const v = sieve[i]
-      if ((v & bit) !== 0) {
-        sieve[i] = v & ~bit
-        if (blockCounts !== null) blockCounts[i >> counterShift]--
-        removed++
+    // Branch-free: whether the bit was still set is as likely as not, so a branch mispredicts.
+    if (blockCounts === null) {
+      while (i < bytes) {
+        sieve[i] &= ~(1 << bitIndex[row + k])
+        i += step[row + k]
+        k = (k + 1) & 7
       }
-      i += q * COFACTOR_GAP[k] + BYTE_CARRY[row + k]
-      k = (k + 1) & 7
+    } else {
+      while (i < bytes) {
+        const shift = bitIndex[row + k]
+        const v = sieve[i]
+        const live = (v >> shift) & 1
+        sieve[i] = v & ~(1 << shift)
+        blockCounts[i >> counterShift] -= live
+        removed += live
+        i += step[row + k]
+        k = (k + 1) & 7
+      }
     }
     nextByte[b] = i
     wheel[b] = k

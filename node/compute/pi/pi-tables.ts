@@ -23,6 +23,8 @@ export interface PiTables {
   /** floor(x / p_b) for each b <= pi(y) as wide pairs (see wide-number.ts). */
   xpHi: Float64Array
   xpLo: Float64Array
+  /** 1 / p_b, for divisions by a multiply and an exact fix-up. */
+  inverses: Float64Array
 }
 
 export function buildTables (params: PiParameters): PiTables {
@@ -51,7 +53,9 @@ export function buildTables (params: PiParameters): PiTables {
     xpHi[b] = w.hi
     xpLo[b] = w.lo
   }
-  return { primes, piY, pi, factor, xpHi, xpLo }
+  const inverses = new Float64Array(primes.length)
+  for (let b = 1; b < primes.length; b++) inverses[b] = 1 / primes[b]
+  return { primes, piY, pi, factor, xpHi, xpLo, inverses }
 }
 
 function isPrime (n: number): boolean {
