@@ -12,7 +12,7 @@ export function ordinaryLeaves (params: PiParameters, tables: PiTables): bigint 
   const { x, y, c } = params
   const { primes, piY } = tables
   const sum = new BigAccumulator()
-  const { hi, lo } = toWide(x)
+  const { hi, lo } = toWide(x, params.narrowBelow)
   // Below this n, x / n may not be exact in a double: those few terms use BigInt.
   const bigBelow = Number(x / BigInt(NARROW_LIMIT)) + 1
   const term = (n: number): number | bigint => {

@@ -31,7 +31,7 @@ export function p2 (params: PiParameters, piY: number): bigint {
   const a = BigInt(piY)
   const b = BigInt(piSqrtX)
   const closed = (b - 1n) * b / 2n - (a - 1n) * a / 2n
-  const { hi, lo } = toWide(x)
+  const { hi, lo } = toWide(x, params.narrowBelow)
   const quotient = (p: number): number => hi === 0 ? Math.floor(lo / p) : wideDivide(hi, lo, p)
 
   // p descending, in windows; x / p ascending.

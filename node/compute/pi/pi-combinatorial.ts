@@ -32,10 +32,10 @@ export function combineTerms (terms: EasyTerms, s2Hard: bigint): bigint {
 }
 
 /** pi(x) for 0 <= x < 2^64 on this thread, by Deléglise–Rivat (a plain sieve for small x). */
-export function piCombinatorial (x: bigint, alpha?: number): bigint {
+export function piCombinatorial (x: bigint, alpha?: number, narrowBelow?: number): bigint {
   if (x < 0n) throw new RangeError('x must be >= 0')
   if (x < SIEVE_BELOW) return countRange(0n, x, { details: false }).count
-  const params = piParameters(x, alpha)
+  const params = { ...piParameters(x, alpha), narrowBelow }
   const tables = buildTables(params)
   const terms = easyTerms(params, tables)
   return combineTerms(terms, hardLeaves(params, tables, 0, params.z))

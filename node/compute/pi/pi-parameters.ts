@@ -13,6 +13,11 @@ export interface PiParameters {
   z: number
   /** Leaves with b <= c are folded into S1 by the tiny phi tables (p_c <= 17). */
   c: number
+  /**
+   * Numbers from this up are held as wide pairs (see wide-number.ts); 2^52 unless a test
+   * lowers it to run the path that x above 2^52 takes at a small x.
+   */
+  narrowBelow?: number
 }
 
 /** The largest c: phi(t, 7) by one table of 510510 entries. */

@@ -49,7 +49,7 @@ export function buildTables (params: PiParameters): PiTables {
   const xpHi = new Float64Array(piY + 1)
   const xpLo = new Float64Array(piY + 1)
   for (let b = 1; b <= piY; b++) {
-    const w = toWide(x / BigInt(primes[b]))
+    const w = toWide(x / BigInt(primes[b]), params.narrowBelow)
     xpHi[b] = w.hi
     xpLo[b] = w.lo
   }

@@ -13,8 +13,8 @@ export const NARROW_LIMIT = 2 ** 52
 
 export interface WideNumber { hi: number, lo: number }
 
-export function toWide (v: bigint): WideNumber {
-  if (v < BigInt(NARROW_LIMIT)) return { hi: 0, lo: Number(v) }
+export function toWide (v: bigint, narrowLimit = NARROW_LIMIT): WideNumber {
+  if (v < BigInt(Math.min(narrowLimit, NARROW_LIMIT))) return { hi: 0, lo: Number(v) }
   return { hi: Number(v / WIDE_BASE_BIG), lo: Number(v % WIDE_BASE_BIG) }
 }
 
