@@ -20,7 +20,8 @@ const CPU_HEAVY = [
   'test/integration/primes-worker-pool.test.ts',
   'test/e2e/primes-cli.test.ts',
   'test/e2e/primes-test-cli.test.ts',
-  'test/unit/pi/pi-combinatorial.test.ts'
+  'test/unit/pi/pi-combinatorial.test.ts',
+  'test/integration/pi-distributed.test.ts'
 ]
 
 export default defineConfig({

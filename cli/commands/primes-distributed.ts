@@ -7,6 +7,7 @@ import { displayPeerId } from '../../node/peers/peer-names.ts'
 import { callNode, NoNodeRunningError, streamFromNode } from '../control-client.ts'
 import { UsageError, WorkFailedError } from '../errors.ts'
 import { bigintJson } from '../../protocols/json-bigint.ts'
+import type { CountMethod } from './count-method.ts'
 
 /** How long a temporary node waits for peers to show up before counting. */
 const PEER_WAIT_MS = 5000
@@ -21,6 +22,7 @@ export interface DistributedCountOptions {
   bootstrap?: string[]
   mdns?: boolean
   workers?: number
+  method?: CountMethod
 }
 
 interface DoneEvent { type: 'done', id: string, report: Record<string, any> }
@@ -30,13 +32,14 @@ interface DoneEvent { type: 'done', id: string, report: Record<string, any> }
  * job across the mesh; with no node there, a temporary one joins, counts and leaves.
  */
 export async function countDistributed (from: bigint, to: bigint, opts: DistributedCountOptions): Promise<void> {
+  const method = opts.method ?? 'sieve'
   const running = await callNode(opts.home, 'id').then(() => true, (err: Error) => {
     if (err instanceof NoNodeRunningError) return false
     throw err
   })
   const report = running
-    ? await followJob(streamFromNode(opts.home, 'jobs.start', { from: from.toString(), to: to.toString(), verify: opts.verify === true }))
-    : await withTemporaryNode(opts, async (node, signal) => await followJob(node.jobs.count(from, to, opts.verify === true, signal), signal))
+    ? await followJob(streamFromNode(opts.home, 'jobs.start', { from: from.toString(), to: to.toString(), verify: opts.verify === true, method }))
+    : await withTemporaryNode(opts, async (node, signal) => await followJob(node.jobs.count(from, to, opts.verify === true, signal, method), signal))
   print(report, opts)
 }
 
@@ -143,7 +146,8 @@ function print (report: Record<string, any>, opts: DistributedCountOptions): voi
       peers: report.peers.map((p: any) => ({ id: p.id, shards: p.shards, seconds: p.seconds })),
       retries: report.retries,
       reassigned: report.reassigned,
-      backups: report.backups
+      backups: report.backups,
+      method: report.method ?? 'sieve'
     }
     if (opts.verify === true) out.liars = report.liars
     process.stdout.write(JSON.stringify(out) + '\n')

@@ -130,7 +130,7 @@ export class ShardScheduler {
     const { shard, peer } = attempt
     this.ledger.finishAttempt(attempt)
     if (shard.done) { this.stats.duplicatesDropped++; return { cancel: [] } }
-    const problem = implausibility(shard.range, result)
+    const problem = (this.opts.check ?? implausibility)(shard.range, result)
     if (problem != null) return this.failed(attempt, `implausible result: ${problem}`)
     this.rates.record(peer, shard.range.to - shard.range.from + 1n, seconds)
     this.computeMs.push(seconds * 1000)

@@ -1,0 +1,43 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import type { MeshProcess } from '../utils/mesh-process.ts'
+import { countOn, jobsOf, journalShards, startJobMesh, waitForProgress } from '../utils/jobs-mesh.ts'
+import { primecount } from '../unit/pi/primecount-oracle.ts'
+
+// pi(3e15): about 20 s of one core here, half of it hard leaves spread over the peers.
+const X = 3_000_000_000_000_000n
+
+describe('distributed combinatorial pi(x) (3 processes on loopback)', () => {
+  let nodes: MeshProcess[] = []
+
+  afterEach(async () => {
+    await Promise.all(nodes.map(async n => await n.destroy()))
+    nodes = []
+  })
+
+  it('is exact when a peer is killed with -9 in the middle of the hard leaves', async () => {
+    const expected = await primecount(X)
+    nodes = await startJobMesh(['coord', 'w1', 'w2'])
+    const [coord, w1] = nodes
+    const run = countOn(coord, 0n, X, ['--method', 'combinatorial'])
+    await waitForProgress(coord, 0.05)
+    w1.signal('SIGKILL')
+    const { code, stdout, stderr } = await run
+    expect(code, stderr).toBe(0)
+    const out = JSON.parse(stdout)
+    expect(out.method).toBe('combinatorial')
+    expect(BigInt(out.count)).toBe(expected)
+    // The killed peer's shards in flight were taken back and done elsewhere.
+    expect(out.reassigned).toBeGreaterThan(0)
+    // Hard-leaf shards ran on more than one peer.
+    expect(out.peers.filter((p: { shards: number }) => p.shards > 0).length).toBeGreaterThan(1)
+    // The journal's shards tile the hard-leaf blocks exactly once, all done.
+    const [job] = await jobsOf(coord)
+    expect(job.result?.method).toBe('combinatorial')
+    const rows = journalShards(coord.home, job.id)
+    expect(rows[0].from).toBe(0n)
+    rows.forEach((r, i) => {
+      expect(r.state).toBe('done')
+      if (i > 0) expect(r.from).toBe(rows[i - 1].to + 1n)
+    })
+  }, 300_000)
+})
