@@ -61,8 +61,7 @@ export function hardLeaves (params: PiParameters, tables: PiTables, low: number,
   const { primes, pi, factor, xpHi, xpLo } = tables
   const piSqrtY = pi[Number(isqrt(BigInt(y)))]
   const piSqrtZ = pi[Number(isqrt(BigInt(z)))]
-  const maxBOf = (from: number): number => from === 0 ? piSqrtZ : Math.min(piSqrtZ, pi[Math.min(y, Number(isqrt(x / BigInt(from))))])
-  const shardMaxB = maxBOf(low)
+  const shardMaxB = maxBOf(params, pi, piSqrtZ, low)
   if (shardMaxB <= c) return 0n
   const phiB = phiVector(low, c, shardMaxB, tables)
 
@@ -88,6 +87,7 @@ export function hardLeaves (params: PiParameters, tables: PiTables, low: number,
   }
 
   const sieve = new Uint8Array(SEGMENT_BYTES)
+  const st: CrossingState = { sieve, nextByte, wheel, step, bitIndex }
   const words = new Uint32Array(sieve.buffer)
   const counters = new Int32Array(SEGMENT_BYTES)
   const sum = new BigAccumulator()
@@ -100,10 +100,10 @@ export function hardLeaves (params: PiParameters, tables: PiTables, low: number,
     sieve.fill(0, bytes, wordCount * 4)
     const lastOffset = segHigh - 1 - segLow - 30 * (bytes - 1)
     sieve[bytes - 1] &= UP_TO[lastOffset]
-    const maxB = maxBOf(segLow)
+    const maxB = maxBOf(params, pi, piSqrtZ, segLow)
     if (maxB <= c) break
     // Pre-sieve: p_4 .. p_c (7 .. 17) with no counting.
-    for (let b = 4; b <= c && b < maxB; b++) crossOff(b, bytes, null)
+    for (let b = 4; b <= c && b < maxB; b++) crossOff(st, b, bytes, null, 0)
     // Counter blocks: about sqrt(the mean gap between leaves near segLow), in words.
     const blockShift = blockShiftFor(segLow)
     const blockWords = 1 << blockShift
@@ -182,43 +182,63 @@ export function hardLeaves (params: PiParameters, tables: PiTables, low: number,
       }
       sum.add(acc)
       phiB[b] = phiBase + total
-      if (b < maxB) total -= crossOff(b, bytes, counters, counterShift)
+      if (b < maxB) total -= crossOff(st, b, bytes, counters, counterShift)
     }
     // Primes whose crossing stopped with this segment's maxB are never needed again.
     for (let b = 4; b < shardMaxB; b++) nextByte[b] -= SEGMENT_BYTES
     onSegment?.(segHigh - low)
   }
   return sum.value
+}
 
-  /** Crosses p_b and its multiples off this segment; returns how many were still live. */
-  function crossOff (b: number, bytes: number, blockCounts: Int32Array | null, counterShift = 0): number {
-    let i = nextByte[b]
-    let k = wheel[b]
-    const row = 8 * b
-    let removed = 0
-    // Branch-free: whether the bit was still set is as likely as not, so a branch mispredicts.
-    if (blockCounts === null) {
-      while (i < bytes) {
-        sieve[i] &= ~(1 << bitIndex[row + k])
-        i += step[row + k]
-        k = (k + 1) & 7
-      }
-    } else {
-      while (i < bytes) {
-        const shift = bitIndex[row + k]
-        const v = sieve[i]
-        const live = (v >> shift) & 1
-        sieve[i] = v & ~(1 << shift)
-        blockCounts[i >> counterShift] -= live
-        removed += live
-        i += step[row + k]
-        k = (k + 1) & 7
-      }
+/** Where each sieving prime p_b stands: its next multiple's byte from the segment start, and its wheel index. */
+interface CrossingState {
+  sieve: Uint8Array
+  nextByte: Float64Array
+  wheel: Int32Array
+  /** Per prime and wheel index: bytes to the next multiple, and the bit the multiple clears. */
+  step: Int32Array
+  bitIndex: Uint8Array
+}
+
+/**
+ * Crosses p_b and its multiples off the segment's first `bytes` bytes; returns how many were
+ * still live, taking them off their counter blocks too when given.
+ */
+function crossOff (st: CrossingState, b: number, bytes: number, blockCounts: Int32Array | null, counterShift: number): number {
+  const { sieve, step, bitIndex } = st
+  let i = st.nextByte[b]
+  let k = st.wheel[b]
+  const row = 8 * b
+  let removed = 0
+  // Branch-free: whether the bit was still set is as likely as not, so a branch mispredicts.
+  if (blockCounts === null) {
+    while (i < bytes) {
+      sieve[i] &= ~(1 << bitIndex[row + k])
+      i += step[row + k]
+      k = (k + 1) & 7
     }
-    nextByte[b] = i
-    wheel[b] = k
-    return removed
+  } else {
+    while (i < bytes) {
+      const shift = bitIndex[row + k]
+      const v = sieve[i]
+      const live = (v >> shift) & 1
+      sieve[i] = v & ~(1 << shift)
+      blockCounts[i >> counterShift] -= live
+      removed += live
+      i += step[row + k]
+      k = (k + 1) & 7
+    }
   }
+  st.nextByte[b] = i
+  st.wheel[b] = k
+  return removed
+}
+
+/** The largest b with a leaf at or above `from`: p_b^2 < x / from (the leaf's m exceeds p_b). */
+function maxBOf (params: PiParameters, pi: Int32Array, piSqrtZ: number, from: number): number {
+  if (from === 0) return piSqrtZ
+  return Math.min(piSqrtZ, pi[Math.min(params.y, Number(isqrt(params.x / BigInt(from))))])
 }
 
 function residueIndex (r: number): number {
