@@ -14,6 +14,21 @@ export const SHARD_ALIGN = 240
 /** A running sum in a double moves to the BigInt accumulator beyond this (each phi < 2^38). */
 const SPILL = 2 ** 50
 
+/**
+ * The sieve with 7, 11, 13, 17 and their multiples crossed off (1 kept) repeats every
+ * 7 * 11 * 13 * 17 bytes: a segment starts as a copy of it, at its offset in the period.
+ */
+const PRESIEVE_PERIOD = 7 * 11 * 13 * 17
+const PRESIEVE = new Uint8Array(PRESIEVE_PERIOD + SEGMENT_BYTES)
+for (let i = 0; i < PRESIEVE.length; i++) {
+  let byte = 0
+  for (let j = 0; j < 8; j++) {
+    const n = 30 * i + RESIDUES[j]
+    if (n % 7 !== 0 && n % 11 !== 0 && n % 13 !== 0 && n % 17 !== 0) byte |= 1 << j
+  }
+  PRESIEVE[i] = byte
+}
+
 /** Bits of a sieve byte for residues <= r (r in 0..29). */
 const UP_TO = new Int32Array(30)
 for (let r = 0; r < 30; r++) {
@@ -96,14 +111,14 @@ export function hardLeaves (params: PiParameters, tables: PiTables, low: number,
     const segHigh = Math.min(segLow + SEGMENT_SPAN, high)
     const bytes = Math.ceil((segHigh - segLow) / 30)
     const wordCount = (bytes + 3) >> 2
-    sieve.fill(0xff, 0, bytes)
+    // Pre-sieved: 7, 11, 13 and 17 (p_4 .. p_c) and their multiples are off already.
+    const start = (segLow / 30) % PRESIEVE_PERIOD
+    sieve.set(PRESIEVE.subarray(start, start + bytes))
     sieve.fill(0, bytes, wordCount * 4)
     const lastOffset = segHigh - 1 - segLow - 30 * (bytes - 1)
     sieve[bytes - 1] &= UP_TO[lastOffset]
     const maxB = maxBOf(params, pi, piSqrtZ, segLow)
     if (maxB <= c) break
-    // Pre-sieve: p_4 .. p_c (7 .. 17) with no counting.
-    for (let b = 4; b <= c && b < maxB; b++) crossOff(st, b, bytes, null, 0)
     // Counter blocks: about sqrt(the mean gap between leaves near segLow), in words.
     const blockShift = blockShiftFor(segLow)
     const blockWords = 1 << blockShift
@@ -203,32 +218,24 @@ interface CrossingState {
 
 /**
  * Crosses p_b and its multiples off the segment's first `bytes` bytes; returns how many were
- * still live, taking them off their counter blocks too when given.
+ * still live, and takes them off their counter blocks.
  */
-function crossOff (st: CrossingState, b: number, bytes: number, blockCounts: Int32Array | null, counterShift: number): number {
+function crossOff (st: CrossingState, b: number, bytes: number, blockCounts: Int32Array, counterShift: number): number {
   const { sieve, step, bitIndex } = st
   let i = st.nextByte[b]
   let k = st.wheel[b]
   const row = 8 * b
   let removed = 0
   // Branch-free: whether the bit was still set is as likely as not, so a branch mispredicts.
-  if (blockCounts === null) {
-    while (i < bytes) {
-      sieve[i] &= ~(1 << bitIndex[row + k])
-      i += step[row + k]
-      k = (k + 1) & 7
-    }
-  } else {
-    while (i < bytes) {
-      const shift = bitIndex[row + k]
-      const v = sieve[i]
-      const live = (v >> shift) & 1
-      sieve[i] = v & ~(1 << shift)
-      blockCounts[i >> counterShift] -= live
-      removed += live
-      i += step[row + k]
-      k = (k + 1) & 7
-    }
+  while (i < bytes) {
+    const shift = bitIndex[row + k]
+    const v = sieve[i]
+    const live = (v >> shift) & 1
+    sieve[i] = v & ~(1 << shift)
+    blockCounts[i >> counterShift] -= live
+    removed += live
+    i += step[row + k]
+    k = (k + 1) & 7
   }
   st.nextByte[b] = i
   st.wheel[b] = k
