@@ -188,12 +188,14 @@ export class JobService {
     // pool computes the rest meanwhile, and the report adds both up.
     const pi = kind === PRIMES_PI_KIND ? piJobParts(this.c.pool, from, to, controller.signal) : null
     const scheduler = pi != null
-      ? new ShardScheduler({ from: 0n, to: BigInt(pi.plan.blocks - 1), verify, now: clock.now, journal, restored, check: piResultImplausibility, initialRatePerSlot: pi.blocksPerSecond })
+      ? new ShardScheduler({ from: 0n, to: BigInt(pi.plan.blocks - 1), verify, now: clock.now, journal, restored, check: piResultImplausibility, initialRatePerSlot: pi.blocksPerSecond, minShardWidth: 1n })
       : new ShardScheduler({ from, to, verify, now: clock.now, journal, restored })
     const local = pi != null ? piLocalExecutor(this.c.pool, pi.plan, clock) : localExecutor(this.c.pool, clock)
     const runner = new JobRunner({
       scheduler,
-      peers: () => this.computePeers(pi != null ? PRIMES_PI_SERVICE : PRIMES_COUNT_SERVICE),
+      // The easy terms hold some of this node's workers: a hard-leaf shard given to this node
+      // meanwhile would wait behind them, and the first shards hold most of the leaves.
+      peers: () => pi != null ? this.computePeers(PRIMES_PI_SERVICE, pi.busyWorkers()) : this.computePeers(PRIMES_COUNT_SERVICE),
       executorFor: peer => peer === this.c.selfId ? local : pi != null ? piRemoteExecutor(this.c.rpc, peer, pi.plan) : remoteExecutor(this.c.rpc, peer),
       clock,
       logger: this.c.logger
@@ -238,13 +240,20 @@ export class JobService {
   }
 
   /** This node and every live member serving `service`, with their worker slots. */
-  private computePeers (service: string): PeerView[] {
-    const peers: PeerView[] = [{ id: this.c.selfId, slots: this.c.pool.size, state: 'alive' }]
+  private computePeers (service: string, busyHere = 0): PeerView[] {
+    const self: PeerView = { id: this.c.selfId, slots: this.c.pool.size, state: 'alive' }
+    const peers: PeerView[] = [self]
     for (const m of this.c.members()) {
       if (m.state !== 'alive' && m.state !== 'suspect') continue
       if (!m.services.includes(service) || m.workers.total < 1) continue
       // No node runs more workers than --workers allows; a peer claiming more gets no more shards at once.
       peers.push({ id: m.id, slots: Math.min(m.workers.total, MAX_WORKERS), state: m.state })
+    }
+    // Workers busy with other parts of the job take no shards; with every one busy and other
+    // peers to do the shards, this node takes none for now (paused, as a suspect peer is).
+    if (busyHere > 0) {
+      if (busyHere < self.slots) self.slots -= busyHere
+      else if (peers.length > 1) self.state = 'suspect'
     }
     return peers
   }

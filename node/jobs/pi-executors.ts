@@ -5,11 +5,12 @@ import { systemClock, type Clock } from '../time/clock.ts'
 import { piecesOf, resultOfSum, type PiJobPlan, type PiPiece } from './pi-job.ts'
 import { SHARD_CALL_DEADLINE_MS, ShardProtocolError } from './shard-executors.ts'
 import { parseShardItem } from './shard-wire.ts'
-import { SHARD_ALIGN } from '../compute/pi/hard-leaves.ts'
 
 /** Items one hard-leaf shard call may stream; a peer sending more is broken or hostile. */
 const MAX_ITEMS_PER_SHARD = 1_000_000
 const LOCAL_KEEPALIVE_MS = 250
+/** Progress counts hard-leaf numbers done in these (it only renews leases and shows life). */
+const PROGRESS_UNIT = 240
 
 /**
  * Runs the pieces of one hard-leaf shard on a worker pool, one after the other: their signed
@@ -23,7 +24,7 @@ export async function piecesOnPool (pool: Pick<WorkerPool, 'run'>, pieces: Array
   for (const piece of pieces) {
     const r = await pool.run<{ sum: string, seconds: number }>('pi.hard', { params: piece.params, low: piece.low, high: piece.high }, {
       signal,
-      onProgress: n => { numbers += n as number; onProgress(BigInt(Math.floor(numbers / SHARD_ALIGN))) }
+      onProgress: n => { numbers += n as number; onProgress(BigInt(Math.floor(numbers / PROGRESS_UNIT))) }
     })
     sum += piece.negate ? -BigInt(r.sum) : BigInt(r.sum)
     seconds += r.seconds

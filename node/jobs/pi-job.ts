@@ -10,10 +10,14 @@ export const PRIMES_PI_KIND = 'primes.pi'
 
 /**
  * A combinatorial count of the primes in [from, to] is pi(to) - pi(from - 1). Each end's hard
- * leaves live in [0, z); the scheduler sees them as one line of 240-number blocks, to's first,
- * then from - 1's, and cuts that line into shards as it cuts a prime range. A shard maps back
- * to at most two pieces (one per end), each a pure function of (parameters, low, high).
+ * leaves live in [0, z); the scheduler sees them as one line of UNITS_PER_END units per end,
+ * to's first, then from - 1's, and cuts that line into shards as it cuts a prime range. The
+ * work of the hard leaves peaks near y and then falls off about as 1 / t, so a unit spans a
+ * fixed ratio of [y / 4, z) (the first one all of [0, y / 4)): units then hold similar work,
+ * and the scheduler's rate per unit stays meaningful from the first shard to the last. A shard
+ * maps back to at most two pieces (one per end), each a pure function of (parameters, low, high).
  */
+export const UNITS_PER_END = 1 << 16
 export interface PiJobPlan {
   ends: PiEnd[]
   /** pi of the ends small enough to sieve, signed, added on the coordinator. */
@@ -25,9 +29,18 @@ export interface PiJobPlan {
 export interface PiEnd {
   params: PiParameters
   negate: boolean
-  /** This end's first block on the line, and its block count (ceil(z / 240)). */
+  /** This end's first unit on the line, and its unit count. */
   first: number
   blocks: number
+}
+
+/** Where unit u of an end starts in [0, z): a multiple of 240, or z for u = UNITS_PER_END. */
+export function unitStart (params: PiParameters, u: number): number {
+  if (u <= 0) return 0
+  if (u >= UNITS_PER_END) return params.z
+  const base = Math.max(SHARD_ALIGN, params.y / 4)
+  const t = base * (params.z / base) ** (u / UNITS_PER_END)
+  return Math.min(params.z, Math.floor(t / SHARD_ALIGN) * SHARD_ALIGN)
 }
 
 /** One piece of a shard, as it crosses to a peer. */
@@ -49,7 +62,7 @@ export function planPiJob (from: bigint, to: bigint): PiJobPlan {
       return
     }
     const params = piParameters(x)
-    const blocks = Math.ceil(params.z / SHARD_ALIGN)
+    const blocks = UNITS_PER_END
     ends.push({ params, negate, first, blocks })
     first += blocks
   }
@@ -67,7 +80,9 @@ export function piecesOf (plan: PiJobPlan, range: Pick<ShardRange, 'from' | 'to'
     const a = Math.max(from, end.first) - end.first
     const b = Math.min(to, end.first + end.blocks) - end.first
     if (a >= b) continue
-    out.push({ params: parametersToWire(end.params), low: a * SHARD_ALIGN, high: Math.min(end.params.z, b * SHARD_ALIGN), negate: end.negate })
+    const low = unitStart(end.params, a)
+    const high = unitStart(end.params, b)
+    if (low < high) out.push({ params: parametersToWire(end.params), low, high, negate: end.negate })
   }
   return out
 }

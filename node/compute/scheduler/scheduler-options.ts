@@ -55,11 +55,13 @@ export interface ShardSchedulerInit {
   minBackupMs?: number
   prefetch?: number
   peerBackoffMs?: number
+  /** The narrowest shard to cut (default: the prime sieve's, 200 sqrt(to), at least 30,000). */
+  minShardWidth?: bigint
   /** Plausibility check of a result (default: a prime count's); a reason, or null when plausible. */
   check?: (range: ShardRange, result: ShardResult) => string | null
 }
 
-export type ResolvedSchedulerOptions = Required<Omit<ShardSchedulerInit, 'journal' | 'restored' | 'check'>> & Pick<ShardSchedulerInit, 'journal' | 'restored' | 'check'>
+export type ResolvedSchedulerOptions = Required<Omit<ShardSchedulerInit, 'journal' | 'restored' | 'check' | 'minShardWidth'>> & Pick<ShardSchedulerInit, 'journal' | 'restored' | 'check' | 'minShardWidth'>
 
 /** Checks every option, one per line, naming it. */
 export function resolveSchedulerOptions (init: ShardSchedulerInit): ResolvedSchedulerOptions {

@@ -41,7 +41,7 @@ export class ShardScheduler {
     this.startedAt = this.opts.now()
     const restored = [...(init.restored ?? [])].sort((a, b) => a.index - b.index)
     const last = restored.at(-1)
-    this.cutter = new ShardCutter(init.from, init.to, last != null ? { frontier: last.to + 1n, nextIndex: last.index + 1 } : undefined)
+    this.cutter = new ShardCutter(init.from, init.to, last != null ? { frontier: last.to + 1n, nextIndex: last.index + 1 } : undefined, init.minShardWidth)
     for (const saved of restored) {
       const shard = this.ledger.addShard(saved, this.needed())
       shard.attempts = saved.attempts
