@@ -40,4 +40,15 @@ describe('distributed combinatorial pi(x) (3 processes on loopback)', () => {
       if (i > 0) expect(r.from).toBe(rows[i - 1].to + 1n)
     })
   }, 300_000)
+
+  it('runs every hard-leaf shard on two peers with --verify and still adds up exactly', async () => {
+    const x = 200_000_000_000_000n
+    const expected = await primecount(x)
+    nodes = await startJobMesh(['coord', 'w1', 'w2'])
+    const { code, stdout, stderr } = await countOn(nodes[0], 0n, x, ['--method', 'combinatorial', '--verify'])
+    expect(code, stderr).toBe(0)
+    const out = JSON.parse(stdout)
+    expect(BigInt(out.count)).toBe(expected)
+    expect(out.liars).toEqual([])
+  }, 300_000)
 })
