@@ -31,6 +31,11 @@ describe('combinatorial job plan', () => {
     })
   })
 
+  it('maps a few units near y / 4 to no numbers at all (shards there may be empty)', () => {
+    const plan = planPiJob(0n, 10n ** 15n)
+    expect(piecesOf(plan, { from: 1n, to: 1n })).toEqual([])
+  })
+
   it('sieves an end below 1e7 on the coordinator instead of cutting it', () => {
     const plan = planPiJob(1000n, 10n ** 12n)
     expect(plan.ends).toHaveLength(1)
