@@ -206,9 +206,15 @@ export class JobService {
     // The job leaves `live` before its followers hear the end, so a `jobs.watch` arriving
     // after that reads the finished job from the journal instead of waiting for events.
     const run = async (): Promise<JobReport> => {
-      const report = await runner.run(controller.signal)
-      if (pi == null) return report
-      return { ...report, from, to, count: await pi.total(sumOfResults(report.count)) }
+      if (pi == null) return await runner.run(controller.signal)
+      try {
+        const report = await runner.run(controller.signal)
+        return { ...report, from, to, count: await pi.total(sumOfResults(report.count)) }
+      } catch (err) {
+        // The easy terms still running on this node's pool are of no use any more.
+        controller.abort()
+        throw err
+      }
     }
     const method = pi != null ? 'combinatorial' : undefined
     job.finished = run().then(report => {
