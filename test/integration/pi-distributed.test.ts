@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import type { MeshProcess } from '../utils/mesh-process.ts'
-import { countOn, jobsOf, journalShards, startJobMesh, waitForProgress } from '../utils/jobs-mesh.ts'
+import { MeshProcess, waitUntil } from '../utils/mesh-process.ts'
+import { countOn, JOB_NODE_ARGS, jobsOf, journalShards, startJobMesh, waitForProgress } from '../utils/jobs-mesh.ts'
 import { primecount } from '../unit/pi/primecount-oracle.ts'
 
 // pi(3e15): about 20 s of one core here, half of it hard leaves spread over the peers.
@@ -50,5 +50,29 @@ describe('distributed combinatorial pi(x) (3 processes on loopback)', () => {
     const out = JSON.parse(stdout)
     expect(BigInt(out.count)).toBe(expected)
     expect(out.liars).toEqual([])
+  }, 300_000)
+
+  it('resumes from the journal when the coordinator is killed with -9 and restarted on its home', async () => {
+    const expected = await primecount(X)
+    nodes = await startJobMesh(['coord', 'w1', 'w2'])
+    const [coord, w1] = nodes
+    const run = countOn(coord, 0n, X, ['--method', 'combinatorial'])
+    await waitForProgress(coord, 0.3)
+    const [job] = await jobsOf(coord)
+    coord.signal('SIGKILL')
+    expect((await run).code).not.toBe(0)
+    await coord.waitForExit()
+    const beforeRestart = journalShards(coord.home, job.id).filter(r => r.state === 'done')
+    expect(beforeRestart.length).toBeGreaterThan(0)
+
+    const again = await MeshProcess.start({ name: 'coord', home: coord.home, args: JOB_NODE_ARGS, bootstrap: [w1.bootstrapAddr] })
+    nodes[0] = again
+    await waitUntil('the resumed job to finish', async () => (await jobsOf(again)).find(j => j.id === job.id)?.state === 'done', 240_000, 200)
+    const finished = (await jobsOf(again)).find(j => j.id === job.id)
+    expect(finished?.result?.method).toBe('combinatorial')
+    expect(BigInt(finished?.result?.count)).toBe(expected)
+    // Shards done before the crash were not done again.
+    const rows = journalShards(again.home, job.id)
+    for (const done of beforeRestart) expect(rows[done.index]).toEqual(done)
   }, 300_000)
 })
