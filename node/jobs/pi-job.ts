@@ -17,7 +17,7 @@ export const PRIMES_PI_KIND = 'primes.pi'
  * and the scheduler's rate per unit stays meaningful from the first shard to the last. A shard
  * maps back to at most two pieces (one per end), each a pure function of (parameters, low, high).
  */
-export const UNITS_PER_END = 1 << 16
+const UNITS_PER_END = 1 << 16
 export interface PiJobPlan {
   ends: PiEnd[]
   /** pi of the ends small enough to sieve, signed, added on the coordinator. */
@@ -35,7 +35,7 @@ export interface PiEnd {
 }
 
 /** Where unit u of an end starts in [0, z): a multiple of 240, or z for u = UNITS_PER_END. */
-export function unitStart (params: PiParameters, u: number): number {
+function unitStart (params: PiParameters, u: number): number {
   if (u <= 0) return 0
   if (u >= UNITS_PER_END) return params.z
   const base = Math.max(SHARD_ALIGN, params.y / 4)

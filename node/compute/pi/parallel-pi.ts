@@ -29,7 +29,7 @@ const SHARDS_PER_WORKER = 6
  * Cuts [0, z) into `count` hard-leaf shards. The leaves crowd the start of the interval, so
  * the boundaries grow with the cube of the shard index; every boundary is a multiple of 240.
  */
-export function planHardShards (z: number, count: number): Array<{ low: number, high: number }> {
+function planHardShards (z: number, count: number): Array<{ low: number, high: number }> {
   const out: Array<{ low: number, high: number }> = []
   let low = 0
   for (let i = 1; i <= count && low < z; i++) {

@@ -5,8 +5,8 @@
 const SMALL_PRIMES = [2, 3, 5, 7, 11, 13, 17]
 export const TINY_MAX_A = SMALL_PRIMES.length
 
-export const TINY_PRODUCT: number[] = [1]
-export const TINY_TOTIENT: number[] = [1]
+const TINY_PRODUCT: number[] = [1]
+const TINY_TOTIENT: number[] = [1]
 const TABLES: Uint32Array[] = [Uint32Array.of(0)]
 
 for (let a = 1; a <= TINY_MAX_A; a++) {

@@ -39,7 +39,7 @@ export function icbrt (n: bigint): bigint {
  * costs relatively more than primecount's, so a somewhat larger y pays.
  */
 const ALPHA_SCALE = 1
-export function alphaFor (x: bigint): number {
+function alphaFor (x: bigint): number {
   const xf = Number(x)
   const l = Math.log(xf)
   let alpha = xf > 1e9 ? 0.00148918 * l ** 3 - 0.0691909 * l ** 2 + 1.00165 * l + 0.372253 : 0.078173 * l + 1

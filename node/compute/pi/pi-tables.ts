@@ -1,4 +1,3 @@
-import { isqrt } from '../isqrt.ts'
 import type { PiParameters } from './pi-parameters.ts'
 import { toWide } from './wide-number.ts'
 
@@ -89,7 +88,3 @@ function buildFactorTable (y: number, primes: Float64Array, piY: number): Int32A
   return factor
 }
 
-/** pi(isqrt(n)) from the table (n <= y^2). */
-export function piOfSqrt (tables: PiTables, n: number): number {
-  return tables.pi[Number(isqrt(BigInt(n)))]
-}
