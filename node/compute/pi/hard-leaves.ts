@@ -69,7 +69,7 @@ function exactQuotient (hi: number, lo: number, d: number): number {
  */
 export function hardLeaves (params: PiParameters, tables: PiTables, low: number, high: number,
   onSegment?: (done: number) => void): bigint {
-  const { x, y, z, c } = params
+  const { y, z, c } = params
   if (high > z) high = z
   if (low >= high) return 0n
   if (low % SHARD_ALIGN !== 0) throw new RangeError('a hard-leaf shard starts at a multiple of 240')
@@ -106,6 +106,7 @@ export function hardLeaves (params: PiParameters, tables: PiTables, low: number,
   const words = new Uint32Array(sieve.buffer)
   const counters = new Int32Array(SEGMENT_BYTES)
   const sum = new BigAccumulator()
+  const view: SegmentView = { words, counters, low: 0, blockShift: 0 }
 
   for (let segLow = low; segLow < high; segLow += SEGMENT_SPAN) {
     const segHigh = Math.min(segLow + SEGMENT_SPAN, high)
@@ -132,7 +133,8 @@ export function hardLeaves (params: PiParameters, tables: PiTables, low: number,
       total += n
     }
     const counterShift = blockShift + 2
-    const blockMask = blockWords - 1
+    view.low = segLow
+    view.blockShift = blockShift
 
     for (let b = c + 1; b <= maxB; b++) {
       const p = primes[b]
@@ -142,60 +144,15 @@ export function hardLeaves (params: PiParameters, tables: PiTables, low: number,
       // Leaves t = floor(xp / m) in [segLow, segHigh): m in (xp / segHigh, xp / segLow].
       const mBelowT = divideByLarge(hi, lo, segHigh)
       const mAtLow = segLow === 0 ? y : Math.min(y, divideByLarge(hi, lo, segLow))
-      // Within one b the leaves come in rising t: each count resumes from the last stop
-      // (stopWord, running), by whole counter blocks, then words, then a masked word.
-      let stopWord = 0
-      let running = 0
-      let acc = 0
       if (b <= piSqrtY) {
         // m square-free, lpf(m) > p, y / p < m <= y; -mu(m) * phi(t, b - 1) each.
-        const mLow = Math.max(Math.floor(y / p), mBelowT)
-        let m = mAtLow
-        if ((m & 1) === 0) m--
-        for (; m > mLow; m -= 2) {
-          const f = factor[m >> 1]
-          if (f <= p) continue
-          const offset = (hi === 0 ? Math.floor(lo / m) : exactQuotient(hi, lo, m)) - segLow
-          const byte = Math.floor(offset / 30)
-          const w = byte >> 2
-          while (stopWord < w) {
-            if ((stopWord & blockMask) === 0 && stopWord + blockWords <= w) {
-              running += counters[stopWord >> blockShift]
-              stopWord += blockWords
-            } else {
-              running += popcount32(words[stopWord++])
-            }
-          }
-          const shift = (byte & 3) << 3
-          const phiT = phiBase + running + popcount32(words[w] & (((1 << shift) - 1) | (UP_TO[offset - byte * 30] << shift)))
-          acc += (f & 1) === 1 ? phiT : -phiT
-          if (acc > SPILL || acc < -SPILL) { sum.add(acc); acc = 0 }
-        }
+        compositeLeaves(view, factor, p, hi, lo, phiBase, Math.max(Math.floor(y / p), mBelowT), mAtLow, sum)
       } else {
         // m = q prime, p < q <= z / p (so t >= y): +phi(t, b - 1) each.
         const qLow = Math.max(p, mBelowT)
         const qHigh = Math.min(mAtLow, Math.floor(z / p))
-        if (qHigh > qLow) {
-          for (let j = pi[qHigh]; primes[j] > qLow; j--) {
-            const q = primes[j]
-            const offset = (hi === 0 ? Math.floor(lo / q) : exactQuotient(hi, lo, q)) - segLow
-            const byte = Math.floor(offset / 30)
-            const w = byte >> 2
-            while (stopWord < w) {
-              if ((stopWord & blockMask) === 0 && stopWord + blockWords <= w) {
-                running += counters[stopWord >> blockShift]
-                stopWord += blockWords
-              } else {
-                running += popcount32(words[stopWord++])
-              }
-            }
-            const shift = (byte & 3) << 3
-            acc += phiBase + running + popcount32(words[w] & (((1 << shift) - 1) | (UP_TO[offset - byte * 30] << shift)))
-            if (acc > SPILL) { sum.add(acc); acc = 0 }
-          }
-        }
+        if (qHigh > qLow) primeLeaves(view, primes, pi[qHigh], qLow, hi, lo, phiBase, sum)
       }
-      sum.add(acc)
       phiB[b] = phiBase + total
       if (b < maxB) total -= crossOff(st, b, bytes, counters, counterShift)
     }
@@ -204,6 +161,78 @@ export function hardLeaves (params: PiParameters, tables: PiTables, low: number,
     onSegment?.(segHigh - low)
   }
   return sum.value
+}
+
+/** The current segment as the leaf loops read it. */
+interface SegmentView {
+  words: Uint32Array
+  /** Live numbers per block of 2^blockShift words. */
+  counters: Int32Array
+  low: number
+  blockShift: number
+}
+
+/**
+ * Live numbers in [view.low, t] for rising t, resuming from the last stop: whole counter
+ * blocks, then words, then a masked word. One per b and segment: the leaf loops are
+ * functions of their own, so V8 optimizes them whole rather than on-stack-replacing one
+ * inner loop after another inside one long call.
+ */
+class RunningCount {
+  private stopWord = 0
+  private running = 0
+
+  count (view: SegmentView, t: number): number {
+    const { words, counters, blockShift } = view
+    const blockWords = 1 << blockShift
+    const offset = t - view.low
+    const byte = Math.floor(offset / 30)
+    const w = byte >> 2
+    let stopWord = this.stopWord
+    let running = this.running
+    while (stopWord < w) {
+      if ((stopWord & (blockWords - 1)) === 0 && stopWord + blockWords <= w) {
+        running += counters[stopWord >> blockShift]
+        stopWord += blockWords
+      } else {
+        running += popcount32(words[stopWord++])
+      }
+    }
+    this.stopWord = stopWord
+    this.running = running
+    const shift = (byte & 3) << 3
+    return running + popcount32(words[w] & (((1 << shift) - 1) | (UP_TO[offset - byte * 30] << shift)))
+  }
+}
+
+/** The leaves p * m of one b in one segment, m from mHigh down to above mLow: -mu(m) * phi each. */
+function compositeLeaves (view: SegmentView, factor: Int32Array, p: number, hi: number, lo: number, phiBase: number,
+  mLow: number, mHigh: number, sum: BigAccumulator): void {
+  const counter = new RunningCount()
+  let acc = 0
+  let m = mHigh
+  if ((m & 1) === 0) m--
+  for (; m > mLow; m -= 2) {
+    const f = factor[m >> 1]
+    if (f <= p) continue
+    const phiT = phiBase + counter.count(view, hi === 0 ? Math.floor(lo / m) : exactQuotient(hi, lo, m))
+    acc += (f & 1) === 1 ? phiT : -phiT
+    if (acc > SPILL || acc < -SPILL) { sum.add(acc); acc = 0 }
+  }
+  sum.add(acc)
+}
+
+/** The leaves p * q of one b in one segment, q = primes[j] from j down while q > qLow: +phi each. */
+function primeLeaves (view: SegmentView, primes: Float64Array, j: number, qLow: number, hi: number, lo: number,
+  phiBase: number, sum: BigAccumulator): void {
+  const counter = new RunningCount()
+  let acc = 0
+  for (; primes[j] > qLow; j--) {
+    const q = primes[j]
+    acc += phiBase + counter.count(view, hi === 0 ? Math.floor(lo / q) : exactQuotient(hi, lo, q))
+    if (acc > SPILL) { sum.add(acc); acc = 0 }
+  }
+  sum.add(acc)
 }
 
 /** Where each sieving prime p_b stands: its next multiple's byte from the segment start, and its wheel index. */
