@@ -22,7 +22,9 @@ const CPU_HEAVY = [
   'test/e2e/demo-cli.test.ts',
   'test/e2e/loadtest-study.test.ts',
   'test/e2e/primes-cli.test.ts',
-  'test/e2e/primes-test-cli.test.ts'
+  'test/e2e/primes-test-cli.test.ts',
+  'test/unit/pi/pi-combinatorial.test.ts',
+  'test/integration/pi-distributed.test.ts'
 ]
 
 export default defineConfig({

@@ -148,7 +148,7 @@ try {
   const busy = await startNode('mesh', join(dir, 'busy'), ['--workers', '1'])
   await sleep(IDLE_SECONDS * 1000 - busy.readyMs)
   const before = rssMb(busy.child.pid!)
-  const job = spawn(process.execPath, [MESH_JS, 'primes', 'count', '1e12', '1e12+1e10', '--home', busy.home, '--json'], { stdio: 'ignore' })
+  const job = spawn(process.execPath, [MESH_JS, 'primes', 'count', '1e12', '1e12+1e10', '--method', 'sieve', '--home', busy.home, '--json'], { stdio: 'ignore' })
   const jobDone = new Promise<void>(resolve => job.once('exit', () => { resolve() }))
   let jobRunning = true
   void jobDone.then(() => { jobRunning = false })

@@ -7,6 +7,7 @@ import { countSentence, shardsDoneLine, type CountReport, type PeerLookup, type 
 import { callNode, NoNodeRunningError, streamFromNode } from '../control-client.ts'
 import { UsageError, WorkFailedError } from '../errors.ts'
 import { bigintJson } from '../../protocols/json-bigint.ts'
+import type { CountMethod } from './count-method.ts'
 
 /** How long a temporary node waits for peers to show up before counting. */
 const PEER_WAIT_MS = 5000
@@ -23,6 +24,7 @@ export interface DistributedCountOptions {
   bootstrap?: string[]
   mdns?: boolean
   workers?: number
+  method?: CountMethod
 }
 
 interface DoneEvent { type: 'done', id: string, report: Record<string, any> }
@@ -32,6 +34,7 @@ interface DoneEvent { type: 'done', id: string, report: Record<string, any> }
  * job across the mesh; with no node there, a temporary one joins, counts and leaves.
  */
 export async function countDistributed (from: bigint, to: bigint, opts: DistributedCountOptions): Promise<void> {
+  const method = opts.method ?? 'sieve'
   const running = await callNode(opts.home, 'id').then(() => true, (err: Error) => {
     if (err instanceof NoNodeRunningError) return false
     throw err
@@ -42,7 +45,7 @@ export async function countDistributed (from: bigint, to: bigint, opts: Distribu
     const members = membersOfNode(opts.home)
     lookup = members.lookup
     try {
-      report = await followJob(streamFromNode(opts.home, 'jobs.start', { from: from.toString(), to: to.toString(), verify: opts.verify === true }), lookup)
+      report = await followJob(streamFromNode(opts.home, 'jobs.start', { from: from.toString(), to: to.toString(), verify: opts.verify === true, method }), lookup)
     } finally {
       members.stop()
     }
@@ -56,7 +59,7 @@ export async function countDistributed (from: bigint, to: bigint, opts: Distribu
         if (m != null) known.set(id, { nick: m.nick, state: m.state })
         return known.get(id)
       }
-      return await followJob(node.jobs.count(from, to, opts.verify === true, signal), live, signal, report => {
+      return await followJob(node.jobs.count(from, to, opts.verify === true, signal, method), live, signal, report => {
         for (const p of report.peers) live(p.id)
         for (const id of report.liars ?? []) live(id)
       })
@@ -172,7 +175,8 @@ function print (report: Record<string, any>, opts: DistributedCountOptions, look
       peers: report.peers.map((p: any) => ({ id: p.id, shards: p.shards, seconds: p.seconds })),
       retries: report.retries,
       reassigned: report.reassigned,
-      backups: report.backups
+      backups: report.backups,
+      method: report.method ?? 'sieve'
     }
     if (opts.verify === true) out.liars = report.liars
     process.stdout.write(JSON.stringify(out) + '\n')

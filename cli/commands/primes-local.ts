@@ -4,19 +4,23 @@ import { countRangeParallel, formatPrimeBatch, primeBatches } from '../../node/c
 import { bigintJson } from '../../protocols/json-bigint.ts'
 import { availableParallelism } from 'node:os'
 import { plural } from '../output.ts'
+import type { CountMethod } from './count-method.ts'
 
 /** Show a progress bar only for work that is still running after this long. */
 const PROGRESS_BAR_DELAY_MS = 400
 
-export async function countLocally (from: bigint, to: bigint, opts: { json?: boolean, workers?: number }): Promise<void> {
+export async function countLocally (from: bigint, to: bigint, opts: { json?: boolean, workers?: number, method?: CountMethod }): Promise<void> {
   const progress = new DelayedProgressBar()
-  let result: Awaited<ReturnType<typeof countRangeParallel>>
+  const method = opts.method ?? 'sieve'
+  let result: { count: bigint, seconds: number, workerSeconds: number, shards: number }
   try {
-    result = await countRangeParallel(from, to, {
-      workers: opts.workers,
-      details: false,
-      onProgress: (done, total) => { progress.update(done, total) }
-    })
+    result = method === 'combinatorial'
+      ? await countCombinatorial(from, to, opts.workers, progress)
+      : await countRangeParallel(from, to, {
+        workers: opts.workers,
+        details: false,
+        onProgress: (done, total) => { progress.update(done, total) }
+      })
   } finally {
     progress.stop()
   }
@@ -29,13 +33,45 @@ export async function countLocally (from: bigint, to: bigint, opts: { json?: boo
       seconds,
       shards: result.shards,
       peers: [{ id: 'local', shards: result.shards, seconds: round3(result.workerSeconds) }],
-      retries: 0
+      retries: 0,
+      method
     }) + '\n')
   } else {
     // The sentence of the distributed form, with this machine's threads in place of peers.
     const threads = opts.workers ?? availableParallelism()
     process.stdout.write(`${plural(result.count, 'prime')} in [${from}, ${to}] · ${round3(result.seconds)} s · ` +
       `${plural(result.shards, 'shard')} on this machine (${plural(threads, 'worker thread')})\n`)
+  }
+}
+
+/** pi(to) - pi(from - 1) on this machine's worker threads; progress over the hard leaves of both. */
+async function countCombinatorial (from: bigint, to: bigint, workers: number | undefined, progress: DelayedProgressBar): Promise<{ count: bigint, seconds: number, workerSeconds: number, shards: number }> {
+  const { piOnPool } = await import('../../node/compute/pi/parallel-pi.ts')
+  const { WorkerPool } = await import('../../node/compute/worker-pool.ts')
+  const started = performance.now()
+  const pool = new WorkerPool({ size: workers })
+  try {
+    const ends = from >= 2n ? [to, from - 1n] : [to]
+    const done = ends.map(() => 0)
+    const totals = ends.map(() => 0)
+    const runs = await Promise.all(ends.map(async (x, i) => await piOnPool(x, {
+      pool,
+      onProgress: (d, t) => {
+        done[i] = d
+        totals[i] = t
+        const sum = (v: number[]): number => v.reduce((a, b) => a + b, 0)
+        progress.update(BigInt(sum(done)), BigInt(sum(totals)))
+      }
+    })))
+    const count = runs.length === 2 ? runs[0].count - runs[1].count : runs[0].count
+    return {
+      count,
+      seconds: (performance.now() - started) / 1000,
+      workerSeconds: runs.reduce((a, r) => a + r.workerSeconds, 0),
+      shards: runs.reduce((a, r) => a + r.shards, 0)
+    }
+  } finally {
+    await pool.close()
   }
 }
 

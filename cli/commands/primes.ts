@@ -3,6 +3,7 @@ import { DEFAULT_POOL_SIZE } from '../../node/compute/worker-pool.ts'
 import { UsageError } from '../errors.ts'
 import { homeOf, parsePositiveInt, withHome, withJson } from '../options.ts'
 import { parseBound } from '../parse-bound.ts'
+import { chooseMethod, parseMethod } from './count-method.ts'
 import { registerPrimesTest } from './primes-test.ts'
 
 const MAX_WORKERS = 1024
@@ -21,16 +22,18 @@ export function registerPrimesCommands (program: Command): void {
     .option('--bootstrap <multiaddr>', 'with no node in --home: a peer the temporary node joins through, repeatable', (v: string, prev: string[] = []) => [...prev, v])
     .option('--no-mdns', 'with no node in --home: the temporary node does not discover peers by mDNS')
     .option('--workers <n>', `worker threads (default ${DEFAULT_POOL_SIZE}, one per core)`, parsePositiveInt('--workers', MAX_WORKERS))
-    .action(async (fromText: string, toText: string, opts: { json?: boolean, workers?: number, local?: boolean, verify?: boolean, bootstrap?: string[], mdns?: boolean, home?: string }) => {
+    .option('--method <method>', 'combinatorial (pi(TO) - pi(FROM - 1), for wide intervals) or sieve; default: the cheaper one')
+    .action(async (fromText: string, toText: string, opts: { json?: boolean, workers?: number, local?: boolean, verify?: boolean, bootstrap?: string[], mdns?: boolean, home?: string, method?: string }) => {
       const [from, to] = parseRange(fromText, toText)
+      const method = parseMethod(opts.method) ?? chooseMethod(from, to)
       if (opts.local === true && opts.verify === true) throw new UsageError('--verify needs peers: drop --local')
       if (opts.local === true) {
         const { countLocally } = await import('./primes-local.ts')
-        await countLocally(from, to, opts)
+        await countLocally(from, to, { ...opts, method })
         return
       }
       const { countDistributed } = await import('./primes-distributed.ts')
-      await countDistributed(from, to, { home: homeOf(opts), json: opts.json, verify: opts.verify, bootstrap: opts.bootstrap, mdns: opts.mdns, workers: opts.workers })
+      await countDistributed(from, to, { home: homeOf(opts), json: opts.json, verify: opts.verify, bootstrap: opts.bootstrap, mdns: opts.mdns, workers: opts.workers, method })
     })
 
   withHome(primes.command('list <from> <to>'))

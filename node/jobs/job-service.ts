@@ -15,11 +15,15 @@ import type { MeshRpc } from '../rpc/mesh-rpc.ts'
 import type { MeshDatabase } from '../store/database.ts'
 import { systemClock, type Clock } from '../time/clock.ts'
 import { jobView, progressView, reportView } from './job-views.ts'
+import { piLocalExecutor, piRemoteExecutor } from './pi-executors.ts'
+import { piJobParts } from './pi-job-parts.ts'
+import { piResultImplausibility, PRIMES_PI_KIND, sumOfResults } from './pi-job.ts'
 import { localExecutor, remoteExecutor } from './shard-executors.ts'
 import { parseU64 } from './shard-wire.ts'
 
 export const PRIMES_COUNT_KIND = 'primes.count'
 const PRIMES_COUNT_SERVICE = 'primes.count'
+const PRIMES_PI_SERVICE = 'primes.hard-leaves'
 
 /** What the job service needs to know of a member to give it shards. */
 export interface ComputeMember {
@@ -57,6 +61,8 @@ interface LiveJob {
   progress?: JobProgress
   controller: AbortController
   finished: Promise<void>
+  /** 'combinatorial' for a pi job; its report says so. */
+  method?: string
 }
 
 /**
@@ -91,7 +97,7 @@ export class JobService {
     for (const job of this.journal.listJobs('running')) {
       this.log('resuming job %s from its journal', job.id)
       try {
-        this.launch(job.id, job.from, job.to, job.verify, this.journal.loadShards(job.id))
+        this.launch(job.id, job.from, job.to, job.verify, this.journal.loadShards(job.id), job.kind)
       } catch (err: any) {
         // A journal this node cannot resume must not stop the node from starting.
         this.journal.finishJob(job.id, 'failed', this.clock.now(), { error: `cannot resume: ${String(err?.message ?? err)}` })
@@ -120,7 +126,9 @@ export class JobService {
   }
 
   private startFromControl (params: Record<string, unknown>, signal: AbortSignal): AsyncIterable<unknown> {
-    return this.count(parseU64(params.from, 'from'), parseU64(params.to, 'to'), params.verify === true, signal)
+    const method = params.method ?? 'sieve'
+    if (method !== 'sieve' && method !== 'combinatorial') throw new InvalidArgumentsError('method must be sieve or combinatorial')
+    return this.count(parseU64(params.from, 'from'), parseU64(params.to, 'to'), params.verify === true, signal, method)
   }
 
   /**
@@ -128,13 +136,14 @@ export class JobService {
    * `started`, then `progress` events, then `done` with the report. Aborting `signal` means
    * whoever asked no longer wants the answer: the job is cancelled.
    */
-  count (from: bigint, to: bigint, verify: boolean, signal: AbortSignal): AsyncIterable<unknown> {
+  count (from: bigint, to: bigint, verify: boolean, signal: AbortSignal, method: 'sieve' | 'combinatorial' = 'sieve'): AsyncIterable<unknown> {
     if (!this.started) throw new JobServiceStoppedError('the job service is stopped')
     if (from > to) throw new InvalidArgumentsError('from must not be greater than to')
     const created = this.clock.now()
     const id = `j${created.toString(36)}${randomBytes(3).toString('hex')}`
-    this.journal.createJob({ id, kind: PRIMES_COUNT_KIND, from, to, verify, created })
-    const job = this.launch(id, from, to, verify, [])
+    const kind = method === 'combinatorial' ? PRIMES_PI_KIND : PRIMES_COUNT_KIND
+    this.journal.createJob({ id, kind, from, to, verify, created })
+    const job = this.launch(id, from, to, verify, [], kind)
     // The CLI that asked for the job went away (Ctrl-C): the user no longer wants it.
     const onGone = (): void => { job.controller.abort() }
     signal.addEventListener('abort', onGone, { once: true })
@@ -154,7 +163,7 @@ export class JobService {
   /** The job's events for one control client, from `first` until the job ends or the client goes. */
   private follow (job: LiveJob, signal: AbortSignal, cleanup: () => void, first: unknown): AsyncIterable<unknown> {
     const onProgress = (p: JobProgress): void => { events.push({ type: 'progress', ...progressView(p) }) }
-    const onDone = (r: JobReport): void => { events.push({ type: 'done', id: job.id, report: reportView(r) }); events.end() }
+    const onDone = (r: JobReport): void => { events.push({ type: 'done', id: job.id, report: reportView(r, job.method) }); events.end() }
     const onFailed = (err: Error): void => { events.end(err) }
     const onAbort = (): void => { events.end() }
     const events = pushable<unknown>({
@@ -176,17 +185,25 @@ export class JobService {
     return events
   }
 
-  private launch (id: string, from: bigint, to: bigint, verify: boolean, restored: JournalShard[]): LiveJob {
+  private launch (id: string, from: bigint, to: bigint, verify: boolean, restored: JournalShard[], kind: string): LiveJob {
     const { clock } = this
     const controller = new AbortController()
     const events = new EventEmitter<{ progress: [JobProgress], done: [JobReport], failed: [Error] }>()
-    const scheduler = new ShardScheduler({ from, to, verify, now: clock.now, journal: this.journal.journalFor(id), restored })
-    const local = localExecutor(this.c.pool, clock)
+    const journal = this.journal.journalFor(id)
     const job: LiveJob = { id, events, controller, finished: Promise.resolve() }
+    // A combinatorial count: the scheduler cuts the hard leaves (see pi-job.ts), this node's
+    // pool computes the rest meanwhile, and the report adds both up.
+    const pi = kind === PRIMES_PI_KIND ? piJobParts(this.c.pool, from, to, controller.signal) : null
+    const scheduler = pi != null
+      ? new ShardScheduler({ from: 0n, to: BigInt(pi.plan.blocks - 1), verify, now: clock.now, journal, restored, check: piResultImplausibility, initialRatePerSlot: pi.blocksPerSecond, minShardWidth: 1n })
+      : new ShardScheduler({ from, to, verify, now: clock.now, journal, restored })
+    const local = pi != null ? piLocalExecutor(this.c.pool, pi.plan, clock) : localExecutor(this.c.pool, clock)
     const runner = new JobRunner({
       scheduler,
-      peers: () => this.computePeers(),
-      executorFor: peer => peer === this.c.selfId ? local : remoteExecutor(this.c.rpc, peer),
+      // The easy terms hold some of this node's workers: a hard-leaf shard given to this node
+      // meanwhile would wait behind them, and the first shards hold most of the leaves.
+      peers: () => pi != null ? this.computePeers(PRIMES_PI_SERVICE, pi.busyWorkers()) : this.computePeers(PRIMES_COUNT_SERVICE),
+      executorFor: peer => peer === this.c.selfId ? local : pi != null ? piRemoteExecutor(this.c.rpc, peer, pi.plan) : remoteExecutor(this.c.rpc, peer),
       clock,
       logger: this.c.logger
     }, {
@@ -195,9 +212,21 @@ export class JobService {
     const jobsMetric = this.c.metrics.counter('mesh_jobs_total', 'distributed jobs by outcome', ['outcome'])
     // The job leaves `live` before its followers hear the end, so a `jobs.watch` arriving
     // after that reads the finished job from the journal instead of waiting for events.
-    job.finished = runner.run(controller.signal).then(report => {
+    const run = async (): Promise<JobReport> => {
+      if (pi == null) return await runner.run(controller.signal)
+      try {
+        const report = await runner.run(controller.signal)
+        return { ...report, from, to, count: await pi.total(sumOfResults(report.count)) }
+      } catch (err) {
+        // The easy terms still running on this node's pool are of no use any more.
+        controller.abort()
+        throw err
+      }
+    }
+    const method = pi != null ? 'combinatorial' : undefined
+    job.finished = run().then(report => {
       this.live.delete(id)
-      this.journal.finishJob(id, 'done', clock.now(), { result: JSON.stringify(reportView(report)) })
+      this.journal.finishJob(id, 'done', clock.now(), { result: JSON.stringify(reportView(report, method)) })
       jobsMetric.inc({ outcome: 'done' })
       const shards = this.c.metrics.counter('mesh_job_shards_total', 'shards of finished jobs: accepted, and attempts retried, reassigned, backed up, dropped as duplicates', ['event'])
       shards.inc({ event: 'accepted' }, report.shards)
@@ -218,18 +247,26 @@ export class JobService {
       this.log('job %s ended: %s', id, err.message)
       events.emit('failed', err)
     })
+    job.method = method
     this.live.set(id, job)
     return job
   }
 
-  /** This node and every live member serving primes.count, with their worker slots. */
-  private computePeers (): PeerView[] {
-    const peers: PeerView[] = [{ id: this.c.selfId, slots: this.c.pool.size, state: 'alive' }]
+  /** This node and every live member serving `service`, with their worker slots. */
+  private computePeers (service: string, busyHere = 0): PeerView[] {
+    const self: PeerView = { id: this.c.selfId, slots: this.c.pool.size, state: 'alive' }
+    const peers: PeerView[] = [self]
     for (const m of this.c.members()) {
       if (m.state !== 'alive' && m.state !== 'suspect') continue
-      if (!m.services.includes(PRIMES_COUNT_SERVICE) || m.workers.total < 1) continue
+      if (!m.services.includes(service) || m.workers.total < 1) continue
       // No node runs more workers than --workers allows; a peer claiming more gets no more shards at once.
       peers.push({ id: m.id, slots: Math.min(m.workers.total, MAX_WORKERS), state: m.state })
+    }
+    // Workers busy with other parts of the job take no shards; with every one busy and other
+    // peers to do the shards, this node takes none for now (paused, as a suspect peer is).
+    if (busyHere > 0) {
+      if (busyHere < self.slots) self.slots -= busyHere
+      else if (peers.length > 1) self.state = 'suspect'
     }
     return peers
   }

@@ -2,8 +2,9 @@ import type { JobRow } from '../compute/scheduler/job-journal.ts'
 import type { JobProgress, JobReport } from '../compute/scheduler/types.ts'
 
 /** Bigints as decimal strings: what crosses the control socket as JSON. */
-export function reportView (report: JobReport): Record<string, unknown> {
+export function reportView (report: JobReport, method?: string): Record<string, unknown> {
   return {
+    ...(method != null ? { method } : {}),
     from: report.from.toString(),
     to: report.to.toString(),
     count: report.count.toString(),

@@ -7,6 +7,9 @@ import type { MeshMetrics } from '../metrics/metrics.ts'
 import type { MeshRpc } from '../rpc/mesh-rpc.ts'
 import type { RpcContext, RpcMethods } from '../rpc/rpc-types.ts'
 import { systemClock, type Clock, type Timer } from '../time/clock.ts'
+import { parametersToWire } from '../compute/pi/pi-wire.ts'
+import { piecesOnPool } from './pi-executors.ts'
+import { parsePieces, resultOfSum } from './pi-job.ts'
 import { parseShardArgs, resultItem, type ShardItem } from './shard-wire.ts'
 
 /** A keep-alive while queued, and at most this often a progress item: renews the coordinator's lease. */
@@ -67,6 +70,22 @@ export function primesCountMethods (components: PrimesCountComponents, init: Pri
       return streamShard(count, range, ctx.signal, clock, outcome => {
         served.inc({ outcome })
         log('shard [%s, %s] for %s: %s', range.from, range.to, ctx.caller, outcome)
+      })
+    },
+    /** One shard of a combinatorial pi(x): the hard leaves of its pieces, summed (signed, mod 2^64 in `count`). */
+    'hard-leaves': (args: unknown, ctx: RpcContext) => {
+      const pieces = parsePieces(args)
+      if (pool.queued >= pool.size * MAX_QUEUED_PER_SLOT) {
+        served.inc({ outcome: 'busy' })
+        throw new TooManyRequestsError('all workers are busy and the queue is full')
+      }
+      const leaves: ShardCounter = async (_range, signal, onProgress) => {
+        const { sum, seconds } = await piecesOnPool(pool, pieces.map(p => ({ ...p, params: parametersToWire(p.params) })), signal, onProgress)
+        return { result: resultOfSum(sum), seconds }
+      }
+      return streamShard(leaves, { from: 0n, to: 0n }, ctx.signal, clock, outcome => {
+        served.inc({ outcome })
+        log('hard-leaf shard of pi(%s) [%d, %d) for %s: %s', pieces[0].params.x, pieces[0].low, pieces[0].high, ctx.caller, outcome)
       })
     }
   }

@@ -24,16 +24,28 @@ describe('mesh primes count', () => {
     expect(mesh('primes', 'count', '0', '2^32', '--local', '--workers', '2').stdout).toMatch(/^203280221 primes in \[0, 4294967296\] /)
   })
 
-  it('prints one JSON document: from, to, count, seconds, shards, peers, retries', () => {
+  it('prints one JSON document: from, to, count, seconds, shards, peers, retries, method', () => {
     const r = mesh('primes', 'count', '1e9', '1e9+1e7', '--local', '--json', '--workers', '2')
     expect(r.status).toBe(0)
     const doc = JSON.parse(r.stdout)
-    expect(Object.keys(doc)).toEqual(['from', 'to', 'count', 'seconds', 'shards', 'peers', 'retries'])
-    expect(doc).toMatchObject({ from: 1_000_000_000, to: 1_010_000_000, count: 482449, retries: 0 })
+    expect(Object.keys(doc)).toEqual(['from', 'to', 'count', 'seconds', 'shards', 'peers', 'retries', 'method'])
+    expect(doc).toMatchObject({ from: 1_000_000_000, to: 1_010_000_000, count: 482449, retries: 0, method: 'sieve' })
     expect(doc.peers).toHaveLength(1)
     expect(doc.peers[0].id).toBe('local')
     expect(doc.peers[0].shards).toBe(doc.shards)
     expect(typeof doc.seconds).toBe('number')
+  })
+
+  it('counts a wide interval by pi(TO) - pi(FROM - 1) unless told to sieve, and says which', () => {
+    const wide = JSON.parse(mesh('primes', 'count', '1e9', '1e12', '--local', '--json', '--workers', '2').stdout)
+    expect(wide).toMatchObject({ count: 37607912018 - 50847534, method: 'combinatorial' })
+    const forced = JSON.parse(mesh('primes', 'count', '1e9', '1e9+1e7', '--local', '--json', '--method', 'combinatorial').stdout)
+    expect(forced).toMatchObject({ count: 482449, method: 'combinatorial' })
+    const sieved = JSON.parse(mesh('primes', 'count', '0', '1e9', '--local', '--json', '--method', 'sieve').stdout)
+    expect(sieved).toMatchObject({ count: 50847534, method: 'sieve' })
+    const bad = mesh('primes', 'count', '0', '1e9', '--local', '--method', 'guess')
+    expect(bad.status).toBe(2)
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1)
   })
 
   it('prints bounds above 2^53 as decimal strings in JSON', () => {

@@ -18,7 +18,7 @@ describe('distributed prime count under faults (3 processes on loopback)', () =>
   it('stays exact when a worker is killed (SIGKILL) halfway', async () => {
     nodes = await startJobMesh(['coord', 'w1', 'w2'])
     const [coord, w1] = nodes
-    const run = countOn(coord, FROM, TO)
+    const run = countOn(coord, FROM, TO, ['--method', 'sieve'])
     await waitForProgress(coord, 0.5)
     w1.signal('SIGKILL')
     const { code, stdout, stderr } = await run
@@ -34,7 +34,7 @@ describe('distributed prime count under faults (3 processes on loopback)', () =>
   it('stays exact when a worker is stopped (SIGSTOP) until the end', async () => {
     nodes = await startJobMesh(['coord', 'w1', 'w2'])
     const [coord, , w2] = nodes
-    const run = countOn(coord, FROM, TO)
+    const run = countOn(coord, FROM, TO, ['--method', 'sieve'])
     await waitForProgress(coord, 0.3)
     w2.signal('SIGSTOP')
     const { code, stdout, stderr } = await run
@@ -50,7 +50,7 @@ describe('distributed prime count under faults (3 processes on loopback)', () =>
   it('resumes from the journal when the coordinator is killed and restarted on its home', async () => {
     nodes = await startJobMesh(['coord', 'w1', 'w2'])
     const [coord, w1] = nodes
-    const run = countOn(coord, FROM, TO)
+    const run = countOn(coord, FROM, TO, ['--method', 'sieve'])
     await waitForProgress(coord, 0.4)
     const [job] = await jobsOf(coord)
     coord.signal('SIGKILL')

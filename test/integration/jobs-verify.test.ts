@@ -23,7 +23,7 @@ describe('distributed prime count: verify mode and the temporary node', () => {
 
   it('--verify gives the exact count and names the lying peer', async () => {
     const [coord, , liar] = nodes
-    const { code, stdout, stderr } = await countOn(coord, FROM, TO, ['--verify'])
+    const { code, stdout, stderr } = await countOn(coord, FROM, TO, ['--verify', '--method', 'sieve'])
     expect(code, stderr).toBe(0)
     const out = JSON.parse(stdout)
     expect(BigInt(out.count)).toBe(expected)
@@ -40,7 +40,7 @@ describe('distributed prime count: verify mode and the temporary node', () => {
     const home = await mkdtemp(join(tmpdir(), 'mesh-nonode-'))
     try {
       const { code, stdout, stderr } = await runMesh(['primes', 'count', FROM.toString(), (FROM + 500_000_000n).toString(), '--home', home,
-        '--json', '--no-mdns', '--workers', '1', '--bootstrap', coord.bootstrapAddr, '--bootstrap', honest.bootstrapAddr], { timeoutMs: 60_000 })
+        '--json', '--no-mdns', '--workers', '1', '--method', 'sieve', '--bootstrap', coord.bootstrapAddr, '--bootstrap', honest.bootstrapAddr], { timeoutMs: 60_000 })
       expect(code, stderr).toBe(0)
       const out = JSON.parse(stdout)
       expect(BigInt(out.count)).toBe(primesieveCount(FROM, FROM + 500_000_000n))

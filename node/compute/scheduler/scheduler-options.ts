@@ -1,6 +1,6 @@
 import { InvalidJobError } from './errors.ts'
 import { DEFAULT_RATE_PER_SLOT } from './rate-tracker.ts'
-import type { JournalShard, SchedulerJournal } from './types.ts'
+import type { JournalShard, SchedulerJournal, ShardRange, ShardResult } from './types.ts'
 
 /** Work per shard: long enough that ~1 ms of rpc per shard is noise, short enough to rebalance. */
 export const DEFAULT_TARGET_SHARD_SECONDS = 0.75
@@ -55,9 +55,13 @@ export interface ShardSchedulerInit {
   minBackupMs?: number
   prefetch?: number
   peerBackoffMs?: number
+  /** The narrowest shard to cut (default: the prime sieve's, 200 sqrt(to), at least 30,000). */
+  minShardWidth?: bigint
+  /** Plausibility check of a result (default: a prime count's); a reason, or null when plausible. */
+  check?: (range: ShardRange, result: ShardResult) => string | null
 }
 
-export type ResolvedSchedulerOptions = Required<Omit<ShardSchedulerInit, 'journal' | 'restored'>> & Pick<ShardSchedulerInit, 'journal' | 'restored'>
+export type ResolvedSchedulerOptions = Required<Omit<ShardSchedulerInit, 'journal' | 'restored' | 'check' | 'minShardWidth'>> & Pick<ShardSchedulerInit, 'journal' | 'restored' | 'check' | 'minShardWidth'>
 
 /** Checks every option, one per line, naming it. */
 export function resolveSchedulerOptions (init: ShardSchedulerInit): ResolvedSchedulerOptions {

@@ -29,10 +29,10 @@ export class ShardCutter {
   private frontier: bigint
   private nextIndex: number
 
-  constructor (from: bigint, to: bigint, resume?: { frontier: bigint, nextIndex: number }) {
+  constructor (from: bigint, to: bigint, resume?: { frontier: bigint, nextIndex: number }, minWidth = minShardWidth(to)) {
     this.from = from
     this.to = to
-    this.minWidth = minShardWidth(to)
+    this.minWidth = minWidth
     this.frontier = resume?.frontier ?? from
     this.nextIndex = resume?.nextIndex ?? 0
   }

@@ -41,7 +41,7 @@ export class ShardScheduler {
     this.startedAt = this.opts.now()
     const restored = [...(init.restored ?? [])].sort((a, b) => a.index - b.index)
     const last = restored.at(-1)
-    this.cutter = new ShardCutter(init.from, init.to, last != null ? { frontier: last.to + 1n, nextIndex: last.index + 1 } : undefined)
+    this.cutter = new ShardCutter(init.from, init.to, last != null ? { frontier: last.to + 1n, nextIndex: last.index + 1 } : undefined, init.minShardWidth)
     for (const saved of restored) {
       const shard = this.ledger.addShard(saved, this.needed())
       shard.attempts = saved.attempts
@@ -130,7 +130,7 @@ export class ShardScheduler {
     const { shard, peer } = attempt
     this.ledger.finishAttempt(attempt)
     if (shard.done) { this.stats.duplicatesDropped++; return { cancel: [] } }
-    const problem = implausibility(shard.range, result)
+    const problem = (this.opts.check ?? implausibility)(shard.range, result)
     if (problem != null) return this.failed(attempt, `implausible result: ${problem}`)
     this.rates.record(peer, shard.range.to - shard.range.from + 1n, seconds)
     this.computeMs.push(seconds * 1000)

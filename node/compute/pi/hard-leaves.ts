@@ -1,0 +1,289 @@
+import { isqrt } from '../isqrt.ts'
+import { popcount32, BYTE_CARRY, CLEAR_MASK, COFACTOR_GAP, COPRIME_DELTA, RESIDUES, WHEEL_INDEX_AFTER } from '../primes/wheel.ts'
+import { BigAccumulator } from './big-accumulator.ts'
+import { phiVector } from './phi.ts'
+import type { PiParameters } from './pi-parameters.ts'
+import type { PiTables } from './pi-tables.ts'
+import { WIDE_BASE } from './wide-number.ts'
+
+/** One segment: 32 KiB of sieve (983,040 numbers), the L1 data cache of the machines we run on. */
+const SEGMENT_BYTES = 1 << 15
+const SEGMENT_SPAN = 30 * SEGMENT_BYTES
+/** Shard bounds must be multiples of this (whole 32-bit words of the mod-30 sieve). */
+export const SHARD_ALIGN = 240
+/** A running sum in a double moves to the BigInt accumulator beyond this (each phi < 2^38). */
+const SPILL = 2 ** 50
+
+/**
+ * The sieve with 7, 11, 13, 17 and their multiples crossed off (1 kept) repeats every
+ * 7 * 11 * 13 * 17 bytes: a segment starts as a copy of it, at its offset in the period.
+ */
+const PRESIEVE_PERIOD = 7 * 11 * 13 * 17
+const PRESIEVE = new Uint8Array(PRESIEVE_PERIOD + SEGMENT_BYTES)
+for (let i = 0; i < PRESIEVE.length; i++) {
+  let byte = 0
+  for (let j = 0; j < 8; j++) {
+    const n = 30 * i + RESIDUES[j]
+    if (n % 7 !== 0 && n % 11 !== 0 && n % 13 !== 0 && n % 17 !== 0) byte |= 1 << j
+  }
+  PRESIEVE[i] = byte
+}
+
+/** Bits of a sieve byte for residues <= r (r in 0..29). */
+const UP_TO = new Int32Array(30)
+for (let r = 0; r < 30; r++) {
+  let mask = 0
+  for (let j = 0; j < 8; j++) if (RESIDUES[j] <= r) mask |= 1 << j
+  UP_TO[r] = mask
+}
+
+/**
+ * floor(v / d) for a wide-or-narrow v (see wide-number.ts) and 1 <= d < 2^53: a double
+ * estimate (off by at most one) corrected with exact divisions. Quotients above 2^32 are
+ * returned as estimates: callers clamp them to y < 2^31 anyway.
+ */
+function divideByLarge (hi: number, lo: number, d: number): number {
+  if (hi === 0) return Math.floor(lo / d)
+  let q = Math.floor((hi * WIDE_BASE + lo) / d)
+  if (q > 2 ** 32) return q
+  // q is correct when q * d <= v < (q + 1) * d, i.e. v / q >= d > v / (q + 1).
+  while (exactQuotient(hi, lo, q + 1) >= d) q++
+  while (q > 0 && exactQuotient(hi, lo, q) < d) q--
+  return q
+}
+
+function exactQuotient (hi: number, lo: number, d: number): number {
+  const q1 = Math.floor(hi / d)
+  return q1 * WIDE_BASE + Math.floor(((hi - q1 * d) * WIDE_BASE + lo) / d)
+}
+
+/**
+ * The hard special leaves with t = x / (p_b * m) in [low, high): a segmented sieve of
+ * Eratosthenes over [low, high) on the mod-30 wheel that removes p_b itself as well as its
+ * multiples, so after crossing off p_1 .. p_(b-1) the live numbers up to t are
+ * phi(t, b - 1) - phi(low - 1, b - 1). Live counts per block of words (the counters) make a
+ * count cheap; within one b the leaves come in rising t, so each count resumes where the last
+ * stopped. The shard starts from its phi vector and needs nothing else: it is a pure function
+ * of (parameters, low, high), and the shards' sums add up to S2_hard in any order.
+ * low and high are multiples of SHARD_ALIGN, or high = z.
+ */
+export function hardLeaves (params: PiParameters, tables: PiTables, low: number, high: number,
+  onSegment?: (done: number) => void): bigint {
+  const { y, z, c } = params
+  if (high > z) high = z
+  if (low >= high) return 0n
+  if (low % SHARD_ALIGN !== 0) throw new RangeError('a hard-leaf shard starts at a multiple of 240')
+  const { primes, pi, factor, xpHi, xpLo } = tables
+  const piSqrtY = pi[Number(isqrt(BigInt(y)))]
+  const piSqrtZ = pi[Number(isqrt(BigInt(z)))]
+  const shardMaxB = maxBOf(params, pi, piSqrtZ, low)
+  if (shardMaxB <= c) return 0n
+  const phiB = phiVector(low, c, shardMaxB, tables)
+
+  // Each sieving prime p_b (3 < b < shardMaxB): its next multiple's byte (from the segment's
+  // start) and the wheel index of that multiple's cofactor.
+  const nextByte = new Float64Array(shardMaxB + 1)
+  const wheel = new Int32Array(shardMaxB + 1)
+  // Per prime and wheel index: the bit its multiple clears and the bytes to the next multiple.
+  const step = new Int32Array(8 * (shardMaxB + 1))
+  const bitIndex = new Uint8Array(8 * (shardMaxB + 1))
+  for (let b = 4; b < shardMaxB; b++) {
+    const p = primes[b]
+    const m0 = Math.max(1, Math.ceil(low / p))
+    const m = m0 + COPRIME_DELTA[m0 % 30]
+    wheel[b] = WHEEL_INDEX_AFTER[m0 % 30]
+    nextByte[b] = Math.floor(p * m / 30) - low / 30
+    const q30 = Math.floor(p / 30)
+    const row = 8 * residueIndex(p % 30)
+    for (let k = 0; k < 8; k++) {
+      step[8 * b + k] = q30 * COFACTOR_GAP[k] + BYTE_CARRY[row + k]
+      bitIndex[8 * b + k] = 31 - Math.clz32(~CLEAR_MASK[row + k] & 0xff)
+    }
+  }
+
+  const sieve = new Uint8Array(SEGMENT_BYTES)
+  const st: CrossingState = { sieve, nextByte, wheel, step, bitIndex }
+  const words = new Uint32Array(sieve.buffer)
+  const counters = new Int32Array(SEGMENT_BYTES)
+  const sum = new BigAccumulator()
+  const view: SegmentView = { words, counters, low: 0, blockShift: 0 }
+
+  for (let segLow = low; segLow < high; segLow += SEGMENT_SPAN) {
+    const segHigh = Math.min(segLow + SEGMENT_SPAN, high)
+    const bytes = Math.ceil((segHigh - segLow) / 30)
+    const wordCount = (bytes + 3) >> 2
+    // Pre-sieved: 7, 11, 13 and 17 (p_4 .. p_c) and their multiples are off already.
+    const start = (segLow / 30) % PRESIEVE_PERIOD
+    sieve.set(PRESIEVE.subarray(start, start + bytes))
+    sieve.fill(0, bytes, wordCount * 4)
+    const lastOffset = segHigh - 1 - segLow - 30 * (bytes - 1)
+    sieve[bytes - 1] &= UP_TO[lastOffset]
+    const maxB = maxBOf(params, pi, piSqrtZ, segLow)
+    if (maxB <= c) break
+    // Counter blocks: about sqrt(the mean gap between leaves near segLow), in words.
+    const blockShift = blockShiftFor(segLow)
+    const blockWords = 1 << blockShift
+    const blocks = (wordCount + blockWords - 1) >> blockShift
+    let total = 0
+    for (let k = 0; k < blocks; k++) {
+      let n = 0
+      const end = Math.min(wordCount, (k + 1) << blockShift)
+      for (let w = k << blockShift; w < end; w++) n += popcount32(words[w])
+      counters[k] = n
+      total += n
+    }
+    const counterShift = blockShift + 2
+    view.low = segLow
+    view.blockShift = blockShift
+
+    for (let b = c + 1; b <= maxB; b++) {
+      const p = primes[b]
+      const hi = xpHi[b]
+      const lo = xpLo[b]
+      const phiBase = phiB[b]
+      // Leaves t = floor(xp / m) in [segLow, segHigh): m in (xp / segHigh, xp / segLow].
+      const mBelowT = divideByLarge(hi, lo, segHigh)
+      const mAtLow = segLow === 0 ? y : Math.min(y, divideByLarge(hi, lo, segLow))
+      if (b <= piSqrtY) {
+        // m square-free, lpf(m) > p, y / p < m <= y; -mu(m) * phi(t, b - 1) each.
+        compositeLeaves(view, factor, p, hi, lo, phiBase, Math.max(Math.floor(y / p), mBelowT), mAtLow, sum)
+      } else {
+        // m = q prime, p < q <= z / p (so t >= y): +phi(t, b - 1) each.
+        const qLow = Math.max(p, mBelowT)
+        const qHigh = Math.min(mAtLow, Math.floor(z / p))
+        if (qHigh > qLow) primeLeaves(view, primes, pi[qHigh], qLow, hi, lo, phiBase, sum)
+      }
+      phiB[b] = phiBase + total
+      if (b < maxB) total -= crossOff(st, b, bytes, counters, counterShift)
+    }
+    // Primes whose crossing stopped with this segment's maxB are never needed again.
+    for (let b = 4; b < shardMaxB; b++) nextByte[b] -= SEGMENT_BYTES
+    onSegment?.(segHigh - low)
+  }
+  return sum.value
+}
+
+/** The current segment as the leaf loops read it. */
+interface SegmentView {
+  words: Uint32Array
+  /** Live numbers per block of 2^blockShift words. */
+  counters: Int32Array
+  low: number
+  blockShift: number
+}
+
+/**
+ * Live numbers in [view.low, t] for rising t, resuming from the last stop: whole counter
+ * blocks, then words, then a masked word. One per b and segment: the leaf loops are
+ * functions of their own, so V8 optimizes them whole rather than on-stack-replacing one
+ * inner loop after another inside one long call.
+ */
+class RunningCount {
+  private stopWord = 0
+  private running = 0
+
+  count (view: SegmentView, t: number): number {
+    const { words, counters, blockShift } = view
+    const blockWords = 1 << blockShift
+    const offset = t - view.low
+    const byte = Math.floor(offset / 30)
+    const w = byte >> 2
+    let stopWord = this.stopWord
+    let running = this.running
+    while (stopWord < w) {
+      if ((stopWord & (blockWords - 1)) === 0 && stopWord + blockWords <= w) {
+        running += counters[stopWord >> blockShift]
+        stopWord += blockWords
+      } else {
+        running += popcount32(words[stopWord++])
+      }
+    }
+    this.stopWord = stopWord
+    this.running = running
+    const shift = (byte & 3) << 3
+    return running + popcount32(words[w] & (((1 << shift) - 1) | (UP_TO[offset - byte * 30] << shift)))
+  }
+}
+
+/** The leaves p * m of one b in one segment, m from mHigh down to above mLow: -mu(m) * phi each. */
+function compositeLeaves (view: SegmentView, factor: Int32Array, p: number, hi: number, lo: number, phiBase: number,
+  mLow: number, mHigh: number, sum: BigAccumulator): void {
+  const counter = new RunningCount()
+  let acc = 0
+  let m = mHigh
+  if ((m & 1) === 0) m--
+  for (; m > mLow; m -= 2) {
+    const f = factor[m >> 1]
+    if (f <= p) continue
+    const phiT = phiBase + counter.count(view, hi === 0 ? Math.floor(lo / m) : exactQuotient(hi, lo, m))
+    acc += (f & 1) === 1 ? phiT : -phiT
+    if (acc > SPILL || acc < -SPILL) { sum.add(acc); acc = 0 }
+  }
+  sum.add(acc)
+}
+
+/** The leaves p * q of one b in one segment, q = primes[j] from j down while q > qLow: +phi each. */
+function primeLeaves (view: SegmentView, primes: Float64Array, j: number, qLow: number, hi: number, lo: number,
+  phiBase: number, sum: BigAccumulator): void {
+  const counter = new RunningCount()
+  let acc = 0
+  for (; primes[j] > qLow; j--) {
+    const q = primes[j]
+    acc += phiBase + counter.count(view, hi === 0 ? Math.floor(lo / q) : exactQuotient(hi, lo, q))
+    if (acc > SPILL) { sum.add(acc); acc = 0 }
+  }
+  sum.add(acc)
+}
+
+/** Where each sieving prime p_b stands: its next multiple's byte from the segment start, and its wheel index. */
+interface CrossingState {
+  sieve: Uint8Array
+  nextByte: Float64Array
+  wheel: Int32Array
+  /** Per prime and wheel index: bytes to the next multiple, and the bit the multiple clears. */
+  step: Int32Array
+  bitIndex: Uint8Array
+}
+
+/**
+ * Crosses p_b and its multiples off the segment's first `bytes` bytes; returns how many were
+ * still live, and takes them off their counter blocks.
+ */
+function crossOff (st: CrossingState, b: number, bytes: number, blockCounts: Int32Array, counterShift: number): number {
+  const { sieve, step, bitIndex } = st
+  let i = st.nextByte[b]
+  let k = st.wheel[b]
+  const row = 8 * b
+  let removed = 0
+  // Branch-free: whether the bit was still set is as likely as not, so a branch mispredicts.
+  while (i < bytes) {
+    const shift = bitIndex[row + k]
+    const v = sieve[i]
+    const live = (v >> shift) & 1
+    sieve[i] = v & ~(1 << shift)
+    blockCounts[i >> counterShift] -= live
+    removed += live
+    i += step[row + k]
+    k = (k + 1) & 7
+  }
+  st.nextByte[b] = i
+  st.wheel[b] = k
+  return removed
+}
+
+/** The largest b with a leaf at or above `from`: p_b^2 < x / from (the leaf's m exceeds p_b). */
+function maxBOf (params: PiParameters, pi: Int32Array, piSqrtZ: number, from: number): number {
+  if (from === 0) return piSqrtZ
+  return Math.min(piSqrtZ, pi[Math.min(params.y, Number(isqrt(params.x / BigInt(from))))])
+}
+
+function residueIndex (r: number): number {
+  return RESIDUES.indexOf(r)
+}
+
+/** log2 of the counter block in 32-bit words: about sqrt(sqrt(low) * 240) numbers, 8 words at least. */
+function blockShiftFor (low: number): number {
+  const numbers = Math.sqrt(Math.sqrt(Math.max(low, 1)) * 240)
+  const words = Math.max(8, numbers / 120)
+  return Math.min(12, Math.round(Math.log2(words)))
+}

@@ -1,0 +1,36 @@
+/**
+ * phi(t, a) for a <= 7 in O(1): with P = p_1 ... p_a, phi(t, a) = floor(t / P) * totient(P) +
+ * phi(t mod P, a), and one table per a holds phi(r, a) for r < P (510510 entries for a = 7).
+ */
+const SMALL_PRIMES = [2, 3, 5, 7, 11, 13, 17]
+export const TINY_MAX_A = SMALL_PRIMES.length
+
+const TINY_PRODUCT: number[] = [1]
+const TINY_TOTIENT: number[] = [1]
+const TABLES: Uint32Array[] = [Uint32Array.of(0)]
+
+for (let a = 1; a <= TINY_MAX_A; a++) {
+  const p = SMALL_PRIMES[a - 1]
+  const product = TINY_PRODUCT[a - 1] * p
+  TINY_PRODUCT.push(product)
+  TINY_TOTIENT.push(TINY_TOTIENT[a - 1] * (p - 1))
+  // phi(r, a) = phi(r, a - 1) - phi(floor(r / p), a - 1), on tables of the previous level.
+  const table = new Uint32Array(product)
+  for (let r = 0; r < product; r++) table[r] = phiTinyNumber(r, a - 1) - phiTinyNumber(Math.floor(r / p), a - 1)
+  TABLES.push(table)
+}
+
+/** phi(t, a) for a <= 7 and 0 <= t < 2^53 (so the product below stays exact: it is <= t). */
+export function phiTinyNumber (t: number, a: number): number {
+  if (a === 0) return t
+  const product = TINY_PRODUCT[a]
+  const q = Math.floor(t / product)
+  return q * TINY_TOTIENT[a] + TABLES[a][t - q * product]
+}
+
+/** phi(t, a) for a <= 7 and any t >= 0. */
+export function phiTinyBig (t: bigint, a: number): bigint {
+  if (t < 2n ** 52n) return BigInt(phiTinyNumber(Number(t), a))
+  const product = BigInt(TINY_PRODUCT[a])
+  return t / product * BigInt(TINY_TOTIENT[a]) + BigInt(a === 0 ? 0 : TABLES[a][Number(t % product)])
+}

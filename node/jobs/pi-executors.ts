@@ -1,0 +1,71 @@
+import type { ShardExecutor } from '../compute/scheduler/job-runner.ts'
+import type { WorkerPool } from '../compute/worker-pool.ts'
+import type { MeshRpc } from '../rpc/mesh-rpc.ts'
+import { systemClock, type Clock } from '../time/clock.ts'
+import { piecesOf, resultOfSum, type PiJobPlan, type PiPiece } from './pi-job.ts'
+import { SHARD_CALL_DEADLINE_MS, ShardProtocolError } from './shard-executors.ts'
+import { parseShardItem } from './shard-wire.ts'
+
+/** Items one hard-leaf shard call may stream; a peer sending more is broken or hostile. */
+const MAX_ITEMS_PER_SHARD = 1_000_000
+const LOCAL_KEEPALIVE_MS = 250
+/** Progress counts hard-leaf numbers done in these (it only renews leases and shows life). */
+const PROGRESS_UNIT = 240
+
+/**
+ * Runs the pieces of one hard-leaf shard on a worker pool, one after the other: their signed
+ * sum, compute seconds, and progress in 240-number blocks.
+ */
+export async function piecesOnPool (pool: Pick<WorkerPool, 'run'>, pieces: Array<Omit<PiPiece, 'params'> & { params: unknown }>,
+  signal: AbortSignal, onProgress: (blocks: bigint) => void): Promise<{ sum: bigint, seconds: number }> {
+  let sum = 0n
+  let seconds = 0
+  let numbers = 0
+  for (const piece of pieces) {
+    const r = await pool.run<{ sum: string, seconds: number }>('pi.hard', { params: piece.params, low: piece.low, high: piece.high }, {
+      signal,
+      onProgress: n => { numbers += n as number; onProgress(BigInt(Math.floor(numbers / PROGRESS_UNIT))) }
+    })
+    sum += piece.negate ? -BigInt(r.sum) : BigInt(r.sum)
+    seconds += r.seconds
+  }
+  return { sum, seconds }
+}
+
+/** The coordinator's own hard-leaf shards: its worker pool, no network. */
+export function piLocalExecutor (pool: Pick<WorkerPool, 'run'>, plan: PiJobPlan, clock: Clock = systemClock): ShardExecutor {
+  return {
+    run: async (range, signal, onProgress) => {
+      const keepalive = clock.setInterval(() => { onProgress(null) }, LOCAL_KEEPALIVE_MS)
+      try {
+        const { sum, seconds } = await piecesOnPool(pool, piecesOf(plan, range), signal, done => { onProgress(done) })
+        return { result: resultOfSum(sum), seconds }
+      } finally {
+        keepalive.clear()
+      }
+    }
+  }
+}
+
+/** A hard-leaf shard on a peer: `primes.hard-leaves` pinned to it; the scheduler decides on retries. */
+export function piRemoteExecutor (rpc: Pick<MeshRpc, 'stream'>, peer: string, plan: PiJobPlan): ShardExecutor {
+  return {
+    run: async (range, signal, onProgress) => {
+      const pieces = piecesOf(plan, range)
+      // Units narrower than 240 numbers near y/4 can make a shard empty: nothing to ask for.
+      if (pieces.length === 0) return { result: resultOfSum(0n), seconds: 0 }
+      let items = 0
+      const stream = rpc.stream('primes', 'hard-leaves', { pieces }, {
+        peer, signal, maxAttempts: 1, deadlineMs: SHARD_CALL_DEADLINE_MS, idempotent: true
+      })
+      for await (const raw of stream) {
+        if (++items > MAX_ITEMS_PER_SHARD) throw new ShardProtocolError(`${peer} sent more than ${MAX_ITEMS_PER_SHARD} items for one shard`)
+        const item = parseShardItem(raw)
+        if (item.type === 'queued') onProgress(null)
+        else if (item.type === 'progress') onProgress(item.done)
+        else return { result: item.result, seconds: item.seconds }
+      }
+      throw new ShardProtocolError(`${peer} ended the primes.hard-leaves stream without a result`)
+    }
+  }
+}
