@@ -14,7 +14,9 @@ export class UnsupportedFaultError extends Error {
 
 /** Throws when a plan needs a fault the process tier cannot make. */
 export function assertProcessTierPlan (faults: ReadonlyArray<{ f: string }>): void {
-  const refused = [...new Set(faults.filter(f => PROCESS_TIER_UNSUPPORTED.has(f.f)).map(f => f.f))]
+  // Named by the fault that opens the window: a resume is part of a pause.
+  const opener = (f: string): string => f === 'resume' ? 'pause' : f === 'netem-clear' ? 'netem' : f
+  const refused = [...new Set(faults.filter(f => PROCESS_TIER_UNSUPPORTED.has(f.f)).map(f => opener(f.f)))]
   if (refused.length > 0) {
     throw new UnsupportedFaultError(`the process tier cannot apply ${refused.join(' or ')} faults (its nodes share one process and have no network of their own); the netns tier can, as root`)
   }
