@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { runCheckers } from '../../simulations/checkers/run-checkers.ts'
-import { reapLeftovers } from '../../simulations/netns/reaper.ts'
+import { reapLeftovers, reapStaleFolders } from '../../simulations/netns/reaper.ts'
 import { InvalidPlanError, parsePlan } from '../../simulations/plan/plan-file.ts'
 import type { SimPlan } from '../../simulations/plan/plan.ts'
 import { generatePlan, isScenario, scenarioList } from '../../simulations/plan/scenarios.ts'
@@ -27,8 +27,8 @@ export function listScenarios (json: boolean): void {
 }
 
 export async function clean (json: boolean): Promise<void> {
-  assertRoot('mesh sim clean')
-  const reaped = await reapLeftovers()
+  // Without root there can be no namespace to remove, only the process tier's homes.
+  const reaped = process.getuid?.() === 0 ? await reapLeftovers() : { namespaces: [], processes: [], folders: await reapStaleFolders() }
   if (json) { printJson(reaped); return }
   process.stdout.write(`removed ${reaped.namespaces.length} namespaces, ${reaped.processes.length} processes, ${reaped.folders.length} folders left by earlier runs\n`)
 }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fromJsonLines } from '../../simulations/history/history.ts'
-import { MESH_BIN } from '../utils/mesh-process.ts'
+import { MESH_BIN, waitUntil } from '../utils/mesh-process.ts'
 
 /**
  * `mesh sim` in its process tier, as a user runs it: real mesh nodes in the runner's own
@@ -84,4 +84,22 @@ describe('mesh sim, process tier', () => {
     expect(history.filter(e => e.type === 'nemesis').map(e => (e as any).fault.f)).toEqual(['kill', 'restart'])
     expect(existsSync(join(tmpdir(), `msim${await runnerPid(dir)}-proc-homes`))).toBe(false)
   }, 120_000)
+
+  it('a runner killed with SIGKILL leaves its node homes, which the next run or mesh sim clean removes', async () => {
+    const child = spawn(process.execPath, [MESH_BIN, 'sim', 'isolate-one', '--tier', 'process', '--nodes', '3', '--seed', '1', '--cycles', '3', '--out', join(out, 'killed')], { stdio: ['ignore', 'ignore', 'pipe'] })
+    let stderr = ''
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+    const exited = new Promise(resolve => child.once('exit', resolve))
+    await waitUntil('the runner to start its workload', () => stderr.includes('warmup'), 60_000, 100)
+    const homes = join(tmpdir(), `msim${child.pid}-proc-homes`)
+    expect((await readdir(homes)).sort()).toEqual(['n0', 'n1', 'n2'])
+    child.kill('SIGKILL')
+    await exited
+    // A SIGKILLed runner cannot clean up: its homes are still there, and the reaper removes them.
+    expect(existsSync(homes)).toBe(true)
+    const clean = await runMesh(['sim', 'clean', '--json'])
+    expect(clean.code, clean.stderr).toBe(0)
+    expect(JSON.parse(clean.stdout).folders).toContain(`msim${child.pid}-proc-homes`)
+    expect(existsSync(homes)).toBe(false)
+  }, 90_000)
 })
