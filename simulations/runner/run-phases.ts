@@ -10,6 +10,8 @@ import type { DrivenNode, TierNemesis } from './driven-node.ts'
 import { ViewObserver } from './view-observer.ts'
 import { SIM_ROOM, WorkloadDriver } from './workload.ts'
 
+const JOIN_TIMEOUT_MS = 30_000
+
 /** What the runner tells whoever shows its progress. */
 export type ProgressListener = (phase: string, detail?: string) => void
 
@@ -91,7 +93,8 @@ export async function runWithTier (opts: RunOptions, tier: SimTier): Promise<Run
     const views = observer
     await waitFor(() => allAlive(views, nodes), tier.discoveryTimeoutMs, opts.signal, `the nodes to find each other ${tier.discoveryHow}`)
     timings.discoveryMs = Date.now() - discoveryStart
-    await Promise.all(nodes.map(async n => await callNode(n.opts.home, 'chat.join', { room: SIM_ROOM }, 10_000)))
+    // Not a measured operation: a starved machine (many nodes in one process) gets time for it.
+    await Promise.all(nodes.map(async n => await callNode(n.opts.home, 'chat.join', { room: SIM_ROOM }, JOIN_TIMEOUT_MS)))
 
     workload = new WorkloadDriver(nodes, history, plan.workload, n => !nemesis.paused.has(n.opts.index))
     history.phase('warmup')
