@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { availableParallelism, hostname } from 'node:os'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { MAX_NICK_LENGTH, nickProblem } from '../protocols/names.ts'
@@ -44,7 +45,14 @@ export interface MeshNodeConfig {
    * advertised as the `transient` role, so chats announce neither its arrival nor its leave.
    */
   transient?: boolean
+  /**
+   * The data transport: TCP (the default), or libp2p's in-memory transport, which joins only
+   * nodes of the same process (the in-process simulations). Not a `mesh start` option.
+   */
+  transport?: MeshTransport
 }
+
+export type MeshTransport = 'tcp' | 'memory'
 
 export interface ResolvedConfig {
   home: string
@@ -63,6 +71,7 @@ export interface ResolvedConfig {
   allowLoadTest: boolean
   reapAfterMs: number
   transient: boolean
+  transport: MeshTransport
 }
 
 /** Listen on every interface, any free port: what a LAN node wants by default. */
@@ -85,9 +94,11 @@ export function resolveConfig (config: MeshNodeConfig): ResolvedConfig {
   }
   const workers = config.workers ?? availableParallelism()
   if (!Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS) throw new InvalidConfigError(`--workers must be from 1 to ${MAX_WORKERS}`)
-  const listen = config.listen != null && config.listen.length > 0 ? config.listen : DEFAULT_LISTEN
-  for (const a of listen) parseAddr(a, '--listen')
-  const bootstrap = (config.bootstrap ?? []).map(a => parseAddr(a, '--bootstrap'))
+  const transport = config.transport ?? 'tcp'
+  if (transport !== 'tcp' && transport !== 'memory') throw new InvalidConfigError(`transport must be tcp or memory, got "${String(transport).slice(0, 20)}"`)
+  const listen = config.listen != null && config.listen.length > 0 ? config.listen : transport === 'memory' ? [`/memory/${randomUUID()}`] : DEFAULT_LISTEN
+  for (const a of listen) parseAddr(a, '--listen', transport)
+  const bootstrap = (config.bootstrap ?? []).map(a => parseAddr(a, '--bootstrap', transport))
   const reapAfterMs = config.reapAfterMs ?? DEFAULT_REAP_AFTER_MS
   if (!Number.isInteger(reapAfterMs) || reapAfterMs < MIN_REAP_AFTER_MS || reapAfterMs > MAX_REAP_AFTER_MS) {
     throw new InvalidConfigError(`--reap-after must be a whole number of seconds from ${MIN_REAP_AFTER_MS / 1000} to ${MAX_REAP_AFTER_MS / 1000}`)
@@ -108,7 +119,8 @@ export function resolveConfig (config: MeshNodeConfig): ResolvedConfig {
     gatewayIdleTimeoutMs: config.gatewayIdleTimeoutMs,
     allowLoadTest: config.allowLoadTest ?? false,
     reapAfterMs,
-    transient: config.transient ?? false
+    transient: config.transient ?? false,
+    transport
   }
 }
 
@@ -119,13 +131,14 @@ function listenAddress (text: string | undefined, option: string): ListenAddress
   return address
 }
 
-function parseAddr (text: string, option: string): Multiaddr {
+function parseAddr (text: string, option: string, transport: MeshTransport): Multiaddr {
   try {
     const addr = multiaddr(text)
-    if (!addr.getComponents().some(c => c.name === 'tcp')) throw new Error('no /tcp/ part')
+    if (!addr.getComponents().some(c => c.name === transport)) throw new Error(`no /${transport}/ part`)
     return addr
   } catch (err: any) {
-    throw new InvalidConfigError(`${option} ${text} is not a TCP multiaddr such as /ip4/127.0.0.1/tcp/4001 (${err.message})`)
+    const example = transport === 'memory' ? '/memory/node-a' : '/ip4/127.0.0.1/tcp/4001'
+    throw new InvalidConfigError(`${option} ${text} is not a ${transport === 'memory' ? 'memory' : 'TCP'} multiaddr such as ${example} (${err.message})`)
   }
 }
 

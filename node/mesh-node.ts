@@ -62,6 +62,8 @@ export interface MeshNode {
   addrs: () => string[]
   /** Clean leave (peers see "left"), then stop. */
   shutdown: () => Promise<void>
+  /** Stops without a leave: peers see the node go silent, as after a crash (in-process simulations). */
+  stop: () => Promise<void>
 }
 
 /** How a node is composed, beyond its configuration. */
@@ -74,6 +76,11 @@ export interface MeshNodeInit {
    * adds services calls `registerStandardServices(node)` first.
    */
   services?: (node: MeshNode) => void
+  /**
+   * Peers this node refuses to talk to, with the `test.block` control method to change them:
+   * how an in-process simulation cuts its mesh. MESH_TEST_HOOKS=1 gives every node one.
+   */
+  blocklist?: PeerBlocklist
 }
 
 /** The rpc services a node offers unless told otherwise. */
@@ -112,10 +119,10 @@ async function assemble (config: ResolvedConfig, init: MeshNodeInit, releaseHome
   const log = logger.forComponent('node')
   const privateKey = await loadOrCreatePeerKey(config.home)
   // Test hooks (MESH_TEST_HOOKS=1): a peer blocklist that cuts the mesh on loopback.
-  const blocklist = process.env.MESH_TEST_HOOKS === '1' ? new PeerBlocklist(blockedPeersFromEnv(process.env)) : undefined
+  const blocklist = init.blocklist ?? (process.env.MESH_TEST_HOOKS === '1' ? new PeerBlocklist(blockedPeersFromEnv(process.env)) : undefined)
   // libp2p first: it is what fails on a bad or busy --listen address, and nothing else is
   // running yet to be cleaned up then.
-  const libp2p = await createMeshLibp2p({ privateKey, listen: config.listen, mdns: config.mdns, swarmKey: config.swarmKey, connectionGater: blocklist?.gater(),
+  const libp2p = await createMeshLibp2p({ privateKey, listen: config.listen, mdns: config.mdns, swarmKey: config.swarmKey, connectionGater: blocklist?.gater(), transport: config.transport,
     onGossipReceived: countGossipCopy(metrics),
     pendingPerHost: new PendingPerHost({ onRefused: () => { metrics.counter('mesh_connections_refused_total', 'inbound connections refused, by reason', ['reason']).inc({ reason: 'pending-per-host' }) } })
   })
@@ -188,6 +195,10 @@ async function assemble (config: ResolvedConfig, init: MeshNodeInit, releaseHome
       log('shutting down')
       await membership.leave().catch(() => {})
       await clock.sleep(LEAVE_FLUSH_MS)
+      await stopAll()
+    },
+    stop: async () => {
+      log('stopping without a leave')
       await stopAll()
     }
   }

@@ -1,19 +1,24 @@
 import { readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { runCheckers } from '../../simulations/checkers/run-checkers.ts'
-import { reapLeftovers } from '../../simulations/netns/reaper.ts'
+import { reapLeftovers, reapStaleFolders } from '../../simulations/netns/reaper.ts'
 import { InvalidPlanError, parsePlan } from '../../simulations/plan/plan-file.ts'
 import type { SimPlan } from '../../simulations/plan/plan.ts'
 import { generatePlan, isScenario, scenarioList } from '../../simulations/plan/scenarios.ts'
 import { type SimResults, verdictLine } from '../../simulations/report/results.ts'
 import { linkLatest, writeReport } from '../../simulations/report/write-report.ts'
-import { type RunOutcome, runNetnsSimulation } from '../../simulations/runner/netns-runner.ts'
+import { runNetnsSimulation } from '../../simulations/runner/netns-runner.ts'
+import { assertProcessTierPlan, UnsupportedFaultError } from '../../simulations/runner/process-nemesis.ts'
+import { runProcessSimulation } from '../../simulations/runner/process-runner.ts'
+import type { RunOutcome } from '../../simulations/runner/run-phases.ts'
 import { UsageError, WorkFailedError } from '../errors.ts'
 import type { SimOptions } from './sim.ts'
 import { printJson, table } from '../output.ts'
 
 /** Namespaces, veths and processes: two cores hold about a dozen nodes. */
 const MAX_NETNS_NODES = 32
+/** Nodes sharing one process and its heap: a hundred fit on two cores. */
+const MAX_PROCESS_NODES = 200
 
 export function listScenarios (json: boolean): void {
   const scenarios = scenarioList()
@@ -22,18 +27,27 @@ export function listScenarios (json: boolean): void {
 }
 
 export async function clean (json: boolean): Promise<void> {
-  assertRoot('mesh sim clean')
-  const reaped = await reapLeftovers()
+  // Without root there can be no namespace to remove, only the process tier's homes.
+  const reaped = process.getuid?.() === 0 ? await reapLeftovers() : { namespaces: [], processes: [], folders: await reapStaleFolders() }
   if (json) { printJson(reaped); return }
   process.stdout.write(`removed ${reaped.namespaces.length} namespaces, ${reaped.processes.length} processes, ${reaped.folders.length} folders left by earlier runs\n`)
 }
 
 export async function runSimulation (scenario: string | undefined, opts: SimOptions): Promise<void> {
-  const plan = await resolvePlan(scenario, opts)
   const tier = pickTier(opts.tier)
-  // The in-process tier (nodes on libp2p's memory transport) is not built yet.
-  if (tier === 'process') throw new WorkFailedError('the process tier is not built yet; run as root for the netns tier')
-  if (plan.nodes > MAX_NETNS_NODES) throw new UsageError(`--nodes: the netns tier runs at most ${MAX_NETNS_NODES} nodes, got ${plan.nodes}`)
+  const plan = await resolvePlan(scenario, opts, tier === 'process')
+  if (opts.tier == null && tier === 'process') process.stderr.write('mesh: not root, so the process tier (nodes in one process) instead of network namespaces\n')
+  if (tier === 'process') {
+    if (plan.nodes > MAX_PROCESS_NODES) throw new UsageError(`--nodes: the process tier runs at most ${MAX_PROCESS_NODES} nodes, got ${plan.nodes}`)
+    try {
+      assertProcessTierPlan(plan.faults)
+    } catch (err) {
+      if (err instanceof UnsupportedFaultError) throw new UsageError(`${plan.scenario}: ${err.message}`)
+      throw err
+    }
+  } else if (plan.nodes > MAX_NETNS_NODES) {
+    throw new UsageError(`--nodes: the netns tier runs at most ${MAX_NETNS_NODES} nodes, got ${plan.nodes}`)
+  }
 
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')
   const dir = resolve(opts.out ?? join('mesh-sim', `${plan.scenario}-${plan.seed}-${stamp}`))
@@ -52,11 +66,12 @@ export async function runSimulation (scenario: string | undefined, opts: SimOpti
   const started = new Date()
   let outcome: RunOutcome
   try {
-    outcome = await runNetnsSimulation({ plan, dir, onProgress: progressLine, signal: controller.signal })
+    const run = tier === 'process' ? runProcessSimulation : runNetnsSimulation
+    outcome = await run({ plan, dir, onProgress: progressLine, signal: controller.signal })
   } catch (err: any) {
     endProgress()
     if (err?.name === 'RunAbortedError') {
-      process.stderr.write('mesh: interrupted; namespaces, rules and nodes removed\n')
+      process.stderr.write(`mesh: interrupted; ${tier === 'process' ? 'nodes stopped, homes' : 'namespaces, rules and nodes'} removed\n`)
       process.exitCode = 130
       return
     }
@@ -73,7 +88,7 @@ export async function runSimulation (scenario: string | undefined, opts: SimOpti
     seed: plan.seed,
     tier,
     nodes: plan.nodes,
-    reproduce: reproduceCommand(plan, opts, dir),
+    reproduce: reproduceCommand(plan, opts, dir, tier),
     startedAt: started.toISOString(),
     timings: outcome.timings,
     peakRssMb: outcome.peakRssMb,
@@ -88,7 +103,7 @@ export async function runSimulation (scenario: string | undefined, opts: SimOpti
   if (verdict.valid !== true) process.exitCode = 1
 }
 
-async function resolvePlan (scenario: string | undefined, opts: SimOptions): Promise<SimPlan> {
+async function resolvePlan (scenario: string | undefined, opts: SimOptions, light: boolean): Promise<SimPlan> {
   if (opts.plan != null) {
     let text: string
     try {
@@ -106,7 +121,7 @@ async function resolvePlan (scenario: string | undefined, opts: SimOptions): Pro
   if (scenario == null) throw new UsageError('name a scenario (mesh sim list shows them) or give --plan FILE')
   if (!isScenario(scenario)) throw new UsageError(`no scenario "${scenario}"; mesh sim list shows them`)
   if (opts.nodes < 2) throw new UsageError('--nodes must be at least 2')
-  return generatePlan(scenario, { nodes: opts.nodes, seed: opts.seed, cycles: opts.cycles, heartbeatMs: opts.heartbeat })
+  return generatePlan(scenario, { nodes: opts.nodes, seed: opts.seed, cycles: opts.cycles, heartbeatMs: opts.heartbeat, light })
 }
 
 function pickTier (asked: 'netns' | 'process' | undefined): 'netns' | 'process' {
@@ -116,7 +131,6 @@ function pickTier (asked: 'netns' | 'process' | undefined): 'netns' | 'process' 
     return 'netns'
   }
   if (asked === 'process') return 'process'
-  if (!root) process.stderr.write('mesh: not root, so the process tier (nodes in one process) instead of network namespaces\n')
   return root ? 'netns' : 'process'
 }
 
@@ -124,11 +138,12 @@ function assertRoot (what: string): void {
   if (process.getuid?.() !== 0) throw new WorkFailedError(`${what} needs root (it creates network namespaces, veths, iptables rules)`)
 }
 
-
-function reproduceCommand (plan: SimPlan, opts: SimOptions, dir: string): string {
-  if (opts.plan != null) return `mesh sim --plan ${join(dir, 'plan.json')}`
+function reproduceCommand (plan: SimPlan, opts: SimOptions, dir: string, tier: 'netns' | 'process'): string {
+  // Without root the process tier is the default, but a reader as root would get the netns tier.
+  const tierOption = tier === 'process' ? ' --tier process' : ''
+  if (opts.plan != null) return `mesh sim --plan ${join(dir, 'plan.json')}${tierOption}`
   const heartbeat = opts.heartbeat != null ? ` --heartbeat ${opts.heartbeat}` : ''
-  return `mesh sim ${plan.scenario} --nodes ${plan.nodes} --seed ${plan.seed} --cycles ${opts.cycles}${heartbeat}`
+  return `mesh sim ${plan.scenario}${tierOption} --nodes ${plan.nodes} --seed ${plan.seed} --cycles ${opts.cycles}${heartbeat}`
 }
 
 const phaseStarted = Date.now()

@@ -7,6 +7,8 @@ import { isLocalNetworkHost } from '../../protocols/local-network.ts'
  * turning every node of the mesh into a dialler of some host on the internet.
  */
 export function isLocalNetworkAddress (addr: Multiaddr): boolean {
+  // A memory address reaches only nodes of this same process (in-process simulations).
+  if (addr.getComponents().some(c => c.name === 'memory')) return true
   const ip = addr.getComponents().find(c => c.name === 'ip4' || c.name === 'ip6')
   return ip?.value != null && isLocalNetworkHost(ip.value)
 }

@@ -5,6 +5,7 @@ import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
 import { identify, type Identify } from '@libp2p/identify'
 import type { ConnectionGater, Libp2p, PrivateKey } from '@libp2p/interface'
 import { mdns } from '@libp2p/mdns'
+import { memory } from '@libp2p/memory'
 import { ping, type Ping } from '@libp2p/ping'
 import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
@@ -30,6 +31,8 @@ export interface Libp2pConfig {
   onGossipReceived?: (topic: string) => void
   /** Caps the handshakes one host may hold open; a default one when not given. */
   pendingPerHost?: PendingPerHost
+  /** TCP by default; memory joins only nodes of this process (in-process simulations). */
+  transport?: 'tcp' | 'memory'
 }
 
 /**
@@ -59,7 +62,7 @@ export function gossipDegrees (env: NodeJS.ProcessEnv = process.env): Partial<ty
 }
 
 /**
- * Assembles libp2p 3: TCP, Noise, Yamux, identify, ping, gossipsub, mDNS when asked and a
+ * Assembles libp2p 3: TCP (or the in-memory transport), Noise, Yamux, identify, ping, gossipsub, mDNS when asked and a
  * pre-shared-key private network when a swarm key is given.
  */
 export async function createMeshLibp2p (config: Libp2pConfig): Promise<MeshLibp2p> {
@@ -67,7 +70,7 @@ export async function createMeshLibp2p (config: Libp2pConfig): Promise<MeshLibp2
     return await createLibp2p({
       privateKey: config.privateKey,
       addresses: { listen: config.listen },
-      transports: [tcp()],
+      transports: [config.transport === 'memory' ? memory() : tcp()],
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
       connectionProtector: config.swarmKey != null ? preSharedKey({ psk: config.swarmKey }) : undefined,

@@ -8,6 +8,8 @@ import type { ConnectionGater, PeerId } from '@libp2p/interface'
  */
 export class PeerBlocklist {
   private readonly blocked = new Set<string>()
+  /** Dials and connections refused so far: the proof that a cut had something to cut. */
+  refused = 0
 
   constructor (initial: Iterable<string> = []) {
     for (const id of initial) this.blocked.add(id)
@@ -30,10 +32,15 @@ export class PeerBlocklist {
   }
 
   gater (): ConnectionGater {
+    const deny = (peer: PeerId): boolean => {
+      const refuse = this.has(peer)
+      if (refuse) this.refused++
+      return refuse
+    }
     return {
-      denyDialPeer: peer => this.has(peer),
-      denyInboundEncryptedConnection: peer => this.has(peer),
-      denyOutboundEncryptedConnection: peer => this.has(peer)
+      denyDialPeer: deny,
+      denyInboundEncryptedConnection: deny,
+      denyOutboundEncryptedConnection: deny
     }
   }
 }

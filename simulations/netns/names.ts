@@ -26,6 +26,11 @@ export function homesRoot (pid = process.pid): string {
   return join(tmpdir(), `${runTag(pid)}-homes`)
 }
 
+/** The process tier's node homes: the same prefix, so the same reaper removes what a killed run left. */
+export function processHomesRoot (pid = process.pid): string {
+  return join(tmpdir(), `${runTag(pid)}-proc-homes`)
+}
+
 /** The iptables chain the partitions go into, in each host's own tables. */
 export const CHAIN = 'MSIM'
 

@@ -18,12 +18,7 @@ export interface Reaped {
  */
 export async function reapLeftovers (keepPid = process.pid): Promise<Reaped> {
   const reaped: Reaped = { namespaces: [], processes: [], folders: [] }
-  const stale = (name: string): boolean => {
-    const match = NAME_PATTERN.exec(name)
-    if (match == null) return false
-    const pid = Number(match[1])
-    return pid !== keepPid && !isAlive(pid)
-  }
+  const stale = (name: string): boolean => isStale(name, keepPid)
   const namespaces = (await listNamespaces()).filter(stale)
   // Processes first: a namespace with processes in it lives on after `ip netns delete`.
   for (const ns of namespaces) reaped.processes.push(...await killAllIn(ns))
@@ -31,12 +26,26 @@ export async function reapLeftovers (keepPid = process.pid): Promise<Reaped> {
     await run('ip', ['netns', 'delete', ns]).catch(() => {})
     reaped.namespaces.push(ns)
   }
-  for (const entry of await readdir(tmpdir()).catch(() => [] as string[])) {
-    if (!stale(entry)) continue
-    await rm(join(tmpdir(), entry), { recursive: true, force: true })
-    reaped.folders.push(entry)
-  }
+  reaped.folders.push(...await reapStaleFolders(keepPid))
   return reaped
+}
+
+/** Node homes of runners that are gone (either tier's: both put `msim<pid>-` in front). */
+export async function reapStaleFolders (keepPid = process.pid): Promise<string[]> {
+  const folders: string[] = []
+  for (const entry of await readdir(tmpdir()).catch(() => [] as string[])) {
+    if (!isStale(entry, keepPid)) continue
+    await rm(join(tmpdir(), entry), { recursive: true, force: true })
+    folders.push(entry)
+  }
+  return folders
+}
+
+function isStale (name: string, keepPid: number): boolean {
+  const match = NAME_PATTERN.exec(name)
+  if (match == null) return false
+  const pid = Number(match[1])
+  return pid !== keepPid && !isAlive(pid)
 }
 
 /** SIGKILLs every process in `ns` (SIGCONT first: a stopped process is woken so it dies now). */

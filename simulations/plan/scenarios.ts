@@ -8,6 +8,12 @@ export interface PlanOptions {
   /** Fault windows, one after another. */
   cycles?: number
   heartbeatMs?: number
+  /**
+   * A workload for many nodes sharing one process (the process tier): prime counts of a
+   * second's work instead of minutes, and a chat rate for the whole mesh that does not grow
+   * past about eight messages a heartbeat.
+   */
+  light?: boolean
 }
 
 export class UnknownScenarioError extends Error {
@@ -32,6 +38,14 @@ const KNOWN_COUNTS: ReadonlyArray<{ from: number, to: number, expected: number }
   { from: 1, to: 10_000_000_000, expected: 455_052_511 },
   { from: 5_000_000_001, to: 10_000_000_000, expected: 455_052_511 - 234_954_223 }
 ]
+
+/** pi(10^7) and pi(10^7) - pi(5·10^6) (OEIS A006880; pi(5·10^6) = 348513). */
+const LIGHT_COUNTS: ReadonlyArray<{ from: number, to: number, expected: number }> = [
+  { from: 1, to: 10_000_000, expected: 664_579 },
+  { from: 5_000_001, to: 10_000_000, expected: 664_579 - 348_513 }
+]
+/** In a light workload, each node's chat interval grows so the mesh sends about this many messages a heartbeat. */
+const LIGHT_CHATS_PER_HEARTBEAT = 8
 
 /** What one cycle does: the faults that open the window and the faults that close it. */
 type WindowFaults = (rng: SeededRandom, nodes: number[]) => { open: Fault[], close: Fault[] }
@@ -120,12 +134,14 @@ export function generatePlan (scenario: string, opts: PlanOptions): SimPlan {
     const down = new Set(open.flatMap(f => f.f === 'kill' || f.f === 'pause' || f.f === 'leave' ? f.nodes : []))
     const up = nodes.filter(n => !down.has(n))
     // One count in the warm-up too; it may still run when the first window opens.
-    if (c === 0) jobs.push(jobAt(rng, -2 * heartbeatMs, up))
-    jobs.push(jobAt(rng, at + heartbeatMs, up))
+    const counts = opts.light === true ? LIGHT_COUNTS : KNOWN_COUNTS
+    if (c === 0) jobs.push(jobAt(rng, -2 * heartbeatMs, up, counts))
+    jobs.push(jobAt(rng, at + heartbeatMs, up, counts))
     for (const f of close) faults.push({ at: at + length, ...f })
     at += length + GAP_HEARTBEATS * heartbeatMs
   }
 
+  const chatEveryMs = heartbeatMs * (opts.light === true ? Math.max(1, Math.ceil(opts.nodes / LIGHT_CHATS_PER_HEARTBEAT)) : 1)
   return {
     scenario,
     seed: opts.seed,
@@ -134,11 +150,11 @@ export function generatePlan (scenario: string, opts: PlanOptions): SimPlan {
     warmupMs: 4 * heartbeatMs,
     faultPhaseMs: at,
     settleMs: 30 * heartbeatMs,
-    workload: { chatEveryMs: heartbeatMs, rpcEveryMs: 2 * heartbeatMs, rpcDeadlineMs: 3 * heartbeatMs, jobs },
+    workload: { chatEveryMs, rpcEveryMs: 2 * chatEveryMs, rpcDeadlineMs: 3 * heartbeatMs, jobs },
     faults
   }
 }
 
-function jobAt (rng: SeededRandom, at: number, nodes: number[]): JobSpec {
-  return { at, node: rng.pick(nodes), ...rng.pick(KNOWN_COUNTS) }
+function jobAt (rng: SeededRandom, at: number, nodes: number[], counts: typeof KNOWN_COUNTS): JobSpec {
+  return { at, node: rng.pick(nodes), ...rng.pick(counts) }
 }

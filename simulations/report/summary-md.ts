@@ -21,7 +21,8 @@ export function summaryMarkdown (r: SimResults): string {
     '|---|---|',
     ...Object.entries(r.timings).map(([k, v]) => `| ${k} | ${v} |`),
     '',
-    `Peak RSS per node (MB): ${r.peakRssMb.join(', ')}`,
+    // The process tier's nodes share one process: one figure for all of them.
+    r.tier === 'process' ? `Peak RSS of the process, all ${r.nodes} nodes (MB): ${r.peakRssMb.join(', ')}` : `Peak RSS per node (MB): ${r.peakRssMb.join(', ')}`,
     '',
     ...details(r),
     '## Faults',

@@ -1,43 +1,11 @@
 import { mkdir, readFile, rm } from 'node:fs/promises'
-import { availableParallelism, loadavg } from 'node:os'
 import { join } from 'node:path'
-import { quantiles } from '../checkers/check-result.ts'
-import type { HistoryEvent } from '../history/history.ts'
-import { HistoryRecorder } from '../history/recorder.ts'
 import { homesRoot } from '../netns/names.ts'
 import { reapLeftovers } from '../netns/reaper.ts'
 import { NetemUnavailableError, SimNetwork } from '../netns/sim-network.ts'
-import type { SimPlan } from '../plan/plan.ts'
-import { callNode } from './control-call.ts'
 import { Nemesis } from './nemesis.ts'
+import { type RunOptions, type RunOutcome, runWithTier, type SimTier } from './run-phases.ts'
 import { SimNode } from './sim-node.ts'
-import { ViewObserver } from './view-observer.ts'
-import { SIM_ROOM, WorkloadDriver } from './workload.ts'
-
-/** What the runner tells whoever shows its progress. */
-export type ProgressListener = (phase: string, detail?: string) => void
-
-export interface RunOptions {
-  plan: SimPlan
-  /** The report folder: node logs go to <dir>/nodes/. */
-  dir: string
-  onProgress?: ProgressListener
-  /** Aborting stops the run where it is; the cleanup still runs. */
-  signal?: AbortSignal
-}
-
-export interface RunOutcome {
-  history: HistoryEvent[]
-  timings: { setupMs: number, discoveryMs: number, teardownMs: number, totalMs: number }
-  /** Peak resident memory of each node (VmHWM), MB. */
-  peakRssMb: number[]
-  /** Commands the nemesis and the setup ran, with times: the run as a script. */
-  commands: string[]
-}
-
-export class RunAbortedError extends Error {
-  override name = 'RunAbortedError'
-}
 
 /** How long the nodes get to find each other by mDNS before the run gives up. */
 const DISCOVERY_TIMEOUT_MS = 90_000
@@ -49,148 +17,41 @@ const DISCOVERY_TIMEOUT_MS = 90_000
  * deleting its namespaces and homes; what a SIGKILL leaves, the reaper at the next start removes.
  */
 export async function runNetnsSimulation (opts: RunOptions): Promise<RunOutcome> {
-  const { plan, dir } = opts
-  const progress = opts.onProgress ?? (() => {})
-  const started = Date.now()
-  const history = new HistoryRecorder(plan, started)
-  const commands: string[] = []
-  const log = (line: string): void => { commands.push(`${(Date.now() - started).toString().padStart(7)} ${line}`) }
-  const checkAbort = (): void => { if (opts.signal?.aborted === true) throw new RunAbortedError('interrupted') }
   let network: SimNetwork | undefined
   const nodes: SimNode[] = []
-  const timings = { setupMs: 0, discoveryMs: 0, teardownMs: 0, totalMs: 0 }
-  let peakRssMb: number[] = []
-  let observer: ViewObserver | undefined
-  let workload: WorkloadDriver | undefined
-
-  try {
-    progress('setup', 'removing what earlier runs left')
-    await reapLeftovers()
-    await mkdir(join(dir, 'nodes'), { recursive: true })
-    await mkdir(homesRoot(), { recursive: true })
-    history.phase('setup')
-    progress('setup', `${plan.nodes} namespaces on a bridge`)
-    network = await SimNetwork.create(plan.nodes, log)
-    if (!network.netemAvailable) {
-      const opening = plan.faults.filter(f => ['partition', 'kill', 'pause', 'netem', 'leave'].includes(f.f))
-      const delayOnly = opening.filter(f => f.f === 'netem' && f.lossPercent === 0)
-      if (opening.length > 0 && delayOnly.length === opening.length) {
-        throw new NetemUnavailableError('this kernel has no netem (sch_netem), and every fault of the plan is a delay, which needs it')
+  const tier: SimTier = {
+    discoveryHow: 'by mDNS',
+    discoveryTimeoutMs: DISCOVERY_TIMEOUT_MS,
+    setup: async ({ plan, dir, history, progress, log, checkAbort }) => {
+      progress('setup', 'removing what earlier runs left')
+      await reapLeftovers()
+      await mkdir(homesRoot(), { recursive: true })
+      progress('setup', `${plan.nodes} namespaces on a bridge`)
+      network = await SimNetwork.create(plan.nodes, log)
+      if (!network.netemAvailable) {
+        const opening = plan.faults.filter(f => ['partition', 'kill', 'pause', 'netem', 'leave'].includes(f.f))
+        const delayOnly = opening.filter(f => f.f === 'netem' && f.lossPercent === 0)
+        if (opening.length > 0 && delayOnly.length === opening.length) {
+          throw new NetemUnavailableError('this kernel has no netem (sch_netem), and every fault of the plan is a delay, which needs it')
+        }
+        if (opening.some(f => f.f === 'netem')) progress('setup', 'no netem in this kernel: loss through iptables, delay left out (such windows end up unknown)')
       }
-      if (opening.some(f => f.f === 'netem')) progress('setup', 'no netem in this kernel: loss through iptables, delay left out (such windows end up unknown)')
-    }
-    checkAbort()
-    for (const host of network.hosts) {
-      nodes.push(new SimNode({ index: host.index, netns: host.netns, home: join(homesRoot(), `n${host.index}`), logFile: join(dir, 'nodes', `n${host.index}.log`), heartbeatMs: plan.heartbeatMs }))
-    }
-    progress('start', `${plan.nodes} nodes (mesh start, mDNS on, no bootstrap)`)
-    await Promise.all(nodes.map(async n => { await n.start() }))
-    history.setPeerIds(nodes.map(n => n.peerId))
-    timings.setupMs = Date.now() - started
-    checkAbort()
-
-    history.phase('discovery')
-    observer = new ViewObserver(nodes, history, Math.max(100, Math.round(plan.heartbeatMs / 4)))
-    observer.start()
-    const discoveryStart = Date.now()
-    progress('discovery', 'waiting for every node to see every other alive')
-    const views = observer
-    await waitFor(() => allAlive(views, nodes), DISCOVERY_TIMEOUT_MS, opts.signal, 'the nodes to find each other by mDNS')
-    timings.discoveryMs = Date.now() - discoveryStart
-    await Promise.all(nodes.map(async n => await callNode(n.opts.home, 'chat.join', { room: SIM_ROOM }, 10_000)))
-
-    const nemesis = new Nemesis(network, nodes, history)
-    workload = new WorkloadDriver(nodes, history, plan.workload, n => !nemesis.paused.has(n.opts.index))
-    history.phase('warmup')
-    progress('warmup', `${plan.warmupMs} ms of workload before the first fault`)
-    const faultPhaseAt = Date.now() + plan.warmupMs
-    workload.start()
-    for (const job of plan.workload.jobs) workload.scheduleJob(job, faultPhaseAt + job.at)
-    await sleepUntil(faultPhaseAt, opts.signal)
-
-    history.phase('faults')
-    for (const [k, event] of plan.faults.entries()) {
-      await sleepUntil(faultPhaseAt + event.at, opts.signal)
-      progress('faults', `${k + 1}/${plan.faults.length}: ${describeFault(event)}`)
-      await nemesis.apply(event)
-    }
-    await sleepUntil(faultPhaseAt + plan.faultPhaseMs, opts.signal)
-    if (nemesis.broken) progress('heal', 'healing everything still broken')
-    await nemesis.healAll()
-    history.phase('settle')
-    await workload.stopClients()
-
-    const acked = (): Set<string> => new Set(history.events.flatMap(e => e.type === 'ok' && e.f === 'chat.send' ? [String(e.value?.id)] : []))
-    progress('settle', `up to ${plan.settleMs} ms for the views to converge and the chat to fill in`)
-    await waitFor(async () => allAlive(views, nodes) && await chatComplete(nodes, acked()), plan.settleMs, opts.signal, '').catch(err => {
-      if (err instanceof RunAbortedError) throw err
-    })
-    progress('settle', 'waiting for the prime counts still running')
-    await workload.finishJobs()
-
-    history.phase('final-reads')
-    progress('final reads', 'chat history of every node')
-    for (const node of nodes) {
-      const op = history.invoke(node.opts.index, 'chat.read', { room: SIM_ROOM })
-      try {
-        const { messages } = await callNode(node.opts.home, 'chat.history', { room: SIM_ROOM, limit: 100_000, received: true }, 30_000)
-        history.complete(op, node.opts.index, 'chat.read', 'ok', {
-          messages: messages.map((m: any) => ({ id: m.id, text: m.text, at: Number(m.receivedAt) - history.epochMs }))
-        })
-      } catch (err: any) {
-        history.complete(op, node.opts.index, 'chat.read', 'fail', undefined, `${String(err?.name)}: ${String(err?.message)}`)
+      checkAbort()
+      for (const host of network.hosts) {
+        nodes.push(new SimNode({ index: host.index, netns: host.netns, home: join(homesRoot(), `n${host.index}`), logFile: join(dir, 'nodes', `n${host.index}.log`), heartbeatMs: plan.heartbeatMs }))
       }
+      progress('start', `${plan.nodes} nodes (mesh start, mDNS on, no bootstrap)`)
+      await Promise.all(nodes.map(async n => { await n.start() }))
+      return { nodes, nemesis: new Nemesis(network, nodes, history) }
+    },
+    peakRssMb: async () => await Promise.all(nodes.map(async n => await peakRss(n.child?.pid))),
+    teardown: async () => {
+      await Promise.all(nodes.map(async n => { await n.kill() }))
+      await network?.destroy()
+      await rm(homesRoot(), { recursive: true, force: true })
     }
-    await observer.stop()
-    history.harness({ controlRoundTripMs: quantiles(observer.roundTrips), loadAverage: loadavg().map(l => Math.round(l * 100) / 100), cores: availableParallelism() })
-    peakRssMb = await Promise.all(nodes.map(async n => await peakRss(n.child?.pid)))
-  } finally {
-    // Whatever ended the run (the end, an error, an interrupt): nothing may keep running.
-    workload?.halt()
-    observer?.halt()
-    progress('teardown', 'stopping nodes, deleting namespaces')
-    const teardownStart = Date.now()
-    await Promise.all(nodes.map(async n => { await n.kill() }))
-    await network?.destroy()
-    await rm(homesRoot(), { recursive: true, force: true })
-    timings.teardownMs = Date.now() - teardownStart
   }
-  history.phase('done')
-  timings.totalMs = Date.now() - started
-  return { history: history.events, timings, peakRssMb, commands }
-}
-
-function allAlive (observer: ViewObserver, nodes: SimNode[]): boolean {
-  const views = observer.views()
-  return nodes.every(a => nodes.every(b => a === b || views.get(a.opts.index)?.[b.opts.index] === 'alive'))
-}
-
-/** Every running node holds every acknowledged message. */
-async function chatComplete (nodes: SimNode[], acked: Set<string>): Promise<boolean> {
-  for (const node of nodes) {
-    const { messages } = await callNode(node.opts.home, 'chat.history', { room: SIM_ROOM, limit: 100_000 }, 10_000)
-    const ids = new Set(messages.map((m: any) => m.id))
-    for (const id of acked) if (!ids.has(id)) return false
-  }
-  return true
-}
-
-async function waitFor (check: () => boolean | Promise<boolean>, timeoutMs: number, signal: AbortSignal | undefined, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (true) {
-    if (signal?.aborted === true) throw new RunAbortedError('interrupted')
-    if (await Promise.resolve(check()).catch(() => false)) return
-    if (Date.now() > deadline) throw new Error(`gave up after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 250))
-  }
-}
-
-async function sleepUntil (atMs: number, signal?: AbortSignal): Promise<void> {
-  while (Date.now() < atMs) {
-    if (signal?.aborted === true) throw new RunAbortedError('interrupted')
-    await new Promise(resolve => setTimeout(resolve, Math.min(200, atMs - Date.now())))
-  }
-  if (signal?.aborted === true) throw new RunAbortedError('interrupted')
+  return await runWithTier(opts, tier)
 }
 
 async function peakRss (pid: number | undefined): Promise<number> {
@@ -198,10 +59,4 @@ async function peakRss (pid: number | undefined): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '')
   const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0)
   return Math.round(kb / 1024)
-}
-
-export function describeFault (f: { f: string, [k: string]: unknown }): string {
-  if (f.f === 'partition') return `partition (${String(f.shape)})`
-  if (Array.isArray(f.nodes)) return `${f.f} ${f.nodes.map(n => `n${String(n)}`).join(' ')}`
-  return f.f
 }

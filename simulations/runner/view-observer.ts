@@ -1,6 +1,6 @@
 import type { HistoryRecorder } from '../history/recorder.ts'
 import { callNode } from './control-call.ts'
-import type { SimNode } from './sim-node.ts'
+import type { DrivenNode } from './driven-node.ts'
 
 const OBSERVE_TIMEOUT_MS = 5000
 
@@ -10,7 +10,7 @@ const OBSERVE_TIMEOUT_MS = 5000
  * in time and is simply not observed.
  */
 export class ViewObserver {
-  private readonly nodes: SimNode[]
+  private readonly nodes: DrivenNode[]
   private readonly history: HistoryRecorder
   private readonly everyMs: number
   private readonly last = new Map<number, string>()
@@ -19,7 +19,7 @@ export class ViewObserver {
   readonly roundTrips: number[] = []
   private loop: Promise<void> = Promise.resolve()
 
-  constructor (nodes: SimNode[], history: HistoryRecorder, everyMs: number) {
+  constructor (nodes: DrivenNode[], history: HistoryRecorder, everyMs: number) {
     this.nodes = nodes
     this.history = history
     this.everyMs = everyMs
@@ -52,7 +52,7 @@ export class ViewObserver {
     return new Map([...this.last].map(([k, v]) => [k, JSON.parse(v)]))
   }
 
-  private async observe (node: SimNode): Promise<void> {
+  private async observe (node: DrivenNode): Promise<void> {
     const index = new Map(this.nodes.map(n => [n.peerId, n.opts.index]))
     try {
       // A late answer is still an observation (stamped when it came); only a paused node never answers.

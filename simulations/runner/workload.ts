@@ -1,7 +1,7 @@
 import type { HistoryRecorder } from '../history/recorder.ts'
 import type { JobSpec, Workload } from '../plan/plan.ts'
 import { callNode, errorLine, NodeCallTimeoutError, NodeDownError, streamUntil } from './control-call.ts'
-import type { SimNode } from './sim-node.ts'
+import type { DrivenNode } from './driven-node.ts'
 
 export const SIM_ROOM = 'sim'
 /** A chat send that takes longer than this is recorded as indeterminate (`info`). */
@@ -19,7 +19,7 @@ const JOB_TIMEOUT_MS = 180_000
  * was down or said no) or info (no answer in time: it may have happened).
  */
 export class WorkloadDriver {
-  private readonly nodes: SimNode[]
+  private readonly nodes: DrivenNode[]
   private readonly history: HistoryRecorder
   private readonly workload: Workload
   private running = false
@@ -28,9 +28,9 @@ export class WorkloadDriver {
   private readonly timers = new Set<NodeJS.Timeout>()
   private sent = 0
   /** False for a node the nemesis paused: a stopped client cannot make calls (its sends still go out, and end in info). */
-  private readonly canCall: (node: SimNode) => boolean
+  private readonly canCall: (node: DrivenNode) => boolean
 
-  constructor (nodes: SimNode[], history: HistoryRecorder, workload: Workload, canCall: (node: SimNode) => boolean = () => true) {
+  constructor (nodes: DrivenNode[], history: HistoryRecorder, workload: Workload, canCall: (node: DrivenNode) => boolean = () => true) {
     this.nodes = nodes
     this.history = history
     this.workload = workload
@@ -85,7 +85,7 @@ export class WorkloadDriver {
     }
   }
 
-  private async chatSend (node: SimNode): Promise<void> {
+  private async chatSend (node: DrivenNode): Promise<void> {
     const text = `${node.name}-${this.sent++}`
     const i = node.opts.index
     const op = this.history.invoke(i, 'chat.send', { text })
@@ -97,7 +97,7 @@ export class WorkloadDriver {
     }
   }
 
-  private async rpcCall (node: SimNode): Promise<void> {
+  private async rpcCall (node: DrivenNode): Promise<void> {
     const i = node.opts.index
     const others = this.nodes.filter(n => n !== node && n.peerId !== '')
     if (others.length === 0 || !this.canCall(node)) return

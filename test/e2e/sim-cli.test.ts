@@ -51,9 +51,26 @@ describe('mesh sim: list and arguments', () => {
     }
   })
 
-  it('the process tier says what it lacks instead of running half a simulation', async () => {
-    const run = await mesh(['sim', 'pause', '--tier', 'process', '--nodes', '3'])
-    expect(run.code).toBe(1)
-    expect(run.stderr).toBe('mesh: the process tier is not built yet; run as root for the netns tier\n')
+  it('the process tier refuses pause and netem faults before it starts a node: one line, exit 2', async () => {
+    for (const scenario of ['pause', 'slow']) {
+      const run = await mesh(['sim', scenario, '--tier', 'process', '--nodes', '3'])
+      expect(run.code, scenario).toBe(2)
+      expect(run.stderr).toMatch(new RegExp(`^mesh: ${scenario}: the process tier cannot apply (pause|netem) faults \\(its nodes share one process and have no network of their own\\); the netns tier can, as root\n$`))
+      expect(run.stdout).toBe('')
+    }
+  })
+
+  it('without root, mesh sim picks the process tier and says so on stderr', async () => {
+    // As root (CI), the same command as the nobody user; setpriv drops the privileges.
+    const asNobody = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : []
+    const command = [...asNobody, process.execPath, MESH_BIN, 'sim', 'pause', '--nodes', '3']
+    const child = spawn(command[0], command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
+    let stderr = ''
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+    const code = await new Promise<number | null>(resolve => child.once('exit', c => { resolve(c) }))
+    // The pick is announced, then the process tier refuses the scenario's pauses.
+    expect(stderr.split('\n')[0]).toBe('mesh: not root, so the process tier (nodes in one process) instead of network namespaces')
+    expect(stderr).toContain('the process tier cannot apply pause faults')
+    expect(code).toBe(2)
   })
 })

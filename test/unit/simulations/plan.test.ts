@@ -23,6 +23,21 @@ describe('scenario plans', () => {
     expect(JSON.stringify(seven.faults)).not.toBe(JSON.stringify(eight.faults))
   })
 
+  it('a light plan (the process tier) has the same faults, counts of a second, and a chat rate bounded for the whole mesh', () => {
+    const full = generatePlan('isolate-one', { nodes: 100, seed: 3, cycles: 2 })
+    const light = generatePlan('isolate-one', { nodes: 100, seed: 3, cycles: 2, light: true })
+    expect(light.faults).toEqual(full.faults)
+    expect(light.workload.jobs.map(j => j.node)).toEqual(full.workload.jobs.map(j => j.node))
+    for (const job of light.workload.jobs) {
+      expect(job.to).toBeLessThanOrEqual(10_000_000)
+      expect([664_579, 316_066]).toContain(job.expected)
+    }
+    // A hundred nodes send about eight messages a heartbeat between them, not a hundred.
+    expect(light.workload.chatEveryMs).toBe(13 * light.heartbeatMs)
+    expect(100 / (light.workload.chatEveryMs / light.heartbeatMs)).toBeLessThanOrEqual(8)
+    expect(generatePlan('isolate-one', { nodes: 8, seed: 3, light: true }).workload.chatEveryMs).toBe(1000)
+  })
+
   it('partition-halves cuts every cross pair and no pair within a half, and heals before the next cycle', () => {
     const plan = generatePlan('partition-halves', { nodes: 6, seed: 7, cycles: 2 })
     const [first, heal] = plan.faults

@@ -1,0 +1,127 @@
+import type { HistoryRecorder } from '../history/recorder.ts'
+import type { Grudge } from '../plan/grudge.ts'
+import type { Fault } from '../plan/plan.ts'
+import { callNode } from './control-call.ts'
+import type { TierNemesis } from './driven-node.ts'
+import type { InProcessNode } from './in-process-node.ts'
+
+/** Faults only a network or a process of its own can have; the process tier refuses them. */
+export const PROCESS_TIER_UNSUPPORTED = new Set(['pause', 'resume', 'netem', 'netem-clear'])
+
+export class UnsupportedFaultError extends Error {
+  override name = 'UnsupportedFaultError'
+}
+
+/** Throws when a plan needs a fault the process tier cannot make. */
+export function assertProcessTierPlan (faults: ReadonlyArray<{ f: string }>): void {
+  // Named by the fault that opens the window: a resume is part of a pause.
+  const opener = (f: string): string => f === 'resume' ? 'pause' : f === 'netem-clear' ? 'netem' : f
+  const refused = [...new Set(faults.filter(f => PROCESS_TIER_UNSUPPORTED.has(f.f)).map(f => opener(f.f)))]
+  if (refused.length > 0) {
+    throw new UnsupportedFaultError(`the process tier cannot apply ${refused.join(' or ')} faults (its nodes share one process and have no network of their own); the netns tier can, as root`)
+  }
+}
+
+/**
+ * The process tier's faults: partitions through each node's blocklist (`test.block` on its
+ * control socket: the gater refuses dials and handshakes across the cut and the connections
+ * across it close), kill (a stop without a leave), restart (a new node on the same home).
+ */
+export class ProcessNemesis implements TierNemesis {
+  private readonly nodes: InProcessNode[]
+  private readonly history: HistoryRecorder
+  private partitioned = false
+  readonly paused = new Set<number>()
+  private readonly killed = new Set<number>()
+  private readonly left = new Set<number>()
+  /** Connections open across the cut when it was made (each closed by it). */
+  private cutConnections = 0
+  private refusedBefore = 0
+
+  constructor (nodes: InProcessNode[], history: HistoryRecorder) {
+    this.nodes = nodes
+    this.history = history
+  }
+
+  async apply (fault: Fault, final = false): Promise<void> {
+    const nodes = 'nodes' in fault ? fault.nodes.map(i => this.nodes[i]) : []
+    const extra = final ? { final } : {}
+    switch (fault.f) {
+      case 'partition':
+        this.history.nemesis(fault, extra)
+        await this.partition(fault.grudge)
+        return
+      case 'kill':
+        this.history.nemesis(fault, extra)
+        await Promise.all(nodes.map(async n => { await n.kill() }))
+        for (const n of fault.nodes) this.killed.add(n)
+        return
+      case 'leave':
+        this.history.nemesis(fault, extra)
+        await Promise.all(nodes.map(async n => { await n.leave() }))
+        for (const n of fault.nodes) this.left.add(n)
+        return
+      case 'heal': {
+        const effect = await this.heal()
+        this.history.nemesis(fault, { ...extra, effect })
+        return
+      }
+      case 'restart':
+      case 'join':
+        await Promise.all(nodes.map(async n => { await n.start() }))
+        for (const n of fault.nodes) { this.killed.delete(n); this.left.delete(n) }
+        this.history.nemesis(fault, extra)
+        return
+      default:
+        throw new UnsupportedFaultError(`the process tier cannot apply ${fault.f} faults`)
+    }
+  }
+
+  get broken (): boolean {
+    return this.partitioned || this.killed.size + this.left.size > 0
+  }
+
+  async healAll (): Promise<void> {
+    if (this.partitioned) await this.apply({ f: 'heal' }, true)
+    if (this.killed.size > 0) await this.apply({ f: 'restart', nodes: [...this.killed] }, true)
+    if (this.left.size > 0) await this.apply({ f: 'join', nodes: [...this.left] }, true)
+  }
+
+  /** Each node blocks the peers its grudge names; the connections across the cut close. */
+  private async partition (grudge: Grudge): Promise<void> {
+    this.partitioned = true
+    this.refusedBefore = this.refusedNow()
+    await Promise.all(this.nodes.map(async node => {
+      const cut = (grudge[node.opts.index] ?? []).map(i => this.nodes[i].peerId)
+      if (cut.length === 0) return
+      // A node down now is cut all the same when it comes back: its blocklist outlives it.
+      if (node.node == null) { node.blocklist.block(cut); return }
+      const across = new Set(cut)
+      this.cutConnections += node.node.libp2p.getConnections().filter(c => across.has(c.remotePeer.toString())).length
+      await callNode(node.opts.home, 'test.block', { block: cut }, 10_000)
+    }))
+  }
+
+  /**
+   * Lifts every cut (each node redials the peers it had blocked) and returns what the cut
+   * stopped: connections it closed and dials or handshakes refused, the vacuity check's
+   * proof that it bit (the netns tier counts dropped packets there).
+   */
+  private async heal (): Promise<{ droppedPackets: number, closedConnections: number, refusedConnections: number }> {
+    const refused = this.refusedNow() - this.refusedBefore
+    const closed = this.cutConnections
+    await Promise.all(this.nodes.map(async node => {
+      const blocked = node.blocklist.list()
+      if (blocked.length === 0) return
+      if (node.node == null) node.blocklist.unblock(blocked)
+      else await callNode(node.opts.home, 'test.block', { unblock: blocked }, 10_000)
+    }))
+    this.partitioned = false
+    this.cutConnections = 0
+    return { droppedPackets: closed + refused, closedConnections: closed, refusedConnections: refused }
+  }
+
+  private refusedNow (): number {
+    return this.nodes.reduce((sum, n) => sum + n.blocklist.refused, 0)
+  }
+}
