@@ -8,6 +8,7 @@ import { parseBound } from '../parse-bound.ts'
 import { ShellUsageError, type ShellCommands, type ShellContext } from './shell-commands.ts'
 import { countSentence, shardsDoneLine, type PeerLookup, type PeerShare } from '../job-progress.ts'
 import { plural } from '../output.ts'
+import { chooseMethod } from '../commands/count-method.ts'
 import { sanitize } from './format.ts'
 
 const CALC_OPS: readonly string[] = CALC_OPERATIONS
@@ -129,7 +130,7 @@ export function workCommands (table: ShellCommands): void {
       const lookup: PeerLookup = id => id === ctx.node.peerId ? membership.selfMember() : membership.member(id)
       const progress = new ShellJobProgress(lookup)
       try {
-        for await (const event of ctx.node.jobs.count(from, to, false, signal) as AsyncIterable<any>) {
+        for await (const event of ctx.node.jobs.count(from, to, false, signal, chooseMethod(from, to)) as AsyncIterable<any>) {
           if (event.type === 'progress') {
             const line = progress.lineFor(event)
             if (line != null) ctx.print(`-- ${task}: ${line}`)

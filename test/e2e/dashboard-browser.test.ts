@@ -98,7 +98,7 @@ describe('dashboard in a browser', () => {
   })
 
   it('follows a job started from the CLI while a node is killed with -9: bars per peer, the node dead, its shards reassigned, the exact result', async () => {
-    const run = runMesh(['primes', 'count', FROM.toString(), TO.toString(), '--home', alice.home, '--json'], { timeoutMs: 120_000 })
+    const run = runMesh(['primes', 'count', FROM.toString(), TO.toString(), '--home', alice.home, '--json', '--method', 'sieve'], { timeoutMs: 120_000 })
     await page.waitForSelector('.job[data-state="running"] .peer-bars span', { timeout: 60_000 })
     await waitForProgress(alice, 0.3)
     carol.signal('SIGKILL')
