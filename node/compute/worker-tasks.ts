@@ -1,4 +1,3 @@
-import { easyTask, hardTask } from './pi/pi-tasks.ts'
 import { countRange } from './primes/count-range.ts'
 import { primeBatches } from './primes/list-primes.ts'
 import type { WorkerTask } from './worker-protocol.ts'
@@ -43,9 +42,11 @@ export const WORKER_TASKS: Record<string, WorkerTask> = {
     return { primes, next }
   },
   /** pi(x) but its hard leaves: { params } -> { s1, s2Easy, p2, piY, seconds }. */
-  'pi.easy': (input: { params: unknown }) => easyTask(input),
+  // The combinatorial count's code and tables load on its first task: a thread that only
+  // sieves does not carry them (about 10 MB of a busy worker's memory).
+  'pi.easy': async (input: { params: unknown }) => (await import('./pi/pi-tasks.ts')).easyTask(input),
   /** One hard-leaf shard: { params, low, high } -> { sum, seconds }; progress = numbers done. */
-  'pi.hard': (input: { params: unknown, low: number, high: number }, context) => hardTask(input, n => { context.progress(n) }),
+  'pi.hard': async (input: { params: unknown, low: number, high: number }, context) => (await import('./pi/pi-tasks.ts')).hardTask(input, n => { context.progress(n) }),
   /** For tests and health checks: echoes its input after `ms` of busy CPU. */
   'pool.spin': (input: { ms: number, value: unknown }) => {
     const until = Date.now() + input.ms
