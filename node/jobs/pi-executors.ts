@@ -3,11 +3,8 @@ import type { WorkerPool } from '../compute/worker-pool.ts'
 import type { MeshRpc } from '../rpc/mesh-rpc.ts'
 import { systemClock, type Clock } from '../time/clock.ts'
 import { piecesOf, resultOfSum, type PiJobPlan, type PiPiece } from './pi-job.ts'
-import { SHARD_CALL_DEADLINE_MS, ShardProtocolError } from './shard-executors.ts'
-import { parseShardItem } from './shard-wire.ts'
+import { runShardOnPeer } from './shard-executors.ts'
 
-/** Items one hard-leaf shard call may stream; a peer sending more is broken or hostile. */
-const MAX_ITEMS_PER_SHARD = 1_000_000
 const LOCAL_KEEPALIVE_MS = 250
 /** Progress counts hard-leaf numbers done in these (it only renews leases and shows life). */
 const PROGRESS_UNIT = 240
@@ -54,18 +51,7 @@ export function piRemoteExecutor (rpc: Pick<MeshRpc, 'stream'>, peer: string, pl
       const pieces = piecesOf(plan, range)
       // Units narrower than 240 numbers near y/4 can make a shard empty: nothing to ask for.
       if (pieces.length === 0) return { result: resultOfSum(0n), seconds: 0 }
-      let items = 0
-      const stream = rpc.stream('primes', 'hard-leaves', { pieces }, {
-        peer, signal, maxAttempts: 1, deadlineMs: SHARD_CALL_DEADLINE_MS, idempotent: true
-      })
-      for await (const raw of stream) {
-        if (++items > MAX_ITEMS_PER_SHARD) throw new ShardProtocolError(`${peer} sent more than ${MAX_ITEMS_PER_SHARD} items for one shard`)
-        const item = parseShardItem(raw)
-        if (item.type === 'queued') onProgress(null)
-        else if (item.type === 'progress') onProgress(item.done)
-        else return { result: item.result, seconds: item.seconds }
-      }
-      throw new ShardProtocolError(`${peer} ended the primes.hard-leaves stream without a result`)
+      return await runShardOnPeer(rpc, peer, 'hard-leaves', { pieces }, signal, onProgress)
     }
   }
 }

@@ -1,4 +1,5 @@
 import type { ShardExecutor } from '../compute/scheduler/job-runner.ts'
+import type { ShardResult } from '../compute/scheduler/types.ts'
 import type { WorkerPool } from '../compute/worker-pool.ts'
 import type { MeshRpc } from '../rpc/mesh-rpc.ts'
 import { systemClock, type Clock } from '../time/clock.ts'
@@ -39,19 +40,27 @@ export function localExecutor (pool: Pick<WorkerPool, 'run'>, clock: Clock = sys
 /** A shard on a peer: `primes.count` pinned to it, no rpc-level retry (the scheduler decides). */
 export function remoteExecutor (rpc: Pick<MeshRpc, 'stream'>, peer: string): ShardExecutor {
   return {
-    run: async (range, signal, onProgress) => {
-      let items = 0
-      const stream = rpc.stream('primes', 'count', { from: range.from.toString(), to: range.to.toString() }, {
-        peer, signal, maxAttempts: 1, deadlineMs: SHARD_CALL_DEADLINE_MS, idempotent: true
-      })
-      for await (const raw of stream) {
-        if (++items > MAX_ITEMS_PER_SHARD) throw new ShardProtocolError(`${peer} sent more than ${MAX_ITEMS_PER_SHARD} items for one shard`)
-        const item = parseShardItem(raw)
-        if (item.type === 'queued') onProgress(null)
-        else if (item.type === 'progress') onProgress(item.done)
-        else return { result: item.result, seconds: item.seconds }
-      }
-      throw new ShardProtocolError(`${peer} ended the primes.count stream without a result`)
-    }
+    run: async (range, signal, onProgress) =>
+      await runShardOnPeer(rpc, peer, 'count', { from: range.from.toString(), to: range.to.toString() }, signal, onProgress)
   }
+}
+
+/**
+ * Streams one shard's `primes.<method>` from `peer`: queued and progress items renew the
+ * lease, the result ends it. Bounded in items, so a peer cannot stream forever.
+ */
+export async function runShardOnPeer (rpc: Pick<MeshRpc, 'stream'>, peer: string, method: string, args: unknown,
+  signal: AbortSignal, onProgress: (done: bigint | null) => void): Promise<{ result: ShardResult, seconds: number }> {
+  let items = 0
+  const stream = rpc.stream('primes', method, args, {
+    peer, signal, maxAttempts: 1, deadlineMs: SHARD_CALL_DEADLINE_MS, idempotent: true
+  })
+  for await (const raw of stream) {
+    if (++items > MAX_ITEMS_PER_SHARD) throw new ShardProtocolError(`${peer} sent more than ${MAX_ITEMS_PER_SHARD} items for one shard`)
+    const item = parseShardItem(raw)
+    if (item.type === 'queued') onProgress(null)
+    else if (item.type === 'progress') onProgress(item.done)
+    else return { result: item.result, seconds: item.seconds }
+  }
+  throw new ShardProtocolError(`${peer} ended the primes.${method} stream without a result`)
 }

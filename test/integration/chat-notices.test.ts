@@ -8,6 +8,27 @@ import { MeshProcess, sees, waitUntil } from '../utils/mesh-process.ts'
 import { LOOPBACK_ARGS } from '../utils/chat-mesh.ts'
 import { runMesh } from '../utils/run-mesh.ts'
 
+/**
+ * Follows `node`'s chat tail and collects its notices; resolves once the tail is subscribed
+ * (notices are live only, so nobody may come or go before that).
+ */
+async function tailNotices (node: MeshProcess): Promise<{ notices: string[], stop: () => Promise<void> }> {
+  const controller = new AbortController()
+  const notices: string[] = []
+  const said: string[] = []
+  const reading = (async () => {
+    for await (const event of streamFromNode<any>(node.home, 'chat.tail', {}, controller.signal)) {
+      if (event.type === 'notice') notices.push(event.text)
+      else if (typeof event.text === 'string') said.push(event.text)
+    }
+  })().catch(() => {})
+  await waitUntil('the tail to be subscribed', async () => {
+    await callNode(node.home, 'chat.send', { room: 'lobby', text: 'tail ready?' })
+    return said.includes('tail ready?')
+  }, 15_000, 300)
+  return { notices, stop: async () => { controller.abort(); await reading } }
+}
+
 /** Join/leave notices tell a clean leave from a failure. */
 describe('chat notices from membership', () => {
   let nodes: MeshProcess[] = []
@@ -20,21 +41,8 @@ describe('chat notices from membership', () => {
     nodes = await startChatMesh(['alice', 'bob', 'carol'])
     const [alice, bob, carol] = nodes
     await waitUntil('alice to see both', async () => await sees(alice, bob, 'alive') && await sees(alice, carol, 'alive'))
-    const controller = new AbortController()
-    const notices: string[] = []
-    const said: string[] = []
-    const reading = (async () => {
-      for await (const event of streamFromNode<any>(alice.home, 'chat.tail', {}, controller.signal)) {
-        if (event.type === 'notice') notices.push(event.text)
-        else if (typeof event.text === 'string') said.push(event.text)
-      }
-    })().catch(() => {})
+    const { notices, stop } = await tailNotices(alice)
     try {
-      // Notices are live only: make sure the tail is subscribed before anyone leaves.
-      await waitUntil('the tail to be subscribed', async () => {
-        await callNode(alice.home, 'chat.send', { room: 'lobby', text: 'tail ready?' })
-        return said.includes('tail ready?')
-      }, 15_000, 300)
       bob.signal('SIGTERM')
       await waitUntil('the leave notice', async () => notices.includes('bob left'), 15_000, 50)
       carol.signal('SIGKILL')
@@ -42,29 +50,16 @@ describe('chat notices from membership', () => {
       expect(notices.find(n => n.startsWith('carol'))).toMatch(/^carol lost: (no heartbeat|unreachable)$/)
       expect(notices.some(n => n.startsWith('bob lost'))).toBe(false)
     } finally {
-      controller.abort()
-      await reading
+      await stop()
     }
   })
 
   it('a temporary counting node comes and goes without a notice; a real node still gets one', async () => {
     nodes = await startChatMesh(['alice'])
     const [alice] = nodes
-    const controller = new AbortController()
-    const notices: string[] = []
-    const said: string[] = []
-    const reading = (async () => {
-      for await (const event of streamFromNode<any>(alice.home, 'chat.tail', {}, controller.signal)) {
-        if (event.type === 'notice') notices.push(event.text)
-        else if (typeof event.text === 'string') said.push(event.text)
-      }
-    })().catch(() => {})
+    const { notices, stop } = await tailNotices(alice)
     const home = await mkdtemp(join(tmpdir(), 'mesh-count-home-'))
     try {
-      await waitUntil('the tail to be subscribed', async () => {
-        await callNode(alice.home, 'chat.send', { room: 'lobby', text: 'tail ready?' })
-        return said.includes('tail ready?')
-      }, 15_000, 300)
       // No node runs in `home`: the command joins with a temporary node, counts, and leaves.
       const run = await runMesh(['primes', 'count', '2', '2000000', '--home', home, '--json', '--no-mdns', '--workers', '1',
         '--bootstrap', alice.bootstrapAddr], { timeoutMs: 60_000 })
@@ -78,8 +73,7 @@ describe('chat notices from membership', () => {
       await waitUntil('the notice of bob', async () => notices.includes('bob joined'), 15_000, 50)
       expect(notices.filter(n => n.includes('count-'))).toEqual([])
     } finally {
-      controller.abort()
-      await reading
+      await stop()
       await rm(home, { recursive: true, force: true })
     }
   })
