@@ -75,8 +75,10 @@ export class MembersPanel {
     const gone = m.state === 'dead' || m.state === 'left' || m.state === 'suspect'
     setText(why, gone ? `${CAUSES[m.cause] ?? m.cause ?? ''} at ${clockTime(m.stateSince)}` : '')
     setText(cells.seen, m.id === selfId ? '-' : ago(now - m.lastSeenAt))
-    setText(cells.workers, `${m.workers.free}/${m.workers.total} free${m.queue > 0 ? ` · ${m.queue} queued` : ''}`)
-    setText(cells.load, Number(m.load).toFixed(2))
+    // A dead or left member's last workers and load are history, not capacity (as mesh peers shows it).
+    const departed = m.state === 'dead' || m.state === 'left'
+    setText(cells.workers, departed ? '-' : `${m.workers.free}/${m.workers.total} free${m.queue > 0 ? ` · ${m.queue} queued` : ''}`)
+    setText(cells.load, departed ? '-' : Number(m.load).toFixed(2))
     setText(cells.roles, (m.roles ?? []).join(' '))
   }
 }
