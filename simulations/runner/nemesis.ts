@@ -1,6 +1,7 @@
 import type { HistoryRecorder } from '../history/recorder.ts'
 import type { SimNetwork } from '../netns/sim-network.ts'
 import type { Fault } from '../plan/plan.ts'
+import { NodeFaults } from './node-faults.ts'
 import type { SimNode } from './sim-node.ts'
 
 /**
@@ -13,19 +14,20 @@ export class Nemesis {
   private readonly history: HistoryRecorder
   private partitioned = false
   readonly paused = new Set<number>()
-  private readonly killed = new Set<number>()
-  private readonly left = new Set<number>()
   private readonly netem = new Set<number>()
+  private readonly nodeFaults: NodeFaults
 
   constructor (network: SimNetwork, nodes: SimNode[], history: HistoryRecorder) {
     this.network = network
     this.nodes = nodes
     this.history = history
+    this.nodeFaults = new NodeFaults(nodes, history)
   }
 
   async apply (fault: Fault, final = false): Promise<void> {
     const nodes = 'nodes' in fault ? fault.nodes.map(i => this.nodes[i]) : []
     const extra = final ? { final } : {}
+    if (await this.nodeFaults.apply(fault, extra)) return
     // A fault that opens a window is recorded as it starts (the first rule, the signal); one
     // that closes a window once it is done (rules flushed, node answering again).
     switch (fault.f) {
@@ -33,16 +35,6 @@ export class Nemesis {
         this.history.nemesis(fault, extra)
         await this.network.partition(fault.grudge)
         this.partitioned = true
-        return
-      case 'kill':
-        this.history.nemesis(fault, extra)
-        await Promise.all(nodes.map(async n => { await n.kill() }))
-        for (const n of fault.nodes) this.killed.add(n)
-        return
-      case 'leave':
-        this.history.nemesis(fault, extra)
-        await Promise.all(nodes.map(async n => { await n.leave() }))
-        for (const n of fault.nodes) this.left.add(n)
         return
       case 'pause':
         this.history.nemesis(fault, extra)
@@ -60,11 +52,6 @@ export class Nemesis {
         this.history.nemesis(fault, { ...extra, effect })
         return
       }
-      case 'restart':
-      case 'join':
-        await Promise.all(nodes.map(async n => { if (!n.running) await n.start() }))
-        for (const n of fault.nodes) { this.killed.delete(n); this.left.delete(n) }
-        break
       case 'resume':
         for (const n of nodes) n.signal('SIGCONT')
         for (const n of fault.nodes) this.paused.delete(n)
@@ -81,7 +68,7 @@ export class Nemesis {
 
   /** Whether any fault is still in force. */
   get broken (): boolean {
-    return this.partitioned || this.netem.size + this.paused.size + this.killed.size + this.left.size > 0
+    return this.partitioned || this.netem.size + this.paused.size > 0 || this.nodeFaults.down
   }
 
   /** Jepsen's final generator: heal, clear netem, resume, restart and rejoin whatever is still broken. */
@@ -89,7 +76,6 @@ export class Nemesis {
     if (this.partitioned) await this.apply({ f: 'heal' }, true)
     if (this.netem.size > 0) await this.apply({ f: 'netem-clear', nodes: [...this.netem] }, true)
     if (this.paused.size > 0) await this.apply({ f: 'resume', nodes: [...this.paused] }, true)
-    if (this.killed.size > 0) await this.apply({ f: 'restart', nodes: [...this.killed] }, true)
-    if (this.left.size > 0) await this.apply({ f: 'join', nodes: [...this.left] }, true)
+    await this.nodeFaults.bringBack(async (fault, final) => { await this.apply(fault, final) })
   }
 }

@@ -4,6 +4,7 @@ import type { Fault } from '../plan/plan.ts'
 import { callNode } from './control-call.ts'
 import type { TierNemesis } from './driven-node.ts'
 import type { InProcessNode } from './in-process-node.ts'
+import { NodeFaults } from './node-faults.ts'
 
 /** Faults only a network or a process of its own can have; the process tier refuses them. */
 export const PROCESS_TIER_UNSUPPORTED = new Set(['pause', 'resume', 'netem', 'netem-clear'])
@@ -32,8 +33,7 @@ export class ProcessNemesis implements TierNemesis {
   private readonly history: HistoryRecorder
   private partitioned = false
   readonly paused = new Set<number>()
-  private readonly killed = new Set<number>()
-  private readonly left = new Set<number>()
+  private readonly nodeFaults: NodeFaults
   /** Connections open across the cut when it was made (each closed by it). */
   private cutConnections = 0
   private refusedBefore = 0
@@ -41,50 +41,34 @@ export class ProcessNemesis implements TierNemesis {
   constructor (nodes: InProcessNode[], history: HistoryRecorder) {
     this.nodes = nodes
     this.history = history
+    this.nodeFaults = new NodeFaults(nodes, history)
   }
 
   async apply (fault: Fault, final = false): Promise<void> {
-    const nodes = 'nodes' in fault ? fault.nodes.map(i => this.nodes[i]) : []
     const extra = final ? { final } : {}
+    if (await this.nodeFaults.apply(fault, extra)) return
     switch (fault.f) {
       case 'partition':
         this.history.nemesis(fault, extra)
         await this.partition(fault.grudge)
-        return
-      case 'kill':
-        this.history.nemesis(fault, extra)
-        await Promise.all(nodes.map(async n => { await n.kill() }))
-        for (const n of fault.nodes) this.killed.add(n)
-        return
-      case 'leave':
-        this.history.nemesis(fault, extra)
-        await Promise.all(nodes.map(async n => { await n.leave() }))
-        for (const n of fault.nodes) this.left.add(n)
         return
       case 'heal': {
         const effect = await this.heal()
         this.history.nemesis(fault, { ...extra, effect })
         return
       }
-      case 'restart':
-      case 'join':
-        await Promise.all(nodes.map(async n => { await n.start() }))
-        for (const n of fault.nodes) { this.killed.delete(n); this.left.delete(n) }
-        this.history.nemesis(fault, extra)
-        return
       default:
         throw new UnsupportedFaultError(`the process tier cannot apply ${fault.f} faults`)
     }
   }
 
   get broken (): boolean {
-    return this.partitioned || this.killed.size + this.left.size > 0
+    return this.partitioned || this.nodeFaults.down
   }
 
   async healAll (): Promise<void> {
     if (this.partitioned) await this.apply({ f: 'heal' }, true)
-    if (this.killed.size > 0) await this.apply({ f: 'restart', nodes: [...this.killed] }, true)
-    if (this.left.size > 0) await this.apply({ f: 'join', nodes: [...this.left] }, true)
+    await this.nodeFaults.bringBack(async (fault, final) => { await this.apply(fault, final) })
   }
 
   /** Each node blocks the peers its grudge names; the connections across the cut close. */
