@@ -7,7 +7,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { readFileSync } from 'node:fs'
-import { connect, type Socket } from 'node:net'
+import { connect } from 'node:net'
 import { cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { callNode } from '../cli/control-client.ts'
@@ -16,7 +16,7 @@ import { CONTROL_SOCKET_FILE } from '../protocols/control/index.ts'
 import { chatTopic, MAX_LOGICAL } from '../protocols/chat/index.ts'
 import { MEMBERSHIP_TOPIC } from '../protocols/membership/index.ts'
 import { RPC_PROTOCOL } from '../protocols/rpc/constants.ts'
-import { forgedChatMessage, freshIdentityHeartbeatFrames, heartbeatBytes, lengthPrefix } from '../test/utils/hostile-peer.ts'
+import { forgedChatMessage, freshIdentityHeartbeatFrames, heartbeatBytes, holdHalfOpen, lengthPrefix } from '../test/utils/hostile-peer.ts'
 import { MeshProcess, sees, waitUntil } from '../test/utils/mesh-process.ts'
 import { sleep } from '../test/utils/wait.ts'
 
@@ -102,19 +102,9 @@ try {
     }],
     ['40 half-open connections from one address, held 8 s', async () => {
       const port = Number(target.bootstrapAddr.split('/tcp/')[1].split('/')[0])
-      const sockets: Socket[] = []
-      let holding = true
-      const hold = (): void => {
-        if (!holding) return
-        const socket = connect({ host: '127.0.0.1', port, localAddress: '127.0.0.2' })
-        socket.on('error', () => {})
-        socket.on('close', () => { setTimeout(hold, 50) })
-        sockets.push(socket)
-      }
-      for (let i = 0; i < 40; i++) hold()
+      const flood = holdHalfOpen('127.0.0.1', port, '127.0.0.2', 40)
       await sleep(8000)
-      holding = false
-      for (const s of sockets) s.destroy()
+      flood.stop()
     }],
     ['80 idle connections to the control socket, held 7 s', async () => {
       const sockets = Array.from({ length: 80 }, () => connect(join(target.home, CONTROL_SOCKET_FILE)).on('error', () => {}))

@@ -1,5 +1,5 @@
-import { connect, type Socket } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
+import { holdHalfOpen } from '../utils/hostile-peer.ts'
 import { counter, MeshProcess, sees, waitUntil } from '../utils/mesh-process.ts'
 
 /** Well beyond libp2p's default of 10 handshakes in progress in total. */
@@ -12,33 +12,19 @@ const HALF_OPEN = 40
  */
 describe('a flood of half-open connections from one address', () => {
   let nodes: MeshProcess[] = []
-  let sockets: Socket[] = []
-  let flooding = false
+  let flood: ReturnType<typeof holdHalfOpen> | undefined
   afterEach(async () => {
-    flooding = false
-    for (const s of sockets) s.destroy()
-    sockets = []
+    flood?.stop()
+    flood = undefined
     await Promise.all(nodes.map(async n => { await n.destroy() }))
     nodes = []
   })
-
-  function holdOpen (host: string, port: number): void {
-    if (!flooding) return
-    const socket = connect({ host, port, localAddress: '127.0.0.2' })
-    socket.on('error', () => {})
-    socket.on('close', () => {
-      sockets = sockets.filter(s => s !== socket)
-      setTimeout(() => { holdOpen(host, port) }, 50)
-    })
-    sockets.push(socket)
-  }
 
   it('does not stop a node on another address from joining', async () => {
     const alice = await MeshProcess.start({ name: 'alice' })
     nodes.push(alice)
     const port = Number(alice.bootstrapAddr.split('/tcp/')[1].split('/')[0])
-    flooding = true
-    for (let i = 0; i < HALF_OPEN; i++) holdOpen('127.0.0.1', port)
+    flood = holdHalfOpen('127.0.0.1', port, '127.0.0.2', HALF_OPEN)
     await waitUntil('the flood to be refused over its share', async () =>
       await counter(alice, 'mesh_connections_refused_total', 'reason=pending-per-host') > 0, 10_000)
 
@@ -46,6 +32,6 @@ describe('a flood of half-open connections from one address', () => {
     nodes.push(bob)
     await waitUntil('alice and bob to see each other alive, the flood still on', async () =>
       await sees(alice, bob, 'alive') && await sees(bob, alice, 'alive'), 20_000)
-    expect(sockets.length).toBeGreaterThan(0)
+    expect(flood.open()).toBeGreaterThan(0)
   })
 })

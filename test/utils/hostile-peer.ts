@@ -1,3 +1,4 @@
+import { connect, type Socket } from 'node:net'
 import { generateKeyPair, publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { RPC } from '@libp2p/gossipsub/message'
 import type { PrivateKey } from '@libp2p/interface'
@@ -57,4 +58,29 @@ export function lengthPrefix (n: number): Uint8Array {
   while (n >= 0x80) { bytes.push((n & 0x7f) | 0x80); n >>>= 7 }
   bytes.push(n)
   return Uint8Array.from(bytes)
+}
+
+/**
+ * `count` connections to host:port from `localAddress` that never start their handshake,
+ * each reopened 50 ms after the node closes it, until `stop()`. `open()` tells how many are
+ * open now.
+ */
+export function holdHalfOpen (host: string, port: number, localAddress: string, count: number): { open: () => number, stop: () => void } {
+  let sockets: Socket[] = []
+  let holding = true
+  const hold = (): void => {
+    if (!holding) return
+    const socket = connect({ host, port, localAddress })
+    socket.on('error', () => {})
+    socket.on('close', () => {
+      sockets = sockets.filter(s => s !== socket)
+      setTimeout(hold, 50)
+    })
+    sockets.push(socket)
+  }
+  for (let i = 0; i < count; i++) hold()
+  return {
+    open: () => sockets.length,
+    stop: () => { holding = false; for (const s of sockets) s.destroy() }
+  }
 }
