@@ -4,12 +4,12 @@ import { lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createMeshLibp2p, type MeshLibp2p } from '../../node/libp2p/create-libp2p.ts'
-import { canonicalBytes, CHAT_DM_PROTOCOL, chatTopic, decodeDmAck, MAX_LOGICAL, type UnsignedChatMessage } from '../../protocols/chat/index.ts'
+import { CHAT_DM_PROTOCOL, chatTopic, decodeDmAck, MAX_LOGICAL, type UnsignedChatMessage } from '../../protocols/chat/index.ts'
 import { counter, history, say, startChatMesh } from '../utils/chat-mesh.ts'
+import { forgedChatMessage } from '../utils/hostile-peer.ts'
 import { type MeshProcess, waitUntil } from '../utils/mesh-process.ts'
 import { runMesh } from '../utils/run-mesh.ts'
 
-const encoder = new TextEncoder()
 const TOPIC = chatTopic('lobby')
 /**
  * What a node takes from one author by default: its own send pace is 50 messages a second,
@@ -36,9 +36,7 @@ describe('chat input a peer must not get through', () => {
 
   /** A wire message signed by the attacker's key over whatever fields it likes. */
   async function forge (fields: Partial<UnsignedChatMessage>): Promise<Uint8Array> {
-    const m: UnsignedChatMessage = { v: 1, room: 'lobby', to: null, from: attacker!.peerId.toString(), nick: 'mallory', ts: Date.now(), lc: 0, seq: 1, text: 'hi', ...fields }
-    const sig = Buffer.from(await attackerKey.sign(canonicalBytes(m))).toString('base64')
-    return encoder.encode(JSON.stringify({ ...m, sig }))
+    return await forgedChatMessage(attackerKey, fields)
   }
 
   async function connectAttacker (target: MeshProcess): Promise<void> {
