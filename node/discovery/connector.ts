@@ -51,7 +51,7 @@ const MAX_DEAD_MEMBER_RETRY_MS = 60_000
  * length the network sets, and libp2p's own dial timeout, of the same length, runs on real
  * time anyway; the mesh's decisions hang on the backoff, which is on the clock.
  */
-const DIAL_TIMEOUT_MS = 5_000
+export const DIAL_TIMEOUT_MS = 5_000
 /**
  * Candidates dialled at once. Anybody can sign heartbeats for ids that do not exist, naming
  * any address; a few dials at a time admit a handful of honest newcomers within
