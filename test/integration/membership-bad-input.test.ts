@@ -120,13 +120,14 @@ describe('membership input a peer must not get through', () => {
       // The control socket's peers answer is what `mesh peers --all` lists; the most fakes it
       // ever listed, read at every poll.
       let fakesListed = 0
-      const noteFakes = async (): Promise<void> => {
-        fakesListed = Math.max(fakesListed, (await target.peers()).members.filter(m => m.nick.startsWith('fake')).length)
+      const noteFakes = async (): Promise<number> => {
+        const now = (await target.peers()).members.filter(m => m.nick.startsWith('fake')).length
+        fakesListed = Math.max(fakesListed, now)
+        return now
       }
-      await waitUntil('every fresh heartbeat held as a candidate or refused', async () => {
-        await noteFakes()
-        return await refused() + await candidates() >= FRESH
-      }, 30_000, 200)
+      await waitUntil('every fresh heartbeat taken (listed or a candidate) or refused', async () =>
+        await noteFakes() + await refused() + await candidates() >= FRESH, 30_000, 200)
+      expect(fakesListed).toBe(0)
       expect(await candidates()).toBeGreaterThanOrEqual(200)
       await waitUntil('a dial to a fake', () => dialledAt.length > 0)
       // An honest node joining now is a member of the target at once, strangers or not.
