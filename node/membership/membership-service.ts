@@ -247,7 +247,7 @@ export class MembershipService extends EventEmitter<MembershipEvents> implements
   }
 
   /** Counts what happened to candidates, and how many there are now, for `mesh stats`. */
-  private countCandidate (outcome: 'new' | 'admitted' | 'dropped' | 'expired', n = 1): void {
+  private countCandidate (outcome: 'new' | 'admitted' | 'dropped' | 'expired' | 'left', n = 1): void {
     this.metrics.counter('mesh_membership_candidates_total', 'peers heard of but never seen connected, by what became of them', ['outcome']).inc({ outcome }, n)
     this.metrics.gauge('mesh_membership_candidates', 'peers heard of but never seen connected, waiting for a connection to be admitted').set(this.candidates.size)
   }
@@ -358,7 +358,8 @@ export class MembershipService extends EventEmitter<MembershipEvents> implements
         return
       case 'leave':
         if (message.id === this.peerId) return
-        this.candidates.take(message.id)
+        // A candidate that leaves is gone: nothing left to admit.
+        if (this.candidates.take(message.id) != null) this.countCandidate('left')
         this.announce(this.table.applyLeave(message))
         return
       case 'suspect':

@@ -251,6 +251,8 @@ describe('admission: a peer is a member once seen connected', () => {
 
     r.pubsub.deliver(MEMBERSHIP_TOPIC, keeps.carol, encodeMembershipMessage({ type: 'leave', v: 1, id: keeps.carol.toString(), incarnation: 100 }))
     expect(r.service.candidateAddrs().map(c => c.id)).not.toContain(keeps.carol.toString())
+    expect(await candidateCount('left')).toBe(1)
+    expect((await r.metrics.snapshot()).mesh_membership_candidates.total).toBe(63)
 
     // Silent as long as a member takes to die: forgotten.
     await r.clock.advance(timing.suspectAfterMs + timing.suspicionTimeoutMs + 2 * timing.tickMs)
