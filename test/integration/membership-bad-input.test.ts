@@ -105,6 +105,7 @@ describe('membership input a peer must not get through', () => {
       dialledAt.push(Date.now())
       sockets.push(socket)
       socket.on('error', () => {})
+      socket.resume() // read and drop what the node sends, so its close is seen
     })
     await new Promise<void>(resolve => sink.listen(0, '127.0.0.1', resolve))
     try {
