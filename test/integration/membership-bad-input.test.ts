@@ -95,7 +95,7 @@ describe('membership input a peer must not get through', () => {
     expect(peers.members.find((m: { id: string }) => m.id === id)?.state).toBe('alive')
   })
 
-  it('heartbeats of 1,100 fresh ids relayed by one peer: none becomes a member, the node dials four of them at a time, an honest newcomer still gets in', async () => {
+  it('heartbeats of 1,100 fresh ids relayed by one peer: none becomes a member, the node dials four of them at a time, honest newcomers (direct or chained) still get in', async () => {
     const { target } = await targetAndAttacker()
     // Every fake names this address: a listener that accepts and never answers, so each dial
     // to a fake lasts until the node gives up on it. When each dial came.
@@ -131,12 +131,15 @@ describe('membership input a peer must not get through', () => {
       expect(fakesListed).toBe(0)
       expect(await candidates()).toBeGreaterThanOrEqual(200)
       await waitUntil('a dial to a fake', () => dialledAt.length > 0)
-      // An honest node joining now is a member of the target at once, strangers or not.
+      // An honest node joining now is a member of the target at once, strangers or not; so is
+      // one that knows only that newcomer, and is heard of by the target through its gossip.
       const honest = await MeshProcess.start({ name: 'honest', args: ['--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0'], bootstrap: [target.bootstrapAddr] })
+      const chained = await MeshProcess.start({ name: 'chained', args: ['--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0'], bootstrap: [honest.bootstrapAddr] }).catch(async (err: unknown) => { await honest.destroy(); throw err })
       try {
         await waitUntil('the target to see the honest newcomer alive', async () => await target.stateOf(honest.id) === 'alive', 10_000)
+        await waitUntil('the target to see the chained newcomer alive', async () => await target.stateOf(chained.id) === 'alive', 10_000)
       } finally {
-        await honest.destroy()
+        await Promise.all([honest.destroy(), chained.destroy()])
       }
       // Long enough for the fakes to fall silent and their candidacy to lapse.
       await waitUntil('the fake candidates to expire', async () => {
