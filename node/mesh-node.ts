@@ -149,8 +149,11 @@ async function assemble (config: ResolvedConfig, init: MeshNodeInit, releaseHome
   const connector = new Connector({ libp2p, clock, logger }, {
     bootstrap: config.bootstrap,
     intervalMs: Math.max(500, config.heartbeatMs * 2),
-    members: () => membership.members()
+    members: () => membership.members(),
+    candidates: () => membership.candidateAddrs()
   })
+  // A peer heard of through gossip is dialled at once: the connection admits it.
+  membership.on('candidate', () => { connector.dialCandidates() })
   const control = new ControlServer({ metrics, logger }, { path: join(config.home, CONTROL_SOCKET_FILE) })
   const rpc = new MeshRpc({
     libp2p,

@@ -21,6 +21,11 @@ export interface ConnectorInit {
   bootstrap: Multiaddr[]
   /** Members that have not left, with their state and the addresses their heartbeats announce. */
   members: () => ReadonlyArray<{ id: string, addrs: string[], state: string }>
+  /**
+   * Peers heard of through gossip but never seen connected, with the addresses they
+   * announce: a connection to one makes it a member. Default none.
+   */
+  candidates?: () => ReadonlyArray<{ id: string, addrs: string[] }>
   /** How often the connector looks for peers it should be connected to and is not. */
   intervalMs: number
   /** [0, 1) for the backoff jitter; injected for tests. Default Math.random. */
@@ -46,7 +51,13 @@ const MAX_DEAD_MEMBER_RETRY_MS = 60_000
  * length the network sets, and libp2p's own dial timeout, of the same length, runs on real
  * time anyway; the mesh's decisions hang on the backoff, which is on the clock.
  */
-const DIAL_TIMEOUT_MS = 5_000
+export const DIAL_TIMEOUT_MS = 5_000
+/**
+ * Candidates dialled at once. Anybody can sign heartbeats for ids that do not exist, naming
+ * any address; a few dials at a time admit a handful of honest newcomers within
+ * milliseconds, while a flood of made-up ones costs the node four sockets, not hundreds.
+ */
+export const MAX_CANDIDATE_DIALS = 4
 
 /**
  * Keeps this node connected: dials bootstrap addresses until they answer (and again after
@@ -62,6 +73,8 @@ export class Connector {
   private readonly nextTryAt = new Map<string, number>()
   private readonly failures = new Map<string, number>()
   private readonly dialing = new Set<string>()
+  /** The candidates being dialled now, at most MAX_CANDIDATE_DIALS. */
+  private readonly candidateDials = new Set<string>()
   private readonly log: Log
   private timer?: Timer
   /** Made by each start, aborted by stop: the dials of the previous run end there. */
@@ -95,6 +108,33 @@ export class Connector {
     this.failures.clear()
   }
 
+  /**
+   * Dials candidates (never-tried ones first, then the recently heard) while fewer than
+   * MAX_CANDIDATE_DIALS are in flight: called on every new candidate, so a newcomer heard
+   * through gossip is dialled at once rather than at the next sweep.
+   */
+  dialCandidates (): void {
+    if (this.controller == null || this.candidateDials.size >= MAX_CANDIDATE_DIALS) return
+    const now = this.clock.now()
+    const due = [...(this.init.candidates?.() ?? [])].reverse()
+      .filter(c => !this.dialing.has(c.id) && (this.nextTryAt.get(c.id) ?? 0) <= now)
+      .sort((a, b) => (this.failures.get(a.id) ?? 0) - (this.failures.get(b.id) ?? 0))
+    for (const candidate of due) {
+      if (this.candidateDials.size >= MAX_CANDIDATE_DIALS) return
+      let peerId: PeerId
+      try { peerId = peerIdFromString(candidate.id) } catch { continue }
+      if (peerId.equals(this.libp2p.peerId) || this.libp2p.getConnections(peerId).length > 0) continue
+      const addrs = candidateAddrs(candidate.id, candidate.addrs)
+      // Nowhere on a local network to reach it: it is admitted if it connects to us.
+      if (addrs.length === 0) continue
+      const started = this.dial(candidate.id, addrs, 0, () => {
+        this.candidateDials.delete(candidate.id)
+        this.dialCandidates()
+      })
+      if (started) this.candidateDials.add(candidate.id)
+    }
+  }
+
   private readonly onDiscovery = (event: CustomEvent<PeerInfo>): void => {
     const { id, multiaddrs } = event.detail
     this.log('discovered %s', id.toString())
@@ -104,12 +144,15 @@ export class Connector {
 
   /** One pass: bootstrap addresses first, then live members we are not connected to. */
   private sweep (): void {
+    this.forgetStaleTargets()
     for (const addr of this.init.bootstrap) {
       const idText = addr.getComponents().find(c => c.name === 'p2p')?.value
       if (idText != null && this.libp2p.getConnections(peerIdFromString(idText)).length > 0) continue
       if (idText == null && this.libp2p.getConnections().some(c => c.remoteAddr.equals(addr))) continue
       this.dial(addr.toString(), addr)
     }
+    // Before the cap on direct peers: a candidate becomes a member only through a connection.
+    this.dialCandidates()
     if (this.libp2p.getPeers().length >= MAX_DIRECT_PEERS) return
     for (const member of this.init.members()) {
       if (member.state === 'left') continue
@@ -123,17 +166,33 @@ export class Connector {
     }
   }
 
+  /**
+   * Forgets the failures and deadlines of targets that are neither bootstrap addresses,
+   * members nor candidates any more: made-up candidates come and go by the thousand, and
+   * their backoff must not outlive them.
+   */
+  private forgetStaleTargets (): void {
+    const live = new Set<string>([
+      ...this.init.bootstrap.map(a => a.toString()),
+      ...this.init.members().map(m => m.id),
+      ...(this.init.candidates?.() ?? []).map(c => c.id)
+    ])
+    for (const key of this.nextTryAt.keys()) if (!live.has(key) && !this.dialing.has(key)) this.nextTryAt.delete(key)
+    for (const key of this.failures.keys()) if (!live.has(key) && !this.dialing.has(key)) this.failures.delete(key)
+  }
+
   /** The least wait before a dead member's next dial: doubles with its failed dials. */
   private deadMemberGap (key: string): number {
     const failures = this.failures.get(key) ?? 0
     return Math.min(MAX_DEAD_MEMBER_RETRY_MS, DEAD_MEMBER_RETRY_MS * 2 ** Math.min(failures, 10))
   }
 
-  private dial (key: string, target: PeerId | Multiaddr | Multiaddr[], minGapMs = 0): void {
+  /** Starts a dial unless one to `key` runs or waits its backoff; `done` runs when a started one ends. */
+  private dial (key: string, target: PeerId | Multiaddr | Multiaddr[], minGapMs = 0, done?: () => void): boolean {
     const run = this.controller
-    if (run == null) return
+    if (run == null) return false
     const now = this.clock.now()
-    if (this.dialing.has(key) || (this.nextTryAt.get(key) ?? 0) > now) return
+    if (this.dialing.has(key) || (this.nextTryAt.get(key) ?? 0) > now) return false
     this.dialing.add(key)
     if (minGapMs > 0) this.nextTryAt.set(key, now + minGapMs)
     const signal = AbortSignal.any([run.signal, AbortSignal.timeout(DIAL_TIMEOUT_MS)])
@@ -154,6 +213,28 @@ export class Connector {
         this.nextTryAt.set(key, this.clock.now() + Math.max(minGapMs, backoff))
         this.log('dial %s failed (%d): %s', key, failures, err?.message)
       })
-      .finally(() => this.dialing.delete(key))
+      .finally(() => {
+        this.dialing.delete(key)
+        done?.()
+      })
+    return true
   }
+}
+
+/**
+ * The addresses to dial a candidate at: those on a local network, each ending in the
+ * candidate's own peer id, so the handshake fails unless the peer that answers holds its key.
+ * An address naming another peer id is dropped: a connection to that peer admits nobody.
+ */
+export function candidateAddrs (id: string, addrs: readonly string[]): Multiaddr[] {
+  return addrs.flatMap(text => {
+    let addr: Multiaddr
+    try { addr = multiaddr(text) } catch { return [] }
+    if (!isLocalNetworkAddress(addr)) return []
+    const named = addr.getComponents().find(c => c.name === 'p2p')?.value
+    if (named == null) {
+      try { return [addr.encapsulate(`/p2p/${id}`)] } catch { return [] }
+    }
+    return named === id ? [addr] : []
+  })
 }

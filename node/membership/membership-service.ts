@@ -1,5 +1,7 @@
 import { EventEmitter } from 'node:events'
 import type { Message } from '@libp2p/gossipsub'
+import type { PeerId } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { TopicValidatorResult, type GossipSub } from '@libp2p/gossipsub'
 import {
   decodeMembershipMessage, encodeMembershipMessage, InvalidMembershipMessageError,
@@ -13,6 +15,7 @@ import { systemClock, type Clock, type Timer } from '../time/clock.ts'
 import { eventFor, type MembershipEvents } from './events.ts'
 import type { Member, MemberTransition } from './member.ts'
 import { RateLimiter } from '../limits/rate-limiter.ts'
+import { CandidateTable } from './candidate-table.ts'
 import { MemberTable } from './member-table.ts'
 import type { MemberView } from './member-view.ts'
 import { ReachabilityProbe, type ProbeLibp2p } from './reachability-probe.ts'
@@ -76,6 +79,12 @@ const NEW_MEMBERS_PER_SOURCE = { ratePerSecond: 10, burst: 200, maxKeys: 4096 }
 /**
  * Gossip membership: publishes this node's heartbeat, keeps the member table from everyone
  * else's, gossips suspicions and deaths, refutes claims about itself, and says goodbye.
+ *
+ * Admission: a heartbeat proves only that somebody holds a key, and keys cost nothing. A peer
+ * becomes a member once this node has seen a connection to it (libp2p authenticates the peer
+ * id in the handshake): its heartbeat arriving while connected, or a connection opening while
+ * it is a candidate. Until then it is a candidate (`candidateAddrs()`), which the connector
+ * dials. Once admitted, a member stays one through any cut until it is forgotten.
  */
 export class MembershipService extends EventEmitter<MembershipEvents> implements MemberView {
   /** Others read it through the MemberView (`members()`, `member(id)`, `selfMember()`). */
@@ -93,6 +102,8 @@ export class MembershipService extends EventEmitter<MembershipEvents> implements
   private readonly originLimit: RateLimiter
   /** New members per relaying peer (the gossip propagation source). */
   private readonly newMemberLimit: RateLimiter
+  /** Peers heard of but never seen connected: not members, not listed. */
+  private readonly candidates: CandidateTable
   private seq = 0
   private heartbeatTimer?: Timer
   private tickTimer?: Timer
@@ -120,6 +131,12 @@ export class MembershipService extends EventEmitter<MembershipEvents> implements
     this.incarnation = this.clock.now()
     this.originLimit = new RateLimiter({ clock: this.clock }, originRateFor(init.timing))
     this.newMemberLimit = new RateLimiter({ clock: this.clock }, NEW_MEMBERS_PER_SOURCE)
+    this.candidates = new CandidateTable({
+      now: this.clock.now,
+      // As long as a silent member takes to be declared dead.
+      forgetAfterMs: init.timing.suspectAfterMs + init.timing.suspicionTimeoutMs,
+      onDropped: () => { this.countCandidate('dropped') }
+    })
     this.probe = new ReachabilityProbe({ libp2p: this.libp2p, clock: this.clock, logger }, {
       timing: init.timing,
       shouldProbe: id => { const s = this.table.get(id)?.state; return s === 'alive' || s === 'suspect' },
@@ -139,6 +156,7 @@ export class MembershipService extends EventEmitter<MembershipEvents> implements
     pubsub.addEventListener('message', this.onMessage)
     pubsub.addEventListener('subscription-change', this.onSubscriptionChange)
     pubsub.subscribe(MEMBERSHIP_TOPIC)
+    this.libp2p.addEventListener('peer:connect', this.onPeerConnect)
     this.probe.start()
     this.scheduleHeartbeat(this.random() * this.timing.heartbeatMs * HEARTBEAT_JITTER)
     this.tickTimer = this.clock.setInterval(() => { this.tick() }, this.timing.tickMs)
@@ -150,6 +168,7 @@ export class MembershipService extends EventEmitter<MembershipEvents> implements
     this.heartbeatTimer?.clear()
     this.tickTimer?.clear()
     this.probe.stop()
+    this.libp2p.removeEventListener('peer:connect', this.onPeerConnect)
     const pubsub = this.libp2p.services.pubsub
     pubsub.removeEventListener('message', this.onMessage)
     pubsub.removeEventListener('subscription-change', this.onSubscriptionChange)
@@ -177,6 +196,11 @@ export class MembershipService extends EventEmitter<MembershipEvents> implements
 
   member (id: string): Member | undefined {
     return this.table.get(id)
+  }
+
+  /** The candidates (peers heard of, never seen connected) and the addresses they announce. */
+  candidateAddrs (): Array<{ id: string, addrs: string[] }> {
+    return this.candidates.list().map(c => ({ id: c.heartbeat.id, addrs: c.heartbeat.addrs }))
   }
 
   /** What a heartbeat says about this node, read fresh each time. */
@@ -218,6 +242,45 @@ export class MembershipService extends EventEmitter<MembershipEvents> implements
     for (const t of this.table.tick()) {
       this.announce(t)
     }
+    const expired = this.candidates.expire()
+    if (expired > 0) this.countCandidate('expired', expired)
+  }
+
+  /** Counts what happened to candidates, and how many there are now, for `mesh stats`. */
+  private countCandidate (outcome: 'new' | 'admitted' | 'dropped' | 'expired' | 'left', n = 1): void {
+    this.metrics.counter('mesh_membership_candidates_total', 'peers heard of but never seen connected, by what became of them', ['outcome']).inc({ outcome }, n)
+    this.metrics.gauge('mesh_membership_candidates', 'peers heard of but never seen connected, waiting for a connection to be admitted').set(this.candidates.size)
+  }
+
+  /** Whether a connection to `id` is open now: libp2p authenticated that peer id. */
+  private connectedTo (id: string): boolean {
+    let peerId: PeerId
+    try { peerId = peerIdFromString(id) } catch { return false }
+    return this.libp2p.getConnections(peerId).length > 0
+  }
+
+  /**
+   * A heartbeat of a peer that is not a member: admitted if connected now (it reached us
+   * directly, or we dialled it), else kept as a candidate for the connector to dial.
+   */
+  private admitOrHold (hb: Heartbeat): void {
+    if (this.connectedTo(hb.id)) {
+      if (this.candidates.take(hb.id) != null) this.countCandidate('admitted')
+      this.announce(this.table.applyHeartbeat(hb))
+      return
+    }
+    if (this.candidates.offer(hb)) {
+      this.countCandidate('new')
+      this.emit('candidate', hb.id)
+    }
+  }
+
+  /** A connection to a candidate proves it exists: it becomes a member with its newest heartbeat. */
+  private readonly onPeerConnect = (event: CustomEvent<PeerId>): void => {
+    const candidate = this.candidates.take(event.detail.toString())
+    if (candidate == null) return
+    this.countCandidate('admitted')
+    this.announce(this.table.applyHeartbeat(candidate.heartbeat))
   }
 
   /** Emits a transition and, for our own verdicts, gossips it so the others look too. */
@@ -262,7 +325,7 @@ export class MembershipService extends EventEmitter<MembershipEvents> implements
       // A stranger's heartbeat is admitted at the rate its relay may bring strangers; Ignore,
       // not Reject: the relay may be honest, forwarding what it was sent.
       if (message.type === 'heartbeat' && message.id !== this.peerId && this.table.get(message.id) == null &&
-        !this.newMemberLimit.tryTake(source.toString())) {
+        !this.candidates.has(message.id) && !this.newMemberLimit.tryTake(source.toString())) {
         this.metrics.counter('mesh_membership_invalid_total', 'membership messages dropped as invalid', ['reason']).inc({ reason: 'new-members-rate' })
         return TopicValidatorResult.Ignore
       }
@@ -290,10 +353,13 @@ export class MembershipService extends EventEmitter<MembershipEvents> implements
     switch (message.type) {
       case 'heartbeat':
         if (message.id === this.peerId) return
-        this.announce(this.table.applyHeartbeat(message))
+        if (this.table.get(message.id) == null) this.admitOrHold(message)
+        else this.announce(this.table.applyHeartbeat(message))
         return
       case 'leave':
         if (message.id === this.peerId) return
+        // A candidate that leaves is gone: nothing left to admit.
+        if (this.candidates.take(message.id) != null) this.countCandidate('left')
         this.announce(this.table.applyLeave(message))
         return
       case 'suspect':

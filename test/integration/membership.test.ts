@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { MeshProcess, sees, startMesh, waitForHeartbeats, waitUntil } from '../utils/mesh-process.ts'
+import { counter, MeshProcess, sees, startMesh, waitForHeartbeats, waitUntil } from '../utils/mesh-process.ts'
 import { runMesh } from '../utils/run-mesh.ts'
 
 /**
@@ -107,5 +107,20 @@ describe('membership across real processes', () => {
     expect(second.stderr.trim().split('\n')).toHaveLength(1)
     // The first node is untouched.
     expect((await nodes[0].peers()).self).toBe(nodes[0].id)
+  })
+
+  it('chained bootstrap: carol knows only bob, bob knows alice; alice and carol list each other at once, through a connection', async () => {
+    const alice = await MeshProcess.start({ name: 'alice' })
+    nodes = [alice]
+    const bob = await MeshProcess.start({ name: 'bob', bootstrap: [alice.bootstrapAddr] })
+    nodes.push(bob)
+    await waitUntil('alice and bob to see each other', async () => await sees(alice, bob, 'alive') && await sees(bob, alice, 'alive'), 10_000)
+    const carol = await MeshProcess.start({ name: 'carol', bootstrap: [bob.bootstrapAddr] })
+    nodes.push(carol)
+    await allAlive()
+    // Heard of through bob's gossip first, each a candidate of the other until a dial between
+    // them connected: that is what admitted them.
+    const admitted = async (n: MeshProcess): Promise<number> => await counter(n, 'mesh_membership_candidates_total', 'outcome=admitted')
+    expect(await admitted(alice) + await admitted(carol)).toBeGreaterThanOrEqual(1)
   })
 })

@@ -31,13 +31,14 @@ function seqno (i: number): Uint8Array {
 /**
  * Gossip frames (length prefix not included) each carrying the heartbeat of a brand-new
  * identity, signed by that identity as gossip requires: what a peer relaying fresh ids sends.
+ * Each heartbeat names `addrs` as its addresses (none by default).
  */
-export async function freshIdentityHeartbeatFrames (count: number, nickPrefix = 'fake'): Promise<Uint8Array[]> {
+export async function freshIdentityHeartbeatFrames (count: number, nickPrefix = 'fake', addrs: string[] = []): Promise<Uint8Array[]> {
   const frames: Uint8Array[] = []
   for (let i = 0; i < count; i++) {
     const key = await generateKeyPair('Ed25519')
     const id = peerIdFromPrivateKey(key)
-    const raw: RPC.Message = { from: id.toMultihash().bytes, data: heartbeatBytes(id.toString(), `${nickPrefix}${i}`, 1), seqno: seqno(i), topic: MEMBERSHIP_TOPIC }
+    const raw: RPC.Message = { from: id.toMultihash().bytes, data: heartbeatBytes(id.toString(), `${nickPrefix}${i}`, 1, addrs), seqno: seqno(i), topic: MEMBERSHIP_TOPIC }
     raw.signature = await key.sign(uint8ArrayConcat([uint8ArrayFromString('libp2p-pubsub:'), RPC.Message.encode(raw)]))
     raw.key = publicKeyToProtobuf(key.publicKey)
     frames.push(RPC.encode({ subscriptions: [], messages: [raw] }))

@@ -1,13 +1,13 @@
 import type { PeerId } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import { describe, expect, it } from 'vitest'
-import { Connector, type ConnectorInit, type ConnectorLibp2p } from '../../../node/discovery/connector.ts'
+import { candidateAddrs, Connector, MAX_CANDIDATE_DIALS, type ConnectorInit, type ConnectorLibp2p } from '../../../node/discovery/connector.ts'
 import { FakeClock } from '../../../node/time/fake-clock.ts'
 import { FakeEvents, newPeerId } from '../membership/fake-libp2p.ts'
 
 const INTERVAL_MS = 1000
 
-interface Dial { at: number, target: string, signal: AbortSignal }
+interface Dial { at: number, target: string, signal: AbortSignal, /** Ends a hanging dial as failed. */ fail: () => void }
 
 /** A libp2p with no connections whose every dial fails (or hangs until aborted). */
 async function rig (init: Partial<ConnectorInit>, dialOutcome: 'fail' | 'hang' = 'fail'): Promise<{ clock: FakeClock, events: FakeEvents, connector: Connector, dials: Dial[] }> {
@@ -22,9 +22,15 @@ async function rig (init: Partial<ConnectorInit>, dialOutcome: 'fail' | 'hang' =
     getConnections: () => [],
     getPeers: () => [],
     dial: async (target: unknown, opts: { signal: AbortSignal }) => {
-      dials.push({ at: clock.now(), target: String(target), signal: opts.signal })
+      let fail = (): void => {}
+      const hanging = new Promise((_resolve, reject) => {
+        fail = () => { reject(new Error('connect ECONNREFUSED')) }
+        opts.signal.addEventListener('abort', () => { reject(opts.signal.reason) }, { once: true })
+      })
+      hanging.catch(() => {}) // a failing dial never awaits it
+      dials.push({ at: clock.now(), target: Array.isArray(target) ? target.map(String).join(' ') : String(target), signal: opts.signal, fail })
       if (dialOutcome === 'fail') throw new Error('connect ECONNREFUSED')
-      await new Promise((_resolve, reject) => { opts.signal.addEventListener('abort', () => { reject(opts.signal.reason) }, { once: true }) })
+      await hanging
     }
   } as unknown as ConnectorLibp2p
   // 0.5: equal jitter then waits exactly the ceiling, so the schedule is exact.
@@ -105,5 +111,40 @@ describe('connector', () => {
     expect(dials.filter(d => d.target === dave.toString())).toHaveLength(1)
     connector.stop()
     expect(dials.every(d => d.signal.aborted)).toBe(true)
+  })
+
+  it('dials at most four candidates at a time, each at its local addresses with its own peer id, the next as one ends', async () => {
+    const candidates = []
+    for (let i = 0; i < 20; i++) {
+      const id = (await newPeerId()).toString()
+      candidates.push({ id, addrs: [`/ip4/127.0.0.1/tcp/${5000 + i}`, `/ip4/8.8.8.8/tcp/${5000 + i}`] })
+    }
+    // One names another peer's id at its address, one only a far address: neither is dialled.
+    const other = (await newPeerId()).toString()
+    const impostor = { id: (await newPeerId()).toString(), addrs: [`/ip4/127.0.0.1/tcp/6000/p2p/${other}`] }
+    const far = { id: (await newPeerId()).toString(), addrs: ['/ip4/8.8.8.8/tcp/6001'] }
+    const listed = [impostor, far, ...candidates]
+    const { clock, connector, dials } = await rig({ candidates: () => listed }, 'hang')
+    connector.start()
+    expect(dials).toHaveLength(MAX_CANDIDATE_DIALS)
+    expect(MAX_CANDIDATE_DIALS).toBe(4)
+    // The latest heard first, at the local address only, ending in the candidate's id.
+    expect(dials[0].target).toBe(`/ip4/127.0.0.1/tcp/5019/p2p/${candidates[19].id}`)
+    // A new candidate, or a sweep, starts nothing while four are in flight.
+    connector.dialCandidates()
+    await clock.advance(INTERVAL_MS * 2)
+    expect(dials).toHaveLength(MAX_CANDIDATE_DIALS)
+    dials[0].fail()
+    await clock.advance(0)
+    expect(dials).toHaveLength(MAX_CANDIDATE_DIALS + 1)
+    connector.stop()
+    expect(dials.some(d => d.target.includes(other) || d.target.includes(far.id) || d.target.includes('8.8.8.8'))).toBe(false)
+  })
+
+  it('candidateAddrs keeps local addresses, adds the peer id, drops those naming another', async () => {
+    const id = (await newPeerId()).toString()
+    const other = (await newPeerId()).toString()
+    expect(candidateAddrs(id, ['/ip4/10.0.0.2/tcp/1', `/ip4/10.0.0.3/tcp/1/p2p/${id}`, `/ip4/10.0.0.4/tcp/1/p2p/${other}`, '/ip4/1.1.1.1/tcp/1', 'garbage']).map(String))
+      .toEqual([`/ip4/10.0.0.2/tcp/1/p2p/${id}`, `/ip4/10.0.0.3/tcp/1/p2p/${id}`])
   })
 })

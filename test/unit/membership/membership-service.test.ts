@@ -24,6 +24,9 @@ interface Rig {
   /** bob's message, as gossipsub would deliver it. */
   fromBob: (message: MembershipMessage) => void
   bob: PeerId
+  /** Peer ids this node has a connection to now: bob from the start. */
+  connected: Set<string>
+  metrics: MeshMetrics
 }
 
 async function rig (): Promise<Rig> {
@@ -32,14 +35,16 @@ async function rig (): Promise<Rig> {
   const events = new FakeEvents()
   const self = await newPeerId()
   const bob = await newPeerId()
+  const connected = new Set([bob.toString()])
+  const metrics = new MeshMetrics()
   const libp2p = {
     peerId: self,
     addEventListener: events.addEventListener,
     removeEventListener: events.removeEventListener,
-    getConnections: () => [],
+    getConnections: (peer?: PeerId) => peer != null && connected.has(peer.toString()) ? [{}] : [],
     services: { pubsub, ping: { ping: async () => { throw new Error('no ping in this test') } } }
   } as unknown as MembershipLibp2p
-  const service = new MembershipService({ libp2p, metrics: new MeshMetrics(), clock }, {
+  const service = new MembershipService({ libp2p, metrics, clock }, {
     timing,
     // 0.5: the first beat after half the jitter window, then exactly one interval apart.
     random: () => 0.5,
@@ -62,6 +67,8 @@ async function rig (): Promise<Rig> {
     service,
     self,
     bob,
+    connected,
+    metrics,
     transitions,
     beats: () => pubsub.published.filter((m): m is Heartbeat => m.type === 'heartbeat'),
     fromBob: message => { pubsub.deliver(MEMBERSHIP_TOPIC, bob, encodeMembershipMessage(message)) }
@@ -162,5 +169,102 @@ describe('membership service under a fake clock', () => {
     r.fromBob(heartbeat({ id: r.bob.toString() }))
     expect(r.service.member(r.bob.toString())?.state).toBe('alive')
     r.service.stop()
+  })
+})
+
+describe('admission: a peer is a member once seen connected', () => {
+  let r: Rig
+  beforeEach(async () => { r = await rig() })
+
+  /** carol's heartbeat as bob relays it: signed by carol, who never connected to this node. */
+  async function relayed (seq = 1, addrs: string[] = []): Promise<{ carol: PeerId, send: (seq: number) => void }> {
+    const carol = await newPeerId()
+    const send = (n: number): void => { r.pubsub.deliver(MEMBERSHIP_TOPIC, carol, encodeMembershipMessage(heartbeat({ id: carol.toString(), nick: 'carol', seq: n, addrs }))) }
+    send(seq)
+    return { carol, send }
+  }
+
+  async function candidateCount (outcome: string): Promise<number> {
+    return (await r.metrics.snapshot()).mesh_membership_candidates_total?.[`outcome=${outcome}`] ?? 0
+  }
+
+  it('a relayed heartbeat of a peer never connected makes a candidate, which a connection admits with its newest fields', async () => {
+    r.service.start()
+    const heard: string[] = []
+    r.service.on('candidate', id => heard.push(id))
+    const { carol, send } = await relayed(1, ['/ip4/127.0.0.1/tcp/4001'])
+    send(2)
+    expect(r.service.member(carol.toString())).toBeUndefined()
+    expect(r.service.members()).toEqual([])
+    expect(r.service.candidateAddrs()).toEqual([{ id: carol.toString(), addrs: ['/ip4/127.0.0.1/tcp/4001'] }])
+    expect(heard).toEqual([carol.toString()])
+    expect((await r.metrics.snapshot()).mesh_membership_candidates.total).toBe(1)
+
+    r.connected.add(carol.toString())
+    r.events.dispatch('peer:connect', carol)
+    expect(r.service.member(carol.toString())).toMatchObject({ state: 'alive', nick: 'carol', seq: 2 })
+    expect(r.transitions.map(t => t.change)).toEqual(['null->alive:heartbeat'])
+    expect(r.service.candidateAddrs()).toEqual([])
+    expect(await candidateCount('admitted')).toBe(1)
+  })
+
+  it('a heartbeat that arrives while connected to its origin admits it at once; a member stays one when cut off', async () => {
+    r.service.start()
+    r.fromBob(heartbeat({ id: r.bob.toString() }))
+    expect(r.service.member(r.bob.toString())?.state).toBe('alive')
+    expect(r.service.candidateAddrs()).toEqual([])
+    // Cut off: its heartbeats now come through others, and still count.
+    r.connected.clear()
+    r.fromBob(heartbeat({ id: r.bob.toString(), seq: 2 }))
+    expect(r.service.member(r.bob.toString())?.seq).toBe(2)
+    await r.clock.advance(timing.suspectAfterMs + timing.suspicionTimeoutMs + 2 * timing.tickMs)
+    expect(r.service.member(r.bob.toString())?.state).toBe('dead')
+    r.fromBob(heartbeat({ id: r.bob.toString(), seq: 3 }))
+    expect(r.service.member(r.bob.toString())?.state).toBe('alive')
+  })
+
+  it('a connection opened before the first heartbeat: the heartbeat admits at once', async () => {
+    r.service.start()
+    const carol = await newPeerId()
+    r.connected.add(carol.toString())
+    r.events.dispatch('peer:connect', carol)
+    expect(r.service.members()).toEqual([])
+    r.pubsub.deliver(MEMBERSHIP_TOPIC, carol, encodeMembershipMessage(heartbeat({ id: carol.toString() })))
+    expect(r.service.member(carol.toString())?.state).toBe('alive')
+  })
+
+  it('candidates are bounded (the one heard least recently dropped first), expire when silent, and go on a leave', async () => {
+    r.service.start()
+    const first = await relayed()
+    const keeps = await relayed()
+    const others = []
+    for (let i = 0; i < 62; i++) others.push(await relayed())
+    keeps.send(2) // heard again: now the most recent
+    expect(r.service.candidateAddrs()).toHaveLength(64)
+    await relayed()
+    const ids = r.service.candidateAddrs().map(c => c.id)
+    expect(ids).toHaveLength(64)
+    expect(ids).not.toContain(first.carol.toString())
+    expect(ids).toContain(keeps.carol.toString())
+    expect(await candidateCount('dropped')).toBe(1)
+    expect(r.service.members()).toEqual([])
+
+    r.pubsub.deliver(MEMBERSHIP_TOPIC, keeps.carol, encodeMembershipMessage({ type: 'leave', v: 1, id: keeps.carol.toString(), incarnation: 100 }))
+    expect(r.service.candidateAddrs().map(c => c.id)).not.toContain(keeps.carol.toString())
+    expect(await candidateCount('left')).toBe(1)
+    expect((await r.metrics.snapshot()).mesh_membership_candidates.total).toBe(63)
+
+    // Silent as long as a member takes to die: forgotten.
+    await r.clock.advance(timing.suspectAfterMs + timing.suspicionTimeoutMs + 2 * timing.tickMs)
+    expect(r.service.candidateAddrs()).toEqual([])
+    expect(await candidateCount('expired')).toBe(63)
+    expect((await r.metrics.snapshot()).mesh_membership_candidates.total).toBe(0)
+  })
+
+  it('stop stops listening for connections', () => {
+    r.service.start()
+    expect(r.events.count('peer:connect')).toBe(1)
+    r.service.stop()
+    expect(r.events.count('peer:connect')).toBe(0)
   })
 })
