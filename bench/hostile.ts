@@ -58,14 +58,18 @@ const targetNodeOptions = [
   ...(opts.profile != null ? ['--cpu-prof', `--cpu-prof-dir=${resolve(opts.profile)}`] : [])
 ]
 
-interface ProcessReport { rss: number, heapTotal: number, heapUsed: number, external: number, arrayBuffers: number, malloced: number, eventLoopDelayMaxMs: number }
+interface ProcessReport {
+  rss: number, heapTotal: number, heapUsed: number, external: number, arrayBuffers: number, malloced: number, eventLoopDelayMaxMs: number
+  heapSpaces: Record<string, { size: number, used: number }>
+}
 const mb = (bytes: number): string => (bytes / 1e6).toFixed(0)
 async function processReport (gc = false): Promise<ProcessReport> {
   return await callNode<ProcessReport>(target.home, 'test.process', { gc })
 }
 /** The target's memory in MB: rss, heap used of total, external (of which ArrayBuffers), malloced. */
 function memoryLine (m: ProcessReport): string {
-  return `rss ${mb(m.rss)}, heap ${mb(m.heapUsed)} of ${mb(m.heapTotal)}, external ${mb(m.external)} (arrayBuffers ${mb(m.arrayBuffers)}), malloced ${mb(m.malloced)}`
+  const spaces = Object.entries(m.heapSpaces).filter(([, s]) => s.size >= 1e6).map(([name, s]) => `${name.replace(/_space$/, '')} ${mb(s.used)}/${mb(s.size)}`)
+  return `rss ${mb(m.rss)}, heap ${mb(m.heapUsed)} of ${mb(m.heapTotal)} (${spaces.join(', ')}), external ${mb(m.external)} (arrayBuffers ${mb(m.arrayBuffers)}), malloced ${mb(m.malloced)}`
 }
 
 const target = await MeshProcess.start({

@@ -1,7 +1,7 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { monitorEventLoopDelay, type ELDHistogram } from 'node:perf_hooks'
-import { getHeapStatistics } from 'node:v8'
+import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8'
 import type { MeshLibp2p } from '../libp2p/create-libp2p.ts'
 import type { PeerBlocklist } from '../libp2p/peer-blocklist.ts'
 import type { MemberView } from '../membership/member-view.ts'
@@ -83,7 +83,8 @@ export function registerTestHooks (control: Pick<ControlServer, 'register'>, dep
       loopDelay.enable()
     }
     loopDelay.reset()
-    return { ...process.memoryUsage(), malloced: getHeapStatistics().malloced_memory, eventLoopDelayMaxMs }
+    const heapSpaces = Object.fromEntries(getHeapSpaceStatistics().map(s => [s.space_name, { size: s.space_size, used: s.space_used_size }]))
+    return { ...process.memoryUsage(), malloced: getHeapStatistics().malloced_memory, heapSpaces, eventLoopDelayMaxMs }
   })
 }
 
