@@ -135,38 +135,70 @@ interface RpcHandling {
 }
 
 /**
+ * Units of work each peer may have done per turn of the event loop: a peer that finds its
+ * share spent waits for the next turn, in the order its RPCs came. Per peer, so a flooding
+ * peer's queue never delays an honest peer's messages by more than the turn's own work.
+ */
+export class TurnGate {
+  private readonly perTurn: number
+  private readonly used = new Map<string, number>()
+  private next?: Promise<void>
+
+  constructor (perTurn: number) {
+    this.perTurn = perTurn
+  }
+
+  /** Counts work `key` already had done (a drop), without waiting. */
+  spend (key: string, units: number): void {
+    this.used.set(key, (this.used.get(key) ?? 0) + units)
+  }
+
+  /** Waits for a turn in which `key` has room, then counts `units` against it. */
+  async take (key: string, units: number): Promise<void> {
+    while ((this.used.get(key) ?? 0) >= this.perTurn) await this.nextTurn()
+    this.spend(key, units)
+  }
+
+  private async nextTurn (): Promise<void> {
+    // Every count starts again at the next turn (the map holds at most the peers of a
+    // turn or two: it is cleared whenever anyone waited).
+    this.next ??= new Promise(resolve => {
+      setImmediate(() => { this.used.clear(); this.next = undefined; resolve() })
+    })
+    await this.next
+  }
+}
+
+/**
  * Puts `budget` in front of `pubsub`'s handling of each received RPC: messages over budget
- * are taken out before gossipsub sees them, the rest is handed over in slices with a turn of
- * the event loop between them. Gossipsub exposes `handleReceivedRpc` as the entry of every
- * received RPC; it is wrapped on this one instance. With `awaitRpcHandler` on, a peer's next
- * RPC is read only when this one is done, so a flooding peer waits in its own stream (its
- * flow-control window) instead of in this node's memory.
+ * are taken out before gossipsub sees them, the rest is handed over in slices, at most a
+ * slice's work per peer per turn of the event loop. Gossipsub exposes
+ * `handleReceivedRpc` as the entry of every received RPC; it is wrapped on this one
+ * instance. What waits for a turn is bounded by the budgets, so a flood costs no more
+ * memory than its budget's worth of messages.
  */
 export function installGossipBudget (pubsub: GossipSub, budget: GossipBudget): void {
   const handling = pubsub as unknown as RpcHandling
   const original = handling.handleReceivedRpc.bind(pubsub)
-  let units = 0
-  const work = async (done: number): Promise<void> => {
-    units += done
-    if (units < SLICE_UNITS) return
-    units = 0
-    await new Promise(resolve => setImmediate(resolve))
-  }
+  const turns = new TurnGate(SLICE_UNITS)
+  const slice = SLICE_UNITS / UNITS_PER_VERIFIED
   handling.handleReceivedRpc = async (from, rpc) => {
     const messages = rpc.messages ?? []
     if (messages.length === 0) { await original(from, rpc); return }
     const peer = from.toString()
     const subscribed = new Set(pubsub.getTopics())
     const kept = messages.filter(m => budget.admit(peer, m.topic, subscribed) == null)
-    await work((messages.length - kept.length) * UNITS_PER_DROPPED)
-    if (kept.length === 0 && (rpc.subscriptions ?? []).length === 0 && rpc.control == null) return
-    const slice = SLICE_UNITS / UNITS_PER_VERIFIED
-    for (let i = 0; i === 0 || i < kept.length; i += slice) {
-      const last = i + slice >= kept.length
+    turns.spend(peer, (messages.length - kept.length) * UNITS_PER_DROPPED)
+    if (kept.length === 0) {
+      if ((rpc.subscriptions ?? []).length > 0 || rpc.control != null) await original(from, { ...rpc, messages: [] })
+      return
+    }
+    for (let i = 0; i < kept.length; i += slice) {
+      const part = kept.slice(i, i + slice)
+      await turns.take(peer, part.length * UNITS_PER_VERIFIED)
       // Subscriptions with the first slice, control messages (IHAVE, GRAFT…) with the last,
       // as gossipsub handles them in that order.
-      await original(from, { subscriptions: i === 0 ? rpc.subscriptions : [], messages: kept.slice(i, i + slice), control: last ? rpc.control : undefined })
-      await work(Math.min(slice, kept.length - i) * UNITS_PER_VERIFIED)
+      await original(from, { subscriptions: i === 0 ? rpc.subscriptions : [], messages: part, control: i + slice >= kept.length ? rpc.control : undefined })
     }
   }
 }
