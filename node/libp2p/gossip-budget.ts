@@ -174,8 +174,8 @@ export class TurnGate {
  * are taken out before gossipsub sees them, the rest is handed over in slices, at most a
  * slice's work per peer per turn of the event loop. Gossipsub exposes
  * `handleReceivedRpc` as the entry of every received RPC; it is wrapped on this one
- * instance. What waits for a turn is bounded by the budgets, so a flood costs no more
- * memory than its budget's worth of messages.
+ * instance. With gossipsub's `awaitRpcHandler` on, a peer's next RPC is read only when
+ * this one is done, so a flooding peer waits in its own stream's flow-control window.
  */
 export function installGossipBudget (pubsub: GossipSub, budget: GossipBudget): void {
   const handling = pubsub as unknown as RpcHandling
