@@ -70,8 +70,9 @@ function largestYoungGeneration (capBytes: number | null): number {
 describe('capYoungGeneration', () => {
   it('stops the young generation growing past its cap under a churn that grows it beyond', () => {
     const CAP = 8 * 1024 * 1024
-    // One doubling from just under the cap may overshoot it before a collection sees it.
-    expect(largestYoungGeneration(CAP)).toBeLessThanOrEqual(2 * CAP + 1024 * 1024)
-    expect(largestYoungGeneration(null)).toBeGreaterThan(4 * CAP)
+    // A growth or two may come before the observer hears of a collection (its entries are
+    // delivered later, on a busy machine after more than one); unheld, it reaches 128 MiB.
+    expect(largestYoungGeneration(CAP)).toBeLessThanOrEqual(4 * CAP)
+    expect(largestYoungGeneration(null)).toBeGreaterThan(8 * CAP)
   })
 })
