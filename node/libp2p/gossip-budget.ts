@@ -160,8 +160,9 @@ export class TurnGate {
   }
 
   private async nextTurn (): Promise<void> {
-    // Every count starts again at the next turn (the map holds at most the peers of a
-    // turn or two: it is cleared whenever anyone waited).
+    // Every count starts again at the next turn. The map holds the peers heard since
+    // someone last waited, and a peer waits at the latest after a slice's work: it holds
+    // the peers of the last few turns, at most the connected ones.
     this.next ??= new Promise(resolve => {
       setImmediate(() => { this.used.clear(); this.next = undefined; resolve() })
     })
@@ -191,6 +192,9 @@ export function installGossipBudget (pubsub: GossipSub, budget: GossipBudget): v
     turns.spend(peer, (messages.length - kept.length) * UNITS_PER_DROPPED)
     if (kept.length === 0) {
       if ((rpc.subscriptions ?? []).length > 0 || rpc.control != null) await original(from, { ...rpc, messages: [] })
+      // A burst of frames that are all dropped still takes a turn every slice's worth, so
+      // decoding a backlog of them does not hold the event loop either.
+      await turns.take(peer, 0)
       return
     }
     for (let i = 0; i < kept.length; i += slice) {

@@ -4,6 +4,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createMeshLibp2p, type MeshLibp2p } from '../../../node/libp2p/create-libp2p.ts'
 import { GossipBudget, installGossipBudget, MEMBERSHIP_BUDGET } from '../../../node/libp2p/gossip-budget.ts'
+import { FakeClock } from '../../../node/time/fake-clock.ts'
 import { MEMBERSHIP_TOPIC } from '../../../protocols/membership/index.ts'
 import { heartbeatBytes, signedGossipMessages } from '../../utils/hostile-peer.ts'
 
@@ -21,7 +22,8 @@ describe('installGossipBudget', () => {
     const pubsub = libp2p.services.pubsub
     pubsub.subscribe(MEMBERSHIP_TOPIC)
     const drops: string[] = []
-    installGossipBudget(pubsub, new GossipBudget({}, { onDropped: (_kind, reason) => { drops.push(reason) } }))
+    // A clock that stands still: no token comes back while the 600 are admitted.
+    installGossipBudget(pubsub, new GossipBudget({ clock: new FakeClock(0) }, { onDropped: (_kind, reason) => { drops.push(reason) } }))
 
     // The topic validator runs after gossipsub's signature check: what it sees was verified.
     // Each call notes which turn of the event loop it ran in.
