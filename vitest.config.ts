@@ -12,6 +12,7 @@ const CPU_HEAVY = [
   'test/unit/primes/count-range.test.ts',
   'test/unit/primes/list-and-shards.test.ts',
   'test/integration/busy-node.test.ts',
+  'test/integration/gossip-budget.test.ts',
   'test/integration/echo-models.test.ts',
   'test/integration/gateway-line.test.ts',
   'test/integration/jobs-faults.test.ts',

@@ -3,15 +3,27 @@
 // every 100 ms. For each attack: did the node survive, what did it count, its RSS before and
 // after, did every honest message of that time arrive, and the slowest control answer. Over
 // the whole run: RSS growth (target ≤ 100 MiB) and the slowest control answer (≤ 0.5 s).
+//
+//   --inside        figures from inside the target (it runs with test hooks and --expose-gc):
+//                   the longest its event loop was held during each attack, and its V8 heap,
+//                   external memory and ArrayBuffers after each attack and again after a
+//                   forced full collection: what is held against what V8 merely keeps of
+//                   freed heap
+//   --only 1,6      run only these attacks (numbered from 1, in the table's order)
+//   --profile DIR   write a CPU profile of the target into DIR (bench/cpu-profile-summary.ts)
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { readFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { cpus, loadavg } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { once } from 'node:events'
+import { Worker } from 'node:worker_threads'
 import { callNode } from '../cli/control-client.ts'
 import { createMeshLibp2p } from '../node/libp2p/create-libp2p.ts'
+import { checkoutFile } from '../node/script-entry.ts'
 import { CONTROL_SOCKET_FILE } from '../protocols/control/index.ts'
 import { chatTopic, MAX_LOGICAL } from '../protocols/chat/index.ts'
 import { MEMBERSHIP_TOPIC } from '../protocols/membership/index.ts'
@@ -39,12 +51,41 @@ async function defenceCounters (node: MeshProcess): Promise<Map<string, number>>
   return out
 }
 
-const target = await MeshProcess.start({ name: 'target', args: LOOPBACK })
+const { values: opts } = parseArgs({ options: { inside: { type: 'boolean' }, only: { type: 'string' }, profile: { type: 'string' } } })
+const only = opts.only?.split(',').map(Number)
+const targetNodeOptions = [
+  ...(opts.inside === true ? ['--expose-gc'] : []),
+  ...(opts.profile != null ? ['--cpu-prof', `--cpu-prof-dir=${resolve(opts.profile)}`] : [])
+]
+
+interface ProcessReport {
+  rss: number, heapTotal: number, heapUsed: number, external: number, arrayBuffers: number, malloced: number, eventLoopDelayMaxMs: number
+  heapSpaces: Record<string, { size: number, used: number }>
+}
+const mb = (bytes: number): string => (bytes / 1e6).toFixed(0)
+async function processReport (gc = false): Promise<ProcessReport> {
+  return await callNode<ProcessReport>(target.home, 'test.process', { gc })
+}
+/** The target's memory in MB: rss, heap used of total, external (of which ArrayBuffers), malloced. */
+function memoryLine (m: ProcessReport): string {
+  const spaces = Object.entries(m.heapSpaces).filter(([, s]) => s.size >= 1e6).map(([name, s]) => `${name.replace(/_space$/, '')} ${mb(s.used)}/${mb(s.size)}`)
+  return `rss ${mb(m.rss)}, heap ${mb(m.heapUsed)} of ${mb(m.heapTotal)} (${spaces.join(', ')}), external ${mb(m.external)} (arrayBuffers ${mb(m.arrayBuffers)}), malloced ${mb(m.malloced)}`
+}
+
+const target = await MeshProcess.start({
+  name: 'target',
+  args: LOOPBACK,
+  env: {
+    ...(opts.inside === true ? { MESH_TEST_HOOKS: '1' } : {}),
+    ...(targetNodeOptions.length > 0 ? { NODE_OPTIONS: [process.env.NODE_OPTIONS ?? '', ...targetNodeOptions].join(' ').trim() } : {})
+  }
+})
 const honest = await MeshProcess.start({ name: 'honest', args: LOOPBACK, bootstrap: [target.bootstrapAddr] })
 const attackerKey = await generateKeyPair('Ed25519')
 const attacker = await createMeshLibp2p({ privateKey: attackerKey, listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false })
 const pubsub = attacker.services.pubsub
 let running = true
+let prober: Worker | undefined
 try {
   await waitUntil('target and honest to see each other', async () => await sees(target, honest, 'alive') && await sees(honest, target, 'alive'), 20_000)
   pubsub.subscribe(MEMBERSHIP_TOPIC)
@@ -53,16 +94,9 @@ try {
   await waitUntil('the attacker on both topics', async () =>
     pubsub.getSubscribers(MEMBERSHIP_TOPIC).some(p => p.toString() === target.id) && pubsub.getSubscribers(LOBBY).some(p => p.toString() === target.id))
 
-  // The prober: the slowest answer of the control socket, per attack and overall.
-  let slowestMs = 0
-  const prober = (async () => {
-    while (running) {
-      const t0 = performance.now()
-      await callNode(target.home, 'id').catch(() => {})
-      slowestMs = Math.max(slowestMs, performance.now() - t0)
-      await sleep(100)
-    }
-  })()
+  // The prober, on a thread of its own: the slowest answer of the control socket, per attack.
+  prober = new Worker(checkoutFile('bench/control-prober.ts'), { workerData: { home: target.home } })
+  const takeSlowest = async (): Promise<number> => await new Promise(resolve => { prober?.once('message', resolve); prober?.postMessage('take') })
   // The honest chatter: a message every 250 ms; each must reach the target.
   const sent: string[] = []
   const chatter = (async () => {
@@ -117,11 +151,15 @@ try {
   const startRss = rssMb(target.pid)
   let overallSlowest = 0
   const rows: string[][] = [['attack', 'survived', 'counted', 'RSS before → after', 'honest chat', 'slowest control answer']]
-  for (const [name, attack] of attacks) {
+  const memoryRows: string[] = []
+  if (opts.inside === true) memoryRows.push(`at the start: ${memoryLine(await processReport())}; after a full GC: ${memoryLine(await processReport(true))}`)
+  for (const [index, [name, attack]] of attacks.entries()) {
+    if (only != null && !only.includes(index + 1)) continue
     const before = await defenceCounters(target)
     const rssBefore = rssMb(target.pid)
-    slowestMs = 0
+    await takeSlowest()
     const sentBefore = sent.length
+    if (opts.inside === true) await processReport()
     await attack()
     await sleep(2000)
     const survived = target.child.exitCode == null && await callNode(target.home, 'id').then(() => true, () => false)
@@ -136,21 +174,35 @@ try {
       delivered = expected.every(t => texts.has(t))
       return delivered
     }, 10_000, 250).catch(() => {})
+    const slowestMs = await takeSlowest()
     overallSlowest = Math.max(overallSlowest, slowestMs)
     rows.push([name, survived ? 'yes' : 'NO', counted.join(', ') || '-', `${rssBefore.toFixed(0)} → ${rssAfter.toFixed(0)} MB`,
       delivered ? `all ${expected.length} arrived` : 'MISSING', `${slowestMs.toFixed(0)} ms`])
+    if (opts.inside === true) {
+      const m = await processReport()
+      memoryRows.push(`${name}: event loop held ${m.eventLoopDelayMaxMs.toFixed(0)} ms at most; ${memoryLine(m)}; after a full GC: ${memoryLine(await processReport(true))}`)
+    }
     console.log(`${name}: done`)
   }
   running = false
-  await Promise.all([prober, chatter])
+  prober.postMessage('stop')
+  await Promise.all([once(prober, 'exit'), chatter])
   console.log('')
   for (const row of rows) console.log(`| ${row.join(' | ')} |`)
   const growth = rssMb(target.pid) - startRss
   console.log(`\nover the whole run: RSS ${startRss.toFixed(0)} → ${rssMb(target.pid).toFixed(0)} MB (+${growth.toFixed(0)} MB; target ≤ 100 MiB), slowest control answer ${overallSlowest.toFixed(0)} ms (target ≤ 500 ms)`)
   console.log(`load ${loadavg().map(l => l.toFixed(2)).join(' ')}`)
+  if (memoryRows.length > 0) console.log(`\ninside the target (MB):\n${memoryRows.map(r => `- ${r}`).join('\n')}`)
 } finally {
   running = false
+  prober?.postMessage('stop')
   await attacker.stop()
   await honest.destroy()
+  // A profile is written when the process exits of itself: ask it to stop first.
+  if (opts.profile != null && target.child.exitCode == null) {
+    const exited = new Promise(resolve => target.child.once('exit', resolve))
+    target.child.kill('SIGTERM')
+    await Promise.race([exited, sleep(10_000)])
+  }
   await target.destroy()
 }

@@ -15,6 +15,7 @@ import { primesCountMethods } from './jobs/primes-count-service.ts'
 import { createMeshLibp2p, type MeshLibp2p } from './libp2p/create-libp2p.ts'
 import { blockedPeersFromEnv, PeerBlocklist } from './libp2p/peer-blocklist.ts'
 import { PendingPerHost } from './libp2p/pending-per-host.ts'
+import { GossipBudget, installGossipBudget } from './libp2p/gossip-budget.ts'
 import { resetPeerOnGossipReadError } from './libp2p/gossip-read-errors.ts'
 import { MembershipService } from './membership/membership-service.ts'
 import { TRANSIENT_ROLE } from './membership/member.ts'
@@ -130,6 +131,9 @@ async function assemble (config: ResolvedConfig, init: MeshNodeInit, releaseHome
     metrics.counter('mesh_gossip_stream_resets_total', 'connections reset because a peer sent gossip that cannot be read (a message over the size limit, a broken length prefix)').inc()
     log('reset the connection to %s: its gossip stream broke (%s)', peer.toString(), err?.message)
   })
+  installGossipBudget(libp2p.services.pubsub, new GossipBudget({ clock, logger }, {
+    onDropped: (topic, reason) => { metrics.counter('mesh_gossip_dropped_total', 'gossip messages dropped before any work on them: over the budget of the peer that handed them over, or on a topic this node is not in', ['topic', 'reason']).inc({ topic, reason }) }
+  }))
   const db = new MeshDatabase(config.home)
   const services = new Set<string>()
   const pool = new WorkerPool({ size: config.workers, clock })

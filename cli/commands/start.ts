@@ -4,7 +4,7 @@ import { UsageError } from '../errors.ts'
 import { homeOf, parsePositiveInt, withHome } from '../options.ts'
 import { terminalSafe } from '../terminal-safe.ts'
 import { displayPeerId } from '../../node/peers/peer-names.ts'
-import { withSmallYoungGeneration } from '../young-generation.ts'
+import { capYoungGeneration, withSmallYoungGeneration } from '../young-generation.ts'
 import { exitIfStillRunningAfterLeave } from '../exit-after-leave.ts'
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
@@ -53,6 +53,7 @@ export function registerStartCommand (program: Command): void {
         })
       })
 
+      capYoungGeneration()
       const { installCrashGuard } = await import('../crash-guard.ts')
       installCrashGuard(node)
 

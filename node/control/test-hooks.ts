@@ -1,5 +1,7 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
+import { monitorEventLoopDelay, type ELDHistogram } from 'node:perf_hooks'
+import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8'
 import type { MeshLibp2p } from '../libp2p/create-libp2p.ts'
 import type { PeerBlocklist } from '../libp2p/peer-blocklist.ts'
 import type { MemberView } from '../membership/member-view.ts'
@@ -60,6 +62,29 @@ export function registerTestHooks (control: Pick<ControlServer, 'register'>, dep
       else throw new Error('injected fault')
     })
     return { kind }
+  })
+
+  // `test.process`: where the process's memory is, after a full collection when asked (the
+  // node must run with --expose-gc), so a bench can tell what is held from what V8 keeps of
+  // freed heap; and the longest the event loop was held since the last call, which a client
+  // timing its own calls cannot tell from its own delays.
+  // Enabled by the first call: a timer every 10 ms is a cost a node under test hooks (an
+  // in-process simulation of many) should not pay unless asked.
+  let loopDelay: ELDHistogram | undefined
+  control.register('test.process', async (params) => {
+    if (params.gc === true) {
+      const gc = (globalThis as { gc?: () => void }).gc
+      if (gc == null) throw new Error('start the node with --expose-gc to force a collection')
+      gc()
+    }
+    const eventLoopDelayMaxMs = loopDelay == null ? 0 : loopDelay.max / 1e6
+    if (loopDelay == null) {
+      loopDelay = monitorEventLoopDelay({ resolution: 10 })
+      loopDelay.enable()
+    }
+    loopDelay.reset()
+    const heapSpaces = Object.fromEntries(getHeapSpaceStatistics().map(s => [s.space_name, { size: s.space_size, used: s.space_used_size }]))
+    return { ...process.memoryUsage(), malloced: getHeapStatistics().malloced_memory, heapSpaces, eventLoopDelayMaxMs }
   })
 }
 

@@ -102,6 +102,10 @@ export async function createMeshLibp2p (config: Libp2pConfig): Promise<MeshLibp2
           // The default 1 MiB per message is far above anything mesh sends on a topic; each
           // topic's own validator enforces its tighter limit before decoding.
           maxInboundDataLength: 256 * 1024,
+          // A peer's next RPC is read once its last one is handled (node/libp2p/gossip-budget.ts
+          // slices that work): a flooding peer waits in its own stream's flow-control window
+          // instead of this node decoding its whole burst into memory at once.
+          awaitRpcHandler: true,
           scoreParams: {
             // Gossipsub penalises more than 10 peers behind one IP address and remembers the
             // penalty for an hour after they leave. On a LAN mesh many nodes share a host (a

@@ -46,6 +46,22 @@ export async function freshIdentityHeartbeatFrames (count: number, nickPrefix = 
   return frames
 }
 
+/**
+ * Gossip messages on `topic`, each carrying one of `payloads`, all signed by `key` with
+ * sequence numbers from 1: what one author's burst looks like inside a single RPC.
+ */
+export async function signedGossipMessages (key: PrivateKey, topic: string, payloads: Uint8Array[]): Promise<RPC.Message[]> {
+  const from = peerIdFromPrivateKey(key).toMultihash().bytes
+  const messages: RPC.Message[] = []
+  for (const [i, data] of payloads.entries()) {
+    const raw: RPC.Message = { from, data, seqno: seqno(i), topic }
+    raw.signature = await key.sign(uint8ArrayConcat([uint8ArrayFromString('libp2p-pubsub:'), RPC.Message.encode(raw)]))
+    raw.key = publicKeyToProtobuf(key.publicKey)
+    messages.push(raw)
+  }
+  return messages
+}
+
 /** A chat wire message signed by `key` over whatever fields the attacker likes. */
 export async function forgedChatMessage (key: PrivateKey, fields: Partial<UnsignedChatMessage>): Promise<Uint8Array> {
   const m: UnsignedChatMessage = { v: 1, room: 'lobby', to: null, from: peerIdFromPrivateKey(key).toString(), nick: 'mallory', ts: Date.now(), lc: 0, seq: 1, text: 'hi', ...fields }
