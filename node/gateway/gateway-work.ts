@@ -178,14 +178,16 @@ export class GatewayWork {
     const stream = this.c.rpc.stream('primes', 'count', { from: from.toString(), to: to.toString() }, {
       signal, deadlineMs: FORWARD_DEADLINE_MS, onPeer: p => { peer = p }
     })
+    let count: bigint | undefined
+    // Read on to the stream's end, which follows the result at once: leaving the loop early
+    // cancels the call (a cancel frame to the peer) whenever the end has not arrived yet.
     for await (const raw of stream) {
       const item = parseShardItem(raw)
-      if (item.type === 'result') {
-        this.c.metrics.servedBy.inc({ peer })
-        return { from: bigintJson(from), to: bigintJson(to), count: bigintJson(item.result.count), peer }
-      }
+      if (item.type === 'result') count = item.result.count
     }
-    throw new GatewayError('failed', 'the peer ended the count without a result')
+    if (count == null) throw new GatewayError('failed', 'the peer ended the count without a result')
+    this.c.metrics.servedBy.inc({ peer })
+    return { from: bigintJson(from), to: bigintJson(to), count: bigintJson(count), peer }
   }
 
   private async job (from: bigint, to: bigint, signal: AbortSignal): Promise<Record<string, unknown>> {
