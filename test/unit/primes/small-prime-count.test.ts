@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { countSmallPrimes, SMALL_COUNT_LIMIT } from '../../../node/compute/primes/small-prime-count.ts'
+import { smallFactor } from '../../../node/compute/primes/primality.ts'
+import { countSmallPrimes, isSmallPrime, SMALL_COUNT_LIMIT } from '../../../node/compute/primes/small-prime-count.ts'
 import { referenceIsPrime } from './reference.ts'
 
 /** Prefix counts of the reference sieve: primes ≤ n is prefix[n + 1]. */
@@ -34,6 +35,16 @@ describe('countSmallPrimes: the gateway\'s in-thread count', () => {
     }), { numRuns: 2000 })
     // Every short range near the bottom, where the table's first entries decide.
     for (let from = 0; from < 50; from++) for (let to = from; to < 60; to++) expect(countSmallPrimes(from, to)).toBe(reference(from, to))
+  })
+
+  it('isSmallPrime agrees with a plain sieve on every n up to 2^20', () => {
+    let wrong = 0
+    for (let n = 0; n <= SMALL_COUNT_LIMIT; n++) if (isSmallPrime(n) !== (sieve[n] === 1)) wrong++
+    expect(wrong).toBe(0)
+    // Trial division, the path it replaced, says the same of 104729 and its neighbours.
+    expect(isSmallPrime(104729)).toBe(true)
+    expect(smallFactor(104727n)).not.toBeNull()
+    expect(isSmallPrime(104727)).toBe(false)
   })
 
   it('refuses what its table cannot answer', () => {
