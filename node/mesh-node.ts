@@ -92,7 +92,7 @@ export function registerStandardServices (node: MeshNode, logger: MeshLogger = c
   node.rpc.register('primes', {
     ...primesCountMethods({ pool: node.pool, metrics: node.metrics, clock: node.config.clock, logger }),
     ...primesQueryMethods(node.pool)
-  }, { idempotent: true })
+  }, { idempotent: true, inline: ['test'] })
 }
 
 /**

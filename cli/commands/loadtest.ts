@@ -119,6 +119,7 @@ async function runLoadTestCommand (target: string, flags: LoadTestFlags): Promis
     rps: result.rps,
     errors: result.errors,
     latencyUs: result.latencyUs,
+    ...(result.generatorDelayUs != null ? { generatorDelayUs: result.generatorDelayUs } : {}),
     server,
     mode: result.mode,
     sent: result.sent,
@@ -144,6 +145,8 @@ function describe (r: Report, o: LoadTestOptions): string {
     `  latency p50 ${ms(r.latencyUs.p50)}  p90 ${ms(r.latencyUs.p90)}  p99 ${ms(r.latencyUs.p99)}  p99.9 ${ms(r.latencyUs.p999)}  max ${ms(r.latencyUs.max)}`,
     `  errors: ${errors === '' ? 'none' : errors}`
   ]
+  const lag = r.generatorDelayUs
+  if (lag != null) lines.push(`  generator event-loop delay p99 ${ms(lag.p99)}  max ${ms(lag.max)} (its own stalls show in the latency above)`)
   if (r.server != null) lines.push(`  server: CPU ${r.server.cpuPercent}%, peak RSS ${r.server.peakRssMb} MB`)
   for (const p of r.peers ?? []) lines.push(`  ${p.nick ?? p.id}: ${p.clients} clients, ${p.messages} answered`)
   return lines.join('\n') + '\n'

@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { createLatencyHistogram, summarizeLatency, type LatencySummary } from '../histogram.ts'
 import type { Histogram } from 'hdr-histogram-js'
 import { emptyErrorCounts, totalErrors, type ErrorCounts } from './error-kinds.ts'
@@ -23,6 +24,12 @@ export interface LoadTestResult {
   rps: number
   errors: ErrorCounts
   latencyUs: LatencySummary
+  /**
+   * How late this generator's own event loop ran during the run (µs). An open loop charges
+   * a message from when it was due: a generator that stalls (its GC, or no core to run on)
+   * is counted as server latency, and this says how much of the tail that can be.
+   */
+  generatorDelayUs?: LatencySummary
   histogram: Histogram
 }
 
@@ -51,6 +58,8 @@ export async function runLoadTest (options: LoadTestOptions, onProgress?: (progr
     : new EchoExchange(options.sizeMin, options.sizeMax)
   const clients = Array.from({ length: options.clients }, (_, i) => new LoadClient(i, run, makeExchange()))
 
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 })
+  loopDelay.enable()
   const started = performance.now()
   if (options.durationS != null) run.stopAt = started + options.durationS * 1000
   const timers: NodeJS.Timeout[] = []
@@ -74,6 +83,7 @@ export async function runLoadTest (options: LoadTestOptions, onProgress?: (progr
     clearInterval(sweeper)
     if (progress != null) clearInterval(progress)
     for (const timer of timers) clearTimeout(timer)
+    loopDelay.disable()
   }
   const seconds = (performance.now() - started) / 1000
   return {
@@ -85,6 +95,14 @@ export async function runLoadTest (options: LoadTestOptions, onProgress?: (progr
     rps: seconds > 0 ? Math.round(run.answered / seconds) : 0,
     errors: run.errors,
     latencyUs: summarizeLatency(histogram),
+    generatorDelayUs: summarizeLoopDelay(loopDelay),
     histogram
   }
+}
+
+/** The event-loop delay histogram (ns) as whole µs; its 1 ms sampling timer counts as delay too. */
+function summarizeLoopDelay (h: ReturnType<typeof monitorEventLoopDelay>): LatencySummary {
+  if (h.count === 0) return { p50: 0, p90: 0, p99: 0, p999: 0, max: 0 }
+  const us = (ns: number): number => Math.round(ns / 1000)
+  return { p50: us(h.percentile(50)), p90: us(h.percentile(90)), p99: us(h.percentile(99)), p999: us(h.percentile(99.9)), max: us(h.max) }
 }

@@ -1,12 +1,13 @@
-import { Summary, type Counter, type Gauge } from 'prom-client'
+import type { Counter, Gauge, Summary } from 'prom-client'
 import type { MeshMetrics } from '../metrics/metrics.ts'
+import { WindowedSummary } from '../metrics/windowed-summary.ts'
 
 const PERCENTILES = [0.5, 0.9, 0.99]
 
 function summary (metrics: MeshMetrics, name: string, help: string, label: string): Summary {
   const existing = metrics.registry.getSingleMetric(name)
   if (existing != null) return existing as Summary
-  return new Summary({ name, help, labelNames: [label], percentiles: PERCENTILES, maxAgeSeconds: 60, ageBuckets: 5, registers: [metrics.registry] })
+  return new WindowedSummary({ name, help, labelNames: [label], percentiles: PERCENTILES, maxAgeSeconds: 60, ageBuckets: 5, registers: [metrics.registry] })
 }
 
 /** The gateway's counters in the node's prom-client registry: `stats`, `mesh stats` and /metrics read them. */

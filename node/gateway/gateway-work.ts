@@ -1,6 +1,7 @@
 import { bigintJson } from '../../protocols/json-bigint.ts'
 import { COMMANDS, MAX_RANGE_PRIMES } from '../../protocols/gateway/constants.ts'
 import type { GatewayRequest } from '../../protocols/gateway/line-request.ts'
+import { countSmallPrimes, SMALL_COUNT_LIMIT } from '../compute/primes/small-prime-count.ts'
 import { parseShardItem } from '../jobs/shard-wire.ts'
 import type { JobService } from '../jobs/job-service.ts'
 import type { MemberView } from '../membership/member-view.ts'
@@ -10,6 +11,8 @@ import type { GatewayMetrics } from './gateway-metrics.ts'
 
 /** Counts up to this wide go to one peer as one shard; wider ones become a distributed job. */
 export const SINGLE_SHARD_WIDTH = 100_000_000n
+/** Counts whose range ends at or below this are answered by the gateway itself, from a table. */
+export const IN_GATEWAY_COUNT_LIMIT = BigInt(SMALL_COUNT_LIMIT)
 /** How long the number of count places in the mesh is reused (membership changes far more slowly). */
 const PLACES_REFRESH_MS = 500
 /** Budget of a forwarded call (retries and fallback included). */
@@ -48,6 +51,7 @@ export class GatewayWork {
   private countsRunning = 0
   private readonly countWaiters: Array<() => void> = []
   private places?: { n: number, at: number }
+  private selfId?: string
 
   constructor (components: GatewayWorkComponents) {
     this.c = components
@@ -100,8 +104,18 @@ export class GatewayWork {
     return { primes: reply.result.primes.map(p => bigintJson(BigInt(p))), next: reply.result.next, peer: reply.peer }
   }
 
-  /** A narrow count is one shard on one peer; a wide one a distributed job (the scheduler of `mesh primes count`). */
+  /**
+   * A small count is a table lookup here (a thread hop or a network round trip would cost
+   * more than the count); a narrow one is one shard on one peer; a wide one a distributed
+   * job (the scheduler of `mesh primes count`).
+   */
   async count (from: bigint, to: bigint, signal: AbortSignal): Promise<Record<string, unknown>> {
+    if (to <= IN_GATEWAY_COUNT_LIMIT && from <= to) {
+      signal.throwIfAborted()
+      const peer = this.self()
+      this.c.metrics.servedBy.inc({ peer })
+      return { from: bigintJson(from), to: bigintJson(to), count: countSmallPrimes(Number(from), Number(to)), peer }
+    }
     if (to - from < SINGLE_SHARD_WIDTH) {
       await this.countPlace(signal)
       try {
@@ -164,14 +178,16 @@ export class GatewayWork {
     const stream = this.c.rpc.stream('primes', 'count', { from: from.toString(), to: to.toString() }, {
       signal, deadlineMs: FORWARD_DEADLINE_MS, onPeer: p => { peer = p }
     })
+    let count: bigint | undefined
+    // Read on to the stream's end, which follows the result at once: leaving the loop early
+    // cancels the call (a cancel frame to the peer) whenever the end has not arrived yet.
     for await (const raw of stream) {
       const item = parseShardItem(raw)
-      if (item.type === 'result') {
-        this.c.metrics.servedBy.inc({ peer })
-        return { from: bigintJson(from), to: bigintJson(to), count: bigintJson(item.result.count), peer }
-      }
+      if (item.type === 'result') count = item.result.count
     }
-    throw new GatewayError('failed', 'the peer ended the count without a result')
+    if (count == null) throw new GatewayError('failed', 'the peer ended the count without a result')
+    this.c.metrics.servedBy.inc({ peer })
+    return { from: bigintJson(from), to: bigintJson(to), count: bigintJson(count), peer }
   }
 
   private async job (from: bigint, to: bigint, signal: AbortSignal): Promise<Record<string, unknown>> {
@@ -220,6 +236,12 @@ export class GatewayWork {
     const reply = await this.c.rpc.call<T>(service, method, args, { signal, deadlineMs })
     this.c.metrics.servedBy.inc({ peer: reply.peer })
     return reply
+  }
+
+  /** This node's id (building its whole member record is not a per-request cost). */
+  private self (): string {
+    this.selfId ??= this.c.membership.selfMember().id
+    return this.selfId
   }
 
   private peers (): Array<Record<string, unknown>> {

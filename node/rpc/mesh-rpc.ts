@@ -83,6 +83,7 @@ export class MeshRpc {
     })
     const transport: RpcTransport = {
       inflight: peer => peer === this.selfId ? this.server.requestsInFlight : this.channels.inflight(peer),
+      inline: (peer, service, method, args, deadlineMs) => peer === this.selfId ? this.server.invokeInline(service, method, args, deadlineMs) : undefined,
       start: async (peer, service, method, args, deadlineMs, listener, signal) => {
         if (peer === this.selfId) return this.startLocal(service, method, args, deadlineMs, listener)
         const channel = await this.channels.acquire(peer, signal)

@@ -33,6 +33,11 @@ export interface RpcTransport {
   /** Sends one request; resolves to a function that cancels it. */
   start: (peer: string, service: string, method: string, args: unknown, deadlineMs: number,
     listener: CallListener, signal: AbortSignal) => Promise<() => void>
+  /**
+   * Runs the method now if `peer` is this node and the method is inline (synchronous and
+   * bounded): `{ value }`, or the method's error thrown; undefined to take `start`'s path.
+   */
+  inline?: (peer: string, service: string, method: string, args: unknown, deadlineMs: number) => { value: unknown } | undefined
 }
 
 export interface RpcClientComponents {
@@ -155,7 +160,14 @@ export class RpcClient {
       const remaining = deadlineAt - this.clock.now()
       if (remaining <= 0) throw this.fail(key, failed, new DeadlineExceededError(`${key} ran out of its ${deadlineMs} ms deadline`))
       try {
-        await this.attempt(peer, service, method, args, Math.min(attemptTimeoutMs, remaining), signal, hooks, onResult, opts.onPeer)
+        const inline = this.transport.inline?.(peer, service, method, args, Math.min(attemptTimeoutMs, remaining))
+        if (inline != null) {
+          // Answered synchronously on this node: no timer, no cancel, no promise in between.
+          opts.onPeer?.(peer)
+          onResult(inline.value)
+        } else {
+          await this.attempt(peer, service, method, args, Math.min(attemptTimeoutMs, remaining), signal, hooks, onResult, opts.onPeer)
+        }
         this.metrics?.call(key, 'ok')
         return { peer, attempts: attempt }
       } catch (err: any) {

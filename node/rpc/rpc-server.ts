@@ -2,10 +2,13 @@ import type { Connection, Libp2p, Stream } from '@libp2p/interface'
 import { MAX_INBOUND_STREAMS_PER_PEER, RPC_PROTOCOL, ServiceUnavailableError } from '../../protocols/rpc/index.ts'
 import { defaultLogger, type Log, type MeshLogger } from '../logging/logger.ts'
 import { systemClock, type Clock } from '../time/clock.ts'
-import { runHandler, type AnswerSink, type HandlerRun } from './handler-runner.ts'
+import { isAsyncIterable, runHandler, type AnswerSink, type HandlerRun } from './handler-runner.ts'
 import type { RpcMetrics } from './rpc-metrics.ts'
 import { ServerSession } from './server-session.ts'
 import type { ServiceRegistry } from './service-registry.ts'
+
+/** The signal of an inline run: it has nothing to cancel (it is over before anyone could). */
+const NEVER_ABORTED = new AbortController().signal
 
 export interface RpcServerComponents {
   /** Registers the protocol handler; this node's id is the caller of local calls. */
@@ -90,6 +93,31 @@ export class RpcServer {
       this.metrics.requestServed(entry.key, outcome, performance.now() - started)
     })
     return run
+  }
+
+  /**
+   * Runs an inline method (RpcServiceOptions.inline) of this node for a local caller, now:
+   * `{ value }`, or the method's own error thrown; undefined when the method is not inline
+   * (the caller then takes invokeLocal's path). Counted like any served request.
+   */
+  invokeInline (service: string, method: string, args: unknown, deadlineMs: number): { value: unknown } | undefined {
+    const entry = this.registry.lookup(service, method)
+    if (!entry.inline) return undefined
+    if (this.stopController == null) throw new ServiceUnavailableError('the rpc server is stopped')
+    const started = performance.now()
+    const now = this.clock.now()
+    try {
+      const value = entry.handler(args, { signal: NEVER_ABORTED, caller: this.libp2p.peerId.toString(), deadline: now + deadlineMs })
+      if (isAsyncIterable(value) || typeof (value as PromiseLike<unknown> | null)?.then === 'function') {
+        throw new TypeError(`${entry.key} is registered inline but did not answer synchronously`)
+      }
+      this.metrics.requestServed(entry.key, 'ok', performance.now() - started)
+      // `undefined` is not JSON: a method that returns nothing answers null.
+      return { value: value === undefined ? null : value }
+    } catch (err) {
+      this.metrics.requestServed(entry.key, 'failed', performance.now() - started)
+      throw err
+    }
   }
 
   private accept (stream: Stream, connection: Connection): void {

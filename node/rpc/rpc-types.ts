@@ -23,6 +23,13 @@ export interface RpcServiceOptions {
    * another peer after a failure that may have happened after it ran. Default false.
    */
   idempotent?: boolean
+  /**
+   * Methods that answer synchronously, in microseconds, and need neither their signal nor
+   * their deadline (a primality test of a small number): a call the balancer keeps on this
+   * node runs them inline, without the timers, abort wiring and promise hops of a run.
+   * Such a method must not return a promise or a stream.
+   */
+  inline?: readonly string[]
 }
 
 export interface RpcCallOptions {

@@ -5,6 +5,8 @@ export interface RegisteredMethod {
   key: string
   handler: RpcHandler
   idempotent: boolean
+  /** Synchronous and bounded: a local call runs it inline (RpcServiceOptions.inline). */
+  inline: boolean
 }
 
 /**
@@ -28,11 +30,15 @@ export class ServiceRegistry {
     if (this.services.has(service)) throw new TypeError(`service ${service} is already registered`)
     const entries = Object.entries(methods)
     if (entries.length === 0) throw new TypeError(`service ${service} has no methods`)
+    const inline = new Set(options.inline ?? [])
+    for (const method of inline) {
+      if (!Object.hasOwn(methods, method)) throw new TypeError(`${service}.${method} is marked inline but is not a method`)
+    }
     const table = new Map<string, RegisteredMethod>()
     for (const [method, handler] of entries) {
       checkName(method, 'method', MAX_METHOD_NAME_LENGTH)
       if (typeof handler !== 'function') throw new TypeError(`${service}.${method} must be a function`)
-      table.set(method, { key: `${service}.${method}`, handler, idempotent: options.idempotent === true })
+      table.set(method, { key: `${service}.${method}`, handler, idempotent: options.idempotent === true, inline: inline.has(method) })
     }
     this.services.set(service, table)
     for (const m of table.values()) {

@@ -82,6 +82,26 @@ describe('gateway line protocol on a 2-node mesh', () => {
     client.close()
   })
 
+  it('counts up to 2^20 are answered by the gateway itself, exactly; one past the bound goes to a peer\'s worker', async () => {
+    const shardsServed = async (): Promise<number> => {
+      let n = 0
+      for (const node of [alice, bob]) n += (await callNode(node.home, 'stats')).metrics.mesh_primes_shards_served_total?.['outcome=ok'] ?? 0
+      return n
+    }
+    const client = await GatewayClient.connect(address)
+    const before = await shardsServed()
+    const small = await client.ask('count 0 1048576', 'count 1048573 1048576', '{"cmd":"count","from":2,"to":2}', 'count 1 1')
+    expect(small.map(a => a.count)).toEqual([82025, 1, 1, 0])
+    for (const a of small) expect(a).toMatchObject({ ok: true, peer: alice.id })
+    expect(await shardsServed()).toBe(before)
+    // 1048583 is the first prime past 2^20.
+    const [above] = await client.ask('count 1 1048583')
+    expect(above).toMatchObject({ ok: true, from: 1, to: 1048583, count: 82026 })
+    expect(ids).toContain(above.peer)
+    expect(await shardsServed()).toBe(before + 1)
+    client.close()
+  })
+
   it('a wide count becomes a distributed job over both peers; its answer carries shards and peers', async () => {
     const client = await GatewayClient.connect(address)
     const [answer] = await client.ask('count 1 2e9')

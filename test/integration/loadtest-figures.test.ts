@@ -30,6 +30,11 @@ describe('mesh loadtest figures', () => {
     // hence a loose upper bound that still tells 20 ms from a doubled or a missed delay.
     for (const p of ['p50', 'p90', 'p99'] as const) expect(report.latencyUs[p]).toBeGreaterThanOrEqual(20_000 * 0.999)
     expect(report.latencyUs.p50).toBeLessThan(38_000)
+    // The generator reports its own event-loop delay (sampled every 1 ms, so at least that).
+    const lag = report.generatorDelayUs
+    expect(lag.p50).toBeGreaterThanOrEqual(900)
+    expect(lag.p99).toBeGreaterThanOrEqual(lag.p50)
+    expect(lag.max).toBeGreaterThanOrEqual(lag.p99)
   })
 
   it('a server that resets after 3 messages: 3 answers and one reset per client', async () => {

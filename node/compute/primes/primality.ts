@@ -1,6 +1,7 @@
 /**
  * Primality of numbers of any size, with no false answers below 2^64 and no known false
  * answer above:
+ *   - n ≤ 2^20: a binary search in the table of the primes below 2^20 (small-prime-count.ts);
  *   - trial division by the primes below 1000 first (settles n < 10^6 alone);
  *   - n ≤ 2^53 - 1: deterministic Miller-Rabin in Number arithmetic (bases {2, 7, 61}
  *     below 4,759,123,141, Sinclair's seven bases above);
@@ -12,6 +13,7 @@ import { millerRabinNumber } from './primality-number.ts'
 import { millerRabinBigInt, strongProbablePrimeBigInt } from './primality-bigint.ts'
 import { isPerfectSquare, strongLucasProbablePrime } from './primality-lucas.ts'
 import { smallFactorBigInt, smallFactorNumber, TRIAL_DIVISION_LIMIT } from './primality-small.ts'
+import { isSmallPrime, SMALL_COUNT_LIMIT } from './small-prime-count.ts'
 
 /** Below this, a number with no prime factor under TRIAL_DIVISION_LIMIT is prime. */
 const TRIAL_DIVISION_DECIDES_BELOW = TRIAL_DIVISION_LIMIT * TRIAL_DIVISION_LIMIT
@@ -22,6 +24,7 @@ const TWO_POW_64 = 1n << 64n
 export function isPrimeNumber (n: number): boolean {
   if (!Number.isInteger(n) || n < 2) return false
   if (n > Number.MAX_SAFE_INTEGER) throw new RangeError(`isPrimeNumber needs a safe integer, got ${n}`)
+  if (n <= SMALL_COUNT_LIMIT) return isSmallPrime(n)
   const factor = smallFactorNumber(n)
   if (factor !== 0) return factor === n
   if (n < TRIAL_DIVISION_DECIDES_BELOW) return true

@@ -10,6 +10,8 @@ function byIsPrime (from: bigint, to: bigint): bigint[] {
 
 const RANGES: Array<[bigint, bigint]> = [
   [0n, 200_000n],
+  // Across 2^20, where isPrime leaves its table for trial division and Miller-Rabin.
+  [1_000_000n, 1_100_000n],
   [4_294_900_000n, 4_295_100_000n],
   [10n ** 15n, 10n ** 15n + 100_000n],
   [(1n << 53n) - 50_000n, (1n << 53n) - 1n]

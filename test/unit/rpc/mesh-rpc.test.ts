@@ -21,6 +21,7 @@ interface TestNode {
   events: EventEmitter
   others: Member[]
   calls: { handle: number, unhandle: number }
+  metrics: MeshMetrics
 }
 
 const handlers = new Map<string, StreamHandler>()
@@ -61,16 +62,17 @@ async function node (nick: string): Promise<TestNode> {
   const events = new EventEmitter()
   const services = new Set<string>()
   const others: Member[] = []
+  const metrics = new MeshMetrics()
   const rpc = new MeshRpc({
     libp2p: fakeLibp2p(peerId, calls),
-    metrics: new MeshMetrics(),
+    metrics,
     selfMember: () => member(id, nick, [...services]),
     members: () => others,
     memberEvents: events,
     services
   })
   running.push(rpc)
-  return { id, nick, rpc, events, others, calls }
+  return { id, nick, rpc, events, others, calls, metrics }
 }
 
 /** Each node learns of the others as alive members offering `services`. */
@@ -127,6 +129,47 @@ describe('MeshRpc: start and stop', () => {
     const gone: MemberTransition = { member: member(bob.id, 'bob'), from: 'alive', to: 'dead', cause: 'unreachable' }
     alice.events.emit('member:dead', gone)
     await expect(pending).rejects.toMatchObject({ name: 'ConnectionLostError' })
+  })
+})
+
+/** mesh_rpc_requests_total of one method and outcome on a node. */
+async function served (n: TestNode, method: string, outcome: string): Promise<number> {
+  const values = (await n.metrics.registry.getSingleMetric('mesh_rpc_requests_total')?.get())?.values ?? []
+  return values.find(v => v.labels.method === method && v.labels.outcome === outcome)?.value ?? 0
+}
+
+describe('MeshRpc: inline methods', () => {
+  it('a local call runs an inline method at once and counts it; a remote caller gets the same answer over a stream', async () => {
+    const alice = await node('alice')
+    const bob = await node('bob')
+    let runs = 0
+    const square = (args: unknown): number => { runs++; return (args as number) ** 2 }
+    for (const n of [alice, bob]) n.rpc.register('sq', { now: square, bad: () => { throw new RangeError('no') } }, { idempotent: true, inline: ['now', 'bad'] })
+    meet([alice, bob], ['sq.now', 'sq.bad'])
+    await alice.rpc.start()
+    await bob.rpc.start()
+
+    const local = alice.rpc.call('sq', 'now', 7, { peer: alice.id })
+    // Ran before the call's promise was even awaited: no timer or promise hop in between.
+    expect(runs).toBe(1)
+    expect(await local).toEqual({ result: 49, peer: alice.id, attempts: 1 })
+    expect(alice.rpc.server.requestsInFlight).toBe(0)
+    expect(await served(alice, 'sq.now', 'ok')).toBe(1)
+    // The method's own error is final, as on any path, and counted as failed.
+    await expect(alice.rpc.call('sq', 'bad', null, { peer: alice.id })).rejects.toThrow(RangeError)
+    expect(await served(alice, 'sq.bad', 'failed')).toBe(1)
+
+    expect(await alice.rpc.call('sq', 'now', 8, { peer: bob.id })).toMatchObject({ result: 64, peer: bob.id })
+    expect(await served(bob, 'sq.now', 'ok')).toBe(1)
+  })
+
+  it('an inline method that answers with a promise fails loudly; a method not marked inline keeps its run', async () => {
+    const alice = await node('alice')
+    alice.rpc.register('m', { lazy: async () => 1, plain: (args: unknown) => args }, { inline: ['lazy'] })
+    await alice.rpc.start()
+    await expect(alice.rpc.call('m', 'lazy', null, { peer: alice.id })).rejects.toThrow(/did not answer synchronously/)
+    expect(await alice.rpc.call('m', 'plain', 'x', { peer: alice.id })).toMatchObject({ result: 'x', peer: alice.id })
+    expect(() => { alice.rpc.register('n', { a: () => 1 }, { inline: ['b'] }) }).toThrow(/n\.b is marked inline but is not a method/)
   })
 })
 
