@@ -5,11 +5,17 @@
 //   one, compile cache on) in place of the bundle `npm ci` builds in dist/.
 // - Start-to-ready: from spawning `mesh start` until its control socket answers `id`, median
 //   of 10, the bundle against the sources, alternately.
+// - `mesh primes count 1 X --local --workers 1 --method sieve` on one pinned core (taskset -c 0)
+//   against the sieve kernel called directly in a fresh process (bench/primes-run.ts, countRange
+//   on its main thread), alternately, medians of wall time and of CPU time (user + sys, from
+//   /usr/bin/time when present): the difference is what the command's start-up, its worker
+//   thread and its shards add. X = 1e3 shows the fixed part alone, X = 1e10 the whole.
 // - RSS of an idle node with the default workers 10 s after start, and how many worker
 //   threads it holds; then the extra RSS while one worker is busy (a node with --workers 1
 //   counting primes), over that node's own idle RSS.
+// `npm run bench:startup -- --only count,busy` runs some of these: cli, count, ready, idle, busy.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -20,6 +26,7 @@ import { poolThreads } from '../test/utils/threads.ts'
 import { sleep } from '../test/utils/wait.ts'
 
 const MESH_JS = fileURLToPath(new URL('../cli/mesh.js', import.meta.url))
+const KERNEL_RUN = fileURLToPath(new URL('./primes-run.ts', import.meta.url))
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const RUNS = 10
 const IDLE_SECONDS = 10
@@ -48,6 +55,21 @@ function wallMs (argv: string[], env: NodeJS.ProcessEnv): number {
 function rssMb (pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find(l => l.startsWith('VmRSS:'))
   return Number(line?.split(/\s+/)[1] ?? 0) / 1024
+}
+
+const TIME = '/usr/bin/time'
+const hasTaskset = spawnSync('sh', ['-c', 'command -v taskset']).status === 0
+
+/** Wall and CPU seconds (user + sys; NaN without /usr/bin/time) of one process pinned to core 0. */
+function pinnedRun (argv: string[], env: NodeJS.ProcessEnv, cpuFile: string): { wall: number, cpu: number } {
+  const timed = existsSync(TIME) ? [TIME, '-f', '%U %S', '-o', cpuFile, ...argv] : argv
+  const full = hasTaskset ? ['taskset', '-c', '0', ...timed] : timed
+  const started = performance.now()
+  const run = spawnSync(full[0], full.slice(1), { env, encoding: 'utf8' })
+  const wall = (performance.now() - started) / 1000
+  if (run.status !== 0) throw new Error(`${argv.join(' ')} exited ${run.status}: ${run.stderr}`)
+  const cpu = existsSync(TIME) ? readFileSync(cpuFile, 'utf8').trim().split(/\s+/).map(Number).reduce((a, b) => a + b, 0) : Number.NaN
+  return { wall, cpu }
 }
 
 interface StartedNode { child: ChildProcess, home: string, readyMs: number, exited: Promise<void> }
@@ -87,9 +109,8 @@ if (!bundleIsFresh(ROOT)) {
   const built = spawnSync(process.execPath, [join(ROOT, 'build/bundle.ts')], { stdio: 'inherit' })
   if (built.status !== 0) throw new Error('the bundle did not build')
 }
-const dir = await mkdtemp(join(tmpdir(), 'mesh-bench-startup-'))
-try {
-  // --- the light commands, against one running node --------------------------------------
+/** The light commands' wall time, against one running node. */
+async function cliSection (dir: string): Promise<void> {
   const target = await startNode('mesh', join(dir, 'target'))
   const commands: Array<{ name: string, args: string[] }> = [
     { name: 'mesh --version', args: ['--version'] },
@@ -120,7 +141,39 @@ try {
     console.log(`${c.name.padEnd(16)}${fmt(mesh)}${fmt(floorMs).padStart(11)}${ratio(mesh, floorMs)}${fmt(sources).padStart(10)}${ratio(sources, mesh)}`)
   }
 
-  // --- start to ready -----------------------------------------------------------------------
+}
+
+/** A local count as a user runs it, against the kernel alone. */
+async function countSection (dir: string): Promise<void> {
+  // Both with one compile cache, warmed by a first run, as any repeated use of either.
+  const countEnv = { ...VARIANTS.mesh.env, NODE_COMPILE_CACHE: join(dir, 'compile-cache') }
+  const cpuFile = join(dir, 'cpu')
+  console.log(`\nmesh primes count 1 X --local --workers 1 --method sieve against the kernel in a fresh process, one pinned core${hasTaskset ? ' (taskset -c 0)' : ' (taskset missing: not pinned)'}; target: at most 0.2 s more`)
+  console.log(`${'X'.padEnd(6)}${'runs'.padStart(5)}${'mesh wall'.padStart(11)}${'kernel wall'.padStart(13)}${'difference'.padStart(12)}${'mesh cpu'.padStart(10)}${'kernel cpu'.padStart(12)}${'difference'.padStart(12)}`)
+  for (const [x, pairs] of [['1e3', RUNS], ['1e10', 5]] as const) {
+    const mesh = [MESH_JS, 'primes', 'count', '1', x, '--local', '--workers', '1', '--method', 'sieve']
+    const kernel = [KERNEL_RUN, '1', x]
+    pinnedRun([process.execPath, ...mesh], countEnv, cpuFile)
+    pinnedRun([process.execPath, ...kernel], countEnv, cpuFile)
+    const ours = { wall: [] as number[], cpu: [] as number[] }
+    const base = { wall: [] as number[], cpu: [] as number[] }
+    for (let i = 0; i < pairs; i++) {
+      for (const [argv, into] of [[mesh, ours], [kernel, base]] as const) {
+        const r = pinnedRun([process.execPath, ...argv], countEnv, cpuFile)
+        into.wall.push(r.wall)
+        into.cpu.push(r.cpu)
+      }
+    }
+    const s = (x: number): string => `${x.toFixed(3)} s`
+    const d = (a: number, b: number): string => `${a >= b ? '+' : ''}${(a - b).toFixed(3)} s`
+    const [ow, bw, oc, bc] = [ours.wall, base.wall, ours.cpu, base.cpu].map(median)
+    console.log(`${x.padEnd(6)}${String(pairs).padStart(5)}${s(ow).padStart(11)}${s(bw).padStart(13)}${d(ow, bw).padStart(12)}${s(oc).padStart(10)}${s(bc).padStart(12)}${d(oc, bc).padStart(12)}`)
+  }
+
+}
+
+/** `mesh start` until its control socket answers. */
+async function readySection (dir: string): Promise<void> {
   const ready = { mesh: [] as number[], sources: [] as number[] }
   for (let i = 0; i < RUNS; i++) {
     for (const variant of ['mesh', 'sources'] as const) {
@@ -132,7 +185,10 @@ try {
   console.log(`\nmesh start until the control socket answers, median of ${RUNS} (target ≤ 400 ms)`)
   console.log(`mesh (bundle) ${fmt(median(ready.mesh))}   sources ${fmt(median(ready.sources))}   ratio ${ratio(median(ready.sources), median(ready.mesh))}`)
 
-  // --- memory -------------------------------------------------------------------------------
+}
+
+/** An idle node's RSS. */
+async function idleSection (dir: string): Promise<void> {
   const idle = await startNode('mesh', join(dir, 'idle'))
   const idleSources = await startNode('sources', join(dir, 'idle-sources'))
   await sleep(IDLE_SECONDS * 1000 - idleSources.readyMs)
@@ -145,6 +201,10 @@ try {
   console.log(`\nidle node, default workers, ${IDLE_SECONDS} s after start (target ≤ 100 MB)`)
   console.log(`RSS ${idleRss.toFixed(1)} MB (sources ${idleSourcesRss.toFixed(1)} MB), worker threads running ${idleThreads}, advertised workers ${workers.free}/${workers.total} free`)
 
+}
+
+/** One busy worker's extra RSS. */
+async function busySection (dir: string): Promise<void> {
   const busy = await startNode('mesh', join(dir, 'busy'), ['--workers', '1'])
   await sleep(IDLE_SECONDS * 1000 - busy.readyMs)
   const before = rssMb(busy.child.pid!)
@@ -162,6 +222,15 @@ try {
   await stopNode(busy)
   console.log(`\none busy worker (--workers 1, counting [1e12, 1e12+1e10]) (target ≤ 30 MB extra)`)
   console.log(`idle ${before.toFixed(1)} MB, peak while busy ${peak.toFixed(1)} MB: +${(peak - before).toFixed(1)} MB (worker threads seen ${threadsSeen})`)
+}
+
+const SECTIONS = { cli: cliSection, count: countSection, ready: readySection, idle: idleSection, busy: busySection }
+// `npm run bench:startup -- --only count,busy` runs those sections alone.
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1].split(',') : Object.keys(SECTIONS)
+for (const name of only) if (!Object.hasOwn(SECTIONS, name)) throw new Error(`unknown section ${name}: ${Object.keys(SECTIONS).join(', ')}`)
+const dir = await mkdtemp(join(tmpdir(), 'mesh-bench-startup-'))
+try {
+  for (const name of only) await SECTIONS[name as keyof typeof SECTIONS](dir)
   console.log(`\nload ${load()}`)
 } finally {
   await rm(dir, { recursive: true, force: true })

@@ -1,9 +1,9 @@
 // What `mesh primes count --local` and `mesh primes list` run, loaded only by those commands.
-import cliProgress from 'cli-progress'
 import { countRangeParallel, formatPrimeBatch, primeBatches } from '../../node/compute/primes/index.ts'
 import { bigintJson } from '../../protocols/json-bigint.ts'
 import { availableParallelism } from 'node:os'
 import { plural } from '../output.ts'
+import type { SingleBar } from 'cli-progress'
 import type { CountMethod } from './count-method.ts'
 
 /** Show a progress bar only for work that is still running after this long. */
@@ -79,17 +79,26 @@ function round3 (x: number): number {
   return Math.round(x * 1000) / 1000
 }
 
-/** A cli-progress bar on stderr, only on a terminal and only once the work lasts a while. */
+/**
+ * A cli-progress bar on stderr, only on a terminal and only once the work lasts a while;
+ * cli-progress loads only then (a piped or scripted count does not pay for it).
+ */
 class DelayedProgressBar {
-  private bar: cliProgress.SingleBar | null = null
+  private bar: SingleBar | null = null
   private readonly started = Date.now()
   private readonly enabled = process.stderr.isTTY === true
+  private cliProgress: typeof import('cli-progress') | null = null
+
+  constructor () {
+    if (this.enabled) void import('cli-progress').then((m) => { this.cliProgress = m.default })
+  }
 
   update (done: bigint, total: bigint): void {
     if (!this.enabled || total === 0n) return
     const permille = Number(done * 1000n / total)
     if (this.bar == null) {
-      if (Date.now() - this.started < PROGRESS_BAR_DELAY_MS) return
+      const cliProgress = this.cliProgress
+      if (cliProgress == null || Date.now() - this.started < PROGRESS_BAR_DELAY_MS) return
       this.bar = new cliProgress.SingleBar({
         stream: process.stderr,
         format: 'counting primes {bar} {percentage}% | ETA {eta_formatted}',

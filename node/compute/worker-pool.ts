@@ -13,6 +13,12 @@ const WORKER_ENTRY = scriptEntry('worker-entry', new URL('./worker-entry.ts', im
  * idleness amortizes, while a job's shards, milliseconds apart, keep their threads.
  */
 export const DEFAULT_IDLE_TIMEOUT_MS = 30_000
+/**
+ * A worker's young generation, capped: V8 lets it grow to 16 MB or more, while a sieve task
+ * makes little garbage (its working set lives in WebAssembly memory). Measured on a node
+ * counting [1e12, 1e12+1e10]: the busy worker's extra RSS went from 26-27 MB to 23-26 MB.
+ */
+const WORKER_RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 2 }
 /** The pool's threads' name, which the OS shows too (`ps -T`, /proc/PID/task/TID/comm). */
 export const WORKER_THREAD_NAME = 'mesh-worker'
 
@@ -153,7 +159,7 @@ export class WorkerPool {
 
   /** Starts the slot's thread. */
   private spawn (slot: Slot): Worker {
-    const worker = new Worker(WORKER_ENTRY, { name: WORKER_THREAD_NAME })
+    const worker = new Worker(WORKER_ENTRY, { name: WORKER_THREAD_NAME, resourceLimits: WORKER_RESOURCE_LIMITS })
     slot.worker = worker
     worker.unref()
     worker.on('message', (reply: WorkerReply) => { this.onReply(slot, reply) })

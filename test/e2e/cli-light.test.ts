@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -11,8 +11,8 @@ const CHECKOUT = fileURLToPath(new URL('../..', import.meta.url))
 
 const MODULE_LOG_HOOK = fileURLToPath(new URL('../utils/module-log.ts', import.meta.url))
 
-/** What a command's process loaded, with its exit code and output. */
-async function runTraced (args: string[], dir: string, from: 'sources' | 'launcher' = 'sources'): Promise<{ code: number | null, stdout: string, modules: string[] }> {
+/** What a command's process loaded (`workers`: what each of its worker threads loaded), with its exit code and output. */
+async function runTraced (args: string[], dir: string, from: 'sources' | 'launcher' = 'sources'): Promise<{ code: number | null, stdout: string, modules: string[], workers: string[][] }> {
   const log = join(dir, `modules-${Math.random().toString(36).slice(2)}.txt`)
   const child = spawn(process.execPath, ['--import', MODULE_LOG_HOOK, MESH_BIN, ...args], {
     // What the sources import, module by module (the bundle would hide it in its chunks).
@@ -22,8 +22,10 @@ async function runTraced (args: string[], dir: string, from: 'sources' | 'launch
   let stdout = ''
   child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
   const code = await new Promise<number | null>(resolve => child.once('exit', c => { resolve(c) }))
-  const modules = (await readFile(log, 'utf8')).split('\n').filter(line => line !== '')
-  return { code, stdout, modules }
+  const lines = async (file: string): Promise<string[]> => (await readFile(file, 'utf8')).split('\n').filter(line => line !== '')
+  const threadLogs = (await readdir(dir)).filter(name => name.startsWith(`${log.slice(dir.length + 1)}.thread-`))
+  const workers = await Promise.all(threadLogs.map(async name => await lines(join(dir, name))))
+  return { code, stdout, modules: await lines(log), workers }
 }
 
 /** libp2p, its transports and crypto, or the node's own assembly. */
@@ -64,6 +66,36 @@ describe('light CLI commands', () => {
     const run = await runTraced(['swarm-key', join(dir, 'swarm.key')], dir)
     expect(run.code).toBe(0)
     expect(run.modules.some(url => NODE_ONLY.test(url))).toBe(true)
+  })
+})
+
+/** What a sieve task needs in its thread: the pool's entry and task table, and the sieve. */
+const SIEVE_WORKER_MODULE = /\/node\/compute\/(?:worker-entry\.ts|worker-tasks\.ts|isqrt\.ts|primes\/[\w-]+\.ts)$/
+
+/**
+ * A worker thread carries its own copy of every module it imports (a busy worker's memory is
+ * one of a node's costs): one that only counts primes on the sieve loads the sieve, not the
+ * combinatorial pi(x) code, not libp2p, not the CLI.
+ */
+describe('a sieve worker thread', () => {
+  let dir: string
+  beforeAll(async () => { dir = await mkdtemp(join(tmpdir(), 'mesh-worker-modules-')) })
+  afterAll(async () => { await rm(dir, { recursive: true, force: true }) })
+
+  it('loads the sieve and nothing else of the project or its packages', async () => {
+    const run = await runTraced(['primes', 'count', '1', '1e7', '--local', '--workers', '1', '--method', 'sieve'], dir)
+    expect(run.code).toBe(0)
+    expect(run.stdout).toMatch(/^664579 primes in \[1, 10000000\] /)
+    expect(run.workers).toHaveLength(1)
+    const [loaded] = run.workers
+    expect(loaded.some(url => url.endsWith('/node/compute/primes/segmented-sieve.ts'))).toBe(true)
+    expect(loaded.filter(url => !url.startsWith('node:') && !SIEVE_WORKER_MODULE.test(url))).toEqual([])
+  })
+
+  it('the trace sees what a worker loads beyond the sieve (the combinatorial count)', async () => {
+    const run = await runTraced(['primes', 'count', '1', '1e7', '--local', '--workers', '1', '--method', 'combinatorial'], dir)
+    expect(run.code).toBe(0)
+    expect(run.workers.flat().filter(url => !url.startsWith('node:') && !SIEVE_WORKER_MODULE.test(url)).some(url => url.includes('/node/compute/pi/'))).toBe(true)
   })
 })
 

@@ -20,16 +20,23 @@ const PATTERN_GROUPS: readonly (readonly number[])[] = [
 export const PRESIEVED_PRIMES: readonly number[] = PATTERN_GROUPS.flat()
 export const LARGEST_PRESIEVED_PRIME = 71
 
+/** Where a pattern lies in memory: one period (4 x the product of its primes, in bytes) plus room for the largest block. */
 interface Pattern {
-  bytes: Uint8Array
+  primes: readonly number[]
   periodBytes: number
+  length: number
 }
 
-/** Pattern bytes for a group of primes: one period plus room for the largest block. */
-function buildPattern (primes: readonly number[], maxBlockBytes: number): Pattern {
-  const periodBytes = 4 * primes.reduce((a, b) => a * b, 1)
-  const bytes = new Uint8Array(periodBytes + maxBlockBytes)
-  const product = periodBytes / 4
+function patternsFor (maxBlockBytes: number): Pattern[] {
+  return PATTERN_GROUPS.map((primes) => {
+    const periodBytes = 4 * primes.reduce((a, b) => a * b, 1)
+    return { primes, periodBytes, length: periodBytes + maxBlockBytes }
+  })
+}
+
+/** Writes a pattern's bytes in place (straight into the sieve's memory: no copy of about 1 MB is kept). */
+function fillPattern (bytes: Uint8Array, primes: readonly number[]): void {
+  const product = primes.reduce((a, b) => a * b, 1)
   // The bits of one period of `product` bytes, then copies of it.
   for (let i = 0; i < product; i++) {
     let v = 0
@@ -42,30 +49,18 @@ function buildPattern (primes: readonly number[], maxBlockBytes: number): Patter
     bytes[i] = v
   }
   for (let filled = product; filled < bytes.length; filled *= 2) bytes.copyWithin(filled, 0, Math.min(filled, bytes.length - filled))
-  return { bytes, periodBytes }
-}
-
-const patternCache = new Map<number, Pattern[]>()
-
-function patternsFor (maxBlockBytes: number): Pattern[] {
-  let patterns = patternCache.get(maxBlockBytes)
-  if (patterns == null) {
-    patterns = PATTERN_GROUPS.map((group) => buildPattern(group, maxBlockBytes))
-    patternCache.set(maxBlockBytes, patterns)
-  }
-  return patterns
 }
 
 /** Bytes of memory PreSieve needs for blocks of up to maxBlockBytes. */
 export function preSieveMemoryBytes (maxBlockBytes: number): number {
-  return patternsFor(maxBlockBytes).reduce((sum, p) => sum + p.bytes.length, 0)
+  return patternsFor(maxBlockBytes).reduce((sum, p) => sum + p.length, 0)
 }
 
-/** Copies the patterns into `memory` from byte `at` (preSieveMemoryBytes of room). */
+/** Writes the patterns into `memory` from byte `at` (preSieveMemoryBytes of room). */
 export function writePreSievePatterns (memory: ArrayBuffer, at: number, maxBlockBytes: number): void {
   for (const pattern of patternsFor(maxBlockBytes)) {
-    new Uint8Array(memory, at, pattern.bytes.length).set(pattern.bytes)
-    at += pattern.bytes.length
+    fillPattern(new Uint8Array(memory, at, pattern.length), pattern.primes)
+    at += pattern.length
   }
 }
 
@@ -85,7 +80,7 @@ export class PreSieve {
     this.patterns = patternsFor(maxBlockBytes)
     for (const pattern of this.patterns) {
       this.addresses.push(at)
-      at += pattern.bytes.length
+      at += pattern.length
     }
     this.offsets = new Int32Array(this.patterns.length)
     this.kernel = kernel

@@ -6,11 +6,13 @@ import { isqrt } from '../isqrt.ts'
  */
 const MIN_SHARD_WIDTH = 10_000_000n
 /**
- * Preferred width at least: 8 sieve segments of 15.7M numbers. A shard also pays about a
- * millisecond per shard for its partial first and last segments; measured for pi(1e10),
- * 500 shards of 2e7 cost 0.6 s more than one range, 76 shards of 1.3e8 under 0.1 s.
+ * Preferred width at least: 68 sieve segments of 15.7M numbers. A shard pays about a
+ * millisecond of fixed cost (placing its sieving primes, its partial first and last
+ * segments, a message each way); measured for pi(1e10) on one core, 500 shards of 2e7 cost
+ * 0.6 s more than one range, 75 shards of 1.3e8 about 0.1 s, 10 shards of 1.1e9 about
+ * 0.05 s. Progress comes from inside a shard, so wide shards do not make it coarse.
  */
-const PREFERRED_SHARD_WIDTH = 1n << 27n
+const PREFERRED_SHARD_WIDTH = 1n << 30n
 /**
  * A shard this many times sqrt(to) wide spends well under 1% on its fixed cost, the Oliveira e
  * Silva cost model's B * pi(sqrt(to)) term (primesieve ParallelSieve uses 200).
@@ -26,7 +28,7 @@ export interface Shard {
 
 /**
  * Splits [from, to] into consecutive shards for `workers` threads: about 200 * sqrt(to)
- * wide (at least 2^27), yet at least 4 per worker when the range allows and never below 1e7,
+ * wide (at least 2^30), yet at least 4 per worker when the range allows and never below 1e7,
  * with inner boundaries on
  * multiples of 30 (so no 30-number wheel byte is split).
  */

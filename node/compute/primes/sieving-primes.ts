@@ -4,19 +4,48 @@ import { RESIDUES } from './wheel.ts'
 /** Up to this bound a plain sieve in one array is cheap (1 MiB of flags at most). */
 const PLAIN_SIEVE_LIMIT = 1 << 20
 
-/** All primes <= limit (limit <= 2^20), by a plain odd-only sieve. */
+/**
+ * The primes up to plainLimit, kept by the thread: every chunk of every shard needs a prefix
+ * of them, and making them per chunk left about 1.5 MB of garbage each time (a busy worker's
+ * memory grew with it until a full collection). They grow by powers of two up to 2^20
+ * (82025 primes, 320 KB), so a small count does not sieve to 2^20.
+ */
+let plainPrimes: Uint32Array = new Uint32Array(0)
+let plainLimit = 0
+
+/** All primes <= limit (limit <= 2^20), ascending; shared and read-only: never write to it. */
 export function primesUpTo (limit: number): Uint32Array {
   if (limit > PLAIN_SIEVE_LIMIT) throw new RangeError('primesUpTo is for limits up to 2^20')
-  if (limit < 2) return new Uint32Array(0)
+  if (limit > plainLimit) {
+    plainLimit = Math.min(PLAIN_SIEVE_LIMIT, 2 ** Math.max(16, Math.ceil(Math.log2(limit))))
+    plainPrimes = plainSieve(plainLimit)
+  }
+  // How many primes are <= limit: binary search.
+  let lo = 0
+  let hi = plainPrimes.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (plainPrimes[mid] <= limit) lo = mid + 1
+    else hi = mid
+  }
+  return plainPrimes.subarray(0, lo)
+}
+
+/** All primes <= limit by a plain odd-only sieve. */
+function plainSieve (limit: number): Uint32Array {
   // composite[i] stands for 2i + 1.
   const composite = new Uint8Array((limit >> 1) + 1)
+  let count = 1
   for (let p = 3; p * p <= limit; p += 2) {
     if (composite[p >> 1] !== 0) continue
     for (let m = p * p; m <= limit; m += 2 * p) composite[m >> 1] = 1
   }
-  const primes: number[] = [2]
-  for (let n = 3; n <= limit; n += 2) if (composite[n >> 1] === 0) primes.push(n)
-  return Uint32Array.from(primes)
+  for (let n = 3; n <= limit; n += 2) if (composite[n >> 1] === 0) count++
+  const primes = new Uint32Array(count)
+  primes[0] = 2
+  let size = 1
+  for (let n = 3; n <= limit; n += 2) if (composite[n >> 1] === 0) primes[size++] = n
+  return primes
 }
 
 /**
