@@ -5,9 +5,9 @@ import { phiVector } from './phi.ts'
 import type { PiParameters } from './pi-parameters.ts'
 import type { PiTables } from './pi-tables.ts'
 import { WIDE_BASE } from './wide-number.ts'
+import { kernelFor, SEGMENT_BYTES } from './hard-leaf-kernel.ts'
 
 /** One segment: 32 KiB of sieve (983,040 numbers), the L1 data cache of the machines we run on. */
-const SEGMENT_BYTES = 1 << 15
 const SEGMENT_SPAN = 30 * SEGMENT_BYTES
 /** Shard bounds must be multiples of this (whole 32-bit words of the mod-30 sieve). */
 export const SHARD_ALIGN = 240
@@ -79,14 +79,15 @@ export function hardLeaves (params: PiParameters, tables: PiTables, low: number,
   const shardMaxB = maxBOf(params, pi, piSqrtZ, low)
   if (shardMaxB <= c) return 0n
   const phiB = phiVector(low, c, shardMaxB, tables)
+  // The sieve, its counters and the crossing state live in the WebAssembly kernel's memory.
+  const kernel = kernelFor(tables, piSqrtZ, UP_TO)
+  const { composite, prime, cross, takeSum } = kernel.exports
+  takeSum()
 
   // Each sieving prime p_b (3 < b < shardMaxB): its next multiple's byte (from the segment's
-  // start) and the wheel index of that multiple's cofactor.
-  const nextByte = new Float64Array(shardMaxB + 1)
-  const wheel = new Int32Array(shardMaxB + 1)
-  // Per prime and wheel index: the bit its multiple clears and the bytes to the next multiple.
-  const step = new Int32Array(8 * (shardMaxB + 1))
-  const bitIndex = new Uint8Array(8 * (shardMaxB + 1))
+  // start) and the wheel index of that multiple's cofactor; per prime and wheel index, the
+  // bit its multiple clears and the bytes to the next multiple.
+  const { nextByte, wheel, step, bitIndex, sieve, words, counters } = kernel
   for (let b = 4; b < shardMaxB; b++) {
     const p = primes[b]
     const m0 = Math.max(1, Math.ceil(low / p))
@@ -101,10 +102,6 @@ export function hardLeaves (params: PiParameters, tables: PiTables, low: number,
     }
   }
 
-  const sieve = new Uint8Array(SEGMENT_BYTES)
-  const st: CrossingState = { sieve, nextByte, wheel, step, bitIndex }
-  const words = new Uint32Array(sieve.buffer)
-  const counters = new Int32Array(SEGMENT_BYTES)
   const sum = new BigAccumulator()
   const view: SegmentView = { words, counters, low: 0, blockShift: 0 }
 
@@ -144,22 +141,30 @@ export function hardLeaves (params: PiParameters, tables: PiTables, low: number,
       // Leaves t = floor(xp / m) in [segLow, segHigh): m in (xp / segHigh, xp / segLow].
       const mBelowT = divideByLarge(hi, lo, segHigh)
       const mAtLow = segLow === 0 ? y : Math.min(y, divideByLarge(hi, lo, segLow))
+      // Bounds past y mean no leaf; clamped, they fit the kernel's i32.
       if (b <= piSqrtY) {
         // m square-free, lpf(m) > p, y / p < m <= y; -mu(m) * phi(t, b - 1) each.
-        compositeLeaves(view, factor, p, hi, lo, phiBase, Math.max(Math.floor(y / p), mBelowT), mAtLow, sum)
+        const mLow = Math.min(y, Math.max(Math.floor(y / p), mBelowT))
+        if (hi === 0) composite(p, lo, phiBase, mLow, mAtLow, segLow, blockShift, kernel.factorAt)
+        else compositeLeaves(view, factor, p, hi, lo, phiBase, mLow, mAtLow, sum)
       } else {
         // m = q prime, p < q <= z / p (so t >= y): +phi(t, b - 1) each.
-        const qLow = Math.max(p, mBelowT)
+        const qLow = Math.min(y, Math.max(p, mBelowT))
         const qHigh = Math.min(mAtLow, Math.floor(z / p))
-        if (qHigh > qLow) primeLeaves(view, primes, pi[qHigh], qLow, hi, lo, phiBase, sum)
+        if (qHigh > qLow) {
+          if (hi === 0) prime(pi[qHigh], qLow, lo, phiBase, segLow, blockShift, kernel.primesAt)
+          else primeLeaves(view, primes, pi[qHigh], qLow, hi, lo, phiBase, sum)
+        }
       }
       phiB[b] = phiBase + total
-      if (b < maxB) total -= crossOff(st, b, bytes, counters, counterShift)
+      if (b < maxB) total -= cross(b, bytes, counterShift, kernel.nextAt, kernel.wheelAt, kernel.stepAt, kernel.bitAt)
     }
-    // Primes whose crossing stopped with this segment's maxB are never needed again.
-    for (let b = 4; b < shardMaxB; b++) nextByte[b] -= SEGMENT_BYTES
+    // The primes crossed here go on from the next segment's start; the others are never
+    // needed again (maxB does not grow), so their positions are left as they are.
+    for (let b = 4; b < maxB; b++) nextByte[b] -= SEGMENT_BYTES
     onSegment?.(segHigh - low)
   }
+  sum.addBig(takeSum())
   return sum.value
 }
 
@@ -233,42 +238,6 @@ function primeLeaves (view: SegmentView, primes: Float64Array, j: number, qLow: 
     if (acc > SPILL) { sum.add(acc); acc = 0 }
   }
   sum.add(acc)
-}
-
-/** Where each sieving prime p_b stands: its next multiple's byte from the segment start, and its wheel index. */
-interface CrossingState {
-  sieve: Uint8Array
-  nextByte: Float64Array
-  wheel: Int32Array
-  /** Per prime and wheel index: bytes to the next multiple, and the bit the multiple clears. */
-  step: Int32Array
-  bitIndex: Uint8Array
-}
-
-/**
- * Crosses p_b and its multiples off the segment's first `bytes` bytes; returns how many were
- * still live, and takes them off their counter blocks.
- */
-function crossOff (st: CrossingState, b: number, bytes: number, blockCounts: Int32Array, counterShift: number): number {
-  const { sieve, step, bitIndex } = st
-  let i = st.nextByte[b]
-  let k = st.wheel[b]
-  const row = 8 * b
-  let removed = 0
-  // Branch-free: whether the bit was still set is as likely as not, so a branch mispredicts.
-  while (i < bytes) {
-    const shift = bitIndex[row + k]
-    const v = sieve[i]
-    const live = (v >> shift) & 1
-    sieve[i] = v & ~(1 << shift)
-    blockCounts[i >> counterShift] -= live
-    removed += live
-    i += step[row + k]
-    k = (k + 1) & 7
-  }
-  st.nextByte[b] = i
-  st.wheel[b] = k
-  return removed
 }
 
 /** The largest b with a leaf at or above `from`: p_b^2 < x / from (the leaf's m exceeds p_b). */
