@@ -2,15 +2,15 @@ import { isqrt } from '../isqrt.ts'
 import { popcount32, BYTE_CARRY, CLEAR_MASK, COFACTOR_GAP, COPRIME_DELTA, RESIDUES, WHEEL_INDEX_AFTER } from '../primes/wheel.ts'
 import { BigAccumulator } from './big-accumulator.ts'
 import { phiVector } from './phi.ts'
-import type { PiParameters } from './pi-parameters.ts'
+import { SHARD_ALIGN, type PiParameters } from './pi-parameters.ts'
 import type { PiTables } from './pi-tables.ts'
 import { WIDE_BASE } from './wide-number.ts'
 import { kernelFor, SEGMENT_BYTES } from './hard-leaf-kernel.ts'
 
+export { SHARD_ALIGN }
+
 /** One segment: 32 KiB of sieve (983,040 numbers), the L1 data cache of the machines we run on. */
 const SEGMENT_SPAN = 30 * SEGMENT_BYTES
-/** Shard bounds must be multiples of this (whole 32-bit words of the mod-30 sieve). */
-export const SHARD_ALIGN = 240
 /** A running sum in a double moves to the BigInt accumulator beyond this (each phi < 2^38). */
 const SPILL = 2 ** 50
 

@@ -20,6 +20,16 @@ export interface PiParameters {
   narrowBelow?: number
 }
 
+/**
+ * Below this, sieving [0, x] is as fast as building the tables: no combinatorial method.
+ * It lives here, with no heavy imports, so that the coordinating thread and node can decide
+ * without loading (and building the tables of) the leaf code.
+ */
+export const SIEVE_BELOW = 10_000_000n
+
+/** Hard-leaf shard bounds must be multiples of this (whole 32-bit words of the mod-30 sieve). */
+export const SHARD_ALIGN = 240
+
 /** The largest c: phi(t, 7) by one table of 510510 entries. */
 export const MAX_C = 7
 
