@@ -6,8 +6,9 @@
 // 2. Mesh scaling: pi(1e17) as a job on a mesh of 2 peers against a mesh of 1, one worker
 //    each, loopback, each node pinned to its own core (the coordinator to core 0, the other
 //    peer to core 1), so that one peer has one core and two peers have two.
-// Flags: --quick skips pi(1e17) (the scaling row then uses pi(1e15)); --top adds
-// pi(2^64 - 1) (hours here: see the README) against primecount's known value.
+// Flags: --quick skips pi(1e17) (the scaling row then uses pi(1e15)); --top adds pi(2^63 - 1),
+// pi(2^63 + 1) and pi(2^64 - 1) against primecount's known values (about half an hour of one
+// core each here: see the README).
 // Progress goes to stderr, one line per run.
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, rmSync } from 'node:fs'
@@ -21,13 +22,23 @@ import { MeshProcess, waitUntil } from '../test/utils/mesh-process.ts'
 const MESH = fileURLToPath(new URL('../cli/mesh.js', import.meta.url))
 const quick = process.argv.includes('--quick')
 const top = process.argv.includes('--top')
-/** primecount's own value of pi(2^64 - 1), and so ours must match it without running it. */
+/**
+ * Known values at the top (primecount's): pi(2^63 - 1), which is also pi(2^63 + 1) since
+ * 2^63 is even and 2^63 + 1 a multiple of 3; and pi(2^64 - 1). Ours must equal them.
+ */
+const PI_2_63 = '216289611853439384'
 const PI_2_64 = '425656284035217743'
 const ROWS: Array<{ x: string, pairs: number, known?: string }> = [
   { x: '1e13', pairs: 5 },
   { x: '1e15', pairs: 3 },
   ...(quick ? [] : [{ x: '1e17', pairs: 1 }]),
-  ...(top ? [{ x: (2n ** 64n - 1n).toString(), pairs: 1, known: PI_2_64 }] : [])
+  ...(top
+    ? [
+        { x: (2n ** 63n - 1n).toString(), pairs: 1, known: PI_2_63 },
+        { x: (2n ** 63n + 1n).toString(), pairs: 1, known: PI_2_63 },
+        { x: (2n ** 64n - 1n).toString(), pairs: 1, known: PI_2_64 }
+      ]
+    : [])
 ]
 const SCALING_X = quick ? '1e15' : '1e17'
 
