@@ -1,5 +1,6 @@
 import { encodeModule, Func } from './wasm-builder.ts'
 import type { PiTables } from './pi-tables.ts'
+import { WIDE_BASE } from './wide-number.ts'
 
 /**
  * The inner loops of the hard-leaf sieve as WebAssembly, generated at load time (no build
@@ -44,9 +45,26 @@ function emitCount (f: Func): void {
   f.op('i32.or', 'i32.and', 'i32.popcnt').get('running').op('i32.add').set('cnt')
 }
 
+/**
+ * Emits: t = floor(v / d), d an i32 on the stack, v = xp when narrow, else the wide pair
+ * hi * 2^21 + xp, divided as wideDivide does (two exact double divisions).
+ */
+function emitQuotient (f: Func, wide: boolean): void {
+  f.op('f64.convert_i32_s')
+  if (!wide) {
+    f.set('d').get('xp').get('d').op('f64.div', 'f64.floor').set('t')
+    return
+  }
+  f.set('d')
+  f.get('hi').get('d').op('f64.div', 'f64.floor').set('q1')
+  f.get('q1').f64(WIDE_BASE).op('f64.mul')
+  f.get('hi').get('q1').get('d').op('f64.mul', 'f64.sub').f64(WIDE_BASE).op('f64.mul').get('xp').op('f64.add')
+  f.get('d').op('f64.div', 'f64.floor', 'f64.add').set('t')
+}
+
 const COUNT_LOCALS = {
   t: 'f64', offset: 'i32', byte: 'i32', w: 'i32', stop: 'i32', running: 'i32', shift: 'i32', cnt: 'i32',
-  bw: 'i32', bwMask: 'i32', acc: 'i64', phiB: 'i64'
+  bw: 'i32', bwMask: 'i32', acc: 'i64', phiB: 'i64', d: 'f64', q1: 'f64'
 } as const
 
 function emitPrologue (f: Func): void {
@@ -58,10 +76,13 @@ function emitEpilogue (f: Func): void {
   f.globalGet().get('acc').op('i64.add').globalSet()
 }
 
-/** composite(p, xp, phiBase, mLow, mHigh, segLow, blockShift, factorAt): -mu(m) * phi(xp / m) for odd m in (mLow, mHigh] with factor > p. */
-function buildComposite (): Func {
-  const f = new Func('composite',
-    { p: 'i32', xp: 'f64', phiBase: 'f64', mLow: 'i32', mHigh: 'i32', segLow: 'f64', blockShift: 'i32', factorAt: 'i32' },
+/**
+ * composite(p, [hi,] xp, phiBase, mLow, mHigh, segLow, blockShift, factorAt): -mu(m) * phi(x / (p m))
+ * for odd m in (mLow, mHigh] with factor > p; `compositeWide` takes x / p as the pair (hi, xp).
+ */
+function buildComposite (wide: boolean): Func {
+  const f = new Func(wide ? 'compositeWide' : 'composite',
+    { p: 'i32', ...(wide ? { hi: 'f64' } as const : {}), xp: 'f64', phiBase: 'f64', mLow: 'i32', mHigh: 'i32', segLow: 'f64', blockShift: 'i32', factorAt: 'i32' },
     { m: 'i32', fac: 'i32', ...COUNT_LOCALS }, null)
   emitPrologue(f)
   f.get('mHigh').i32(1).op('i32.sub').i32(1).op('i32.or').set('m')
@@ -69,7 +90,8 @@ function buildComposite (): Func {
   f.get('m').get('mLow').op('i32.le_s').brIf('done')
   f.get('m').i32(1).op('i32.shr_u').i32(2).op('i32.shl').get('factorAt').op('i32.add').load().tee('fac')
   f.get('p').op('i32.gt_s').if('leaf')
-  f.get('xp').get('m').op('f64.convert_i32_s', 'f64.div', 'f64.floor').set('t')
+  f.get('m')
+  emitQuotient(f, wide)
   emitCount(f)
   f.get('fac').i32(1).op('i32.and').if('odd')
   f.get('acc').get('phiB').op('i64.add').get('cnt').op('i64.extend_i32_s', 'i64.add').set('acc')
@@ -84,16 +106,17 @@ function buildComposite (): Func {
   return f
 }
 
-/** prime(j, qLow, xp, phiBase, segLow, blockShift, primesAt): +phi(xp / q) for q = primes[j], primes[j - 1], ... while q > qLow. */
-function buildPrime (): Func {
-  const f = new Func('prime',
-    { j: 'i32', qLow: 'i32', xp: 'f64', phiBase: 'f64', segLow: 'f64', blockShift: 'i32', primesAt: 'i32' },
+/** prime(j, qLow, [hi,] xp, phiBase, segLow, blockShift, primesAt): +phi(x / (p q)) for q = primes[j], primes[j - 1], ... while q > qLow. */
+function buildPrime (wide: boolean): Func {
+  const f = new Func(wide ? 'primeWide' : 'prime',
+    { j: 'i32', qLow: 'i32', ...(wide ? { hi: 'f64' } as const : {}), xp: 'f64', phiBase: 'f64', segLow: 'f64', blockShift: 'i32', primesAt: 'i32' },
     { q: 'i32', ...COUNT_LOCALS }, null)
   emitPrologue(f)
   f.block('done').loop('leaves')
   f.get('j').i32(2).op('i32.shl').get('primesAt').op('i32.add').load().tee('q')
   f.get('qLow').op('i32.le_s').brIf('done')
-  f.get('xp').get('q').op('f64.convert_i32_s', 'f64.div', 'f64.floor').set('t')
+  f.get('q')
+  emitQuotient(f, wide)
   emitCount(f)
   f.get('acc').get('phiB').op('i64.add').get('cnt').op('i64.extend_i32_s', 'i64.add').set('acc')
   f.get('j').i32(1).op('i32.sub').set('j')
@@ -143,6 +166,8 @@ function buildTakeSum (): Func {
 interface KernelExports {
   composite: (p: number, xp: number, phiBase: number, mLow: number, mHigh: number, segLow: number, blockShift: number, factorAt: number) => void
   prime: (j: number, qLow: number, xp: number, phiBase: number, segLow: number, blockShift: number, primesAt: number) => void
+  compositeWide: (p: number, hi: number, xp: number, phiBase: number, mLow: number, mHigh: number, segLow: number, blockShift: number, factorAt: number) => void
+  primeWide: (j: number, qLow: number, hi: number, xp: number, phiBase: number, segLow: number, blockShift: number, primesAt: number) => void
   cross: (b: number, bytes: number, counterShift: number, nextAt: number, wheelAt: number, stepAt: number, bitAt: number) => number
   takeSum: () => bigint
 }
@@ -177,7 +202,7 @@ export class HardLeafKernel {
   readonly bitAt: number
 
   constructor (tables: PiTables, maxB: number, upTo: Int32Array) {
-    compiled ??= new wasm.Module(encodeModule([buildComposite(), buildPrime(), buildCross(), buildTakeSum()]))
+    compiled ??= new wasm.Module(encodeModule([buildComposite(false), buildPrime(false), buildCross(), buildTakeSum(), buildComposite(true), buildPrime(true)]))
     const slots = maxB + 2
     this.factorAt = DYNAMIC
     this.primesAt = this.factorAt + 4 * tables.factor.length

@@ -1,6 +1,5 @@
 import { isqrt } from '../isqrt.ts'
 import { popcount32, BYTE_CARRY, CLEAR_MASK, COFACTOR_GAP, COPRIME_DELTA, RESIDUES, WHEEL_INDEX_AFTER } from '../primes/wheel.ts'
-import { BigAccumulator } from './big-accumulator.ts'
 import { phiVector } from './phi.ts'
 import { SHARD_ALIGN, type PiParameters } from './pi-parameters.ts'
 import type { PiTables } from './pi-tables.ts'
@@ -11,8 +10,6 @@ export { SHARD_ALIGN }
 
 /** One segment: 32 KiB of sieve (983,040 numbers), the L1 data cache of the machines we run on. */
 const SEGMENT_SPAN = 30 * SEGMENT_BYTES
-/** A running sum in a double moves to the BigInt accumulator beyond this (each phi < 2^38). */
-const SPILL = 2 ** 50
 
 /**
  * The sieve with 7, 11, 13, 17 and their multiples crossed off (1 kept) repeats every
@@ -73,7 +70,7 @@ export function hardLeaves (params: PiParameters, tables: PiTables, low: number,
   if (high > z) high = z
   if (low >= high) return 0n
   if (low % SHARD_ALIGN !== 0) throw new RangeError('a hard-leaf shard starts at a multiple of 240')
-  const { primes, pi, factor, xpHi, xpLo } = tables
+  const { primes, pi, xpHi, xpLo } = tables
   const piSqrtY = pi[Number(isqrt(BigInt(y)))]
   const piSqrtZ = pi[Number(isqrt(BigInt(z)))]
   const shardMaxB = maxBOf(params, pi, piSqrtZ, low)
@@ -81,7 +78,7 @@ export function hardLeaves (params: PiParameters, tables: PiTables, low: number,
   const phiB = phiVector(low, c, shardMaxB, tables)
   // The sieve, its counters and the crossing state live in the WebAssembly kernel's memory.
   const kernel = kernelFor(tables, piSqrtZ, UP_TO)
-  const { composite, prime, cross, takeSum } = kernel.exports
+  const { composite, prime, compositeWide, primeWide, cross, takeSum } = kernel.exports
   takeSum()
 
   // Each sieving prime p_b (3 < b < shardMaxB): its next multiple's byte (from the segment's
@@ -102,8 +99,6 @@ export function hardLeaves (params: PiParameters, tables: PiTables, low: number,
     }
   }
 
-  const sum = new BigAccumulator()
-  const view: SegmentView = { words, counters, low: 0, blockShift: 0 }
 
   for (let segLow = low; segLow < high; segLow += SEGMENT_SPAN) {
     const segHigh = Math.min(segLow + SEGMENT_SPAN, high)
@@ -130,8 +125,6 @@ export function hardLeaves (params: PiParameters, tables: PiTables, low: number,
       total += n
     }
     const counterShift = blockShift + 2
-    view.low = segLow
-    view.blockShift = blockShift
 
     for (let b = c + 1; b <= maxB; b++) {
       const p = primes[b]
@@ -146,14 +139,14 @@ export function hardLeaves (params: PiParameters, tables: PiTables, low: number,
         // m square-free, lpf(m) > p, y / p < m <= y; -mu(m) * phi(t, b - 1) each.
         const mLow = Math.min(y, Math.max(Math.floor(y / p), mBelowT))
         if (hi === 0) composite(p, lo, phiBase, mLow, mAtLow, segLow, blockShift, kernel.factorAt)
-        else compositeLeaves(view, factor, p, hi, lo, phiBase, mLow, mAtLow, sum)
+        else compositeWide(p, hi, lo, phiBase, mLow, mAtLow, segLow, blockShift, kernel.factorAt)
       } else {
         // m = q prime, p < q <= z / p (so t >= y): +phi(t, b - 1) each.
         const qLow = Math.min(y, Math.max(p, mBelowT))
         const qHigh = Math.min(mAtLow, Math.floor(z / p))
         if (qHigh > qLow) {
           if (hi === 0) prime(pi[qHigh], qLow, lo, phiBase, segLow, blockShift, kernel.primesAt)
-          else primeLeaves(view, primes, pi[qHigh], qLow, hi, lo, phiBase, sum)
+          else primeWide(pi[qHigh], qLow, hi, lo, phiBase, segLow, blockShift, kernel.primesAt)
         }
       }
       phiB[b] = phiBase + total
@@ -164,80 +157,8 @@ export function hardLeaves (params: PiParameters, tables: PiTables, low: number,
     for (let b = 4; b < maxB; b++) nextByte[b] -= SEGMENT_BYTES
     onSegment?.(segHigh - low)
   }
-  sum.addBig(takeSum())
-  return sum.value
-}
-
-/** The current segment as the leaf loops read it. */
-interface SegmentView {
-  words: Uint32Array
-  /** Live numbers per block of 2^blockShift words. */
-  counters: Int32Array
-  low: number
-  blockShift: number
-}
-
-/**
- * Live numbers in [view.low, t] for rising t, resuming from the last stop: whole counter
- * blocks, then words, then a masked word. One per b and segment: the leaf loops are
- * functions of their own, so V8 optimizes them whole rather than on-stack-replacing one
- * inner loop after another inside one long call.
- */
-class RunningCount {
-  private stopWord = 0
-  private running = 0
-
-  count (view: SegmentView, t: number): number {
-    const { words, counters, blockShift } = view
-    const blockWords = 1 << blockShift
-    const offset = t - view.low
-    const byte = Math.floor(offset / 30)
-    const w = byte >> 2
-    let stopWord = this.stopWord
-    let running = this.running
-    while (stopWord < w) {
-      if ((stopWord & (blockWords - 1)) === 0 && stopWord + blockWords <= w) {
-        running += counters[stopWord >> blockShift]
-        stopWord += blockWords
-      } else {
-        running += popcount32(words[stopWord++])
-      }
-    }
-    this.stopWord = stopWord
-    this.running = running
-    const shift = (byte & 3) << 3
-    return running + popcount32(words[w] & (((1 << shift) - 1) | (UP_TO[offset - byte * 30] << shift)))
-  }
-}
-
-/** The leaves p * m of one b in one segment, m from mHigh down to above mLow: -mu(m) * phi each. */
-function compositeLeaves (view: SegmentView, factor: Int32Array, p: number, hi: number, lo: number, phiBase: number,
-  mLow: number, mHigh: number, sum: BigAccumulator): void {
-  const counter = new RunningCount()
-  let acc = 0
-  let m = mHigh
-  if ((m & 1) === 0) m--
-  for (; m > mLow; m -= 2) {
-    const f = factor[m >> 1]
-    if (f <= p) continue
-    const phiT = phiBase + counter.count(view, hi === 0 ? Math.floor(lo / m) : exactQuotient(hi, lo, m))
-    acc += (f & 1) === 1 ? phiT : -phiT
-    if (acc > SPILL || acc < -SPILL) { sum.add(acc); acc = 0 }
-  }
-  sum.add(acc)
-}
-
-/** The leaves p * q of one b in one segment, q = primes[j] from j down while q > qLow: +phi each. */
-function primeLeaves (view: SegmentView, primes: Float64Array, j: number, qLow: number, hi: number, lo: number,
-  phiBase: number, sum: BigAccumulator): void {
-  const counter = new RunningCount()
-  let acc = 0
-  for (; primes[j] > qLow; j--) {
-    const q = primes[j]
-    acc += phiBase + counter.count(view, hi === 0 ? Math.floor(lo / q) : exactQuotient(hi, lo, q))
-    if (acc > SPILL) { sum.add(acc); acc = 0 }
-  }
-  sum.add(acc)
+  // The kernel's i64: exact, a shard's sum being far below 2^63 in size.
+  return takeSum()
 }
 
 /** The largest b with a leaf at or above `from`: p_b^2 < x / from (the leaf's m exceeds p_b). */

@@ -14,7 +14,7 @@ const OPS = {
   'i32.popcnt': 0x69, 'i32.add': 0x6a, 'i32.sub': 0x6b, 'i32.mul': 0x6c, 'i32.div_u': 0x6e,
   'i32.and': 0x71, 'i32.or': 0x72, 'i32.xor': 0x73, 'i32.shl': 0x74, 'i32.shr_s': 0x75, 'i32.shr_u': 0x76,
   'i64.add': 0x7c, 'i64.sub': 0x7d,
-  'f64.sub': 0xa1, 'f64.div': 0xa3, 'f64.floor': 0x9c,
+  'f64.add': 0xa0, 'f64.sub': 0xa1, 'f64.mul': 0xa2, 'f64.div': 0xa3, 'f64.floor': 0x9c,
   'i32.trunc_f64_s': 0xaa, 'i64.extend_i32_s': 0xac, 'i64.trunc_f64_s': 0xb0, 'f64.convert_i32_s': 0xb7
 } as const
 export type Op = keyof typeof OPS
@@ -80,6 +80,11 @@ export class Func {
   globalSet (): this { this.bytes.push(0x24, 0); return this }
   i32 (n: number): this { this.bytes.push(0x41, ...signedLeb(n | 0)); return this }
   i64Zero (): this { this.bytes.push(0x42, 0); return this }
+  f64 (n: number): this {
+    const bytes = new Uint8Array(new Float64Array([n]).buffer)
+    this.bytes.push(0x44, ...bytes)
+    return this
+  }
   op (...names: Op[]): this { for (const n of names) this.bytes.push(OPS[n]); return this }
   load (offset = 0): this { this.bytes.push(0x28, 2, ...unsignedLeb(offset)); return this }
   store (offset = 0): this { this.bytes.push(0x36, 2, ...unsignedLeb(offset)); return this }
