@@ -1,5 +1,5 @@
 import { isqrt } from '../isqrt.ts'
-import { popcount32, BYTE_CARRY, CLEAR_MASK, COFACTOR_GAP, COPRIME_DELTA, RESIDUES, WHEEL_INDEX_AFTER } from '../primes/wheel.ts'
+import { popcount32, BIT_OF_RESIDUE, BYTE_CARRY, CLEAR_MASK, COFACTOR_GAP, COPRIME_DELTA, RESIDUES, WHEEL_INDEX_AFTER } from '../primes/wheel.ts'
 import { phiVector } from './phi.ts'
 import { SHARD_ALIGN, type PiParameters } from './pi-parameters.ts'
 import type { PiTables } from './pi-tables.ts'
@@ -17,13 +17,18 @@ const SEGMENT_SPAN = 30 * SEGMENT_BYTES
  */
 const PRESIEVE_PERIOD = 7 * 11 * 13 * 17
 const PRESIEVE = new Uint8Array(PRESIEVE_PERIOD + SEGMENT_BYTES)
-for (let i = 0; i < PRESIEVE.length; i++) {
-  let byte = 0
-  for (let j = 0; j < 8; j++) {
-    const n = 30 * i + RESIDUES[j]
-    if (n % 7 !== 0 && n % 11 !== 0 && n % 13 !== 0 && n % 17 !== 0) byte |= 1 << j
+// Built by crossing off each prime's odd multiples coprime to 30 in one period, then copying
+// the period on: a tenth of the work of testing every number, which every worker thread pays
+// at start-up (pi(1e13) has about 0.3 s in all).
+PRESIEVE.fill(0xff, 0, PRESIEVE_PERIOD)
+for (const p of [7, 11, 13, 17]) {
+  for (let n = p; n < 30 * PRESIEVE_PERIOD; n += 2 * p) {
+    const bit = BIT_OF_RESIDUE[n % 30]
+    if (bit >= 0) PRESIEVE[Math.floor(n / 30)] &= ~(1 << bit)
   }
-  PRESIEVE[i] = byte
+}
+for (let i = PRESIEVE_PERIOD; i < PRESIEVE.length; i += PRESIEVE_PERIOD) {
+  PRESIEVE.copyWithin(i, 0, Math.min(PRESIEVE_PERIOD, PRESIEVE.length - i))
 }
 
 /** Bits of a sieve byte for residues <= r (r in 0..29). */
