@@ -138,7 +138,9 @@ async function meshSeconds (peers: number): Promise<{ seconds: number, count: st
         note(`  ${peers} peer(s): ${Math.round(100 * Number(event.fraction))}%`)
       }
       if (event.type === 'done') {
-        const shards = (event.report.peers as Array<{ shards: number }>).map(p => p.shards).join(' + ')
+        // Hard-leaf shards and their compute seconds, per peer that did any.
+        const peerReports = event.report.peers as Array<{ shards: number, seconds: number }>
+        const shards = peerReports.map(p => `${p.shards} (${p.seconds.toFixed(0)} s)`).join(' + ')
         return { seconds: (performance.now() - started) / 1000, count: event.report.count, shards }
       }
     }
@@ -165,5 +167,5 @@ for (let i = 0; i < runs; i++) {
   two.push(b.seconds)
   split = b.shards
 }
-console.log(`  1 peer ${median(one).toFixed(2)} s, 2 peers ${median(two).toFixed(2)} s (shards per peer ${split}; median of ${runs}), speed-up ${(median(one) / median(two)).toFixed(2)}`)
+console.log(`  1 peer ${median(one).toFixed(2)} s, 2 peers ${median(two).toFixed(2)} s (hard-leaf shards (compute seconds) per peer ${split}; median of ${runs}), speed-up ${(median(one) / median(two)).toFixed(2)}`)
 console.log(`after: ${uptime()}`)
