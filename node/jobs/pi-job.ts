@@ -1,7 +1,5 @@
 import { InvalidArgumentsError } from '../../protocols/rpc/index.ts'
-import { SHARD_ALIGN } from '../compute/pi/hard-leaves.ts'
-import { SIEVE_BELOW } from '../compute/pi/pi-combinatorial.ts'
-import { piParameters, type PiParameters } from '../compute/pi/pi-parameters.ts'
+import { piParameters, SHARD_ALIGN, SIEVE_BELOW, type PiParameters } from '../compute/pi/pi-parameters.ts'
 import { parametersFromWire, parametersToWire, type PiParametersWire } from '../compute/pi/pi-wire.ts'
 import { countRange } from '../compute/primes/index.ts'
 import type { ShardRange, ShardResult } from '../compute/scheduler/types.ts'

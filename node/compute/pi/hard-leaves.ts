@@ -1,18 +1,15 @@
 import { isqrt } from '../isqrt.ts'
-import { popcount32, BYTE_CARRY, CLEAR_MASK, COFACTOR_GAP, COPRIME_DELTA, RESIDUES, WHEEL_INDEX_AFTER } from '../primes/wheel.ts'
-import { BigAccumulator } from './big-accumulator.ts'
+import { popcount32, BIT_OF_RESIDUE, BYTE_CARRY, CLEAR_MASK, COFACTOR_GAP, COPRIME_DELTA, RESIDUES, WHEEL_INDEX_AFTER } from '../primes/wheel.ts'
 import { phiVector } from './phi.ts'
-import type { PiParameters } from './pi-parameters.ts'
+import { SHARD_ALIGN, type PiParameters } from './pi-parameters.ts'
 import type { PiTables } from './pi-tables.ts'
 import { WIDE_BASE } from './wide-number.ts'
+import { kernelFor, SEGMENT_BYTES } from './hard-leaf-kernel.ts'
+
+export { SHARD_ALIGN }
 
 /** One segment: 32 KiB of sieve (983,040 numbers), the L1 data cache of the machines we run on. */
-const SEGMENT_BYTES = 1 << 15
 const SEGMENT_SPAN = 30 * SEGMENT_BYTES
-/** Shard bounds must be multiples of this (whole 32-bit words of the mod-30 sieve). */
-export const SHARD_ALIGN = 240
-/** A running sum in a double moves to the BigInt accumulator beyond this (each phi < 2^38). */
-const SPILL = 2 ** 50
 
 /**
  * The sieve with 7, 11, 13, 17 and their multiples crossed off (1 kept) repeats every
@@ -20,13 +17,18 @@ const SPILL = 2 ** 50
  */
 const PRESIEVE_PERIOD = 7 * 11 * 13 * 17
 const PRESIEVE = new Uint8Array(PRESIEVE_PERIOD + SEGMENT_BYTES)
-for (let i = 0; i < PRESIEVE.length; i++) {
-  let byte = 0
-  for (let j = 0; j < 8; j++) {
-    const n = 30 * i + RESIDUES[j]
-    if (n % 7 !== 0 && n % 11 !== 0 && n % 13 !== 0 && n % 17 !== 0) byte |= 1 << j
+// Built by crossing off each prime's odd multiples coprime to 30 in one period, then copying
+// the period on: a tenth of the work of testing every number, which every worker thread pays
+// at start-up (pi(1e13) has about 0.3 s in all).
+PRESIEVE.fill(0xff, 0, PRESIEVE_PERIOD)
+for (const p of [7, 11, 13, 17]) {
+  for (let n = p; n < 30 * PRESIEVE_PERIOD; n += 2 * p) {
+    const bit = BIT_OF_RESIDUE[n % 30]
+    if (bit >= 0) PRESIEVE[Math.floor(n / 30)] &= ~(1 << bit)
   }
-  PRESIEVE[i] = byte
+}
+for (let i = PRESIEVE_PERIOD; i < PRESIEVE.length; i += PRESIEVE_PERIOD) {
+  PRESIEVE.copyWithin(i, 0, Math.min(PRESIEVE_PERIOD, PRESIEVE.length - i))
 }
 
 /** Bits of a sieve byte for residues <= r (r in 0..29). */
@@ -73,20 +75,21 @@ export function hardLeaves (params: PiParameters, tables: PiTables, low: number,
   if (high > z) high = z
   if (low >= high) return 0n
   if (low % SHARD_ALIGN !== 0) throw new RangeError('a hard-leaf shard starts at a multiple of 240')
-  const { primes, pi, factor, xpHi, xpLo } = tables
+  const { primes, pi, xpHi, xpLo } = tables
   const piSqrtY = pi[Number(isqrt(BigInt(y)))]
   const piSqrtZ = pi[Number(isqrt(BigInt(z)))]
   const shardMaxB = maxBOf(params, pi, piSqrtZ, low)
   if (shardMaxB <= c) return 0n
   const phiB = phiVector(low, c, shardMaxB, tables)
+  // The sieve, its counters and the crossing state live in the WebAssembly kernel's memory.
+  const kernel = kernelFor(tables, piSqrtZ, UP_TO)
+  const { composite, prime, compositeWide, primeWide, cross, takeSum } = kernel.exports
+  takeSum()
 
   // Each sieving prime p_b (3 < b < shardMaxB): its next multiple's byte (from the segment's
-  // start) and the wheel index of that multiple's cofactor.
-  const nextByte = new Float64Array(shardMaxB + 1)
-  const wheel = new Int32Array(shardMaxB + 1)
-  // Per prime and wheel index: the bit its multiple clears and the bytes to the next multiple.
-  const step = new Int32Array(8 * (shardMaxB + 1))
-  const bitIndex = new Uint8Array(8 * (shardMaxB + 1))
+  // start) and the wheel index of that multiple's cofactor; per prime and wheel index, the
+  // bit its multiple clears and the bytes to the next multiple.
+  const { nextByte, wheel, step, bitIndex, sieve, words, counters } = kernel
   for (let b = 4; b < shardMaxB; b++) {
     const p = primes[b]
     const m0 = Math.max(1, Math.ceil(low / p))
@@ -101,12 +104,6 @@ export function hardLeaves (params: PiParameters, tables: PiTables, low: number,
     }
   }
 
-  const sieve = new Uint8Array(SEGMENT_BYTES)
-  const st: CrossingState = { sieve, nextByte, wheel, step, bitIndex }
-  const words = new Uint32Array(sieve.buffer)
-  const counters = new Int32Array(SEGMENT_BYTES)
-  const sum = new BigAccumulator()
-  const view: SegmentView = { words, counters, low: 0, blockShift: 0 }
 
   for (let segLow = low; segLow < high; segLow += SEGMENT_SPAN) {
     const segHigh = Math.min(segLow + SEGMENT_SPAN, high)
@@ -133,8 +130,6 @@ export function hardLeaves (params: PiParameters, tables: PiTables, low: number,
       total += n
     }
     const counterShift = blockShift + 2
-    view.low = segLow
-    view.blockShift = blockShift
 
     for (let b = c + 1; b <= maxB; b++) {
       const p = primes[b]
@@ -144,131 +139,31 @@ export function hardLeaves (params: PiParameters, tables: PiTables, low: number,
       // Leaves t = floor(xp / m) in [segLow, segHigh): m in (xp / segHigh, xp / segLow].
       const mBelowT = divideByLarge(hi, lo, segHigh)
       const mAtLow = segLow === 0 ? y : Math.min(y, divideByLarge(hi, lo, segLow))
+      // Bounds past y mean no leaf; clamped, they fit the kernel's i32.
       if (b <= piSqrtY) {
         // m square-free, lpf(m) > p, y / p < m <= y; -mu(m) * phi(t, b - 1) each.
-        compositeLeaves(view, factor, p, hi, lo, phiBase, Math.max(Math.floor(y / p), mBelowT), mAtLow, sum)
+        const mLow = Math.min(y, Math.max(Math.floor(y / p), mBelowT))
+        if (hi === 0) composite(p, lo, phiBase, mLow, mAtLow, segLow, blockShift, kernel.factorAt)
+        else compositeWide(p, hi, lo, phiBase, mLow, mAtLow, segLow, blockShift, kernel.factorAt)
       } else {
         // m = q prime, p < q <= z / p (so t >= y): +phi(t, b - 1) each.
-        const qLow = Math.max(p, mBelowT)
+        const qLow = Math.min(y, Math.max(p, mBelowT))
         const qHigh = Math.min(mAtLow, Math.floor(z / p))
-        if (qHigh > qLow) primeLeaves(view, primes, pi[qHigh], qLow, hi, lo, phiBase, sum)
+        if (qHigh > qLow) {
+          if (hi === 0) prime(pi[qHigh], qLow, lo, phiBase, segLow, blockShift, kernel.primesAt)
+          else primeWide(pi[qHigh], qLow, hi, lo, phiBase, segLow, blockShift, kernel.primesAt)
+        }
       }
       phiB[b] = phiBase + total
-      if (b < maxB) total -= crossOff(st, b, bytes, counters, counterShift)
+      if (b < maxB) total -= cross(b, bytes, counterShift, kernel.nextAt, kernel.wheelAt, kernel.stepAt, kernel.bitAt)
     }
-    // Primes whose crossing stopped with this segment's maxB are never needed again.
-    for (let b = 4; b < shardMaxB; b++) nextByte[b] -= SEGMENT_BYTES
+    // The primes crossed here go on from the next segment's start; the others are never
+    // needed again (maxB does not grow), so their positions are left as they are.
+    for (let b = 4; b < maxB; b++) nextByte[b] -= SEGMENT_BYTES
     onSegment?.(segHigh - low)
   }
-  return sum.value
-}
-
-/** The current segment as the leaf loops read it. */
-interface SegmentView {
-  words: Uint32Array
-  /** Live numbers per block of 2^blockShift words. */
-  counters: Int32Array
-  low: number
-  blockShift: number
-}
-
-/**
- * Live numbers in [view.low, t] for rising t, resuming from the last stop: whole counter
- * blocks, then words, then a masked word. One per b and segment: the leaf loops are
- * functions of their own, so V8 optimizes them whole rather than on-stack-replacing one
- * inner loop after another inside one long call.
- */
-class RunningCount {
-  private stopWord = 0
-  private running = 0
-
-  count (view: SegmentView, t: number): number {
-    const { words, counters, blockShift } = view
-    const blockWords = 1 << blockShift
-    const offset = t - view.low
-    const byte = Math.floor(offset / 30)
-    const w = byte >> 2
-    let stopWord = this.stopWord
-    let running = this.running
-    while (stopWord < w) {
-      if ((stopWord & (blockWords - 1)) === 0 && stopWord + blockWords <= w) {
-        running += counters[stopWord >> blockShift]
-        stopWord += blockWords
-      } else {
-        running += popcount32(words[stopWord++])
-      }
-    }
-    this.stopWord = stopWord
-    this.running = running
-    const shift = (byte & 3) << 3
-    return running + popcount32(words[w] & (((1 << shift) - 1) | (UP_TO[offset - byte * 30] << shift)))
-  }
-}
-
-/** The leaves p * m of one b in one segment, m from mHigh down to above mLow: -mu(m) * phi each. */
-function compositeLeaves (view: SegmentView, factor: Int32Array, p: number, hi: number, lo: number, phiBase: number,
-  mLow: number, mHigh: number, sum: BigAccumulator): void {
-  const counter = new RunningCount()
-  let acc = 0
-  let m = mHigh
-  if ((m & 1) === 0) m--
-  for (; m > mLow; m -= 2) {
-    const f = factor[m >> 1]
-    if (f <= p) continue
-    const phiT = phiBase + counter.count(view, hi === 0 ? Math.floor(lo / m) : exactQuotient(hi, lo, m))
-    acc += (f & 1) === 1 ? phiT : -phiT
-    if (acc > SPILL || acc < -SPILL) { sum.add(acc); acc = 0 }
-  }
-  sum.add(acc)
-}
-
-/** The leaves p * q of one b in one segment, q = primes[j] from j down while q > qLow: +phi each. */
-function primeLeaves (view: SegmentView, primes: Float64Array, j: number, qLow: number, hi: number, lo: number,
-  phiBase: number, sum: BigAccumulator): void {
-  const counter = new RunningCount()
-  let acc = 0
-  for (; primes[j] > qLow; j--) {
-    const q = primes[j]
-    acc += phiBase + counter.count(view, hi === 0 ? Math.floor(lo / q) : exactQuotient(hi, lo, q))
-    if (acc > SPILL) { sum.add(acc); acc = 0 }
-  }
-  sum.add(acc)
-}
-
-/** Where each sieving prime p_b stands: its next multiple's byte from the segment start, and its wheel index. */
-interface CrossingState {
-  sieve: Uint8Array
-  nextByte: Float64Array
-  wheel: Int32Array
-  /** Per prime and wheel index: bytes to the next multiple, and the bit the multiple clears. */
-  step: Int32Array
-  bitIndex: Uint8Array
-}
-
-/**
- * Crosses p_b and its multiples off the segment's first `bytes` bytes; returns how many were
- * still live, and takes them off their counter blocks.
- */
-function crossOff (st: CrossingState, b: number, bytes: number, blockCounts: Int32Array, counterShift: number): number {
-  const { sieve, step, bitIndex } = st
-  let i = st.nextByte[b]
-  let k = st.wheel[b]
-  const row = 8 * b
-  let removed = 0
-  // Branch-free: whether the bit was still set is as likely as not, so a branch mispredicts.
-  while (i < bytes) {
-    const shift = bitIndex[row + k]
-    const v = sieve[i]
-    const live = (v >> shift) & 1
-    sieve[i] = v & ~(1 << shift)
-    blockCounts[i >> counterShift] -= live
-    removed += live
-    i += step[row + k]
-    k = (k + 1) & 7
-  }
-  st.nextByte[b] = i
-  st.wheel[b] = k
-  return removed
+  // The kernel's i64: exact, a shard's sum being far below 2^63 in size.
+  return takeSum()
 }
 
 /** The largest b with a leaf at or above `from`: p_b^2 < x / from (the leaf's m exceeds p_b). */

@@ -36,18 +36,22 @@ export function p2 (params: PiParameters, piY: number): bigint {
 
   // p descending, in windows; x / p ascending.
   let windowTop = sqrtX
-  let ps: number[] = []
+  // A window holds at most WINDOW / 2 primes; typed, so that collecting them stays cheap even
+  // before the optimizing compiler has seen this code (pi(1e13) has no time to warm up).
+  let ps = new Float64Array(0)
   let k = -1
   const nextP = (): number => {
     while (k < 0) {
       if (windowTop <= y) return 0
       const windowLow = Math.max(y + 1, windowTop - WINDOW + 1)
-      ps = []
+      if (ps.length === 0) ps = new Float64Array(Math.min(WINDOW, windowTop - windowLow + 1) / 2 + 3)
+      let n = 0
       for (const batch of primeBatches(BigInt(windowLow), BigInt(windowTop))) {
         const base = Number(batch.base)
-        for (let i = 0; i < batch.length; i++) ps.push(base + batch.offsets[i])
+        const offsets = batch.offsets
+        for (let i = 0; i < batch.length; i++) ps[n++] = base + offsets[i]
       }
-      k = ps.length - 1
+      k = n - 1
       windowTop = windowLow - 1
     }
     return ps[k--]

@@ -1,8 +1,6 @@
 import { WorkerPool } from '../worker-pool.ts'
 import { countRange } from '../primes/index.ts'
-import { SHARD_ALIGN } from './hard-leaves.ts'
-import { SIEVE_BELOW } from './pi-combinatorial.ts'
-import { piParameters, type PiParameters } from './pi-parameters.ts'
+import { piParameters, SHARD_ALIGN, SIEVE_BELOW, type PiParameters } from './pi-parameters.ts'
 import { parametersToWire } from './pi-wire.ts'
 
 export interface PiCount {

@@ -14,10 +14,24 @@ for (let a = 1; a <= TINY_MAX_A; a++) {
   const product = TINY_PRODUCT[a - 1] * p
   TINY_PRODUCT.push(product)
   TINY_TOTIENT.push(TINY_TOTIENT[a - 1] * (p - 1))
-  // phi(r, a) = phi(r, a - 1) - phi(floor(r / p), a - 1), on tables of the previous level.
+  TABLES.push(coprimeCounts(product, SMALL_PRIMES.slice(0, a)))
+}
+
+/**
+ * phi(r, a) for r < product = p_1 ... p_a: a running count of the r coprime to the product,
+ * from one sieve of [0, product) (a few ms for a = 7, where the recurrence took 30 ms of
+ * every worker's start-up).
+ */
+function coprimeCounts (product: number, primes: number[]): Uint32Array {
+  const struck = new Uint8Array(product)
+  for (const p of primes) for (let m = 0; m < product; m += p) struck[m] = 1
   const table = new Uint32Array(product)
-  for (let r = 0; r < product; r++) table[r] = phiTinyNumber(r, a - 1) - phiTinyNumber(Math.floor(r / p), a - 1)
-  TABLES.push(table)
+  let count = 0
+  for (let r = 1; r < product; r++) {
+    if (struck[r] === 0) count++
+    table[r] = count
+  }
+  return table
 }
 
 /** phi(t, a) for a <= 7 and 0 <= t < 2^53 (so the product below stays exact: it is <= t). */

@@ -3,11 +3,10 @@ import { easyLeaves } from './easy-leaves.ts'
 import { hardLeaves } from './hard-leaves.ts'
 import { ordinaryLeaves } from './ordinary-leaves.ts'
 import { p2 } from './p2.ts'
-import { piParameters, type PiParameters } from './pi-parameters.ts'
+import { piParameters, SIEVE_BELOW, type PiParameters } from './pi-parameters.ts'
 import { buildTables, type PiTables } from './pi-tables.ts'
 
-/** Below this, sieving [0, x] is as fast as building the tables: no combinatorial method. */
-export const SIEVE_BELOW = 10_000_000n
+export { SIEVE_BELOW } from './pi-parameters.ts'
 
 /** Every term of pi(x) = S1 + S2_easy + S2_hard + pi(y) - 1 - P2 but the hard leaves. */
 export interface EasyTerms {

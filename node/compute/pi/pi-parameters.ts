@@ -20,6 +20,16 @@ export interface PiParameters {
   narrowBelow?: number
 }
 
+/**
+ * Below this, sieving [0, x] is as fast as building the tables: no combinatorial method.
+ * It lives here, with no heavy imports, so that the coordinating thread and node can decide
+ * without loading (and building the tables of) the leaf code.
+ */
+export const SIEVE_BELOW = 10_000_000n
+
+/** Hard-leaf shard bounds must be multiples of this (whole 32-bit words of the mod-30 sieve). */
+export const SHARD_ALIGN = 240
+
 /** The largest c: phi(t, 7) by one table of 510510 entries. */
 export const MAX_C = 7
 
@@ -35,10 +45,13 @@ export function icbrt (n: bigint): bigint {
 /**
  * alpha = y / x^(1/3): a larger alpha moves work from the hard leaves (a sieve up to x/y)
  * to the tables and easy leaves (up to y). The cubic in ln x is the Deléglise–Rivat fit of
- * primecount's benchmarks, scaled by ALPHA_SCALE, measured on this code: the JS hard-leaf sieve
- * costs relatively more than primecount's, so a somewhat larger y pays.
+ * primecount's benchmarks, scaled by ALPHA_SCALE, measured on this code: with the hard-leaf
+ * sieve in WebAssembly and the easy leaves in JavaScript, a smaller y pays (CPU seconds of
+ * one thread, Intel Xeon: pi(1e15) 3.29 at the fit's alpha, 3.09 at 0.72 of it, 3.02 at 0.5;
+ * pi(1e16) 14.7, 12.7 at 0.67, 13.2 at 0.5; flat at 1e13). It also moves work from the easy
+ * leaves, which one thread computes, to the hard leaves, which the mesh shares out.
  */
-const ALPHA_SCALE = 1
+const ALPHA_SCALE = 0.7
 function alphaFor (x: bigint): number {
   const xf = Number(x)
   const l = Math.log(xf)
