@@ -1,7 +1,7 @@
 import { primesUpTo } from './sieving-primes.ts'
 import { SegmentedSieve, SEGMENT_SHIFT } from './segmented-sieve.ts'
 import { BUFFERS_AT, largeBuffersBytes, REGION_SHIFT } from './wasm-cross-large.ts'
-import { createSieveMemory, instantiateCrossing, writeWheelTables, WHEEL_TABLES_BYTES, type SieveKernels } from './wasm-crossing.ts'
+import { createSieveMemory, instantiateCrossing, writeWheelTables, type SieveKernels } from './wasm-crossing.ts'
 import { BYTE_SPAN, RESIDUES } from './wheel.ts'
 
 /**
@@ -92,12 +92,13 @@ let cached: LargeSievingPrimes | null = null
 
 /**
  * The thread's sieving primes covering `limit`, made on first need. A larger limit later makes
- * them again, with 1/8 to spare so a count climbing in height does not rebuild every shard.
+ * them again, then with 1/8 to spare so a count climbing in height does not rebuild every shard.
  */
 export function largeSievingPrimes (limit: number, mediumLimit: number): LargeSievingPrimes {
   if (cached == null || cached.limit < limit) {
+    const headroom = cached == null ? 1 : 1.125
     cached = null
-    cached = new LargeSievingPrimes(Math.min(MAX_SIEVING_PRIME, Math.ceil(limit * 1.125)), mediumLimit)
+    cached = new LargeSievingPrimes(Math.min(MAX_SIEVING_PRIME, Math.ceil(limit * headroom)), mediumLimit)
   }
   return cached
 }

@@ -53,10 +53,39 @@ export function buildFlushLarge (): FunctionBody {
   return f
 }
 
+/**
+ * Queues the crossing of byte i (wheel index k) and steps to the next multiple. Branch-free:
+ * when i is past the mask the entry goes to region 0's next slot without being counted.
+ */
+function queueCrossing (f: FunctionBody, mayBePast: boolean): void {
+  f.get('row').get('k').op('i32Add').set('t')
+  if (mayBePast) {
+    f.get('i').get('maskBytes').op('i32LtU').set('in')
+    f.get('i').const(REGION_SHIFT).op('i32ShrU').const(0).get('in').select().set('x')
+  } else {
+    f.const(1).set('in')
+    f.get('i').const(REGION_SHIFT).op('i32ShrU').set('x')
+  }
+  f.get('buffers').get('x').const(2).op('i32Shl').op('i32Add').load().set('n')
+  f.get('buffers').get('x').const(BUFFER_SHIFT + 2).op('i32Shl').op('i32Add').get('n').const(2).op('i32Shl').op('i32Add')
+  f.get('i').const(8).op('i32Shl').get('tables').get('t').op('i32Add').load8(CLEAR_MASK_AT).op('i32Or')
+  f.store(BUFFERS_AT)
+  f.get('n').get('in').op('i32Add').tee('n').const(BUFFER_ENTRIES).op('i32Eq').if('full')
+  f.get('mask').get('buffers').get('x').const(BUFFER_SHIFT + 2).op('i32Shl').op('i32Add').const(BUFFERS_AT).op('i32Add').const(BUFFER_ENTRIES).call(FLUSH_LARGE_INDEX)
+  f.const(0).set('n')
+  f.end()
+  f.get('buffers').get('x').const(2).op('i32Shl').op('i32Add').get('n').store()
+  f.get('i')
+  f.get('q').get('tables').get('k').const(2).op('i32Shl').op('i32Add').load(COFACTOR_GAP_AT).op('i32Mul').op('i32Add')
+  f.get('tables').get('t').const(2).op('i32Shl').op('i32Add').load(BYTE_CARRY_AT).op('i32Add')
+  f.set('i')
+  f.get('k').const(1).op('i32Add').const(7).op('i32And').set('k')
+}
+
 export function buildCrossLarge (): FunctionBody {
   const f = new FunctionBody(
     ['bitmap', 'fromByte', 'toByte', 'minPrime', 'maxPrime', 'low', 'maskBytes', 'mask', 'tables', 'buffers'],
-    ['w', 'bits', 't', 'p64', 'square', 'rem', 'off', 'limit', 'p', 'q', 'ri', 'r', 'k', 'i', 'row', 'x', 'n'],
+    ['w', 'bits', 't', 'p64', 'square', 'rem', 'off', 'limit', 'p', 'q', 'ri', 'r', 'k', 'i', 'row', 'x', 'n', 'in'],
     ['minPrime', 'maxPrime', 'low', 'bits', 'p64', 'square', 'rem', 'off', 'limit'])
   f.get('maskBytes').op('i64ExtendI32U').const64(30n).op('i64Mul').set('limit')
   f.get('fromByte').set('w')
@@ -91,28 +120,18 @@ export function buildCrossLarge (): FunctionBody {
   f.get('tables').get('r').const(30).op('i32Mul').op('i32Add').get('off').op('i32WrapI64').const(30).op('i32RemU').op('i32Add').set('x')
   f.get('tables').get('x').op('i32Add').load8(STEPPED_WHEEL_INDEX_AT).set('k')
   f.get('off').get('tables').get('x').op('i32Add').load8(COFACTOR_STEP_AT).op('i64ExtendI32U').get('p64').op('i64Mul').op('i64Add').set('off')
-  f.get('off').get('limit').op('i64GeU').brIf('primes')
-  f.get('off').op('i32WrapI64').const(30).op('i32DivU').set('i')
+  // i: the multiple's byte, or maskBytes when the step went past the mask.
+  f.get('off').op('i32WrapI64').const(30).op('i32DivU').get('maskBytes').get('off').get('limit').op('i64LtU').select().set('i')
   f.get('ri').const(3).op('i32Shl').set('row')
   // Cross off: the same wheel steps as crossMedium, until past the mask. Each crossing is
-  // queued in its region's buffer (x: the region's fill count), not written to the mask.
+  // queued in its region's buffer, not written to the mask. Most of these primes have 0 to 2
+  // multiples in the mask, an unpredictable count, so the first two steps have no branch: a
+  // step past the mask writes a slot it does not count.
+  queueCrossing(f, true)
+  queueCrossing(f, true)
   f.block('crossed').loop('cross')
   f.get('i').get('maskBytes').op('i32GeU').brIf('crossed')
-  f.get('row').get('k').op('i32Add').set('t')
-  f.get('buffers').get('i').const(REGION_SHIFT).op('i32ShrU').tee('x').const(2).op('i32Shl').op('i32Add').load().set('n')
-  f.get('buffers').get('x').const(BUFFER_SHIFT + 2).op('i32Shl').op('i32Add').get('n').const(2).op('i32Shl').op('i32Add')
-  f.get('i').const(8).op('i32Shl').get('tables').get('t').op('i32Add').load8(CLEAR_MASK_AT).op('i32Or')
-  f.store(BUFFERS_AT)
-  f.get('n').const(1).op('i32Add').tee('n').const(BUFFER_ENTRIES).op('i32Eq').if('full')
-  f.get('mask').get('buffers').get('x').const(BUFFER_SHIFT + 2).op('i32Shl').op('i32Add').const(BUFFERS_AT).op('i32Add').const(BUFFER_ENTRIES).call(FLUSH_LARGE_INDEX)
-  f.const(0).set('n')
-  f.end()
-  f.get('buffers').get('x').const(2).op('i32Shl').op('i32Add').get('n').store()
-  f.get('i')
-  f.get('q').get('tables').get('k').const(2).op('i32Shl').op('i32Add').load(COFACTOR_GAP_AT).op('i32Mul').op('i32Add')
-  f.get('tables').get('t').const(2).op('i32Shl').op('i32Add').load(BYTE_CARRY_AT).op('i32Add')
-  f.set('i')
-  f.get('k').const(1).op('i32Add').const(7).op('i32And').set('k')
+  queueCrossing(f, false)
   f.br('cross')
   f.end().end()
   f.br('primes')

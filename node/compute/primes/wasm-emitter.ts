@@ -7,7 +7,7 @@ export const I32 = 0x7f
 export const I64 = 0x7e
 
 const OP = {
-  block: 0x02, loop: 0x03, if: 0x04, end: 0x0b, br: 0x0c, brIf: 0x0d, brTable: 0x0e, call: 0x10,
+  block: 0x02, loop: 0x03, if: 0x04, end: 0x0b, br: 0x0c, brIf: 0x0d, brTable: 0x0e, call: 0x10, select: 0x1b,
   localGet: 0x20, localSet: 0x21, localTee: 0x22,
   i32Load: 0x28, i64Load: 0x29, i32Load8s: 0x2c, i32Load8u: 0x2d, i32Store: 0x36, i32Store8: 0x3a,
   i32Const: 0x41, i64Const: 0x42
@@ -113,6 +113,8 @@ export class FunctionBody {
   loop (label: string): this { this.labels.push(label); this.bytes.push(OP.loop, 0x40); return this }
   if (label: string): this { this.labels.push(label); this.bytes.push(OP.if, 0x40); return this }
   end (): this { this.labels.pop(); this.bytes.push(OP.end); return this }
+  /** Pops c, b, a; pushes c !== 0 ? a : b (both evaluated: no branch to mispredict). */
+  select (): this { this.bytes.push(OP.select); return this }
   /** Calls the module's function number `index` (its position in encodeModule's list). */
   call (index: number): this { this.bytes.push(OP.call, ...unsignedLeb(index)); return this }
   br (label: string): this { this.bytes.push(OP.br, ...this.depth(label)); return this }
