@@ -3,7 +3,7 @@ import { SievingPrimeList } from './sieving-prime-list.ts'
 import { createSieveMemory, instantiateCrossing, writeWheelTables, WHEEL_TABLES_BYTES, type SieveKernels } from './wasm-crossing.ts'
 import { SquareStart } from './first-multiple.ts'
 import { LARGEST_PRESIEVED_PRIME, PRESIEVED_PRIMES, PreSieve, preSieveMemoryBytes, writePreSievePatterns } from './presieve.ts'
-import { BIT_OF_RESIDUE, BYTE_SPAN, WHEEL_INDEX_OF_MULTIPLE } from './wheel.ts'
+import { BIT_OF_RESIDUE, BYTE_SPAN, COFACTOR_STEP, STEPPED_WHEEL_INDEX } from './wheel.ts'
 
 /**
  * Segment size: 2^SEGMENT_SHIFT bytes = 15.7M numbers, half the 1 MiB L2 of the target machine.
@@ -127,15 +127,11 @@ export class SegmentedSieve {
           if (r < 0) r += p; else if (r >= p) r -= p
           offset = r === 0 ? 0 : p - r
           if (offset >= limitOffset) continue
-          // The multiple low + offset is p * m; step to the first m coprime to 30 (<= 6 steps).
-          const pResidue = p % 30
-          let residue = offset - Math.floor(offset / 30) * 30
-          while (BIT_OF_RESIDUE[residue] < 0) {
-            offset += p
-            residue += pResidue
-            if (residue >= 30) residue -= 30
-          }
-          wheel = WHEEL_INDEX_OF_MULTIPLE[pResidue * 30 + residue]
+          // The multiple low + offset is p * m; step to the first m coprime to 30 (a table, not
+          // a loop whose exit would be a mispredicted branch for most primes).
+          const x = (p % 30) * 30 + offset - Math.floor(offset / 30) * 30
+          offset += COFACTOR_STEP[x] * p
+          wheel = STEPPED_WHEEL_INDEX[x]
         }
         if (offset >= limitOffset) continue
         const byte = Math.floor(offset / BYTE_SPAN)

@@ -1,4 +1,4 @@
-import { BYTE_CARRY, CLEAR_MASK, COFACTOR_GAP, COPRIME_DELTA, RESIDUES, WHEEL_INDEX_AFTER } from './wheel.ts'
+import { BYTE_CARRY, CLEAR_MASK, COFACTOR_GAP, COFACTOR_STEP, RESIDUES, STEPPED_WHEEL_INDEX } from './wheel.ts'
 
 /**
  * Where the wheel tables (wheel.ts) sit in a kernel's memory, relative to the address the
@@ -11,23 +11,6 @@ export const RESIDUES_AT = 352
 export const COFACTOR_STEP_AT = 360
 export const STEPPED_WHEEL_INDEX_AT = 1260
 export const WHEEL_TABLES_BYTES = 2160
-
-/**
- * For a prime p (p % 30 = r) and a multiple n = p * m (n % 30 = s), at [r * 30 + s]:
- * COFACTOR_STEP, how many p's to add to reach the first cofactor >= m coprime to 30, and
- * STEPPED_WHEEL_INDEX, that cofactor's wheel index. A table instead of a loop: the loop's exit
- * is a mispredicted branch for most primes.
- */
-const COFACTOR_STEP = new Uint8Array(900)
-const STEPPED_WHEEL_INDEX = new Uint8Array(900)
-for (const r of RESIDUES) {
-  const inverse = RESIDUES.find((x) => (x * r) % 30 === 1) ?? 1
-  for (let s = 0; s < 30; s++) {
-    const m = (s * inverse) % 30
-    COFACTOR_STEP[r * 30 + s] = COPRIME_DELTA[m]
-    STEPPED_WHEEL_INDEX[r * 30 + s] = WHEEL_INDEX_AFTER[m]
-  }
-}
 
 /** Copies the wheel tables into memory for crossMedium and crossLarge. */
 export function writeWheelTables (buffer: ArrayBuffer, at: number): void {
