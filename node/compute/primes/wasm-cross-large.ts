@@ -19,10 +19,10 @@ import { BYTE_CARRY_AT, CLEAR_MASK_AT, COFACTOR_GAP_AT, COFACTOR_STEP_AT, RESIDU
  */
 /**
  * Crossings are not written to the mask at once: the mask is many times the L2 cache, so each
- * would be a cache miss. They are queued (byte << 8 | clear mask, 4 bytes) in one buffer per
+ * would be a cache miss. They are queued (byte in region << 8 | clear mask, 4 bytes) in one buffer per
  * 2^REGION_SHIFT bytes of mask, and a full buffer is applied to its region in one go, while
  * that region stays in the cache (the software form of primesieve's buckets, but bounded:
- * BUFFER_ENTRIES per region, 128 KiB in all for a 16 MiB mask).
+ * BUFFER_ENTRIES per region, 512 KiB in all for a 64 MiB mask).
  */
 export const REGION_SHIFT = 19
 const BUFFER_SHIFT = 10
@@ -37,8 +37,8 @@ export function largeBuffersBytes (maskBytes: number): number {
 export const FLUSH_LARGE_INDEX = 4
 
 /**
- * `flushLarge(mask, entries, count)`: applies `count` queued crossings from address `entries`
- * (entry: mask byte << 8 | the byte's clear mask).
+ * `flushLarge(region, entries, count)`: applies `count` queued crossings from address `entries`
+ * to the mask region starting at address `region` (entry: byte in region << 8 | clear mask).
  */
 export function buildFlushLarge (): FunctionBody {
   const f = new FunctionBody(['mask', 'entries', 'count'], ['e', 'x', 'end'])
@@ -68,10 +68,10 @@ function queueCrossing (f: FunctionBody, mayBePast: boolean): void {
   }
   f.get('buffers').get('x').const(2).op('i32Shl').op('i32Add').load().set('n')
   f.get('buffers').get('x').const(BUFFER_SHIFT + 2).op('i32Shl').op('i32Add').get('n').const(2).op('i32Shl').op('i32Add')
-  f.get('i').const(8).op('i32Shl').get('tables').get('t').op('i32Add').load8(CLEAR_MASK_AT).op('i32Or')
+  f.get('i').const((1 << REGION_SHIFT) - 1).op('i32And').const(8).op('i32Shl').get('tables').get('t').op('i32Add').load8(CLEAR_MASK_AT).op('i32Or')
   f.store(BUFFERS_AT)
   f.get('n').get('in').op('i32Add').tee('n').const(BUFFER_ENTRIES).op('i32Eq').if('full')
-  f.get('mask').get('buffers').get('x').const(BUFFER_SHIFT + 2).op('i32Shl').op('i32Add').const(BUFFERS_AT).op('i32Add').const(BUFFER_ENTRIES).call(FLUSH_LARGE_INDEX)
+  f.get('mask').get('x').const(REGION_SHIFT).op('i32Shl').op('i32Add').get('buffers').get('x').const(BUFFER_SHIFT + 2).op('i32Shl').op('i32Add').const(BUFFERS_AT).op('i32Add').const(BUFFER_ENTRIES).call(FLUSH_LARGE_INDEX)
   f.const(0).set('n')
   f.end()
   f.get('buffers').get('x').const(2).op('i32Shl').op('i32Add').get('n').store()

@@ -199,7 +199,7 @@ export type PreSieveKernel = (dst: number, bytes: number, a: number, b: number, 
  * see wasm-cross-large.ts. The 64-bit arguments are BigInts.
  */
 export type CrossLarge = (bitmap: number, fromByte: number, toByte: number, minPrime: bigint, maxPrime: bigint, low: bigint, maskBytes: number, mask: number, tables: number, buffers: number) => void
-export type FlushLarge = (mask: number, entries: number, count: number) => void
+export type FlushLarge = (region: number, entries: number, count: number) => void
 
 export interface SieveKernels {
   crossSmall: CrossSmall
