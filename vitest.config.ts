@@ -18,6 +18,7 @@ const CPU_HEAVY = [
   'test/integration/jobs-faults.test.ts',
   'test/integration/jobs-verify.test.ts',
   'test/integration/primes-differential.test.ts',
+  'test/integration/primes-high.test.ts',
   'test/integration/primes-worker-pool.test.ts',
   'test/e2e/dashboard-browser.test.ts',
   'test/e2e/demo-cli.test.ts',

@@ -65,13 +65,13 @@ function intervals (): Interval[] {
   }
   for (let i = 0; i < 10; i++) add(randomUpTo(random, 10n ** 17n), randomUpTo(random, 2_000n))
   add(2n ** 63n - 1000n, 2000n)
-  // Sieving primes above the medium tier (12.6M): the bucket sieve across many segments.
+  // Sieving primes above the medium tier (12.6M): the large-prime mask across many segments.
   add(10n ** 15n + 7n, 100_000_000n)
   add(0n, 1_000_000_000n + 7n)
   add(10n ** 11n + 13n, 3n * 10n ** 9n)
   // Within 1e9 of 2^64: all 203 million primes below 2^32 are sieving primes.
   for (let i = 0; i < 2; i++) add(TOP - BigInt(Math.floor(random() * 1e9)), BigInt(Math.floor(random() * 1e6)))
-  // Two chunks (sieving primes up to 1e9 make chunks of ~1.6e7 numbers): the hand-over.
+  // Sieving primes up to 1e9 from the large-prime bitmap (chunk hand-overs: primes-high.test.ts).
   add(10n ** 18n - 123n, 20_000_000n)
   return list
 }

@@ -1,5 +1,6 @@
 import { isqrt } from '../isqrt.ts'
-import { SegmentedSieve, SEGMENT_SHIFT } from './segmented-sieve.ts'
+import { largeSievingPrimes, MASK_BYTES, type LargeSievingPrimes } from './large-primes.ts'
+import { MEDIUM_PRIME_LIMIT, SegmentedSieve, SEGMENT_SHIFT } from './segmented-sieve.ts'
 import { sievingPrimes } from './sieving-primes.ts'
 import { RESIDUES } from './wheel.ts'
 
@@ -8,26 +9,14 @@ export const MAX_BOUND = (1n << 64n) - 1n
 
 /** A range is sieved in chunks of at most this many bytes, so in-chunk offsets stay int32. */
 const MAX_CHUNK_BYTES = 2 ** 30
-const MIN_CHUNK_BYTES = 2 ** 19
+
 /**
- * Bucket entries (8 bytes each) a chunk may need: every sieving prime with a multiple inside
- * the chunk is held at once. Near 2^64 (sieving primes up to 2^32) that bounds the chunk width.
+ * Chunk size in bytes for ranges whose sieving primes go up to `sqrtHigh`: as wide as int32
+ * offsets allow while every sieving prime is visited each segment, else one chunk mask of the
+ * large primes (large-primes.ts).
  */
-const MAX_BUCKET_ENTRIES = 6_000_000
-
-/** Rough count of sieving primes up to `sqrtHigh` with a multiple in a window of `width`. */
-function sievingPrimesHitting (width: number, sqrtHigh: number): number {
-  const below = Math.min(width, sqrtHigh)
-  let entries = below / Math.log(below)
-  if (sqrtHigh > width) entries += width * (Math.log(Math.log(sqrtHigh)) - Math.log(Math.log(width)))
-  return entries
-}
-
-/** Chunk size in bytes for ranges whose sieving primes go up to `sqrtHigh`. */
 export function chunkBytesFor (sqrtHigh: number): number {
-  let bytes = MAX_CHUNK_BYTES
-  while (bytes > MIN_CHUNK_BYTES && sievingPrimesHitting(30 * bytes, sqrtHigh) > MAX_BUCKET_ENTRIES) bytes /= 2
-  return bytes
+  return sqrtHigh < MEDIUM_PRIME_LIMIT ? MAX_CHUNK_BYTES : MASK_BYTES
 }
 
 /** One sieved segment: bit j of byte i set <=> `low + 30 i + RESIDUES[j]` is a prime in range. */
@@ -53,21 +42,28 @@ export function * sieveSegments (from: bigint, to: bigint): Generator<SievedSegm
   checkBounds(from, to)
   if (from < 7n) from = 7n
   if (from > to) return
-  const chunkBytes = chunkBytesFor(Number(isqrt(to)))
+  const sqrtTo = Number(isqrt(to))
+  const chunkBytes = chunkBytesFor(sqrtTo)
+  // The primes from MEDIUM_PRIME_LIMIT on, made once per thread (large-primes.ts).
+  const large: LargeSievingPrimes | null = sqrtTo < MEDIUM_PRIME_LIMIT ? null : largeSievingPrimes(sqrtTo, MEDIUM_PRIME_LIMIT)
   let chunkLow = from / 120n * 120n
   while (chunkLow <= to) {
     const bytesLeft = (to - chunkLow) / 30n + 1n
     const byteCount = bytesLeft > BigInt(chunkBytes) ? chunkBytes : Number(bytesLeft)
     const chunkHigh = chunkLow + 30n * BigInt(byteCount) - 1n
+    const sqrtChunk = Number(isqrt(chunkHigh < to ? chunkHigh : to))
+    large?.crossOff(chunkLow, byteCount, sqrtChunk)
     const sieve = new SegmentedSieve({
       low: chunkLow,
       byteCount,
-      sievingPrimes: sievingPrimes(Number(isqrt(chunkHigh < to ? chunkHigh : to)))
+      sievingPrimes: large != null ? [large.mediumPrimes] : sievingPrimes(sqrtChunk)
     })
     try {
+      const words = new Int32Array(sieve.words.buffer, sieve.words.byteOffset, sieve.words.length)
       while (sieve.next()) {
         const low = chunkLow + BigInt(sieve.segment * 30) * BigInt(1 << SEGMENT_SHIFT)
         let bytes = sieve.segmentBytes
+        large?.applyTo(words, sieve.segment << SEGMENT_SHIFT, bytes)
         if (low < from) clearBelow(sieve.sieve, Number(from - low))
         if (low + 30n * BigInt(bytes) > to) bytes = clearAbove(sieve.sieve, Number(to - low))
         const padded = (bytes + 3) & ~3

@@ -1,10 +1,9 @@
 import { isqrt } from '../isqrt.ts'
-import { Buckets } from './buckets.ts'
 import { SievingPrimeList } from './sieving-prime-list.ts'
 import { createSieveMemory, instantiateCrossing, writeWheelTables, WHEEL_TABLES_BYTES, type SieveKernels } from './wasm-crossing.ts'
 import { SquareStart } from './first-multiple.ts'
 import { LARGEST_PRESIEVED_PRIME, PRESIEVED_PRIMES, PreSieve, preSieveMemoryBytes, writePreSievePatterns } from './presieve.ts'
-import { BIT_OF_RESIDUE, BYTE_SPAN, WHEEL_INDEX_OF_MULTIPLE } from './wheel.ts'
+import { BIT_OF_RESIDUE, BYTE_SPAN, COFACTOR_STEP, STEPPED_WHEEL_INDEX } from './wheel.ts'
 
 /**
  * Segment size: 2^SEGMENT_SHIFT bytes = 15.7M numbers, half the 1 MiB L2 of the target machine.
@@ -21,17 +20,21 @@ const L1_BLOCK_BYTES = 128 * 1024
 /** Primes below this get the unrolled loop (at least ~32 multiples per block). */
 const SMALL_PRIME_LIMIT = 32 * 1024
 /**
- * Primes below this are visited every segment (a few ns each even without a multiple); above
- * it they wait in buckets, which costs more per multiple. 24 segments' worth measured best.
+ * Primes below this are visited every segment (a few ns each even without a multiple); the
+ * larger ones are not this class's: range-sieve.ts crosses them off chunk by chunk with
+ * large-primes.ts and ANDs the result into each segment.
  */
-const MEDIUM_PRIME_LIMIT = 24 << SEGMENT_SHIFT
+export const MEDIUM_PRIME_LIMIT = 24 << SEGMENT_SHIFT
 
 export interface SegmentedSieveInit {
   /** First number of the range; a multiple of 120, so 4-byte blocks stay aligned. */
   low: bigint
   /** The range is low .. low + 30 * byteCount - 1; byteCount < 2^31. */
   byteCount: number
-  /** Ascending primes covering at least 7 .. sqrt(last number); extra ones are ignored. */
+  /**
+   * Ascending primes covering at least 7 .. min(sqrt(last number), MEDIUM_PRIME_LIMIT - 1);
+   * extra ones are ignored, and so are those from MEDIUM_PRIME_LIMIT on.
+   */
   sievingPrimes: Iterable<Uint32Array>
 }
 
@@ -59,7 +62,6 @@ export class SegmentedSieve {
   private readonly preSieve: PreSieve
   private readonly small: SievingPrimeList
   private readonly medium: SievingPrimeList
-  private readonly buckets: Buckets
   private readonly kernels: SieveKernels
   private workspace: Workspace | null
   private readonly tablesAt: number
@@ -89,18 +91,15 @@ export class SegmentedSieve {
     this.preSieve = new PreSieve(L1_BLOCK_BYTES, workspace.patternsAt, this.kernels.preSieve)
     this.preSieve.seek(low / 30n)
 
-    this.buckets = new Buckets(this.segmentCount)
-    this.placeSievingPrimes(init.sievingPrimes, sqrtHigh)
-    // this.small.groupByResidue()
+    this.placeSievingPrimes(init.sievingPrimes, Math.min(sqrtHigh, MEDIUM_PRIME_LIMIT - 1))
   }
 
   /**
-   * Files each sieving prime under the tier that will cross it off, at its first multiple
-   * p * m >= max(low, p^2) with m coprime to 30 (offset from low, and m's wheel index). Primes
-   * without a multiple in the range are dropped. Near 2^64 this runs for 203 million primes
-   * per range, so the arithmetic is inline and uses one division per prime.
+   * Files each sieving prime up to `lastPrime` under the tier that will cross it off, at its
+   * first multiple p * m >= max(low, p^2) with m coprime to 30 (offset from low, and m's wheel
+   * index). Primes without a multiple in the range are dropped.
    */
-  private placeSievingPrimes (batches: Iterable<Uint32Array>, sqrtHigh: number): void {
+  private placeSievingPrimes (batches: Iterable<Uint32Array>, lastPrime: number): void {
     const squareStart = new SquareStart(this.low)
     const sqrtLow = squareStart.sqrtLow
     // low = lowAbove20 * 2^20 + lowBelow20: reducing it mod p (< 2^32) in these two pieces
@@ -108,13 +107,11 @@ export class SegmentedSieve {
     const lowAbove20 = Number(this.low >> 20n)
     const lowBelow20 = Number(this.low & 0xfffffn)
     const limitOffset = BYTE_SPAN * this.byteCount
-    const shift = SEGMENT_SHIFT
-    const inSegment = (1 << shift) - 1
     for (const batch of batches) {
       for (let j = 0; j < batch.length; j++) {
         const p = batch[j]
         if (p <= LARGEST_PRESIEVED_PRIME) continue
-        if (p > sqrtHigh) return
+        if (p > lastPrime) return
         let offset: number
         let wheel: number
         if (p > sqrtLow) {
@@ -130,26 +127,16 @@ export class SegmentedSieve {
           if (r < 0) r += p; else if (r >= p) r -= p
           offset = r === 0 ? 0 : p - r
           if (offset >= limitOffset) continue
-          // The multiple low + offset is p * m; step to the first m coprime to 30 (<= 6 steps).
-          const pResidue = p % 30
-          let residue = offset - Math.floor(offset / 30) * 30
-          while (BIT_OF_RESIDUE[residue] < 0) {
-            offset += p
-            residue += pResidue
-            if (residue >= 30) residue -= 30
-          }
-          wheel = WHEEL_INDEX_OF_MULTIPLE[pResidue * 30 + residue]
+          // The multiple low + offset is p * m; step to the first m coprime to 30 (a table, not
+          // a loop whose exit would be a mispredicted branch for most primes).
+          const x = (p % 30) * 30 + offset - Math.floor(offset / 30) * 30
+          offset += COFACTOR_STEP[x] * p
+          wheel = STEPPED_WHEEL_INDEX[x]
         }
         if (offset >= limitOffset) continue
         const byte = Math.floor(offset / BYTE_SPAN)
-        if (p < SMALL_PRIME_LIMIT) {
-          this.small.add(p, byte, wheel)
-        } else if (p < MEDIUM_PRIME_LIMIT) {
-          this.medium.add(p, byte, wheel)
-        } else {
-          const q = Math.floor(p / 30)
-          this.buckets.push(byte >>> shift, (q << 3) | BIT_OF_RESIDUE[p - 30 * q], ((byte & inSegment) << 3) | wheel)
-        }
+        if (p < SMALL_PRIME_LIMIT) this.small.add(p, byte, wheel)
+        else this.medium.add(p, byte, wheel)
       }
     }
   }
@@ -186,7 +173,6 @@ export class SegmentedSieve {
       this.crossSmallPrimes(end)
     }
     this.crossMediumPrimes(paddedBytes)
-    this.buckets.crossOff(segment, sieve, SEGMENT_SHIFT, this.segmentCount - 1)
     this.small.shift(fullBytes)
     this.medium.shift(fullBytes)
     if (segment === 0 && this.low === 0n) restoreSmallestNumbers(sieve)

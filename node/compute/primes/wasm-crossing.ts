@@ -1,5 +1,7 @@
 import { encodeModule, FunctionBody } from './wasm-emitter.ts'
-import { BIT_OF_RESIDUE, BYTE_CARRY, CLEAR_MASK, COFACTOR_GAP, RESIDUES } from './wheel.ts'
+import { buildCrossLarge, buildFlushLarge } from './wasm-cross-large.ts'
+import { BYTE_CARRY_AT, CLEAR_MASK_AT, COFACTOR_GAP_AT } from './wasm-wheel-tables.ts'
+import { BIT_OF_RESIDUE, RESIDUES } from './wheel.ts'
 
 /**
  * The crossing-off loops of the sieve as WebAssembly, generated here at load time (no build
@@ -150,17 +152,7 @@ function buildPreSieve (): FunctionBody {
   return f
 }
 
-const CLEAR_MASK_AT = 0
-const COFACTOR_GAP_AT = 64
-const BYTE_CARRY_AT = 96
-export const WHEEL_TABLES_BYTES = 352
-
-/** Copies the wheel tables into memory for crossMedium. */
-export function writeWheelTables (buffer: ArrayBuffer, at: number): void {
-  new Uint8Array(buffer, at + CLEAR_MASK_AT, 64).set(CLEAR_MASK)
-  new Int32Array(buffer, at + COFACTOR_GAP_AT, 8).set(COFACTOR_GAP)
-  new Int32Array(buffer, at + BYTE_CARRY_AT, 64).set(BYTE_CARRY)
-}
+export { WHEEL_TABLES_BYTES, writeWheelTables } from './wasm-wheel-tables.ts'
 
 /**
  * The few WebAssembly APIs used here. The project's TypeScript lib (es2024 without DOM) has no
@@ -179,9 +171,11 @@ let compiled: object | null = null
 /** The compiled module (built once per thread). */
 function crossSmallModule (): object {
   compiled ??= new wasm.Module(encodeModule([
-    { name: 'crossSmall', params: 6, body: buildCrossSmall() },
-    { name: 'crossMedium', params: 7, body: buildCrossMedium() },
-    { name: 'preSieve', params: 10, body: buildPreSieve() }
+    { name: 'crossSmall', body: buildCrossSmall() },
+    { name: 'crossMedium', body: buildCrossMedium() },
+    { name: 'preSieve', body: buildPreSieve() },
+    { name: 'crossLarge', body: buildCrossLarge() },
+    { name: 'flushLarge', body: buildFlushLarge() }
   ]))
   return compiled
 }
@@ -200,18 +194,33 @@ export type CrossMedium = (end: number, size: number, qOffset: number, rIndexOff
 /** The wasm crossing loops working on the memory behind `buffer` (from createSieveMemory). */
 export type PreSieveKernel = (dst: number, bytes: number, a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => void
 
+/**
+ * `crossLarge(bitmap, fromByte, toByte, minPrime, maxPrime, low, maskBytes, mask, tables)`:
+ * see wasm-cross-large.ts. The 64-bit arguments are BigInts.
+ */
+export type CrossLarge = (bitmap: number, fromByte: number, toByte: number, minPrime: bigint, maxPrime: bigint, low: bigint, maskBytes: number, mask: number, tables: number, buffers: number) => void
+export type FlushLarge = (region: number, entries: number, count: number) => void
+
 export interface SieveKernels {
   crossSmall: CrossSmall
   crossMedium: CrossMedium
   preSieve: PreSieveKernel
+  crossLarge: CrossLarge
+  flushLarge: FlushLarge
 }
 
 export function instantiateCrossing (buffer: ArrayBuffer): SieveKernels {
   const memory = memories.get(buffer)
   if (memory == null) throw new Error('the buffer does not come from createSieveMemory')
   const instance = new wasm.Instance(crossSmallModule(), { env: { memory } })
-  const { crossSmall, crossMedium, preSieve } = instance.exports
-  return { crossSmall: crossSmall as CrossSmall, crossMedium: crossMedium as CrossMedium, preSieve: preSieve as PreSieveKernel }
+  const e = instance.exports
+  return {
+    crossSmall: e.crossSmall as CrossSmall,
+    crossMedium: e.crossMedium as CrossMedium,
+    preSieve: e.preSieve as PreSieveKernel,
+    crossLarge: e.crossLarge as CrossLarge,
+    flushLarge: e.flushLarge as FlushLarge
+  }
 }
 
 const memories = new WeakMap<ArrayBuffer, WasmMemory>()

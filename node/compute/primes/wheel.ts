@@ -50,12 +50,20 @@ for (let x = 0; x < 30; x++) {
 }
 
 /**
- * WHEEL_INDEX_OF_MULTIPLE[(p % 30) * 30 + n % 30]: the wheel index of m for a multiple n = p * m
- * of a prime p > 5 (m = n / p = (n % 30) * (p % 30)^-1 mod 30), -1 when m is not coprime to 30.
+ * For a prime p (p % 30 = r) and a multiple n = p * m (n % 30 = s), at [r * 30 + s]:
+ * COFACTOR_STEP, how many p's to add to reach the first cofactor >= m coprime to 30, and
+ * STEPPED_WHEEL_INDEX, that cofactor's wheel index. A table instead of a loop: the loop's exit
+ * is a mispredicted branch for most primes.
  */
-export const WHEEL_INDEX_OF_MULTIPLE = new Int8Array(30 * 30).fill(-1)
+export const COFACTOR_STEP = new Uint8Array(900)
+export const STEPPED_WHEEL_INDEX = new Uint8Array(900)
 for (const r of RESIDUES) {
-  for (const m of RESIDUES) WHEEL_INDEX_OF_MULTIPLE[r * 30 + (r * m) % 30] = BIT_OF_RESIDUE[m]
+  const inverse = RESIDUES.find((x) => (x * r) % 30 === 1) ?? 1
+  for (let s = 0; s < 30; s++) {
+    const m = (s * inverse) % 30
+    COFACTOR_STEP[r * 30 + s] = COPRIME_DELTA[m]
+    STEPPED_WHEEL_INDEX[r * 30 + s] = WHEEL_INDEX_AFTER[m]
+  }
 }
 
 /** Number of set bits in each byte value. */
