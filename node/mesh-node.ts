@@ -149,6 +149,7 @@ async function assemble (config: ResolvedConfig, init: MeshNodeInit, releaseHome
   const connector = new Connector({ libp2p, clock, logger }, {
     bootstrap: config.bootstrap,
     intervalMs: Math.max(500, config.heartbeatMs * 2),
+    targetPeers: config.targetPeers,
     members: () => membership.members()
   })
   const control = new ControlServer({ metrics, logger }, { path: join(config.home, CONTROL_SOCKET_FILE) })

@@ -316,8 +316,15 @@ export class MembershipService extends EventEmitter<MembershipEvents> implements
     this.heartbeat()
   }
 
-  /** A peer just subscribed: send our heartbeat now rather than in up to a second. */
-  private readonly onSubscriptionChange = (): void => {
+  /**
+   * A peer just subscribed to membership: send our heartbeat now rather than in up to a
+   * second. Only that topic: every heartbeat goes to the whole mesh and costs each member a
+   * signature check, and a peer joining a chat room learns nothing from one (with a hundred
+   * nodes joining a room, those extra heartbeats were most of the mesh's gossip).
+   */
+  private readonly onSubscriptionChange = (event: CustomEvent<{ subscriptions?: Array<{ topic: string, subscribe: boolean }> }>): void => {
+    const subscriptions = event?.detail?.subscriptions
+    if (subscriptions != null && !subscriptions.some(s => s.topic === MEMBERSHIP_TOPIC && s.subscribe)) return
     if (this.clock.now() - this.lastHeartbeatAt < MIN_EXTRA_HEARTBEAT_GAP_MS) return
     this.heartbeat()
   }

@@ -4,6 +4,7 @@ import { processHomesRoot, runTag } from '../netns/names.ts'
 import { reapStaleFolders } from '../netns/reaper.ts'
 import { InProcessNode } from './in-process-node.ts'
 import { assertProcessTierPlan, ProcessNemesis } from './process-nemesis.ts'
+import { shareSignatureChecks } from './shared-signature-checks.ts'
 import { type RunOptions, type RunOutcome, runWithTier, type SimTier } from './run-phases.ts'
 
 /** Nodes bootstrap to the first one and learn the rest from its gossip: seconds, even for a hundred. */
@@ -28,6 +29,7 @@ export async function runProcessSimulation (opts: RunOptions): Promise<RunOutcom
       progress('setup', 'removing homes earlier runs left')
       await reapStaleFolders()
       await mkdir(root, { recursive: true })
+      await shareSignatureChecks()
       const address = (i: number): string => `/memory/${runTag()}-n${i}`
       progress('start', `${plan.nodes} nodes in this process (memory transport, mDNS off, bootstrap to n0)`)
       for (let i = 0; i < plan.nodes; i++) {
