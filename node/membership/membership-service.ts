@@ -317,14 +317,18 @@ export class MembershipService extends EventEmitter<MembershipEvents> implements
   }
 
   /**
-   * A peer just subscribed to membership: send our heartbeat now rather than in up to a
-   * second. Only that topic: every heartbeat goes to the whole mesh and costs each member a
-   * signature check, and a peer joining a chat room learns nothing from one (with a hundred
-   * nodes joining a room, those extra heartbeats were most of the mesh's gossip).
+   * A new peer just subscribed to membership: send our heartbeat now rather than in up to a
+   * second. Only a peer that is not a live member yet, and only that topic: every heartbeat
+   * goes to the whole mesh and costs each member a signature check, while a member that
+   * opens one more connection, or joins a chat room, already has our heartbeats. In a
+   * hundred-node mesh every node opens several connections as it starts, and those extra
+   * heartbeats were most of the mesh's gossip.
    */
-  private readonly onSubscriptionChange = (event: CustomEvent<{ subscriptions?: Array<{ topic: string, subscribe: boolean }> }>): void => {
+  private readonly onSubscriptionChange = (event: CustomEvent<{ peerId?: { toString: () => string }, subscriptions?: Array<{ topic: string, subscribe: boolean }> }>): void => {
     const subscriptions = event?.detail?.subscriptions
     if (subscriptions != null && !subscriptions.some(s => s.topic === MEMBERSHIP_TOPIC && s.subscribe)) return
+    const peer = event?.detail?.peerId?.toString()
+    if (peer != null && this.table.get(peer)?.state === 'alive') return
     if (this.clock.now() - this.lastHeartbeatAt < MIN_EXTRA_HEARTBEAT_GAP_MS) return
     this.heartbeat()
   }

@@ -116,13 +116,19 @@ describe('membership service under a fake clock', () => {
     expect(r.transitions.map(t => t.change)).toEqual(['null->alive:heartbeat'])
   })
 
-  it('greets a new membership subscriber with a heartbeat at once, but not a peer joining another topic', async () => {
+  it('greets a new membership subscriber with a heartbeat at once, but not a live member or a peer joining another topic', async () => {
     r.service.start()
     // Between two regular beats, past the least gap between extra ones.
     await r.clock.advance(timing.heartbeatMs + 200)
     const before = r.beats().length
     r.pubsub.dispatch('subscription-change', { peerId: r.bob, subscriptions: [{ topic: 'mesh/chat/1/general', subscribe: true }] })
     expect(r.beats()).toHaveLength(before)
+    r.pubsub.dispatch('subscription-change', { peerId: r.bob, subscriptions: [{ topic: MEMBERSHIP_TOPIC, subscribe: true }] })
+    expect(r.beats()).toHaveLength(before + 1)
+    // Once bob is a live member, another connection of his (a new subscription) is no news.
+    r.fromBob(heartbeat({ id: r.bob.toString(), incarnation: r.clock.now(), seq: 1 }))
+    expect(r.service.member(r.bob.toString())?.state).toBe('alive')
+    await r.clock.advance(200)
     r.pubsub.dispatch('subscription-change', { peerId: r.bob, subscriptions: [{ topic: MEMBERSHIP_TOPIC, subscribe: true }] })
     expect(r.beats()).toHaveLength(before + 1)
   })
