@@ -100,8 +100,9 @@ describe('connector', () => {
       }
     } as unknown as ConnectorLibp2p
     let r = 0
+    const random = (): number => { r = (r * 7 + 3) % 10; return r / 10 }
     const connector = new Connector({ libp2p, clock }, {
-      bootstrap: [], members: () => [...alive, ...dead], intervalMs: INTERVAL_MS, targetPeers: 4, random: () => (r = (r * 7 + 3) % 10) / 10
+      bootstrap: [], members: () => [...alive, ...dead], intervalMs: INTERVAL_MS, targetPeers: 4, random
     })
     connector.start()
     await clock.advance(0)
