@@ -82,7 +82,7 @@ export class ProcessNemesis implements TierNemesis {
       if (node.node == null) { node.blocklist.block(cut); return }
       const across = new Set(cut)
       this.cutConnections += node.node.libp2p.getConnections().filter(c => across.has(c.remotePeer.toString())).length
-      await callNode(node.opts.home, 'test.block', { block: cut }, 10_000)
+      await callNode(node.opts.home, 'test.block', { block: cut }, this.controlTimeoutMs())
     }))
   }
 
@@ -98,11 +98,20 @@ export class ProcessNemesis implements TierNemesis {
       const blocked = node.blocklist.list()
       if (blocked.length === 0) return
       if (node.node == null) node.blocklist.unblock(blocked)
-      else await callNode(node.opts.home, 'test.block', { unblock: blocked }, 10_000)
+      else await callNode(node.opts.home, 'test.block', { unblock: blocked }, this.controlTimeoutMs())
     }))
     this.partitioned = false
     this.cutConnections = 0
     return { droppedPackets: closed + refused, closedConnections: closed, refusedConnections: refused }
+  }
+
+  /**
+   * How long a node may take to apply a cut or a heal: 10 s, or three heartbeats when they
+   * are dilated (a hundred nodes closing their connections across a cut at once keep the
+   * one thread busy that long; the harness check then reports the slow answers).
+   */
+  private controlTimeoutMs (): number {
+    return Math.max(10_000, 3 * (this.nodes[0]?.opts.heartbeatMs ?? 0))
   }
 
   private refusedNow (): number {
