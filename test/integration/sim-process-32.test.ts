@@ -34,12 +34,21 @@ describe('mesh sim, process tier, 32 nodes', () => {
     expect(chat.duplicated).toEqual({})
     expect(chat.sentDuringFaults).toBeGreaterThan(0)
     expect(results.checkers.jobs.jobs.map((j: any) => j.count).sort()).toEqual(['316066', '664579'])
-    // The checkers that judge the mesh hold; only the harness may say the machine was too busy.
-    for (const name of ['membership', 'chat', 'jobs', 'rpc', 'vacuity']) expect(results.checkers[name].valid, `${name}: ${results.checkers[name].summary}`).toBe(true)
-    expect(results.checkers.membership.detection.partition.missed).toBe(0)
+    // What does not depend on time holds whatever the machine's load: nothing lost, exact
+    // counts, a cut that bit. The timing checkers must hold too unless the harness found the
+    // nodes too slow to answer (a loaded machine), which makes the verdict unknown, never valid.
+    for (const name of ['chat', 'jobs', 'vacuity']) expect(results.checkers[name].valid, `${name}: ${results.checkers[name].summary}`).toBe(true)
     const harness = results.checkers.harness
-    console.info(`32 nodes: ${harness.summary}; setup ${results.timings?.setupMs} ms, discovery ${results.timings?.discoveryMs} ms`)
-    expect(results.valid).toBe(harness.valid === true ? true : 'unknown')
-    expect(code, stderr).toBe(harness.valid === true ? 0 : 1)
+    console.info(`32 nodes: ${harness.summary}; membership: ${results.checkers.membership.summary}; rpc: ${results.checkers.rpc.summary}`)
+    if (harness.valid === true) {
+      for (const name of ['membership', 'rpc']) expect(results.checkers[name].valid, `${name}: ${results.checkers[name].summary}`).toBe(true)
+      expect(results.checkers.membership.detection.partition.missed).toBe(0)
+      expect(results.valid).toBe(true)
+      expect(code, stderr).toBe(0)
+    } else {
+      expect(harness.valid).toBe('unknown')
+      expect(results.valid).not.toBe(true)
+      expect(code, stderr).toBe(1)
+    }
   }, 150_000)
 })
