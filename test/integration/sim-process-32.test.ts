@@ -16,7 +16,7 @@ describe('mesh sim, process tier, 32 nodes', () => {
   beforeAll(async () => { out = await mkdtemp(join(tmpdir(), 'mesh-sim-proc32-test-')) })
   afterAll(async () => { await rm(out, { recursive: true, force: true }) })
 
-  it('partition-halves on 32 nodes: a verdict, nothing lost or duplicated, every cut pair seen dead, exact counts', async () => {
+  it('partition-halves on 32 nodes: a verdict, nothing lost or duplicated, exact counts, cuts that bit', async () => {
     const dir = join(out, 'halves32')
     const child = spawn(process.execPath, [MESH_BIN, 'sim', 'partition-halves', '--tier', 'process', '--nodes', '32', '--seed', '1', '--cycles', '1', '--json', '--out', dir], { stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
@@ -50,5 +50,5 @@ describe('mesh sim, process tier, 32 nodes', () => {
       expect(results.valid).not.toBe(true)
       expect(code, stderr).toBe(1)
     }
-  }, 150_000)
+  }, 240_000)
 })
