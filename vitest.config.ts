@@ -26,7 +26,8 @@ const CPU_HEAVY = [
   'test/e2e/primes-cli.test.ts',
   'test/e2e/primes-test-cli.test.ts',
   'test/unit/pi/pi-combinatorial.test.ts',
-  'test/integration/pi-distributed.test.ts'
+  'test/integration/pi-distributed.test.ts',
+  'test/integration/sim-process-32.test.ts'
 ]
 
 export default defineConfig({

@@ -50,6 +50,11 @@ export interface MeshNodeConfig {
    * nodes of the same process (the in-process simulations). Not a `mesh start` option.
    */
   transport?: MeshTransport
+  /**
+   * Direct peers to keep (a partial mesh; gossip reaches the rest) instead of a connection
+   * to every member. Not a `mesh start` option: for a hundred nodes in one process.
+   */
+  targetPeers?: number
 }
 
 export type MeshTransport = 'tcp' | 'memory'
@@ -72,6 +77,7 @@ export interface ResolvedConfig {
   reapAfterMs: number
   transient: boolean
   transport: MeshTransport
+  targetPeers?: number
 }
 
 /** Listen on every interface, any free port: what a LAN node wants by default. */
@@ -79,6 +85,7 @@ export const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/0']
 export const MIN_HEARTBEAT_MS = 50
 export const MAX_HEARTBEAT_MS = 60_000
 export const MAX_WORKERS = 256
+export const MAX_TARGET_PEERS = 256
 /** Below a minute a member could be forgotten while its last heartbeats still circulate. */
 export const MIN_REAP_AFTER_MS = 60_000
 export const MAX_REAP_AFTER_MS = 7 * 24 * 3600_000
@@ -99,6 +106,8 @@ export function resolveConfig (config: MeshNodeConfig): ResolvedConfig {
   const listen = config.listen != null && config.listen.length > 0 ? config.listen : transport === 'memory' ? [`/memory/${randomUUID()}`] : DEFAULT_LISTEN
   for (const a of listen) parseAddr(a, '--listen', transport)
   const bootstrap = (config.bootstrap ?? []).map(a => parseAddr(a, '--bootstrap', transport))
+  const targetPeers = config.targetPeers
+  if (targetPeers != null && (!Number.isInteger(targetPeers) || targetPeers < 1 || targetPeers > MAX_TARGET_PEERS)) throw new InvalidConfigError(`targetPeers must be a whole number from 1 to ${MAX_TARGET_PEERS}`)
   const reapAfterMs = config.reapAfterMs ?? DEFAULT_REAP_AFTER_MS
   if (!Number.isInteger(reapAfterMs) || reapAfterMs < MIN_REAP_AFTER_MS || reapAfterMs > MAX_REAP_AFTER_MS) {
     throw new InvalidConfigError(`--reap-after must be a whole number of seconds from ${MIN_REAP_AFTER_MS / 1000} to ${MAX_REAP_AFTER_MS / 1000}`)
@@ -120,7 +129,8 @@ export function resolveConfig (config: MeshNodeConfig): ResolvedConfig {
     allowLoadTest: config.allowLoadTest ?? false,
     reapAfterMs,
     transient: config.transient ?? false,
-    transport
+    transport,
+    targetPeers
   }
 }
 

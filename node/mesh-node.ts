@@ -141,6 +141,7 @@ async function assemble (config: ResolvedConfig, init: MeshNodeInit, releaseHome
 
   const membership = new MembershipService({ libp2p, metrics, clock, logger }, {
     timing: timingFor(config.heartbeatMs, config.reapAfterMs),
+    admitOnHearsay: config.targetPeers != null,
     self: {
       nick: config.nick,
       version: MESH_VERSION,
@@ -153,6 +154,7 @@ async function assemble (config: ResolvedConfig, init: MeshNodeInit, releaseHome
   const connector = new Connector({ libp2p, clock, logger }, {
     bootstrap: config.bootstrap,
     intervalMs: Math.max(500, config.heartbeatMs * 2),
+    targetPeers: config.targetPeers,
     members: () => membership.members(),
     candidates: () => membership.candidateAddrs()
   })

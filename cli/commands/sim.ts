@@ -24,7 +24,7 @@ export function registerSimCommand (program: Command): void {
     .option('--nodes <n>', `nodes to start (default ${DEFAULT_NODES})`, parsePositiveInt('--nodes', 1000), DEFAULT_NODES)
     .option('--seed <s>', `the seed the plan is drawn from (default ${DEFAULT_SEED})`, parseSeed, DEFAULT_SEED)
     .option('--cycles <n>', `fault windows, one after another (default ${DEFAULT_CYCLES})`, parsePositiveInt('--cycles', 1000), DEFAULT_CYCLES)
-    .addOption(new Option('--heartbeat <ms>', 'the nodes\' heartbeat interval (default 1000)').argParser(parsePositiveInt('--heartbeat', 60_000)))
+    .addOption(new Option('--heartbeat <ms>', 'the nodes\' heartbeat interval (default 1000; in the process tier above 20 nodes, 1000 × (nodes/20)^1.5: time dilation)').argParser(parsePositiveInt('--heartbeat', 60_000)))
     .addOption(new Option('--tier <tier>', 'netns: real processes in network namespaces (root); process: nodes in one process').choices(['netns', 'process']))
     .option('--plan <file>', 'run a plan written by hand (or a report\'s plan.json) instead of drawing one')
     .option('--out <dir>', 'the report folder (default ./mesh-sim/<scenario>-<seed>-<time>/, with a latest link)')

@@ -22,11 +22,14 @@ const REDIAL_ATTEMPTS = 10
 const REDIAL_GAP_MS = 100
 /** Like the connector's dials, a real-time bound on network I/O. */
 const DIAL_TIMEOUT_MS = 5000
+/** How long a cut waits for a connection across it to close gracefully before aborting it. */
+const CUT_CLOSE_MS = 1000
 
 /**
  * `test.block`, registered only with MESH_TEST_HOOKS=1: cuts this node off from some peers
  * (closes the connections, the gater refuses new ones) and heals the cut. On heal it dials
- * the peers again at once, as a restored link would let the next dial through.
+ * the peers again at once, as a restored link would let the next dial through (unless
+ * `redial: false`: then the connector reconnects as it would after a real heal).
  */
 export function registerTestHooks (control: Pick<ControlServer, 'register'>, deps: TestHooksDeps): void {
   const { libp2p, blocklist, membership } = deps
@@ -47,8 +50,13 @@ export function registerTestHooks (control: Pick<ControlServer, 'register'>, dep
     const unblock = idList(params.unblock)
     blocklist.block(block)
     blocklist.unblock(unblock)
-    await Promise.all(block.map(async id => { await libp2p.hangUp(peerIdFromString(id)).catch(() => {}) }))
-    for (const id of unblock) void redial(id)
+    // A cut is not a polite close: a connection that does not close within a second (its
+    // streams still draining, the peer's event loop busy) is aborted. Waiting for the
+    // graceful close of many connections at once held a node's answer past 10 s.
+    await Promise.all(block.map(async id => { await libp2p.hangUp(peerIdFromString(id), { signal: AbortSignal.timeout(CUT_CLOSE_MS) }).catch(() => {}) }))
+    // `redial: false` leaves reconnecting to the connector: a node that keeps a partial mesh
+    // (the in-process simulations) must not reconnect to every peer a cut had blocked.
+    if (params.redial !== false) for (const id of unblock) void redial(id)
     return { blocked: blocklist.list() }
   })
 

@@ -28,7 +28,14 @@ export interface ConnectorInit {
   candidates?: () => ReadonlyArray<{ id: string, addrs: string[] }>
   /** How often the connector looks for peers it should be connected to and is not. */
   intervalMs: number
-  /** [0, 1) for the backoff jitter; injected for tests. Default Math.random. */
+  /**
+   * Keep about this many direct peers instead of one to every member: the others are
+   * reached through gossip. None (the default) dials every live member up to 64, so a crash
+   * shows as a closed connection everywhere at once; a hundred nodes in one process (the
+   * in-process simulations) cannot carry the 4,950 connections of a full mesh.
+   */
+  targetPeers?: number
+  /** [0, 1) for the backoff jitter and the choice of peers; injected for tests. Default Math.random. */
   random?: () => number
 }
 
@@ -153,6 +160,7 @@ export class Connector {
     }
     // Before the cap on direct peers: a candidate becomes a member only through a connection.
     this.dialCandidates()
+    if (this.init.targetPeers != null) { this.sweepTowardsTarget(this.init.targetPeers); return }
     if (this.libp2p.getPeers().length >= MAX_DIRECT_PEERS) return
     for (const member of this.init.members()) {
       if (member.state === 'left') continue
@@ -179,6 +187,55 @@ export class Connector {
     ])
     for (const key of this.nextTryAt.keys()) if (!live.has(key) && !this.dialing.has(key)) this.nextTryAt.delete(key)
     for (const key of this.failures.keys()) if (!live.has(key) && !this.dialing.has(key)) this.failures.delete(key)
+  }
+
+  /**
+   * A partial mesh: live members at random until `target` peers are connected (or being
+   * dialled), and one member thought dead or suspect per sweep whatever the count. That
+   * one dial is what rejoins the two sides of a healed partition: each side thinks the
+   * other dead, and a single connection across lets the heartbeats through again. The
+   * connections a cut closes are replaced by others on this node's side, so the count stays
+   * near the target through cuts and heals.
+   */
+  private sweepTowardsTarget (target: number): void {
+    const candidates = this.unconnectedMembers()
+    let wanted = target - this.libp2p.getPeers().length - this.dialing.size
+    for (const member of this.shuffled(candidates.filter(m => m.member.state === 'alive'))) {
+      if (wanted <= 0) break
+      if (this.dialMember(member, 0)) wanted--
+    }
+    for (const member of this.shuffled(candidates.filter(m => m.member.state !== 'alive'))) {
+      if (this.dialMember(member, this.deadMemberGap(member.member.id))) break
+    }
+  }
+
+  /** Members that have not left, other than this node, with no connection to them. */
+  private unconnectedMembers (): Array<{ member: { id: string, addrs: string[], state: string }, peerId: PeerId }> {
+    const out: Array<{ member: { id: string, addrs: string[], state: string }, peerId: PeerId }> = []
+    for (const member of this.init.members()) {
+      if (member.state === 'left') continue
+      let peerId: PeerId
+      try { peerId = peerIdFromString(member.id) } catch { continue }
+      if (peerId.equals(this.libp2p.peerId) || this.libp2p.getConnections(peerId).length > 0) continue
+      out.push({ member, peerId })
+    }
+    return out
+  }
+
+  /** Dials a member unless a dial is running or its backoff has not passed; true when it did. */
+  private dialMember ({ member, peerId }: { member: { id: string, addrs: string[] }, peerId: PeerId }, minGapMs: number): boolean {
+    if (this.dialing.has(member.id) || (this.nextTryAt.get(member.id) ?? 0) > this.clock.now()) return false
+    const addrs = member.addrs.flatMap(a => { try { return [multiaddr(a)] } catch { return [] } }).filter(isLocalNetworkAddress)
+    this.dial(member.id, addrs.length > 0 ? addrs : peerId, minGapMs)
+    return true
+  }
+
+  private shuffled<T> (items: T[]): T[] {
+    for (let i = items.length - 1; i > 0; i--) {
+      const j = Math.floor(this.random() * (i + 1))
+      ;[items[i], items[j]] = [items[j], items[i]]
+    }
+    return items
   }
 
   /** The least wait before a dead member's next dial: doubles with its failed dials. */

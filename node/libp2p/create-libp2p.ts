@@ -5,6 +5,7 @@ import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
 import { identify, type Identify } from '@libp2p/identify'
 import type { ConnectionGater, Libp2p, PrivateKey } from '@libp2p/interface'
 import { mdns } from '@libp2p/mdns'
+import { plaintext } from '@libp2p/plaintext'
 import { memory } from '@libp2p/memory'
 import { ping, type Ping } from '@libp2p/ping'
 import { preSharedKey } from '@libp2p/pnet'
@@ -31,7 +32,7 @@ export interface Libp2pConfig {
   onGossipReceived?: (topic: string) => void
   /** Caps the handshakes one host may hold open; a default one when not given. */
   pendingPerHost?: PendingPerHost
-  /** TCP by default; memory joins only nodes of this process (in-process simulations). */
+  /** TCP by default; memory joins only nodes of this process (in-process simulations), in plaintext. */
   transport?: 'tcp' | 'memory'
 }
 
@@ -62,7 +63,7 @@ export function gossipDegrees (env: NodeJS.ProcessEnv = process.env): Partial<ty
 }
 
 /**
- * Assembles libp2p 3: TCP (or the in-memory transport), Noise, Yamux, identify, ping, gossipsub, mDNS when asked and a
+ * Assembles libp2p 3: TCP and Noise (or the in-memory transport in plaintext), Yamux, identify, ping, gossipsub, mDNS when asked and a
  * pre-shared-key private network when a swarm key is given.
  */
 export async function createMeshLibp2p (config: Libp2pConfig): Promise<MeshLibp2p> {
@@ -71,7 +72,10 @@ export async function createMeshLibp2p (config: Libp2pConfig): Promise<MeshLibp2
       privateKey: config.privateKey,
       addresses: { listen: config.listen },
       transports: [config.transport === 'memory' ? memory() : tcp()],
-      connectionEncrypters: [noise()],
+      // Nothing on the memory transport leaves this process (it joins nodes of one process:
+      // the in-process simulations), so there is no wire to protect, and Noise's handshakes
+      // and per-frame encryption were most of the CPU of a hundred nodes on one thread.
+      connectionEncrypters: [config.transport === 'memory' ? plaintext() : noise()],
       streamMuxers: [yamux()],
       connectionProtector: config.swarmKey != null ? preSharedKey({ psk: config.swarmKey }) : undefined,
       connectionGater: (config.pendingPerHost ?? new PendingPerHost()).gater(config.connectionGater),

@@ -41,6 +41,13 @@ export interface MembershipInit {
   timing: MembershipTiming
   /** [0, 1) for the heartbeat jitter; injected for tests. Default Math.random. */
   random?: () => number
+  /**
+   * Admit a peer on its heartbeat alone, connected or not. Only for a partial mesh (the
+   * in-process simulations, `targetPeers`), where a node is by design connected to a few
+   * members and hears of the rest through gossip, and every node is the process's own:
+   * dialling each one to admit it would rebuild the full mesh the partial one avoids.
+   */
+  admitOnHearsay?: boolean
 }
 
 /** Heartbeats interval jitter: ±10% keeps nodes started together from beating in lockstep. */
@@ -104,6 +111,7 @@ export class MembershipService extends EventEmitter<MembershipEvents> implements
   private readonly newMemberLimit: RateLimiter
   /** Peers heard of but never seen connected: not members, not listed. */
   private readonly candidates: CandidateTable
+  private readonly admitOnHearsay: boolean
   private seq = 0
   private heartbeatTimer?: Timer
   private tickTimer?: Timer
@@ -119,6 +127,7 @@ export class MembershipService extends EventEmitter<MembershipEvents> implements
     this.timing = init.timing
     this.clock = components.clock ?? systemClock
     this.random = init.random ?? Math.random
+    this.admitOnHearsay = init.admitOnHearsay ?? false
     const logger = components.logger ?? defaultLogger
     this.log = logger.forComponent('membership')
     this.table = new MemberTable({
@@ -264,7 +273,7 @@ export class MembershipService extends EventEmitter<MembershipEvents> implements
    * directly, or we dialled it), else kept as a candidate for the connector to dial.
    */
   private admitOrHold (hb: Heartbeat): void {
-    if (this.connectedTo(hb.id)) {
+    if (this.admitOnHearsay || this.connectedTo(hb.id)) {
       if (this.candidates.take(hb.id) != null) this.countCandidate('admitted')
       this.announce(this.table.applyHeartbeat(hb))
       return
@@ -382,8 +391,19 @@ export class MembershipService extends EventEmitter<MembershipEvents> implements
     this.heartbeat()
   }
 
-  /** A peer just subscribed: send our heartbeat now rather than in up to a second. */
-  private readonly onSubscriptionChange = (): void => {
+  /**
+   * A new peer just subscribed to membership: send our heartbeat now rather than in up to a
+   * second. Only a peer that is not a live member yet, and only that topic: every heartbeat
+   * goes to the whole mesh and costs each member a signature check, while a member that
+   * opens one more connection, or joins a chat room, already has our heartbeats. In a
+   * hundred-node mesh every node opens several connections as it starts, and those extra
+   * heartbeats were most of the mesh's gossip.
+   */
+  private readonly onSubscriptionChange = (event: CustomEvent<{ peerId?: { toString: () => string }, subscriptions?: Array<{ topic: string, subscribe: boolean }> }>): void => {
+    const subscriptions = event?.detail?.subscriptions
+    if (subscriptions != null && !subscriptions.some(s => s.topic === MEMBERSHIP_TOPIC && s.subscribe)) return
+    const peer = event?.detail?.peerId?.toString()
+    if (peer != null && this.table.get(peer)?.state === 'alive') return
     if (this.clock.now() - this.lastHeartbeatAt < MIN_EXTRA_HEARTBEAT_GAP_MS) return
     this.heartbeat()
   }

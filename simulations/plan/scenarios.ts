@@ -26,6 +26,18 @@ export class UnknownScenarioError extends Error {
  * the next.
  */
 const DEFAULT_HEARTBEAT_MS = 1000
+/**
+ * Nodes sharing one process at the default heartbeat; above it a light workload's heartbeat
+ * (and with it every timeout, window and deadline of the plan) grows as the nodes to the
+ * power 1.5: time dilation. Each heartbeat goes to every member, so the mesh's gossip per
+ * second grows with the square of the nodes at a fixed heartbeat, and one thread carries a
+ * mesh's worth of it only if a simulated second lasts longer: 32 nodes beat every 2 s, 64
+ * every 5.7 s, 100 every 11.2 s (the work per second then grows only as the square root of
+ * the nodes). The mesh is judged in heartbeats (detection 4.5 of them, convergence,
+ * deadlines), so its verdicts still hold.
+ */
+const NODES_AT_DEFAULT_HEARTBEAT = 20
+const DILATION_EXPONENT = 1.5
 const WINDOW_HEARTBEATS: [number, number] = [8, 12]
 const GAP_HEARTBEATS = 8
 const DEFAULT_CYCLES = 2
@@ -117,7 +129,7 @@ export function generatePlan (scenario: string, opts: PlanOptions): SimPlan {
   if (!Number.isInteger(opts.seed) || opts.seed < 0) throw new RangeError(`seed must be a whole number, got ${opts.seed}`)
   const cycles = opts.cycles ?? DEFAULT_CYCLES
   if (!Number.isInteger(cycles) || cycles < 1) throw new RangeError(`cycles must be a whole number of at least 1, got ${cycles}`)
-  const heartbeatMs = opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS
+  const heartbeatMs = opts.heartbeatMs ?? (opts.light === true ? lightHeartbeatMs(opts.nodes) : DEFAULT_HEARTBEAT_MS)
   const rng = new SeededRandom(opts.seed)
   const nodes = Array.from({ length: opts.nodes }, (_, i) => i)
   const names = Object.keys(windows)
@@ -157,4 +169,10 @@ export function generatePlan (scenario: string, opts: PlanOptions): SimPlan {
 
 function jobAt (rng: SeededRandom, at: number, nodes: number[], counts: typeof KNOWN_COUNTS): JobSpec {
   return { at, node: rng.pick(nodes), ...rng.pick(counts) }
+}
+
+/** The default heartbeat of a light workload (nodes in one process): dilated above 20 nodes. */
+export function lightHeartbeatMs (nodes: number): number {
+  const dilation = Math.max(1, nodes / NODES_AT_DEFAULT_HEARTBEAT) ** DILATION_EXPONENT
+  return Math.round(DEFAULT_HEARTBEAT_MS * dilation / 100) * 100
 }

@@ -2,6 +2,13 @@ import { PeerBlocklist } from '../../node/libp2p/peer-blocklist.ts'
 import { createMeshNode, type MeshNode } from '../../node/mesh-node.ts'
 import type { DrivenNode } from './driven-node.ts'
 
+/**
+ * Direct peers each in-process node keeps (the rest it reaches through gossip): a full mesh
+ * of a hundred nodes is 4,950 connections on one thread, each with its own Yamux, identify
+ * and gossip streams. Eight keeps every node several paths while a cut closes half of them.
+ */
+export const PROCESS_TIER_TARGET_PEERS = 8
+
 export interface InProcessNodeOptions {
   index: number
   home: string
@@ -51,7 +58,8 @@ export class InProcessNode implements DrivenNode {
       heartbeatMs,
       // Threads start on the first shard; one per node keeps a hundred nodes within reach.
       workers: 1,
-      transport: 'memory'
+      transport: 'memory',
+      targetPeers: PROCESS_TIER_TARGET_PEERS
     }, { blocklist: this.blocklist })
     this.peerId = this.node.peerId
   }

@@ -4,10 +4,15 @@ import { processHomesRoot, runTag } from '../netns/names.ts'
 import { reapStaleFolders } from '../netns/reaper.ts'
 import { InProcessNode } from './in-process-node.ts'
 import { assertProcessTierPlan, ProcessNemesis } from './process-nemesis.ts'
+import { shareSignatureChecks } from './shared-signature-checks.ts'
 import { type RunOptions, type RunOutcome, runWithTier, type SimTier } from './run-phases.ts'
 
-/** Nodes bootstrap to the first one and learn the rest from its gossip: seconds, even for a hundred. */
+/**
+ * Nodes bootstrap to the first one and learn the rest from its gossip: a few heartbeats,
+ * even for a hundred; the dilated heartbeats of many nodes get as many heartbeats' time.
+ */
 const DISCOVERY_TIMEOUT_MS = 120_000
+const DISCOVERY_TIMEOUT_HEARTBEATS = 20
 
 /**
  * The process tier: N real mesh nodes in this process on libp2p's memory transport, each
@@ -23,11 +28,12 @@ export async function runProcessSimulation (opts: RunOptions): Promise<RunOutcom
   const nodes: InProcessNode[] = []
   const tier: SimTier = {
     discoveryHow: 'through the first node',
-    discoveryTimeoutMs: DISCOVERY_TIMEOUT_MS,
+    discoveryTimeoutMs: Math.max(DISCOVERY_TIMEOUT_MS, DISCOVERY_TIMEOUT_HEARTBEATS * opts.plan.heartbeatMs),
     setup: async ({ plan, history, progress, log, checkAbort }) => {
       progress('setup', 'removing homes earlier runs left')
       await reapStaleFolders()
       await mkdir(root, { recursive: true })
+      await shareSignatureChecks()
       const address = (i: number): string => `/memory/${runTag()}-n${i}`
       progress('start', `${plan.nodes} nodes in this process (memory transport, mDNS off, bootstrap to n0)`)
       for (let i = 0; i < plan.nodes; i++) {

@@ -14,6 +14,12 @@ describe('the transport option (in-process simulations)', () => {
     expect(() => resolveConfig({ home: '/tmp/x', nick: 'a', transport: 'udp' as any })).toThrow(/transport must be tcp or memory/)
   })
 
+  it('keeps a connection to every member unless a target of direct peers is given, from 1 to 256', () => {
+    expect(resolveConfig({ home: '/tmp/x', nick: 'a' }).targetPeers).toBeUndefined()
+    expect(resolveConfig({ home: '/tmp/x', nick: 'a', targetPeers: 8 }).targetPeers).toBe(8)
+    for (const bad of [0, 2.5, 257]) expect(() => resolveConfig({ home: '/tmp/x', nick: 'a', targetPeers: bad })).toThrow(InvalidConfigError)
+  })
+
   it("a member's memory address is dialled like a local one; a public IP address is not", () => {
     expect(isLocalNetworkAddress(multiaddr('/memory/n3'))).toBe(true)
     expect(isLocalNetworkAddress(multiaddr('/ip4/8.8.8.8/tcp/4001'))).toBe(false)

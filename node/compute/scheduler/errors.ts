@@ -1,10 +1,13 @@
-/** A shard failed `attempts` times: the job stops and names the shard (Ray/Dask cap: 3). */
+/**
+ * A shard failed `attempts` times (Ray/Dask cap: 3), or was lost with its peer that many
+ * times (`peerLoss`): the job stops and names the shard.
+ */
 export class ShardRetryLimitError extends Error {
   override name = 'ShardRetryLimitError'
   readonly shard: { index: number, from: bigint, to: bigint }
 
-  constructor (shard: { index: number, from: bigint, to: bigint }, attempts: number, lastError: string) {
-    super(`shard ${shard.index} [${shard.from}, ${shard.to}] failed ${attempts} times (last: ${lastError})`)
+  constructor (shard: { index: number, from: bigint, to: bigint }, attempts: number, lastError: string, peerLoss = false) {
+    super(`shard ${shard.index} [${shard.from}, ${shard.to}] ${peerLoss ? 'lost its peer' : 'failed'} ${attempts} times (last: ${lastError})`)
     this.shard = { index: shard.index, from: shard.from, to: shard.to }
   }
 }

@@ -1,6 +1,7 @@
 import { defaultLogger, type Log, type MeshLogger } from '../../logging/logger.ts'
 import { systemClock, type Clock, type Timer } from '../../time/clock.ts'
 import { AttemptCancelledError, JobCancelledError, NoEligiblePeerError } from './errors.ts'
+import { failureCause } from './failure-cause.ts'
 import type { SchedulerOutcome, ShardScheduler } from './shard-scheduler.ts'
 import type { Assignment, JobProgress, JobReport, ShardRange, ShardResult } from './types.ts'
 
@@ -138,7 +139,7 @@ export class JobRunner {
         if (signal.aborted) return
         this.calls.delete(assignment.attempt)
         this.log('shard %d on %s failed: %s', assignment.range.index, assignment.peer, err?.message)
-        this.apply(this.scheduler.fail(assignment.attempt, `${String(err?.name ?? 'Error')}: ${String(err?.message ?? err)}`))
+        this.apply(this.scheduler.fail(assignment.attempt, `${String(err?.name ?? 'Error')}: ${String(err?.message ?? err)}`, failureCause(err)))
         this.pump()
       })
   }

@@ -8,6 +8,14 @@ export const DEFAULT_TARGET_SHARD_SECONDS = 0.75
 export const TAIL_SPLIT = 4
 /** Failures of one shard before the job gives up on it (Ray max_retries, Dask allowed-failures). */
 export const DEFAULT_MAX_FAILURES = 3
+/**
+ * Attempts of one shard lost with their peer (it died, left, or a cut made it unreachable)
+ * before the job gives up on it. Such a loss is not the shard's fault, so it does not count
+ * towards maxFailures: under repeated partitions a shard was otherwise sent three times
+ * across cuts and failed a healthy job. Still bounded, so that a shard whose work brings
+ * down every node it lands on (a process crash looks like a lost peer) ends the job too.
+ */
+export const DEFAULT_MAX_PEER_LOSSES = 8
 /** Lease = this × the expected shard time (BOINC: "several times the average"). */
 export const DEFAULT_LEASE_FACTOR = 4
 /** No lease shorter than this: rpc start-up and a busy event loop must not look like a hang. */
@@ -48,6 +56,7 @@ export interface ShardSchedulerInit {
   targetShardSeconds?: number
   initialRatePerSlot?: number
   maxFailures?: number
+  maxPeerLosses?: number
   leaseFactor?: number
   leaseFloorMs?: number
   leaseRenewMs?: number
@@ -75,6 +84,7 @@ export function resolveSchedulerOptions (init: ShardSchedulerInit): ResolvedSche
     targetShardSeconds: init.targetShardSeconds ?? DEFAULT_TARGET_SHARD_SECONDS,
     initialRatePerSlot: init.initialRatePerSlot ?? DEFAULT_RATE_PER_SLOT,
     maxFailures: init.maxFailures ?? DEFAULT_MAX_FAILURES,
+    maxPeerLosses: init.maxPeerLosses ?? DEFAULT_MAX_PEER_LOSSES,
     leaseFactor: init.leaseFactor ?? DEFAULT_LEASE_FACTOR,
     leaseFloorMs: init.leaseFloorMs ?? DEFAULT_LEASE_FLOOR_MS,
     leaseRenewMs: init.leaseRenewMs ?? DEFAULT_LEASE_RENEW_MS,
@@ -86,6 +96,7 @@ export function resolveSchedulerOptions (init: ShardSchedulerInit): ResolvedSche
   if (!(opts.targetShardSeconds > 0)) throw new InvalidJobError('targetShardSeconds must be > 0')
   if (!(opts.initialRatePerSlot > 0)) throw new InvalidJobError('initialRatePerSlot must be > 0')
   if (!Number.isInteger(opts.maxFailures) || opts.maxFailures < 1) throw new InvalidJobError('maxFailures must be a whole number >= 1')
+  if (!Number.isInteger(opts.maxPeerLosses) || opts.maxPeerLosses < 1) throw new InvalidJobError('maxPeerLosses must be a whole number >= 1')
   if (!(opts.leaseFactor >= 1)) throw new InvalidJobError('leaseFactor must be >= 1')
   if (!(opts.leaseFloorMs > 0)) throw new InvalidJobError('leaseFloorMs must be > 0')
   if (!(opts.leaseRenewMs > 0)) throw new InvalidJobError('leaseRenewMs must be > 0')

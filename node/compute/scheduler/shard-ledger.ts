@@ -8,7 +8,10 @@ export interface Shard {
   result?: ShardResult
   /** Attempts started, over all runs of the job (journaled). */
   attempts: number
+  /** Failures of the shard's own (its call failed on a peer that stayed reachable): the retry cap. */
   failures: number
+  /** Attempts lost with their peer (it died, left or became unreachable): a looser cap of their own. */
+  peerLosses: number
   failedPeers: Set<string>
   votes: Array<Vote & { seconds: number }>
   /** Results to collect: 1, or in verify mode 2 and one more per disagreement. */
@@ -56,6 +59,7 @@ export class ShardLedger {
       done: false,
       attempts: saved.attempts,
       failures: 0,
+      peerLosses: 0,
       failedPeers: new Set(),
       votes: [],
       needed,

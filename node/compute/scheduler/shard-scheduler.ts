@@ -7,6 +7,12 @@ import { ShardLedger, type Attempt, type Shard } from './shard-ledger.ts'
 import type { Assignment, ComputePeer, JobProgress, JobReport, ShardResult } from './types.ts'
 import { MAX_VERIFY_COPIES, tally, VERIFY_QUORUM } from './verify-quorum.ts'
 
+/**
+ * Whose trouble a failed attempt was: the shard's own (the peer ran it and it failed: an
+ * error, an implausible result), or the peer's (it was lost, or the call never reached it).
+ */
+export type FailureCause = 'shard' | 'peer'
+
 /** What the driver must do after an event: abort these attempts' calls. */
 export interface SchedulerOutcome {
   cancel: number[]
@@ -84,7 +90,7 @@ export class ShardScheduler {
     for (const attempt of this.ledger.attemptsOf(id)) {
       cancel.push(attempt.id)
       this.ledger.finishAttempt(attempt)
-      if (!attempt.shard.done) this.shardFailed(attempt.shard, id, 'peer lost')
+      if (!attempt.shard.done) this.shardFailed(attempt.shard, id, `peer ${id} lost`, 'peer')
     }
     this.ledger.removePeer(id)
     return { cancel }
@@ -152,13 +158,18 @@ export class ShardScheduler {
     return { cancel: [] }
   }
 
-  /** The attempt's call failed; the shard goes back to the queue unless it hit the cap. */
-  fail (attemptId: number, message: string): SchedulerOutcome {
+  /**
+   * The attempt's call failed; the shard goes back to the queue unless it hit its cap.
+   * `cause` 'peer': the call never reached the peer or lost it on the way (a closed
+   * connection, a refused dial): the peer's trouble, counted against maxPeerLosses, not the
+   * shard's own maxFailures.
+   */
+  fail (attemptId: number, message: string, cause: FailureCause = 'shard'): SchedulerOutcome {
     const attempt = this.ledger.attempt(attemptId)
     if (attempt == null) return { cancel: [] }
     this.ledger.finishAttempt(attempt)
     if (attempt.shard.done) return { cancel: [] }
-    return this.failed(attempt, message)
+    return this.failed(attempt, message, cause)
   }
 
   /** Lease expiry: the shard is handed out again; the old attempt may still finish first. */
@@ -171,7 +182,7 @@ export class ShardScheduler {
       // Likely stopped or overloaded: no new work for it for a while.
       this.ledger.backOff(attempt.peer, now, this.opts.peerBackoffMs, MAX_PEER_BACKOFF_MS, this.opts.random)
       // Not a failure towards the cap: the attempt is not cancelled and may still win.
-      this.shardFailed(attempt.shard, attempt.peer, `lease expired on ${attempt.peer}`, false)
+      this.shardFailed(attempt.shard, attempt.peer, `lease expired on ${attempt.peer}`, 'none')
     }
     return { cancel: [] }
   }
@@ -267,18 +278,24 @@ export class ShardScheduler {
     return cancel
   }
 
-  private failed (attempt: Attempt, message: string): SchedulerOutcome {
+  private failed (attempt: Attempt, message: string, cause: FailureCause = 'shard'): SchedulerOutcome {
     this.ledger.backOff(attempt.peer, this.opts.now(), this.opts.peerBackoffMs, MAX_PEER_BACKOFF_MS, this.opts.random)
-    this.shardFailed(attempt.shard, attempt.peer, message)
+    this.shardFailed(attempt.shard, attempt.peer, message, cause)
     return { cancel: [] }
   }
 
-  private shardFailed (shard: Shard, peer: string, message: string, countsTowardCap = true): void {
-    if (countsTowardCap) shard.failures++
+  /** `counts`: which cap the failure counts towards ('none': an expired lease, which may still win). */
+  private shardFailed (shard: Shard, peer: string, message: string, counts: FailureCause | 'none' = 'shard'): void {
+    if (counts === 'shard') shard.failures++
+    if (counts === 'peer') shard.peerLosses++
     shard.failedPeers.add(peer)
     this.stats.retries++
     if (shard.failures >= this.opts.maxFailures) {
       this.jobError ??= new ShardRetryLimitError(shard.range, shard.failures, message)
+      return
+    }
+    if (shard.peerLosses >= this.opts.maxPeerLosses) {
+      this.jobError ??= new ShardRetryLimitError(shard.range, shard.peerLosses, message, true)
       return
     }
     this.ledger.refresh(shard)

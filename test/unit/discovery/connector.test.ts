@@ -83,6 +83,53 @@ describe('connector', () => {
     expect(targets).toContain(remote.id)
   })
 
+  it('with a target keeps that many peers at random among live members, plus one dial a sweep to a member thought dead', async () => {
+    const alive = await Promise.all(Array.from({ length: 20 }, async () => await member('alive')))
+    const dead = await Promise.all(Array.from({ length: 5 }, async () => await member('dead')))
+    const clock = new FakeClock(0)
+    const events = new FakeEvents()
+    const connected = new Set<string>()
+    const dialled: string[] = []
+    const idOf = (target: unknown): string => String(target).split('/p2p/').at(-1) ?? ''
+    const libp2p = {
+      peerId: await newPeerId(),
+      addEventListener: events.addEventListener,
+      removeEventListener: events.removeEventListener,
+      getConnections: (peer?: PeerId) => peer == null ? [...connected] : connected.has(peer.toString()) ? [peer] : [],
+      getPeers: () => [...connected],
+      dial: async (target: unknown) => {
+        const id = idOf(Array.isArray(target) ? target[0] : target)
+        dialled.push(id)
+        // Members thought dead are on the other side of a cut: refused.
+        if (dead.some(m => m.id === id)) throw new Error('dial refused')
+        connected.add(id)
+      }
+    } as unknown as ConnectorLibp2p
+    let r = 0
+    const random = (): number => { r = (r * 7 + 3) % 10; return r / 10 }
+    const connector = new Connector({ libp2p, clock }, {
+      bootstrap: [], members: () => [...alive, ...dead], intervalMs: INTERVAL_MS, targetPeers: 4, random
+    })
+    connector.start()
+    await clock.advance(0)
+    expect(connected.size).toBe(4)
+    expect(dialled.filter(id => dead.some(m => m.id === id))).toHaveLength(1)
+    // A cut closes two of them: the next sweep replaces them, and no more.
+    const [lost1, lost2] = connected
+    connected.delete(lost1)
+    connected.delete(lost2)
+    await clock.advance(INTERVAL_MS)
+    expect(connected.size).toBe(4)
+    // Sweep after sweep the count stays at the target; dead members are tried one at a time.
+    await clock.advance(20 * INTERVAL_MS)
+    connector.stop()
+    expect(connected.size).toBe(4)
+    expect(dialled.filter(id => alive.some(m => m.id === id))).toHaveLength(6)
+    const deadDials = dialled.filter(id => dead.some(m => m.id === id))
+    expect(deadDials.length).toBeGreaterThan(1)
+    expect(deadDials.length).toBeLessThanOrEqual(22)
+  })
+
   it('start twice is harmless; stop undoes start; start after stop dials again', async () => {
     const { clock, events, connector, dials } = await rig({ bootstrap: [multiaddr('/ip4/127.0.0.1/tcp/4001')] }, 'hang')
     connector.start()

@@ -29,7 +29,7 @@ interface Rig {
   metrics: MeshMetrics
 }
 
-async function rig (): Promise<Rig> {
+async function rig (init: { admitOnHearsay?: boolean } = {}): Promise<Rig> {
   const clock = new FakeClock()
   const pubsub = new FakePubsub()
   const events = new FakeEvents()
@@ -46,6 +46,7 @@ async function rig (): Promise<Rig> {
   } as unknown as MembershipLibp2p
   const service = new MembershipService({ libp2p, metrics, clock }, {
     timing,
+    ...init,
     // 0.5: the first beat after half the jitter window, then exactly one interval apart.
     random: () => 0.5,
     self: {
@@ -121,6 +122,23 @@ describe('membership service under a fake clock', () => {
       await r.clock.advance(timing.heartbeatMs)
     }
     expect(r.transitions.map(t => t.change)).toEqual(['null->alive:heartbeat'])
+  })
+
+  it('greets a new membership subscriber with a heartbeat at once, but not a live member or a peer joining another topic', async () => {
+    r.service.start()
+    // Between two regular beats, past the least gap between extra ones.
+    await r.clock.advance(timing.heartbeatMs + 200)
+    const before = r.beats().length
+    r.pubsub.dispatch('subscription-change', { peerId: r.bob, subscriptions: [{ topic: 'mesh/chat/1/general', subscribe: true }] })
+    expect(r.beats()).toHaveLength(before)
+    r.pubsub.dispatch('subscription-change', { peerId: r.bob, subscriptions: [{ topic: MEMBERSHIP_TOPIC, subscribe: true }] })
+    expect(r.beats()).toHaveLength(before + 1)
+    // Once bob is a live member, another connection of his (a new subscription) is no news.
+    r.fromBob(heartbeat({ id: r.bob.toString(), incarnation: r.clock.now(), seq: 1 }))
+    expect(r.service.member(r.bob.toString())?.state).toBe('alive')
+    await r.clock.advance(200)
+    r.pubsub.dispatch('subscription-change', { peerId: r.bob, subscriptions: [{ topic: MEMBERSHIP_TOPIC, subscribe: true }] })
+    expect(r.beats()).toHaveLength(before + 1)
   })
 
   it('refutes a claim about itself at once with a higher incarnation', async () => {
@@ -206,6 +224,15 @@ describe('admission: a peer is a member once seen connected', () => {
     expect(r.transitions.map(t => t.change)).toEqual(['null->alive:heartbeat'])
     expect(r.service.candidateAddrs()).toEqual([])
     expect(await candidateCount('admitted')).toBe(1)
+  })
+
+  it('in a partial mesh (admitOnHearsay), a relayed heartbeat admits its peer with no connection', async () => {
+    r = await rig({ admitOnHearsay: true })
+    r.service.start()
+    const { carol } = await relayed(1)
+    expect(r.service.member(carol.toString())).toMatchObject({ state: 'alive', nick: 'carol' })
+    expect(r.service.candidateAddrs()).toEqual([])
+    r.service.stop()
   })
 
   it('a heartbeat that arrives while connected to its origin admits it at once; a member stays one when cut off', async () => {

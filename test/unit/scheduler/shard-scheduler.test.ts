@@ -131,6 +131,43 @@ describe('shard scheduler', () => {
     expect(s.error?.message).toMatch(/^shard 2 \[\d+, \d+\] failed 3 times/)
   })
 
+  it('a shard whose peers are lost again and again (cuts, deaths) is not failed by the retry cap', () => {
+    const clock = new FakeClock()
+    const s = makeScheduler(clock, { from: FROM, to: TO, peerBackoffMs: 0 })
+    for (const id of ['a', 'b', 'c']) s.upsertPeer({ id, slots: 1 })
+    // Five times the peer holding shard 0 is lost (dead, or cut off and declared dead) and
+    // another member turns up: each loss takes the shard back, none is the shard's fault.
+    for (let cut = 0; cut < 5; cut++) {
+      const holder = s.nextAssignments().find(a => a.range.index === 0)?.peer
+      if (holder == null) throw new Error('shard 0 was not handed out again')
+      s.removePeer(holder)
+      expect(s.error).toBeNull()
+      s.upsertPeer({ id: `new${cut}`, slots: 1 })
+    }
+    // And the calls of a peer that became unreachable fail with the rpc's connection errors.
+    for (const a of s.nextAssignments().filter(a => a.range.index === 0)) s.fail(a.attempt, 'ConnectionLostError: rpc stream closed', 'peer')
+    expect(s.error).toBeNull()
+    runToEnd(s, clock)
+    expect(s.error).toBeNull()
+    expect(s.report().count).toBe(TRUE.count)
+  })
+
+  it('a shard lost with its peer maxPeerLosses times still ends the job (a shard that brings its peers down)', () => {
+    const clock = new FakeClock()
+    const s = makeScheduler(clock, { from: FROM, to: TO, peerBackoffMs: 0, maxPeerLosses: 4 })
+    for (const id of ['a', 'b']) s.upsertPeer({ id, slots: 1 })
+    // Every peer that takes shard 0 goes down with it; fresh members keep arriving.
+    for (let loss = 0; loss < 4 && s.error == null; loss++) {
+      const a = s.nextAssignments().find(a => a.range.index === 0)
+      if (a == null) throw new Error('shard 0 was not handed out again')
+      s.fail(a.attempt, 'ConnectionLostError: peer closed the rpc stream', 'peer')
+      s.removePeer(a.peer)
+      s.upsertPeer({ id: `new${loss}`, slots: 1 })
+    }
+    expect(s.error?.name).toBe('ShardRetryLimitError')
+    expect(s.error?.message).toMatch(/^shard 0 \[\d+, \d+\] lost its peer 4 times \(last: ConnectionLostError/)
+  })
+
   it('rejects an implausible result and retries the shard elsewhere', () => {
     const clock = new FakeClock()
     const s = makeScheduler(clock, { from: FROM, to: TO, peerBackoffMs: 0 })
@@ -159,3 +196,4 @@ describe('shard scheduler', () => {
     for (const peers of perShard.values()) expect(peers.size).toBeGreaterThanOrEqual(2)
   })
 })
+

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { cut, majoritiesRingGrudge } from '../../../simulations/plan/grudge.ts'
 import { parsePlan } from '../../../simulations/plan/plan-file.ts'
-import { generatePlan, scenarioList } from '../../../simulations/plan/scenarios.ts'
+import { generatePlan, lightHeartbeatMs, scenarioList } from '../../../simulations/plan/scenarios.ts'
 
 describe('scenario plans', () => {
   it('the same seed gives the same plan, for every scenario; another seed another plan', () => {
@@ -26,7 +26,9 @@ describe('scenario plans', () => {
   it('a light plan (the process tier) has the same faults, counts of a second, and a chat rate bounded for the whole mesh', () => {
     const full = generatePlan('isolate-one', { nodes: 100, seed: 3, cycles: 2 })
     const light = generatePlan('isolate-one', { nodes: 100, seed: 3, cycles: 2, light: true })
-    expect(light.faults).toEqual(full.faults)
+    // The same faults in heartbeats; a hundred nodes in one process beat every 11.2 s, not 1 s.
+    const inHeartbeats = (plan: typeof full): unknown[] => plan.faults.map(f => ({ ...f, at: f.at / plan.heartbeatMs }))
+    expect(inHeartbeats(light)).toEqual(inHeartbeats(full))
     expect(light.workload.jobs.map(j => j.node)).toEqual(full.workload.jobs.map(j => j.node))
     for (const job of light.workload.jobs) {
       expect(job.to).toBeLessThanOrEqual(10_000_000)
@@ -36,6 +38,13 @@ describe('scenario plans', () => {
     expect(light.workload.chatEveryMs).toBe(13 * light.heartbeatMs)
     expect(100 / (light.workload.chatEveryMs / light.heartbeatMs)).toBeLessThanOrEqual(8)
     expect(generatePlan('isolate-one', { nodes: 8, seed: 3, light: true }).workload.chatEveryMs).toBe(1000)
+  })
+
+  it('time dilation: a light plan above 20 nodes beats slower, as the nodes to the power 1.5; --heartbeat overrides it', () => {
+    expect([8, 20, 32, 64, 100].map(lightHeartbeatMs)).toEqual([1000, 1000, 2000, 5700, 11200])
+    expect(generatePlan('partition-halves', { nodes: 100, seed: 1, light: true }).heartbeatMs).toBe(11200)
+    expect(generatePlan('partition-halves', { nodes: 100, seed: 1 }).heartbeatMs).toBe(1000)
+    expect(generatePlan('partition-halves', { nodes: 100, seed: 1, light: true, heartbeatMs: 3000 }).heartbeatMs).toBe(3000)
   })
 
   it('partition-halves cuts every cross pair and no pair within a half, and heals before the next cycle', () => {
