@@ -1,9 +1,11 @@
 /**
  * A small WebAssembly binary writer for the hard-leaf kernel: one module with imported memory,
  * one mutable i64 global, functions with typed (i32, i64, f64) parameters and locals, and
- * named labels for structured control flow. The prime sieve's emitter is i32-only; the leaf
- * loops also divide in f64 and add in i64.
+ * named labels for structured control flow. Its own writer beside the sieve's because the
+ * leaf loops divide in f64 and return results; both encode through node/compute/wasm/.
  */
+import { encodeModule as encodeBinaryModule, signedLeb, unsignedLeb } from '../wasm/wasm-binary.ts'
+
 export const T = { i32: 0x7f, i64: 0x7e, f64: 0x7c } as const
 export type ValueType = keyof typeof T
 
@@ -18,30 +20,6 @@ const OPS = {
   'i32.trunc_f64_s': 0xaa, 'i64.extend_i32_s': 0xac, 'i64.trunc_f64_s': 0xb0, 'f64.convert_i32_s': 0xb7
 } as const
 export type Op = keyof typeof OPS
-
-function unsignedLeb (n: number): number[] {
-  const out: number[] = []
-  do {
-    let byte = n & 0x7f
-    n >>>= 7
-    if (n !== 0) byte |= 0x80
-    out.push(byte)
-  } while (n !== 0)
-  return out
-}
-
-function signedLeb (n: number): number[] {
-  const out: number[] = []
-  for (;;) {
-    const byte = n & 0x7f
-    n >>= 7
-    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte)
-      return out
-    }
-    out.push(byte | 0x80)
-  }
-}
 
 /** One function: typed parameters and locals by name, labels by name. */
 export class Func {
@@ -105,30 +83,15 @@ export class Func {
   }
 }
 
-function section (id: number, content: number[]): number[] {
-  return [id, ...unsignedLeb(content.length), ...content]
-}
-
-function name (text: string): number[] {
-  const bytes = [...Buffer.from(text, 'utf8')]
-  return [...unsignedLeb(bytes.length), ...bytes]
-}
-
 /**
  * A module importing `env.memory`, with one mutable i64 global (global 0, starting at 0),
  * exporting every function by its name.
  */
 export function encodeModule (functions: Func[]): Uint8Array {
-  const types = functions.flatMap(f => [0x60, ...unsignedLeb(f.paramTypes.length), ...f.paramTypes.map(t => T[t]),
-    ...(f.result == null ? [0] : [1, T[f.result]])])
-  return Uint8Array.from([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, [...unsignedLeb(functions.length), ...types]),
-    ...section(2, [1, ...name('env'), ...name('memory'), 0x02, 0x00, 1]),
-    ...section(3, [...unsignedLeb(functions.length), ...functions.flatMap((_, i) => unsignedLeb(i))]),
-    // One global: mutable i64, initialised to 0.
-    ...section(6, [1, T.i64, 1, 0x42, 0, 0x0b]),
-    ...section(7, [...unsignedLeb(functions.length), ...functions.flatMap((f, i) => [...name(f.name), 0x00, ...unsignedLeb(i)])]),
-    ...section(10, [...unsignedLeb(functions.length), ...functions.flatMap(f => f.encode())])
-  ])
+  return encodeBinaryModule(functions.map(f => ({
+    name: f.name,
+    params: f.paramTypes.map(t => T[t]),
+    result: f.result == null ? undefined : T[f.result],
+    body: f.encode()
+  })), { i64Global: true })
 }

@@ -3,6 +3,8 @@
  * memory and i32/i64 functions without results. Structured control flow uses named labels;
  * `br(name)` turns a name into the relative depth the binary format wants.
  */
+import { encodeModule as encodeBinaryModule, signedLeb, signedLeb64, unsignedLeb } from '../wasm/wasm-binary.ts'
+
 export const I32 = 0x7f
 export const I64 = 0x7e
 
@@ -22,44 +24,6 @@ const NUMERIC = {
   i32WrapI64: 0xa7, i64ExtendI32U: 0xad
 } as const
 export type NumericOp = keyof typeof NUMERIC
-
-function unsignedLeb (n: number): number[] {
-  const out: number[] = []
-  do {
-    let byte = n & 0x7f
-    n >>>= 7
-    if (n !== 0) byte |= 0x80
-    out.push(byte)
-  } while (n !== 0)
-  return out
-}
-
-function signedLeb (n: number): number[] {
-  const out: number[] = []
-  for (;;) {
-    const byte = n & 0x7f
-    n >>= 7
-    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte)
-      return out
-    }
-    out.push(byte | 0x80)
-  }
-}
-
-function signedLeb64 (n: bigint): number[] {
-  const out: number[] = []
-  n = BigInt.asIntN(64, n)
-  for (;;) {
-    const byte = Number(n & 0x7fn)
-    n >>= 7n
-    if ((n === 0n && (byte & 0x40) === 0) || (n === -1n && (byte & 0x40) !== 0)) {
-      out.push(byte)
-      return out
-    }
-    out.push(byte | 0x80)
-  }
-}
 
 /**
  * The body of one function: locals by name, labels by name. Parameters and locals are i32
@@ -134,25 +98,7 @@ export class FunctionBody {
   }
 }
 
-function section (id: number, content: number[]): number[] {
-  return [id, ...unsignedLeb(content.length), ...content]
-}
-
-function name (text: string): number[] {
-  const bytes = [...Buffer.from(text, 'utf8')]
-  return [...unsignedLeb(bytes.length), ...bytes]
-}
-
 /** A module importing `env.memory` and exporting the given no-result functions. */
 export function encodeModule (functions: { name: string, body: FunctionBody }[]): Uint8Array {
-  const types = functions.flatMap((f) => [0x60, ...unsignedLeb(f.body.paramTypes.length), ...f.body.paramTypes, 0])
-  const bytes = [
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, [...unsignedLeb(functions.length), ...types]),
-    ...section(2, [1, ...name('env'), ...name('memory'), 0x02, 0x00, 1]),
-    ...section(3, [...unsignedLeb(functions.length), ...functions.flatMap((_, i) => unsignedLeb(i))]),
-    ...section(7, [...unsignedLeb(functions.length), ...functions.flatMap((f, i) => [...name(f.name), 0x00, ...unsignedLeb(i)])]),
-    ...section(10, [...unsignedLeb(functions.length), ...functions.flatMap((f) => f.body.encode())])
-  ]
-  return Uint8Array.from(bytes)
+  return encodeBinaryModule(functions.map(f => ({ name: f.name, params: f.body.paramTypes, body: f.body.encode() })))
 }
