@@ -31,12 +31,14 @@ export class MeshMetrics {
     const out: Record<string, Record<string, number>> = {}
     for (const metric of await this.registry.getMetricsAsJSON()) {
       if (metric.type === 'histogram' as any) continue
-      const values: Record<string, number> = {}
+      out[metric.name] ??= {}
       for (const v of metric.values) {
         const key = Object.entries(v.labels ?? {}).map(([k, l]) => `${k}=${String(l)}`).join(',') || 'total'
-        values[key] = v.value
+        // A summary's _sum and _count carry the quantiles' labels: under their own names, or
+        // the count would overwrite the sum under the family's.
+        const name = (v as { metricName?: string }).metricName ?? metric.name
+        ;(out[name] ??= {})[key] = v.value
       }
-      out[metric.name] = values
     }
     return out
   }

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { MeshMetrics } from '../../../node/metrics/metrics.ts'
 import { Registry } from '../../../node/metrics/prom.ts'
 import { WindowedSummary } from '../../../node/metrics/windowed-summary.ts'
 
@@ -56,5 +57,18 @@ describe('WindowedSummary: a Prometheus summary over HDR histograms', () => {
     text = await registry.metrics()
     expect(sample(text, 'x_seconds{quantile="0.99",cmd="prime"}')).toBe(0)
     expect(sample(text, 'x_seconds_count{cmd="prime"}')).toBe(2)
+  })
+})
+
+describe('MeshMetrics.snapshot of a summary (what `mesh stats` prints)', () => {
+  it('keeps _sum and _count apart from each other and from the quantiles', async () => {
+    const metrics = new MeshMetrics()
+    const s = new WindowedSummary({ name: 'x_seconds', help: 'test latencies', labelNames: ['cmd'], percentiles: [0.5], maxAgeSeconds: 60, ageBuckets: 5, registers: [metrics.registry] })
+    s.observe({ cmd: 'count' }, 0.25)
+    s.observe({ cmd: 'count' }, 0.75)
+    const snapshot = await metrics.snapshot()
+    expect(snapshot.x_seconds_count).toEqual({ 'cmd=count': 2 })
+    expect(snapshot.x_seconds_sum).toEqual({ 'cmd=count': 1 })
+    expect(Object.keys(snapshot.x_seconds)).toEqual(['quantile=0.5,cmd=count'])
   })
 })
