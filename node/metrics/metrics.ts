@@ -37,7 +37,8 @@ export class MeshMetrics {
         // A summary's _sum and _count carry the quantiles' labels: under their own names, or
         // the count would overwrite the sum under the family's.
         const name = (v as { metricName?: string }).metricName ?? metric.name
-        ;(out[name] ??= {})[key] = v.value
+        out[name] ??= {}
+        out[name][key] = v.value
       }
     }
     return out
