@@ -16,8 +16,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { streamFromNode } from '../cli/control-client.ts'
-import { JOB_NODE_ARGS } from '../test/utils/jobs-mesh.ts'
-import { MeshProcess, waitUntil } from '../test/utils/mesh-process.ts'
+import { startJobMesh } from '../test/utils/jobs-mesh.ts'
+import type { MeshProcess } from '../test/utils/mesh-process.ts'
 
 const MESH = fileURLToPath(new URL('../cli/mesh.js', import.meta.url))
 const quick = process.argv.includes('--quick')
@@ -115,16 +115,8 @@ for (const row of ROWS) {
 
 /** Starts `peers` nodes, node i pinned to core i, the others bootstrapping from the first. */
 async function startPinnedMesh (peers: number): Promise<MeshProcess[]> {
-  const prefix = (i: number): string[] | undefined => has('taskset') ? ['taskset', '-c', String(i % 2)] : undefined
-  const first = await MeshProcess.start({ name: 'p0', args: JOB_NODE_ARGS, prefix: prefix(0) })
-  const rest = await Promise.all(Array.from({ length: peers - 1 }, async (_, i) =>
-    await MeshProcess.start({ name: `p${i + 1}`, args: JOB_NODE_ARGS, bootstrap: [first.bootstrapAddr], prefix: prefix(i + 1) })))
-  const all = [first, ...rest]
-  await waitUntil('a full mesh serving primes.count', async () => {
-    const views = await Promise.all(all.map(async n => await n.peers()))
-    return views.every(v => v.members.filter(m => m.id !== v.self && m.state === 'alive' && m.services.includes('primes.count')).length === all.length - 1)
-  }, 20_000)
-  return all
+  const pin = (i: number): string[] | undefined => has('taskset') ? ['taskset', '-c', String(i % 2)] : undefined
+  return await startJobMesh(Array.from({ length: peers }, (_, i) => `p${i}`), {}, pin)
 }
 
 async function meshSeconds (peers: number): Promise<{ seconds: number, count: string, shards: string }> {

@@ -16,13 +16,15 @@ export function primesieveCount (from: bigint, to: bigint): bigint {
 
 /**
  * A coordinator and workers on loopback; a name in `testServices` runs as a test node with
- * those services (e.g. `{ liar: { lie: true } }`).
+ * those services (e.g. `{ liar: { lie: true } }`); `commandPrefix` wraps the other nodes'
+ * command by their index (e.g. `taskset` to pin one to a core).
  */
-export async function startJobMesh (names: string[], testServices: Record<string, TestNodeOptions> = {}): Promise<MeshProcess[]> {
-  const prefix = (name: string): string[] | undefined => testServices[name] != null ? testNodePrefix(testServices[name]) : undefined
-  const first = await MeshProcess.start({ name: names[0], args: JOB_NODE_ARGS, prefix: prefix(names[0]) })
-  const rest = await Promise.all(names.slice(1).map(async name =>
-    await MeshProcess.start({ name, args: JOB_NODE_ARGS, bootstrap: [first.bootstrapAddr], prefix: prefix(name) })))
+export async function startJobMesh (names: string[], testServices: Record<string, TestNodeOptions> = {},
+  commandPrefix?: (index: number) => string[] | undefined): Promise<MeshProcess[]> {
+  const prefix = (name: string, i: number): string[] | undefined => testServices[name] != null ? testNodePrefix(testServices[name]) : commandPrefix?.(i)
+  const first = await MeshProcess.start({ name: names[0], args: JOB_NODE_ARGS, prefix: prefix(names[0], 0) })
+  const rest = await Promise.all(names.slice(1).map(async (name, i) =>
+    await MeshProcess.start({ name, args: JOB_NODE_ARGS, bootstrap: [first.bootstrapAddr], prefix: prefix(name, i + 1) })))
   const all = [first, ...rest]
   // Every node sees every other one alive and serving primes.count before a job starts.
   await waitUntil('a full mesh serving primes.count', async () => {
