@@ -69,8 +69,11 @@ describe('light CLI commands', () => {
   })
 })
 
-/** What a sieve task needs in its thread: the pool's entry and task table, and the sieve. */
-const SIEVE_WORKER_MODULE = /\/node\/compute\/(?:worker-entry\.ts|worker-tasks\.ts|isqrt\.ts|primes\/[\w-]+\.ts)$/
+/**
+ * What a sieve task needs in its thread: the pool's entry and task table, and the sieve (with
+ * the WebAssembly binary encoder its kernels are emitted through).
+ */
+const SIEVE_WORKER_MODULE = /\/node\/compute\/(?:worker-entry\.ts|worker-tasks\.ts|isqrt\.ts|primes\/[\w-]+\.ts|wasm\/wasm-binary\.ts)$/
 
 /**
  * A worker thread carries its own copy of every module it imports (a busy worker's memory is
