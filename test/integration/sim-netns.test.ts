@@ -58,10 +58,16 @@ describe('mesh sim, netns tier', () => {
     const dir = results.dir
     expect(dir).toMatch(new RegExp(`^${out}/mesh-sim/partition-halves-7-\\d{8}-\\d{6}$`))
     expect(realpathSync(join(out, 'mesh-sim', 'latest'))).toBe(realpathSync(dir))
-    for (const name of ['membership', 'chat', 'jobs', 'rpc', 'vacuity']) expect(results.checkers[name].valid, `${name}: ${results.checkers[name].summary}`).toBe(true)
-    // On a machine too busy for timing verdicts the run says so (unknown, exit 1) rather than passing.
+    // On a machine too busy for timing verdicts the run says so (unknown, exit 1) rather than
+    // passing, and membership's verdict (detections and deaths, all timing) may then be false;
+    // on a machine that kept time it must hold like the others.
     const harness = results.checkers.harness
     console.info(`harness: ${harness.summary}`)
+    const membership = results.checkers.membership
+    const detail = JSON.stringify({ falseDeaths: membership.falseDeaths, missed: membership.missedDetections, harness: harness.summary })
+    if (harness.valid === true) expect(membership.valid, `membership: ${membership.summary} ${detail}`).toBe(true)
+    else console.info(`membership on a starved machine: ${membership.summary} ${detail}`)
+    for (const name of ['chat', 'jobs', 'rpc', 'vacuity']) expect(results.checkers[name].valid, `${name}: ${results.checkers[name].summary}`).toBe(true)
     expect(results.valid).toBe(harness.valid === true ? true : 'unknown')
     expect(run.code, run.stderr).toBe(harness.valid === true ? 0 : 1)
     expect(results.reproduce).toBe('mesh sim partition-halves --nodes 4 --seed 7 --cycles 1')
@@ -71,7 +77,7 @@ describe('mesh sim, netns tier', () => {
     expect(results.checkers.chat.sentDuringFaults).toBeGreaterThan(0)
     expect(results.checkers.chat.lost).toEqual({})
     expect(results.checkers.jobs.jobs.map((j: any) => j.count)).toEqual(['455052511', '455052511'])
-    expect(results.checkers.membership.detection.partition.missed).toBe(0)
+    if (harness.valid === true) expect(membership.detection.partition.missed).toBe(0)
     // The plan was printed before the run, on stderr in --json mode.
     expect(run.stderr).toContain('plan: {"scenario":"partition-halves","seed":7')
     expect(run.stderr).toMatch(/faults: 1\/2: partition \(halves\)/)
