@@ -323,8 +323,10 @@ class LineConnection {
     }
     if (out === '' || this.closed || this.socket.writableEnded) return
     this.lastActivity = this.c.clock.now()
-    // Answers finished in one turn of the event loop leave in one write (one syscall).
-    if (!this.corked) {
+    // Answers finished in one turn of the event loop leave in one write (one syscall). With
+    // no other request started or waiting, none can follow in this turn: it is written at
+    // once, without the cork, the tick and the uncork (a client that sends one line at a time).
+    if (!this.corked && (this.slots.length > 0 || this.waitingHead < this.waiting.length)) {
       this.corked = true
       this.socket.cork()
       process.nextTick(this.uncork)
