@@ -178,7 +178,13 @@ progress(`CPU: ${cpu}; load average at start ${loadavg().map(x => x.toFixed(2)).
 // The first serves HTTP too, for its /metrics (its collections during the open loops).
 // Under --realtime this process above them all: its idle probe then measures the machine's
 // own stalls, not a wait behind the gateway or the generator.
-if (values.realtime) execFileSync('chrt', ['-a', '-f', '-p', String(GATEWAY_PRIORITY + 2), String(process.pid)])
+if (values.realtime) {
+  try {
+    execFileSync('chrt', ['-a', '-f', '-p', String(GATEWAY_PRIORITY + 2), String(process.pid)], { stdio: 'ignore' })
+  } catch {
+    throw new Error('--realtime needs chrt (util-linux) and the right to use SCHED_FIFO (root, or CAP_SYS_NICE)')
+  }
+}
 const gateway = await MeshProcess.start({ name: 'gw', args: [...LOOPBACK, '--gateway', '0', '--http', '0'], prefix: realtimeAt(GATEWAY_PRIORITY) })
 const ours = await gatewayAddress(gateway)
 const oursHttp = await gatewayAddress(gateway, 'http')
