@@ -173,9 +173,6 @@ async function startPython (): Promise<{ address: Address, stop: () => void }> {
 const cpu = execFileSync('sh', ['-c', "lscpu | grep 'Model name' | sed 's/Model name: *//'"]).toString().trim()
 progress(`CPU: ${cpu}; load average at start ${loadavg().map(x => x.toFixed(2)).join(' ')}`)
 
-// Two meshes: a node with a worker per core (as the Python server has a process per core)
-// against the baseline, and a node of one worker, alone or with a second, for the scaling.
-// The first serves HTTP too, for its /metrics (its collections during the open loops).
 // Under --realtime this process above them all: its idle probe then measures the machine's
 // own stalls, not a wait behind the gateway or the generator.
 if (values.realtime) {
@@ -185,6 +182,10 @@ if (values.realtime) {
     throw new Error('--realtime needs chrt (util-linux) and the right to use SCHED_FIFO (root, or CAP_SYS_NICE)')
   }
 }
+
+// Two meshes: a node with a worker per core (as the Python server has a process per core)
+// against the baseline, and a node of one worker, alone or with a second, for the scaling.
+// The first serves HTTP too, for its /metrics (its collections during the open loops).
 const gateway = await MeshProcess.start({ name: 'gw', args: [...LOOPBACK, '--gateway', '0', '--http', '0'], prefix: realtimeAt(GATEWAY_PRIORITY) })
 const ours = await gatewayAddress(gateway)
 const oursHttp = await gatewayAddress(gateway, 'http')
