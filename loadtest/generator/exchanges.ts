@@ -78,17 +78,19 @@ export class GatewayExchange implements Exchange {
   }
 
   take (buffer: Buffer, length: number): 'more' | 'done' | ErrorKind {
-    const chunk = Buffer.from(buffer.subarray(0, length))
-    const newline = chunk.indexOf(10)
-    if (newline < 0) {
-      this.pending.push(chunk)
-      this.pendingBytes += chunk.length
+    const newline = buffer.indexOf(10)
+    if (newline < 0 || newline >= length) {
+      // Kept across reads: the buffer is reused by the next one.
+      this.pending.push(Buffer.from(buffer.subarray(0, length)))
+      this.pendingBytes += length
       return this.pendingBytes > MAX_REPLY_LINE ? 'wrong_reply' : 'more'
     }
     // One message in flight: anything after the answer's newline was never asked for.
-    if (newline !== chunk.length - 1) return 'wrong_reply'
-    this.pending.push(chunk.subarray(0, newline))
-    const line = Buffer.concat(this.pending).toString('utf8')
+    if (newline !== length - 1) return 'wrong_reply'
+    // An answer in one read (the usual case) is decoded straight from the read buffer.
+    const line = this.pending.length === 0
+      ? buffer.toString('utf8', 0, newline)
+      : Buffer.concat([...this.pending, buffer.subarray(0, newline)]).toString('utf8')
     try {
       const answer = JSON.parse(line)
       return answer != null && typeof answer === 'object' && answer.ok === true ? 'done' : 'wrong_reply'

@@ -59,6 +59,9 @@ export interface RpcClientInit {
   backoff?: Partial<Omit<BackoffInit, 'random' | 'jitter'>>
 }
 
+/** No peers: the exclusions of a call that names none (the common case allocates no set). */
+const NO_PEERS: ReadonlySet<string> = new Set()
+
 interface AttemptHooks {
   onItem?: (value: unknown) => void
   /** A streamed answer has started: from then on a failure is final, not retried. */
@@ -82,6 +85,7 @@ export class RpcClient {
   private readonly log: Log
   private readonly random: () => number
   private readonly backoff: Omit<BackoffInit, 'random' | 'jitter'>
+  private readonly inflightOf = (id: string): number => this.transport.inflight(id)
 
   constructor (components: RpcClientComponents, init: RpcClientInit = {}) {
     this.transport = components.transport
@@ -144,7 +148,7 @@ export class RpcClient {
     const attemptTimeoutMs = opts.attemptTimeoutMs ?? (idempotent ? Math.ceil(deadlineMs / maxAttempts) : deadlineMs)
     if (!Number.isInteger(attemptTimeoutMs) || attemptTimeoutMs < 1) throw new InvalidArgumentsError('attemptTimeoutMs must be a whole number ≥ 1')
     const signal = opts.signal ?? new AbortController().signal
-    const exclude = new Set(opts.exclude ?? [])
+    const exclude = opts.exclude != null ? new Set(opts.exclude) : NO_PEERS
     const deadlineAt = this.clock.now() + deadlineMs
     const failed: FailedAttempt[] = []
     const tried = new Set<string>()
@@ -201,9 +205,10 @@ export class RpcClient {
   private choose (key: string, pinned: string | undefined, exclude: ReadonlySet<string>, tried: ReadonlySet<string>): string | undefined {
     if (pinned != null) return exclude.has(pinned) ? undefined : pinned
     const members = this.members()
-    const inflight = (id: string): number => this.transport.inflight(id)
-    let candidates = candidatesFor(key, members, new Set([...exclude, ...tried]), inflight, this.selfId)
-    if (candidates.length === 0 && tried.size > 0) candidates = candidatesFor(key, members, exclude, inflight, this.selfId)
+    // A first attempt (nothing tried) skips only the exclusions: no set is built per call.
+    const skip = tried.size === 0 ? exclude : new Set([...exclude, ...tried])
+    let candidates = candidatesFor(key, members, skip, this.inflightOf, this.selfId)
+    if (candidates.length === 0 && tried.size > 0) candidates = candidatesFor(key, members, exclude, this.inflightOf, this.selfId)
     return pickPeer(candidates, this.random)?.id
   }
 
