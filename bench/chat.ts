@@ -15,8 +15,8 @@
  *     than 95% of the offered rate); the capacity is the highest rate that stayed within.
  *  At each rate: latency is, for every message on every other node, the time it was stored
  *  there minus its timestamp (all nodes share this machine's clock); loss is what a node
- *  still lacks 20 s after the last send; copies are the gossip copies the nodes received
- *  (duplicates included) per message; CPU is each node's process CPU time (utime + stime
+ *  still lacks 20 s after the last send; copies are the copies the nodes received by gossip
+ *  (duplicates included) and by push, per message; CPU is each node's process CPU time (utime + stime
  *  from /proc/<pid>/stat, 10 ms ticks) over the step divided by the messages it stored,
  *  also less what an idle node spends in as long (measured for 3 s before the first step).
  *  3. partition/heal: the mesh is cut in two halves (connection gater), each half sends,
@@ -103,8 +103,9 @@ function cpuMs (pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 1000 / CLOCK_TICKS_PER_SECOND
 }
 
+/** Copies of room messages received: by gossip (duplicates included) and by the authors' push. */
 async function copiesReceived (nodes: MeshProcess[]): Promise<number> {
-  return await summed(nodes, 'mesh_gossip_copies_received_total', 'topic=chat')
+  return await summed(nodes, 'mesh_gossip_copies_received_total', 'topic=chat') + await summed(nodes, 'mesh_chat_push_received_total', '')
 }
 
 async function summed (nodes: MeshProcess[], name: string, labels: string): Promise<number> {
