@@ -8,9 +8,9 @@ import { TurnGate } from '../libp2p/gossip-budget.ts'
 import { defaultLogger, type Log, type MeshLogger } from '../logging/logger.ts'
 import type { MeshMetrics } from '../metrics/metrics.ts'
 import { systemClock, type Clock, type Timer } from '../time/clock.ts'
+import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
 import { withTimeout } from './clock-timeout.ts'
 import type { ChatStreams } from './dependencies.ts'
-import { FrameStream } from './stream-frames.ts'
 
 export interface ChatPushComponents {
   libp2p: Pick<ChatStreams, 'handle' | 'unhandle' | 'dialProtocol'>
@@ -64,13 +64,27 @@ const UNITS_PER_TURN = 256
 const UNITS_PER_MESSAGE = 16
 const UNITS_PER_DROPPED_FRAME = 1
 
+/**
+ * How often idle streams are looked for: an author's unused for PUSH_IDLE_CLOSE_MS are
+ * closed, a peer's silent for PUSH_READ_TIMEOUT_MS aborted. One timer for all streams
+ * instead of one per read or write: a frame costs no timer and no composite signal.
+ */
+const SWEEP_INTERVAL_MS = 5000
+
 /** An author's stream to one peer and the messages waiting for it. */
 interface OutboundLink {
   peer: PeerId
   queue: PushItem[]
-  frames?: FrameStream
+  stream?: Stream
   draining?: Promise<void>
   lastUsed: number
+}
+
+/** A peer's push stream being read, and when its last frame came. */
+interface InboundLink {
+  stream: Stream
+  lp: LengthPrefixedStream<Stream>
+  lastFrameAt: number
 }
 
 /**
@@ -93,7 +107,7 @@ export class ChatPush {
   private readonly turns = new TurnGate(UNITS_PER_TURN)
   private readonly outbound = new Map<string, OutboundLink>()
   /** Per peer, the inbound stream being read: a newer one replaces it. */
-  private readonly inbound = new Map<string, FrameStream>()
+  private readonly inbound = new Map<string, InboundLink>()
   /** Peers that could not take a push stream, until when they are not tried again. */
   private readonly failedUntil = new Map<string, number>()
   private controller?: AbortController
@@ -117,7 +131,7 @@ export class ChatPush {
     // Two per connection: an author whose stream broke opens the next one before this side
     // has seen the old one end; `serve` keeps only the newest per peer.
     await this.libp2p.handle(CHAT_PUSH_PROTOCOL, (stream, connection) => { void this.serve(stream, connection, controller.signal) }, { maxInboundStreams: 2 })
-    this.sweeper = this.clock.setInterval(() => { this.closeIdle() }, PUSH_IDLE_CLOSE_MS / 2).unref()
+    this.sweeper = this.clock.setInterval(() => { this.closeIdle() }, SWEEP_INTERVAL_MS).unref()
   }
 
   async stop (): Promise<void> {
@@ -130,9 +144,9 @@ export class ChatPush {
     await this.libp2p.unhandle(CHAT_PUSH_PROTOCOL).catch(() => {})
     const draining = [...this.outbound.values()].flatMap(l => l.draining ?? [])
     await Promise.allSettled(draining)
-    for (const link of this.outbound.values()) link.frames?.abort(new Error('chat stopped'))
+    for (const link of this.outbound.values()) link.stream?.abort(new Error('chat stopped'))
     this.outbound.clear()
-    for (const frames of this.inbound.values()) frames.abort(new Error('chat stopped'))
+    for (const link of this.inbound.values()) link.stream.abort(new Error('chat stopped'))
     this.inbound.clear()
     this.failedUntil.clear()
   }
@@ -174,9 +188,9 @@ export class ChatPush {
     const key = link.peer.toString()
     try {
       while (link.queue.length > 0 && signal != null && !signal.aborted) {
-        if (link.frames == null) {
+        if (link.stream == null) {
           try {
-            link.frames = await this.open(link.peer, signal)
+            link.stream = await this.open(link.peer, signal)
           } catch (err: any) {
             if (signal.aborted) return
             this.failedUntil.set(key, this.clock.now() + RETRY_AFTER_FAILURE_MS)
@@ -184,13 +198,14 @@ export class ChatPush {
             return
           }
         }
-        const { frame, items } = takePushFrame(link.queue)
+        const { wire, items } = takePushFrame(link.queue)
         try {
-          await link.frames.write(frame, signal)
+          // One write of the prefixed frame; only a full send buffer makes it wait.
+          if (!link.stream.send(wire)) await this.drained(link.stream, signal)
           this.metrics.counter('mesh_chat_push_frames_total', 'chat push frames, by direction', ['direction']).inc({ direction: 'out' })
         } catch (err: any) {
-          link.frames.abort(err)
-          link.frames = undefined
+          link.stream.abort(err)
+          link.stream = undefined
           if (signal.aborted) return
           this.failed(link, [...items, ...link.queue.splice(0)], 'write', err)
           return
@@ -204,10 +219,20 @@ export class ChatPush {
     }
   }
 
-  private async open (peer: PeerId, signal: AbortSignal): Promise<FrameStream> {
-    const stream = await withTimeout(this.clock, OPEN_TIMEOUT_MS, signal, async s => await this.libp2p.dialProtocol(peer, CHAT_PUSH_PROTOCOL, { signal: s }))
-    // Nothing is read on this side; the size bound is for form.
-    return new FrameStream(stream, { maxFrameBytes: 1, clock: this.clock, timeoutMs: WRITE_TIMEOUT_MS })
+  private async open (peer: PeerId, signal: AbortSignal): Promise<Stream> {
+    return await withTimeout(this.clock, OPEN_TIMEOUT_MS, signal, async s => await this.libp2p.dialProtocol(peer, CHAT_PUSH_PROTOCOL, { signal: s }))
+  }
+
+  /** Waits until `stream` takes data again; a stream that does not within WRITE_TIMEOUT_MS is dead. */
+  private async drained (stream: Stream, signal: AbortSignal): Promise<void> {
+    await withTimeout(this.clock, WRITE_TIMEOUT_MS, signal, async s => {
+      await new Promise<void>((resolve, reject) => {
+        const fail = (): void => { reject(s.reason ?? new Error('push stream closed')) }
+        stream.addEventListener('drain', () => { resolve() }, { once: true, signal: s })
+        stream.addEventListener('close', fail, { once: true, signal: s })
+        s.addEventListener('abort', fail, { once: true })
+      })
+    })
   }
 
   private failed (link: OutboundLink, items: PushItem[], step: string, err: any): void {
@@ -221,33 +246,40 @@ export class ChatPush {
     for (const [key, link] of this.outbound) {
       if (link.draining != null || now - link.lastUsed < PUSH_IDLE_CLOSE_MS) continue
       this.outbound.delete(key)
-      if (link.frames != null) void link.frames.close()
+      const stream = link.stream
+      if (stream != null) void stream.close().catch(() => { stream.abort(new Error('close failed')) })
+    }
+    for (const link of this.inbound.values()) {
+      // Silent past the read timeout, mid-frame or not: the read fails, `serve` cleans up.
+      if (now - link.lastFrameAt >= PUSH_READ_TIMEOUT_MS) link.stream.abort(new Error('push stream silent too long'))
     }
   }
 
   private async serve (stream: Stream, connection: Connection, signal: AbortSignal): Promise<void> {
     const peer = connection.remotePeer.toString()
-    const frames = new FrameStream(stream, { maxFrameBytes: MAX_PUSH_FRAME_BYTES, clock: this.clock, timeoutMs: PUSH_READ_TIMEOUT_MS })
+    const link: InboundLink = { stream, lp: lpStream(stream, { maxDataLength: MAX_PUSH_FRAME_BYTES }), lastFrameAt: this.clock.now() }
     // One stream per peer: a newer one (the author's old one broke, or a peer opening many)
     // replaces the one being read.
-    this.inbound.get(peer)?.abort(new Error('replaced by a newer push stream'))
-    this.inbound.set(peer, frames)
+    this.inbound.get(peer)?.stream.abort(new Error('replaced by a newer push stream'))
+    this.inbound.set(peer, link)
     try {
-      while (!signal.aborted && this.inbound.get(peer) === frames) {
+      while (!signal.aborted && this.inbound.get(peer) === link) {
         let bytes: Uint8Array
         try {
-          bytes = await frames.read(signal)
+          bytes = (await link.lp.read({ signal })).subarray()
         } catch (err: any) {
           // A frame longer than the limit cannot be skipped: the stream goes, the author opens another.
+          const replaced = this.inbound.get(peer) !== link
           if (/Length/.test(err?.name ?? '')) this.dropped('too-large')
-          else if (!signal.aborted && !isEndOfStream(err)) this.dropped('stream-error')
-          frames.abort(err)
+          else if (!signal.aborted && !replaced && !isEndOfStream(err)) this.dropped('stream-error')
+          stream.abort(err)
           return
         }
+        link.lastFrameAt = this.clock.now()
         await this.frame(peer, bytes)
       }
     } finally {
-      if (this.inbound.get(peer) === frames) this.inbound.delete(peer)
+      if (this.inbound.get(peer) === link) this.inbound.delete(peer)
     }
   }
 

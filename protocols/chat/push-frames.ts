@@ -5,8 +5,6 @@ import { InvalidChatMessageError } from './errors.ts'
 import { fail } from './fields.ts'
 import type { ChatMessage } from './messages.ts'
 
-const encoder = new TextEncoder()
-
 /** The frame around the messages: `{"v":1,"messages":[…]}`, so the bytes around them are known. */
 const FRAME_HEAD = `{"v":${CHAT_WIRE_VERSION},"messages":[`
 const FRAME_TAIL = ']}'
@@ -33,9 +31,11 @@ export function pushItem (message: ChatMessage): PushItem {
 
 /**
  * Takes from the front of `queue` what fits in one frame (at most MAX_PUSH_BATCH messages and
- * MAX_PUSH_FRAME_BYTES; always at least one, which fits alone) and encodes it.
+ * MAX_PUSH_FRAME_BYTES; always at least one, which fits alone) and encodes it: `wire` is the
+ * frame behind its varint length prefix, in one buffer (one write to the stream), `frame`
+ * the frame alone.
  */
-export function takePushFrame (queue: PushItem[]): { frame: Uint8Array, items: PushItem[] } {
+export function takePushFrame (queue: PushItem[]): { wire: Uint8Array, frame: Uint8Array, items: PushItem[] } {
   let bytes = FRAME_OVERHEAD
   let n = 0
   while (n < queue.length && n < MAX_PUSH_BATCH && (n === 0 || bytes + 1 + queue[n].bytes <= MAX_PUSH_FRAME_BYTES)) {
@@ -43,7 +43,20 @@ export function takePushFrame (queue: PushItem[]): { frame: Uint8Array, items: P
     n++
   }
   const items = queue.splice(0, n)
-  return { frame: encoder.encode(FRAME_HEAD + items.map(i => i.json).join(',') + FRAME_TAIL), items }
+  const body = FRAME_HEAD + items.map(i => i.json).join(',') + FRAME_TAIL
+  const prefix = varintLength(bytes)
+  const wire = Buffer.allocUnsafe(prefix + bytes)
+  let at = 0
+  for (let v = bytes; v >= 0x80; v >>>= 7) wire[at++] = (v & 0x7f) | 0x80
+  wire[at++] = bytes >>> (7 * (prefix - 1))
+  wire.write(body, at, 'utf8')
+  return { wire, frame: wire.subarray(prefix), items }
+}
+
+function varintLength (n: number): number {
+  let length = 1
+  while (n >= 0x80) { n >>>= 7; length++ }
+  return length
 }
 
 /** A decoded push frame: the valid room messages, and why the others were dropped. */
