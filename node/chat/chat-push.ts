@@ -49,6 +49,8 @@ export const PUSH_BUDGET: PushBudget = { framesPerSecond: 200, frameBurst: 400, 
 
 /** Messages waiting for one peer's stream; beyond it they are left to anti-entropy. */
 const MAX_QUEUED_PER_PEER = 2048
+/** Peers remembered as unable to take a push stream; the oldest is forgotten first. */
+const MAX_FAILED_PEERS = 4096
 /** Opening a stream on the existing connection: milliseconds on a LAN, seconds when starved. */
 const OPEN_TIMEOUT_MS = 5000
 /** A write that does not finish within this is a dead stream. */
@@ -193,7 +195,9 @@ export class ChatPush {
             link.stream = await this.open(link.peer, signal)
           } catch (err: any) {
             if (signal.aborted) return
+            this.failedUntil.delete(key)
             this.failedUntil.set(key, this.clock.now() + RETRY_AFTER_FAILURE_MS)
+            if (this.failedUntil.size > MAX_FAILED_PEERS) this.failedUntil.delete(this.failedUntil.keys().next().value as string)
             this.failed(link, link.queue.splice(0), 'open', err)
             return
           }

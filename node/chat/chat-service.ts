@@ -162,6 +162,8 @@ export class ChatService extends EventEmitter<ChatEvents> {
     if (controller == null) return
     this.controller = undefined
     controller.abort()
+    // Push first: what its streams hand over until they end still joins the last batch.
+    await this.push.stop()
     this.flushGossip()
     const pubsub = this.libp2p.services.pubsub
     pubsub.removeEventListener('message', this.onMessage)
@@ -174,7 +176,6 @@ export class ChatService extends EventEmitter<ChatEvents> {
     this.joined.clear()
     await this.antiEntropy.stop()
     await this.dms.stop()
-    await this.push.stop()
     this.recentIds.clear()
   }
 
