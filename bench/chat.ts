@@ -4,7 +4,7 @@
  *
  *   npm run bench:chat -- [--nodes 8] [--human-rate 20] [--human-seconds 10]
  *                         [--rates 60,120,...] [--seconds 5] [--no-heal] [--cpu-prof DIR]
- *                         [--gossip-degrees small|default] [--json]
+ *                         [--gossip-degrees small|default] [--chat-path push|gossip] [--json]
  *
  * Starts `--nodes` real `mesh start` processes on loopback (mDNS off, test hooks on), then:
  *  1. the human row: all nodes together send `--human-rate` messages/s to the lobby for
@@ -44,6 +44,7 @@ const { values: opts } = parseArgs({
     'no-heal': { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
     'gossip-degrees': { type: 'string', default: 'small' },
+    'chat-path': { type: 'string', default: 'push' },
     json: { type: 'boolean', default: false }
   }
 })
@@ -231,7 +232,9 @@ function stepLine (s: StepResult): string {
 async function main (): Promise<number> {
   progress(`starting ${NODES} nodes`)
   // `--gossip-degrees default`: gossipsub's own mesh degrees instead of the small-mesh ones.
-  const env: Record<string, string> = opts['gossip-degrees'] === 'default' ? { ...TEST_HOOKS_ENV, MESH_GOSSIP_DEGREES: 'default' } : TEST_HOOKS_ENV
+  const degrees: Record<string, string> = opts['gossip-degrees'] === 'default' ? { ...TEST_HOOKS_ENV, MESH_GOSSIP_DEGREES: 'default' } : TEST_HOOKS_ENV
+  // `--chat-path gossip`: room messages by gossip only, as before push, with this same code.
+  const env: Record<string, string> = opts['chat-path'] === 'gossip' ? { ...degrees, MESH_CHAT_PATH: 'gossip' } : degrees
   const profiled = opts['cpu-prof'] != null ? { ...env, NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${opts['cpu-prof']}` } : env
   const nodes: MeshProcess[] = []
   // Every node started is stopped at the end, also when another one failed to start.

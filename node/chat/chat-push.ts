@@ -47,6 +47,15 @@ export interface ChatPushInit {
  */
 export const PUSH_BUDGET: PushBudget = { framesPerSecond: 200, frameBurst: 400, kibPerSecond: 2048, kibBurst: 4096 }
 
+/**
+ * Whether room messages go by push when they can. With the test hooks on,
+ * `MESH_CHAT_PATH=gossip` sends them by gossip only, so `bench:chat --chat-path gossip` weighs
+ * both paths with the same code on the same machine.
+ */
+export function chatPushEnabled (env: NodeJS.ProcessEnv = process.env): boolean {
+  return !(env.MESH_TEST_HOOKS === '1' && env.MESH_CHAT_PATH === 'gossip')
+}
+
 /** Messages waiting for one peer's stream; beyond it they are left to anti-entropy. */
 const MAX_QUEUED_PER_PEER = 2048
 /** Peers remembered as unable to take a push stream; the oldest is forgotten first. */

@@ -42,6 +42,8 @@ export interface ChatInit {
   syncIntervalMs?: number
   /** Messages per second one author may send; ours are paced to it, others' dropped above twice it. */
   sendRatePerSecond?: number
+  /** Push room messages when that reaches every member (the default), or always use gossip. */
+  push?: boolean
 }
 
 /** 50 messages a second per person is beyond any typist and enough for scripts. */
@@ -88,6 +90,7 @@ export class ChatService extends EventEmitter<ChatEvents> {
   private readonly dms: DirectMessages
   private readonly push: ChatPush
   private readonly members: ChatMembers
+  private readonly pushEnabled: boolean
   /** Ids received by push or gossip lately, oldest first: a duplicate is dropped before its signature check. */
   private readonly recentIds = new Set<string>()
   private readonly sendPace: RateLimiter
@@ -108,6 +111,7 @@ export class ChatService extends EventEmitter<ChatEvents> {
     this.metrics = components.metrics
     this.memberChanges = components.memberChanges
     this.members = components.members
+    this.pushEnabled = init.push ?? true
     this.privateKey = components.privateKey
     this.clock = components.clock ?? systemClock
     const logger = components.logger ?? defaultLogger
@@ -253,7 +257,7 @@ export class ChatService extends EventEmitter<ChatEvents> {
     const message = await signChatMessage({ v: CHAT_WIRE_VERSION, room, to: null, from: this.selfId, nick: this.nick, ...hlc, seq, text }, this.privateKey, this.keys)
     const stored = this.keep(message, 'local') as StoredMessage
     const peers = this.libp2p.services.pubsub.getSubscribers(chatTopic(room))
-    if (peers.length > 0 && this.pushReachesEveryone(peers)) this.push.send(pushItem(message), peers)
+    if (this.pushEnabled && peers.length > 0 && this.pushReachesEveryone(peers)) this.push.send(pushItem(message), peers)
     else await this.publish(message)
     return stored
   }
