@@ -4,7 +4,7 @@
  *
  *   npm run bench:chat -- [--nodes 8] [--human-rate 20] [--human-seconds 10]
  *                         [--rates 60,120,...] [--seconds 5] [--no-heal] [--cpu-prof DIR]
- *                         [--gossip-degrees small|default] [--json]
+ *                         [--gossip-degrees small|default] [--chat-path push|gossip] [--json]
  *
  * Starts `--nodes` real `mesh start` processes on loopback (mDNS off, test hooks on), then:
  *  1. the human row: all nodes together send `--human-rate` messages/s to the lobby for
@@ -15,8 +15,8 @@
  *     than 95% of the offered rate); the capacity is the highest rate that stayed within.
  *  At each rate: latency is, for every message on every other node, the time it was stored
  *  there minus its timestamp (all nodes share this machine's clock); loss is what a node
- *  still lacks 20 s after the last send; copies are the gossip copies the nodes received
- *  (duplicates included) per message; CPU is each node's process CPU time (utime + stime
+ *  still lacks 20 s after the last send; copies are the copies the nodes received by gossip
+ *  (duplicates included) and by push, per message; CPU is each node's process CPU time (utime + stime
  *  from /proc/<pid>/stat, 10 ms ticks) over the step divided by the messages it stored,
  *  also less what an idle node spends in as long (measured for 3 s before the first step).
  *  3. partition/heal: the mesh is cut in two halves (connection gater), each half sends,
@@ -44,6 +44,7 @@ const { values: opts } = parseArgs({
     'no-heal': { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
     'gossip-degrees': { type: 'string', default: 'small' },
+    'chat-path': { type: 'string', default: 'push' },
     json: { type: 'boolean', default: false }
   }
 })
@@ -103,8 +104,9 @@ function cpuMs (pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 1000 / CLOCK_TICKS_PER_SECOND
 }
 
+/** Copies of room messages received: by gossip (duplicates included) and by the authors' push. */
 async function copiesReceived (nodes: MeshProcess[]): Promise<number> {
-  return await summed(nodes, 'mesh_gossip_copies_received_total', 'topic=chat')
+  return await summed(nodes, 'mesh_gossip_copies_received_total', 'topic=chat') + await summed(nodes, 'mesh_chat_push_received_total', '')
 }
 
 async function summed (nodes: MeshProcess[], name: string, labels: string): Promise<number> {
@@ -230,7 +232,9 @@ function stepLine (s: StepResult): string {
 async function main (): Promise<number> {
   progress(`starting ${NODES} nodes`)
   // `--gossip-degrees default`: gossipsub's own mesh degrees instead of the small-mesh ones.
-  const env: Record<string, string> = opts['gossip-degrees'] === 'default' ? { ...TEST_HOOKS_ENV, MESH_GOSSIP_DEGREES: 'default' } : TEST_HOOKS_ENV
+  const degrees: Record<string, string> = opts['gossip-degrees'] === 'default' ? { ...TEST_HOOKS_ENV, MESH_GOSSIP_DEGREES: 'default' } : TEST_HOOKS_ENV
+  // `--chat-path gossip`: room messages by gossip only, as before push, with this same code.
+  const env: Record<string, string> = opts['chat-path'] === 'gossip' ? { ...degrees, MESH_CHAT_PATH: 'gossip' } : degrees
   const profiled = opts['cpu-prof'] != null ? { ...env, NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${opts['cpu-prof']}` } : env
   const nodes: MeshProcess[] = []
   // Every node started is stopped at the end, also when another one failed to start.

@@ -1,5 +1,6 @@
 import { join } from 'node:path'
 import { CONTROL_SOCKET_FILE } from '../protocols/control/index.ts'
+import { chatPushEnabled } from './chat/chat-push.ts'
 import { ChatService } from './chat/chat-service.ts'
 import { registerChatMethods } from './chat/chat-methods.ts'
 import { WorkerPool } from './compute/worker-pool.ts'
@@ -171,7 +172,7 @@ async function assemble (config: ResolvedConfig, init: MeshNodeInit, releaseHome
     clock,
     logger
   })
-  const chat = new ChatService({ libp2p, metrics, db, privateKey, clock, logger, members: membership, memberChanges: membership }, { nick: config.nick })
+  const chat = new ChatService({ libp2p, metrics, db, privateKey, clock, logger, members: membership, memberChanges: membership }, { nick: config.nick, push: chatPushEnabled() })
   const jobs = new JobService({
     db, control, rpc, pool, metrics, clock, logger, selfId: libp2p.peerId.toString(), members: () => membership.members()
   })

@@ -4,7 +4,7 @@ import { TopicValidatorResult } from '@libp2p/gossipsub'
 import type { PrivateKey } from '@libp2p/interface'
 import {
   MAX_FUTURE_SKEW_MS, CHAT_WIRE_VERSION, ChatKeyCache, chatTopic, checkRoom, decodeChatMessage, DEFAULT_ROOM,
-  encodeChatMessage, InvalidChatMessageError, roomOfTopic, signChatMessage, verifyChatSignature,
+  encodeChatMessage, InvalidChatMessageError, pushItem, roomOfTopic, signChatMessage, verifyChatSignature,
   type ChatMessage
 } from '../../protocols/chat/index.ts'
 import { defaultLogger, type Log, type MeshLogger } from '../logging/logger.ts'
@@ -14,6 +14,7 @@ import type { MeshDatabase } from '../store/database.ts'
 import { systemClock, type Clock } from '../time/clock.ts'
 import { AntiEntropy } from './anti-entropy.ts'
 import type { ChatEvents } from './chat-events.ts'
+import { ChatPush } from './chat-push.ts'
 import { ChatStore, dmConversation, type StoredMessage } from './chat-store.ts'
 import type { ChatLibp2p, ChatMembers, MemberChangeEvent, MemberChanges } from './dependencies.ts'
 import { DirectMessages } from './direct-messages.ts'
@@ -41,12 +42,18 @@ export interface ChatInit {
   syncIntervalMs?: number
   /** Messages per second one author may send; ours are paced to it, others' dropped above twice it. */
   sendRatePerSecond?: number
+  /** Push room messages when that reaches every member (the default), or always use gossip. */
+  push?: boolean
 }
 
 /** 50 messages a second per person is beyond any typist and enough for scripts. */
 const DEFAULT_SEND_RATE = 50
 /** Sends waiting for their turn; beyond this `send` fails at once instead of queueing more. */
 const MAX_QUEUED_SENDS = 5000
+/** Ids of recently received room messages, so a second copy is not verified again. */
+const RECENT_IDS = 8192
+/** The member states in which a peer should get a room message at once. */
+const REACHABLE_STATES: ReadonlySet<string> = new Set(['alive', 'suspect'])
 /** The membership changes shown as notices in the chat. */
 const NOTICE_EVENTS: MemberChangeEvent[] = ['member:join', 'member:dead', 'member:leave']
 
@@ -81,12 +88,17 @@ export class ChatService extends EventEmitter<ChatEvents> {
   private readonly joined = new Set<string>()
   private readonly antiEntropy: AntiEntropy
   private readonly dms: DirectMessages
+  private readonly push: ChatPush
+  private readonly members: ChatMembers
+  private readonly pushEnabled: boolean
+  /** Ids received by push or gossip lately, oldest first: a duplicate is dropped before its signature check. */
+  private readonly recentIds = new Set<string>()
   private readonly sendPace: RateLimiter
   private readonly receiveLimit: RateLimiter
   /** Messages the validator decoded, so delivery does not decode them again. */
   private readonly validated = new WeakMap<Message, ChatMessage>()
-  /** What gossip delivered in this event-loop turn, stored together by `flushGossip`. */
-  private gossipBatch: ChatMessage[] = []
+  /** What push and gossip delivered in this event-loop turn, stored together by `flushGossip`. */
+  private gossipBatch: Array<{ message: ChatMessage, via: 'gossip' | 'push' }> = []
   private flushScheduled?: NodeJS.Immediate
   private sendChain: Promise<unknown> = Promise.resolve()
   private queuedSends = 0
@@ -98,6 +110,8 @@ export class ChatService extends EventEmitter<ChatEvents> {
     this.libp2p = components.libp2p
     this.metrics = components.metrics
     this.memberChanges = components.memberChanges
+    this.members = components.members
+    this.pushEnabled = init.push ?? true
     this.privateKey = components.privateKey
     this.clock = components.clock ?? systemClock
     const logger = components.logger ?? defaultLogger
@@ -118,6 +132,10 @@ export class ChatService extends EventEmitter<ChatEvents> {
       intervalMs: init.syncIntervalMs,
       random: init.random
     })
+    this.push = new ChatPush({ libp2p: this.libp2p, metrics: this.metrics, clock: this.clock, logger }, {
+      receive: async (m, remote) => { await this.receivePushed(m, remote) },
+      undelivered: messages => { for (const m of messages) void this.publish(m) }
+    })
     this.dms = new DirectMessages({ libp2p: this.libp2p, store: this.store, metrics: this.metrics, members: components.members, memberChanges: this.memberChanges, clock: this.clock, logger }, {
       receive: async (m, remote) => { await this.receiveDm(m, remote) },
       random: init.random
@@ -134,6 +152,7 @@ export class ChatService extends EventEmitter<ChatEvents> {
     // Sync first: joining a room pulls its past from the members already in it.
     await this.antiEntropy.start()
     await this.dms.start()
+    await this.push.start()
     const pubsub = this.libp2p.services.pubsub
     pubsub.addEventListener('message', this.onMessage)
     pubsub.addEventListener('subscription-change', this.onSubscriptionChange)
@@ -147,6 +166,8 @@ export class ChatService extends EventEmitter<ChatEvents> {
     if (controller == null) return
     this.controller = undefined
     controller.abort()
+    // Push first: what its streams hand over until they end still joins the last batch.
+    await this.push.stop()
     this.flushGossip()
     const pubsub = this.libp2p.services.pubsub
     pubsub.removeEventListener('message', this.onMessage)
@@ -159,6 +180,7 @@ export class ChatService extends EventEmitter<ChatEvents> {
     this.joined.clear()
     await this.antiEntropy.stop()
     await this.dms.stop()
+    this.recentIds.clear()
   }
 
   rooms (): string[] {
@@ -234,15 +256,38 @@ export class ChatService extends EventEmitter<ChatEvents> {
     const seq = this.store.nextSeq(room, this.selfId)
     const message = await signChatMessage({ v: CHAT_WIRE_VERSION, room, to: null, from: this.selfId, nick: this.nick, ...hlc, seq, text }, this.privateKey, this.keys)
     const stored = this.keep(message, 'local') as StoredMessage
+    const peers = this.libp2p.services.pubsub.getSubscribers(chatTopic(room))
+    if (this.pushEnabled && peers.length > 0 && this.pushReachesEveryone(peers)) this.push.send(pushItem(message), peers)
+    else await this.publish(message)
+    return stored
+  }
+
+  /**
+   * Whether pushing to the room's subscribers reaches every member: this node is connected
+   * to every member that is alive (or suspect), and none of the subscribers refused a push
+   * stream lately. Otherwise (a partial mesh, a partition before membership has declared
+   * the other side dead, a peer without the push protocol) the message goes by gossip,
+   * which relays it over the mesh; push and gossip for one message would only add copies.
+   */
+  private pushReachesEveryone (subscribers: Array<{ toString: () => string }>): boolean {
+    const connected = new Set(this.libp2p.getConnections().map(c => c.remotePeer.toString()))
+    for (const member of this.members.members()) {
+      if (member.id === this.selfId || member.roles.includes(TRANSIENT_ROLE) || !REACHABLE_STATES.has(member.state)) continue
+      if (!connected.has(member.id)) return false
+    }
+    return !subscribers.some(peer => this.push.unreachable(peer.toString()))
+  }
+
+  /** Hands a room message to gossipsub; with nobody to hand it to, anti-entropy delivers it later. */
+  private async publish (message: ChatMessage): Promise<void> {
     try {
-      await this.libp2p.services.pubsub.publish(chatTopic(room), encodeChatMessage(message))
+      await this.libp2p.services.pubsub.publish(chatTopic(message.room), encodeChatMessage(message))
     } catch (err: any) {
       // Nobody in the room yet (or the subscription exchange is not done): the message is
       // stored, and anti-entropy hands it to every member that connects.
       this.metrics.counter('mesh_chat_publish_deferred_total', 'messages left to anti-entropy because gossip had no peer').inc()
-      this.log('publish to %s deferred: %s', room, err?.message)
+      this.log('publish to %s deferred: %s', message.room, err?.message)
     }
-    return stored
   }
 
   /** Stores a message that passed every check; emits it if new. */
@@ -256,10 +301,38 @@ export class ChatService extends EventEmitter<ChatEvents> {
     return this.stored(m, conversation, receivedAt, via)
   }
 
-  /** Keeps a room message from gossip with the others of this event-loop turn. */
-  private keepFromGossip (m: ChatMessage): void {
-    this.gossipBatch.push(m)
+  /** Keeps a room message from gossip or push with the others of this event-loop turn. */
+  private keepFromGossip (m: ChatMessage, via: 'gossip' | 'push'): void {
+    this.gossipBatch.push({ message: m, via })
     this.flushScheduled ??= setImmediate(this.flushGossip)
+  }
+
+  /** Remembers `id` as received; false if it was already. */
+  private firstReceipt (id: string): boolean {
+    if (this.recentIds.has(id)) return false
+    this.recentIds.add(id)
+    if (this.recentIds.size > RECENT_IDS) this.recentIds.delete(this.recentIds.values().next().value as string)
+    return true
+  }
+
+  /**
+   * A room message its author pushed to us: the author is the other end of the connection,
+   * so one signature check (the author's) proves it; then it is stored with this turn's batch.
+   */
+  private async receivePushed (m: ChatMessage, remote: string): Promise<void> {
+    this.metrics.counter('mesh_chat_push_received_total', 'chat messages received by push, duplicates included').inc()
+    if (m.from !== remote) { this.dropped('push', 'forged-sender'); return }
+    if (!this.joined.has(m.room)) { this.dropped('push', 'not-in-room'); return }
+    if (this.recentIds.has(m.id)) { this.duplicate('push'); return }
+    if (m.ts > this.clock.now() + MAX_FUTURE_SKEW_MS) {
+      // Not stored, so anti-entropy offers it again once our clock has caught up.
+      this.dropped('push', 'from-the-future')
+      return
+    }
+    if (!this.receiveLimit.tryTake(m.from)) { this.dropped('push', 'rate-limited'); return }
+    if (!await verifyChatSignature(m, this.keys)) { this.dropped('push', 'bad-signature'); return }
+    if (!this.firstReceipt(m.id)) { this.duplicate('push'); return }
+    this.keepFromGossip(m, 'push')
   }
 
   /**
@@ -275,15 +348,17 @@ export class ChatService extends EventEmitter<ChatEvents> {
     const receivedAt = this.clock.now()
     let fresh: boolean[]
     try {
-      fresh = this.store.insertMany(batch.map(message => ({ message, conversation: message.room, receivedAt })))
+      fresh = this.store.insertMany(batch.map(({ message }) => ({ message, conversation: message.room, receivedAt })))
     } catch (err: any) {
-      // Not stored, so anti-entropy offers them again.
+      // Not stored, so anti-entropy offers them again, and a copy by push or gossip is taken.
+      for (const { message } of batch) this.recentIds.delete(message.id)
       this.log('%d chat message(s) not stored: %s', batch.length, err?.message)
       return
     }
     for (let i = 0; i < batch.length; i++) {
-      if (fresh[i]) this.stored(batch[i], batch[i].room, receivedAt, 'gossip')
-      else this.duplicate('gossip')
+      const { message, via } = batch[i]
+      if (fresh[i]) this.stored(message, message.room, receivedAt, via)
+      else this.duplicate(via)
     }
   }
 
@@ -374,7 +449,9 @@ export class ChatService extends EventEmitter<ChatEvents> {
     const room = roomOfTopic(event.detail.topic)
     if (room == null || !this.joined.has(room)) return
     try {
-      this.keepFromGossip(this.validated.get(event.detail) ?? decodeChatMessage(event.detail.data))
+      const m = this.validated.get(event.detail) ?? decodeChatMessage(event.detail.data)
+      this.firstReceipt(m.id)
+      this.keepFromGossip(m, 'gossip')
     } catch (err: any) {
       this.log('chat message not stored: %s', err?.message)
     }

@@ -38,11 +38,11 @@ export class RateLimiter {
     this.maxKeys = init.maxKeys ?? DEFAULT_MAX_KEYS
   }
 
-  /** Takes a token for `key` if there is one. */
-  tryTake (key: string): boolean {
+  /** Takes `cost` tokens (one by default) for `key` if it has them. */
+  tryTake (key: string, cost = 1): boolean {
     const bucket = this.refill(key)
-    if (bucket.tokens < 1) return false
-    bucket.tokens -= 1
+    if (bucket.tokens < cost) return false
+    bucket.tokens -= cost
     return true
   }
 

@@ -10,6 +10,12 @@ export const CHAT_WIRE_VERSION = 1
 
 /** Direct messages, one per stream, answered by an acknowledgement frame. */
 export const CHAT_DM_PROTOCOL = '/mesh/chat-dm/1.0.0'
+/**
+ * Room messages pushed by their author to each member it is connected to, over one
+ * long-lived stream per peer; the messages of one event-loop turn (or written while the last
+ * frame was on its way) go in one frame.
+ */
+export const CHAT_PUSH_PROTOCOL = '/mesh/chat-push/1.0.0'
 /** Anti-entropy: "here is what I have of room R", answered by a batch of what I lack. */
 export const CHAT_SYNC_PROTOCOL = '/mesh/chat-sync/1.0.0'
 
@@ -45,6 +51,17 @@ export const MAX_SYNC_FRAME_BYTES = 2 * 1024 * 1024
 export const MAX_DIGEST_SENDERS = 4096
 /** A digest frame: 4096 senders of about 70 bytes each. */
 export const MAX_DIGEST_FRAME_BYTES = 512 * 1024
+/** A push frame holds at most this many messages. */
+export const MAX_PUSH_BATCH = 64
+/** A push frame: a few full-size messages or many short ones; the sender cuts its batches to fit. */
+export const MAX_PUSH_FRAME_BYTES = 256 * 1024
+/**
+ * A push stream lives as long as its author keeps talking: the author closes it after
+ * PUSH_IDLE_CLOSE_MS without a message (and opens a new one when it speaks again), the
+ * receiver gives up a stream silent for PUSH_READ_TIMEOUT_MS, mid-frame or not.
+ */
+export const PUSH_IDLE_CLOSE_MS = 30_000
+export const PUSH_READ_TIMEOUT_MS = 60_000
 /** An acknowledgement frame is tiny. */
 export const MAX_ACK_FRAME_BYTES = 1024
 

@@ -13,7 +13,7 @@ import { MeshMetrics } from '../../../node/metrics/metrics.ts'
 import { AmbiguousPeerError, UnknownPeerError } from '../../../node/peers/peer-names.ts'
 import { MeshDatabase } from '../../../node/store/database.ts'
 import { FakeClock } from '../../../node/time/fake-clock.ts'
-import { CHAT_DM_PROTOCOL, CHAT_SYNC_PROTOCOL, chatTopic, signChatMessage } from '../../../protocols/chat/index.ts'
+import { CHAT_DM_PROTOCOL, CHAT_PUSH_PROTOCOL, CHAT_SYNC_PROTOCOL, chatTopic, signChatMessage } from '../../../protocols/chat/index.ts'
 import { FakeStreams, member, settle } from './fakes.ts'
 
 /** Gossipsub as chat uses it: subscriptions, validators and listeners, counted. */
@@ -75,7 +75,7 @@ describe('ChatService', () => {
     await chat.start()
     await chat.start()
     chat.join('dev')
-    expect(streams.handleCalls).toBe(2)
+    expect(streams.handleCalls).toBe(3) // sync, DMs, push
     expect([...pubsub.subscribed].sort()).toEqual([chatTopic('dev'), chatTopic('lobby')])
     expect(pubsub.listeners.get('message')).toBe(1)
     expect(changes.listenerCount('member:join')).toBe(2) // the notices, and the DM outbox
@@ -89,7 +89,7 @@ describe('ChatService', () => {
 
     await chat.start()
     expect([...pubsub.subscribed].sort()).toEqual([chatTopic('dev'), chatTopic('lobby')])
-    expect([...streams.handlers.keys()].sort()).toEqual([CHAT_DM_PROTOCOL, CHAT_SYNC_PROTOCOL].sort())
+    expect([...streams.handlers.keys()].sort()).toEqual([CHAT_DM_PROTOCOL, CHAT_PUSH_PROTOCOL, CHAT_SYNC_PROTOCOL].sort())
     expect((await chat.send('dev', 'still here')).text).toBe('still here')
   })
 

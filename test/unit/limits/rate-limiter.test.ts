@@ -16,6 +16,17 @@ describe('RateLimiter', () => {
     expect([1, 2, 3, 4].map(() => limiter.tryTake('a'))).toEqual([true, true, true, false])
   })
 
+  it('takes several tokens at once when asked (a byte budget), only if all are there', async () => {
+    const clock = new FakeClock(0)
+    const limiter = new RateLimiter({ clock }, { ratePerSecond: 100, burst: 200 })
+    expect(limiter.tryTake('a', 150)).toBe(true)
+    expect(limiter.tryTake('a', 60)).toBe(false)
+    expect(limiter.tryTake('a', 50)).toBe(true)
+    await clock.advance(500)
+    expect(limiter.tryTake('a', 51)).toBe(false)
+    expect(limiter.tryTake('a', 50)).toBe(true)
+  })
+
   it('keeps a bounded number of keys', () => {
     const limiter = new RateLimiter({ clock: new FakeClock(0) }, { ratePerSecond: 1, burst: 1, maxKeys: 2 })
     limiter.tryTake('a')
