@@ -156,6 +156,35 @@ function buildCross (): Func {
   return f
 }
 
+/**
+ * countBlocks(wordCount, blockShift): each counter block's live count (blocks of 2^blockShift
+ * words) from the segment's words, and their total; per segment, before its first leaf.
+ */
+function buildCountBlocks (): Func {
+  const f = new Func('countBlocks', { wordCount: 'i32', blockShift: 'i32' },
+    { w: 'i32', end: 'i32', n: 'i32', total: 'i32', at: 'i32' }, 'i32')
+  f.block('done').loop('blocks')
+  f.get('w').get('wordCount').op('i32.ge_s').brIf('done')
+  f.get('w').i32(1).get('blockShift').op('i32.shl').op('i32.add').tee('end')
+  f.get('wordCount').op('i32.gt_s').if('clamp')
+  f.get('wordCount').set('end')
+  f.end()
+  f.i32(0).set('n')
+  f.block('counted').loop('words')
+  f.get('w').get('end').op('i32.ge_s').brIf('counted')
+  f.get('n').get('w').i32(2).op('i32.shl').load().op('i32.popcnt', 'i32.add').set('n')
+  f.get('w').i32(1).op('i32.add').set('w')
+  f.br('words')
+  f.end().end()
+  f.get('at').get('n').store(COUNTERS)
+  f.get('at').i32(4).op('i32.add').set('at')
+  f.get('total').get('n').op('i32.add').set('total')
+  f.br('blocks')
+  f.end().end()
+  f.get('total')
+  return f
+}
+
 /** takeSum(): the leaf sum so far (a signed i64, a BigInt in JavaScript), and resets it. */
 function buildTakeSum (): Func {
   const f = new Func('takeSum', {}, {}, 'i64')
@@ -169,6 +198,7 @@ interface KernelExports {
   compositeWide: (p: number, hi: number, xp: number, phiBase: number, mLow: number, mHigh: number, segLow: number, blockShift: number, factorAt: number) => void
   primeWide: (j: number, qLow: number, hi: number, xp: number, phiBase: number, segLow: number, blockShift: number, primesAt: number) => void
   cross: (b: number, bytes: number, counterShift: number, nextAt: number, wheelAt: number, stepAt: number, bitAt: number) => number
+  countBlocks: (wordCount: number, blockShift: number) => number
   takeSum: () => bigint
 }
 
@@ -202,7 +232,7 @@ export class HardLeafKernel {
   readonly bitAt: number
 
   constructor (tables: PiTables, maxB: number, upTo: Int32Array) {
-    compiled ??= new wasm.Module(encodeModule([buildComposite(false), buildPrime(false), buildCross(), buildTakeSum(), buildComposite(true), buildPrime(true)]))
+    compiled ??= new wasm.Module(encodeModule([buildComposite(false), buildPrime(false), buildCross(), buildTakeSum(), buildComposite(true), buildPrime(true), buildCountBlocks()]))
     const slots = maxB + 2
     this.factorAt = DYNAMIC
     this.primesAt = this.factorAt + 4 * tables.factor.length

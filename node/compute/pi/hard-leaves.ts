@@ -1,5 +1,5 @@
 import { isqrt } from '../isqrt.ts'
-import { popcount32, BIT_OF_RESIDUE, BYTE_CARRY, CLEAR_MASK, COFACTOR_GAP, COPRIME_DELTA, RESIDUES, WHEEL_INDEX_AFTER } from '../primes/wheel.ts'
+import { BIT_OF_RESIDUE, BYTE_CARRY, CLEAR_MASK, COFACTOR_GAP, COPRIME_DELTA, RESIDUES, WHEEL_INDEX_AFTER } from '../primes/wheel.ts'
 import { phiVector } from './phi.ts'
 import { SHARD_ALIGN, type PiParameters } from './pi-parameters.ts'
 import type { PiTables } from './pi-tables.ts'
@@ -83,13 +83,13 @@ export function hardLeaves (params: PiParameters, tables: PiTables, low: number,
   const phiB = phiVector(low, c, shardMaxB, tables)
   // The sieve, its counters and the crossing state live in the WebAssembly kernel's memory.
   const kernel = kernelFor(tables, piSqrtZ, UP_TO)
-  const { composite, prime, compositeWide, primeWide, cross, takeSum } = kernel.exports
+  const { composite, prime, compositeWide, primeWide, cross, countBlocks, takeSum } = kernel.exports
   takeSum()
 
   // Each sieving prime p_b (3 < b < shardMaxB): its next multiple's byte (from the segment's
   // start) and the wheel index of that multiple's cofactor; per prime and wheel index, the
   // bit its multiple clears and the bytes to the next multiple.
-  const { nextByte, wheel, step, bitIndex, sieve, words, counters } = kernel
+  const { nextByte, wheel, step, bitIndex, sieve } = kernel
   for (let b = 4; b < shardMaxB; b++) {
     const p = primes[b]
     const m0 = Math.max(1, Math.ceil(low / p))
@@ -119,16 +119,7 @@ export function hardLeaves (params: PiParameters, tables: PiTables, low: number,
     if (maxB <= c) break
     // Counter blocks: about sqrt(the mean gap between leaves near segLow), in words.
     const blockShift = blockShiftFor(segLow)
-    const blockWords = 1 << blockShift
-    const blocks = (wordCount + blockWords - 1) >> blockShift
-    let total = 0
-    for (let k = 0; k < blocks; k++) {
-      let n = 0
-      const end = Math.min(wordCount, (k + 1) << blockShift)
-      for (let w = k << blockShift; w < end; w++) n += popcount32(words[w])
-      counters[k] = n
-      total += n
-    }
+    let total = countBlocks(wordCount, blockShift)
     const counterShift = blockShift + 2
 
     for (let b = c + 1; b <= maxB; b++) {
