@@ -157,6 +157,31 @@ function buildCross (): Func {
 }
 
 /**
+ * crossPlain(b, bytes, nextAt, wheelAt, stepAt, bitAt): crosses p_b and its multiples off the
+ * segment's first `bytes` bytes, as `cross` does but leaving the counters alone: for primes
+ * crossed only so that the segment's live numbers become its primes (P2, see fused-p2.ts).
+ */
+function buildCrossPlain (): Func {
+  const f = new Func('crossPlain',
+    { b: 'i32', bytes: 'i32', nextAt: 'i32', wheelAt: 'i32', stepAt: 'i32', bitAt: 'i32' },
+    { i: 'i32', k: 'i32', row: 'i32' }, null)
+  f.get('b').i32(2).op('i32.shl').get('nextAt').op('i32.add').load().set('i')
+  f.get('b').i32(2).op('i32.shl').get('wheelAt').op('i32.add').load().set('k')
+  f.get('b').i32(3).op('i32.shl').set('row')
+  f.block('done').loop('multiples')
+  f.get('i').get('bytes').op('i32.ge_s').brIf('done')
+  f.get('i').get('i').load8()
+  f.i32(1).get('row').get('k').op('i32.add').get('bitAt').op('i32.add').load8().op('i32.shl').i32(-1).op('i32.xor', 'i32.and').store8()
+  f.get('i').get('row').get('k').op('i32.add').i32(2).op('i32.shl').get('stepAt').op('i32.add').load().op('i32.add').set('i')
+  f.get('k').i32(1).op('i32.add').i32(7).op('i32.and').set('k')
+  f.br('multiples')
+  f.end().end()
+  f.get('b').i32(2).op('i32.shl').get('nextAt').op('i32.add').get('i').store()
+  f.get('b').i32(2).op('i32.shl').get('wheelAt').op('i32.add').get('k').store()
+  return f
+}
+
+/**
  * countBlocks(wordCount, blockShift): each counter block's live count (blocks of 2^blockShift
  * words) from the segment's words, and their total; per segment, before its first leaf.
  */
@@ -199,6 +224,7 @@ interface KernelExports {
   primeWide: (j: number, qLow: number, hi: number, xp: number, phiBase: number, segLow: number, blockShift: number, primesAt: number) => void
   cross: (b: number, bytes: number, counterShift: number, nextAt: number, wheelAt: number, stepAt: number, bitAt: number) => number
   countBlocks: (wordCount: number, blockShift: number) => number
+  crossPlain: (b: number, bytes: number, nextAt: number, wheelAt: number, stepAt: number, bitAt: number) => void
   takeSum: () => bigint
 }
 
@@ -232,7 +258,7 @@ export class HardLeafKernel {
   readonly bitAt: number
 
   constructor (tables: PiTables, maxB: number, upTo: Int32Array) {
-    compiled ??= new wasm.Module(encodeModule([buildComposite(false), buildPrime(false), buildCross(), buildTakeSum(), buildComposite(true), buildPrime(true), buildCountBlocks()]))
+    compiled ??= new wasm.Module(encodeModule([buildComposite(false), buildPrime(false), buildCross(), buildTakeSum(), buildComposite(true), buildPrime(true), buildCountBlocks(), buildCrossPlain()]))
     const slots = maxB + 2
     this.factorAt = DYNAMIC
     this.primesAt = this.factorAt + 4 * tables.factor.length
