@@ -59,12 +59,15 @@ export class FusedP2 {
     this.primes = new Uint32Array(Math.min(span, Math.floor(1.26 * this.sqrtX / Math.log(Math.max(3, this.sqrtX)))) + 2)
   }
 
-  /** The segment [low, low + 30 bytes) of the pass, its live numbers now its primes (those above its square root). */
-  segment (sieve: Uint8Array, words: Uint32Array, low: number, bytes: number): void {
+  /**
+   * The segment [low, low + 30 bytes) of the pass, its live numbers now its primes (those
+   * above its square root); before[w] = its live numbers in words 0 .. w - 1, `live` in all.
+   */
+  segment (sieve: Uint8Array, words: Uint32Array, before: Int32Array, live: number, low: number, bytes: number): void {
     const end = low + 30 * bytes
     if (this.sqrtX <= this.y) return
     if (low <= this.sqrtX && end > this.y + 1) this.keep(sieve, low, bytes)
-    if (end > this.sqrtX + 1) this.answer(words, low, bytes)
+    if (end > this.sqrtX + 1) this.answer(words, before, live, low, end)
   }
 
   private keep (sieve: Uint8Array, low: number, bytes: number): void {
@@ -82,7 +85,7 @@ export class FusedP2 {
     }
   }
 
-  private answer (words: Uint32Array, low: number, bytes: number): void {
+  private answer (words: Uint32Array, before: Int32Array, live: number, low: number, end: number): void {
     const { x, sqrtX, primes } = this
     if (this.next < 0 && !this.answered) {
       this.answered = true
@@ -90,41 +93,18 @@ export class FusedP2 {
       // x / p = sqrt x (p = sqrt x, prime) adds no primes above sqrt x.
       while (this.next >= 0 && Math.floor(x / primes[this.next]) <= sqrtX) this.next--
     }
-    const end = low + 30 * bytes
-    const wordCount = (bytes + 3) >> 2
-    let word = 0
-    let counted = 0
     // The live numbers of [low, sqrt x], when sqrt x is in this segment, are not above sqrt x.
-    const skip = low <= sqrtX ? this.liveThrough(words, low, sqrtX) : 0
+    const base = this.before - (low <= sqrtX ? liveThrough(words, before, low, sqrtX) : 0)
     let partial = this.partial
-    const base = this.before - skip
     while (this.next >= 0) {
       const t = Math.floor(x / primes[this.next])
       if (t >= end) break
-      const offset = t - low
-      const byte = Math.floor(offset / 30)
-      const w = byte >> 2
-      while (word < w) counted += popcount32(words[word++])
-      const shift = (byte & 3) * 8
-      const mask = ((1 << shift) - 1) | (UP_TO[offset - byte * 30] << shift)
-      partial += base + counted + popcount32(words[w] & mask)
+      partial += base + liveThrough(words, before, low, t)
       if (partial > 2 ** 51) { this.total += BigInt(partial); partial = 0 }
       this.next--
     }
     this.partial = partial
-    while (word < wordCount) counted += popcount32(words[word++])
-    this.before = base + counted
-  }
-
-  /** Live numbers of the segment in [low, t]. */
-  private liveThrough (words: Uint32Array, low: number, t: number): number {
-    const offset = t - low
-    const byte = Math.floor(offset / 30)
-    const w = byte >> 2
-    let n = 0
-    for (let i = 0; i < w; i++) n += popcount32(words[i])
-    const shift = (byte & 3) * 8
-    return n + popcount32(words[w] & (((1 << shift) - 1) | (UP_TO[offset - byte * 30] << shift)))
+    this.before = base + live
   }
 
   /** P2, once the pass has handed over every segment up to z. */
@@ -138,4 +118,13 @@ export class FusedP2 {
     const closed = (piSqrtX - 1n) * piSqrtX / 2n - (a - 1n) * a / 2n
     return this.total + BigInt(this.partial) + count * piSqrtX - closed
   }
+}
+
+/** Live numbers of the segment [low, ...) in [low, t]: whole words from the prefix counts, then one masked word. */
+function liveThrough (words: Uint32Array, before: Int32Array, low: number, t: number): number {
+  const offset = t - low
+  const byte = Math.floor(offset / 30)
+  const w = byte >> 2
+  const shift = (byte & 3) * 8
+  return before[w] + popcount32(words[w] & (((1 << shift) - 1) | (UP_TO[offset - byte * 30] << shift)))
 }

@@ -210,6 +210,24 @@ function buildCountBlocks (): Func {
   return f
 }
 
+/**
+ * prefixCounts(wordCount): over the counters, the live numbers before each word of the
+ * segment (counters[w] = popcounts of words 0 .. w - 1), and their total; for P2's counts
+ * once a segment's leaves are done (see fused-p2.ts).
+ */
+function buildPrefixCounts (): Func {
+  const f = new Func('prefixCounts', { wordCount: 'i32' }, { w: 'i32', total: 'i32', at: 'i32' }, 'i32')
+  f.block('done').loop('words')
+  f.get('w').get('wordCount').op('i32.ge_s').brIf('done')
+  f.get('w').i32(2).op('i32.shl').tee('at').get('total').store(COUNTERS)
+  f.get('total').get('at').load().op('i32.popcnt', 'i32.add').set('total')
+  f.get('w').i32(1).op('i32.add').set('w')
+  f.br('words')
+  f.end().end()
+  f.get('total')
+  return f
+}
+
 /** takeSum(): the leaf sum so far (a signed i64, a BigInt in JavaScript), and resets it. */
 function buildTakeSum (): Func {
   const f = new Func('takeSum', {}, {}, 'i64')
@@ -225,6 +243,7 @@ interface KernelExports {
   cross: (b: number, bytes: number, counterShift: number, nextAt: number, wheelAt: number, stepAt: number, bitAt: number) => number
   countBlocks: (wordCount: number, blockShift: number) => number
   crossPlain: (b: number, bytes: number, nextAt: number, wheelAt: number, stepAt: number, bitAt: number) => void
+  prefixCounts: (wordCount: number) => number
   takeSum: () => bigint
 }
 
@@ -258,7 +277,7 @@ export class HardLeafKernel {
   readonly bitAt: number
 
   constructor (tables: PiTables, maxB: number, upTo: Int32Array) {
-    compiled ??= new wasm.Module(encodeModule([buildComposite(false), buildPrime(false), buildCross(), buildTakeSum(), buildComposite(true), buildPrime(true), buildCountBlocks(), buildCrossPlain()]))
+    compiled ??= new wasm.Module(encodeModule([buildComposite(false), buildPrime(false), buildCross(), buildTakeSum(), buildComposite(true), buildPrime(true), buildCountBlocks(), buildCrossPlain(), buildPrefixCounts()]))
     const slots = maxB + 2
     this.factorAt = DYNAMIC
     this.primesAt = this.factorAt + 4 * tables.factor.length

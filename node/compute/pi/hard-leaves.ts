@@ -85,7 +85,7 @@ export function hardLeaves (params: PiParameters, tables: PiTables, low: number,
   const phiB = phiVector(low, c, shardMaxB, tables)
   // The sieve, its counters and the crossing state live in the WebAssembly kernel's memory.
   const kernel = kernelFor(tables, piSqrtZ, UP_TO)
-  const { composite, prime, compositeWide, primeWide, cross, crossPlain, countBlocks, takeSum } = kernel.exports
+  const { composite, prime, compositeWide, primeWide, cross, crossPlain, countBlocks, prefixCounts, takeSum } = kernel.exports
   takeSum()
 
   // Each sieving prime p_b (3 < b < shardMaxB): its next multiple's byte (from the segment's
@@ -159,7 +159,8 @@ export function hardLeaves (params: PiParameters, tables: PiTables, low: number,
     }
     if (p2 != null) {
       for (let b = Math.max(maxB, c + 1); b < top; b++) crossPlain(b, bytes, kernel.nextAt, kernel.wheelAt, kernel.stepAt, kernel.bitAt)
-      p2.segment(sieve, words, segLow, bytes)
+      const live = prefixCounts(wordCount)
+      p2.segment(sieve, words, kernel.counters, live, segLow, bytes)
     }
     // The primes crossed here go on from the next segment's start; the others are not needed
     // again (maxB does not grow), or start afresh when P2 needs them (top grows).
