@@ -12,16 +12,16 @@ export { SIEVE_BELOW } from './pi-parameters.ts'
 /** Every term of pi(x) = S1 + S2_easy + S2_hard + pi(y) - 1 - P2 but the hard leaves. */
 export interface EasyTerms {
   s1: bigint
-  /** The easy and trivial special leaves together. */
+  /** The easy and trivial special leaves together (0 when the shards carry them). */
   s2Easy: bigint
   p2: bigint
   piY: number
 }
 
-export function easyTerms (params: PiParameters, tables: PiTables): EasyTerms {
+export function easyTerms (params: PiParameters, tables: PiTables, withEasyLeaves = true): EasyTerms {
   return {
     s1: ordinaryLeaves(params, tables),
-    s2Easy: easyLeaves(params, tables),
+    s2Easy: withEasyLeaves ? easyLeaves(params, tables) : 0n,
     p2: p2(params, tables.piY),
     piY: tables.piY
   }
