@@ -68,7 +68,9 @@ function exactQuotient (hi: number, lo: number, d: number): number {
  * count cheap; within one b the leaves come in rising t, so each count resumes where the last
  * stopped. The shard starts from its phi vector and needs nothing else: it is a pure function
  * of (parameters, low, high), and the shards' sums add up to S2_hard in any order.
- * low and high are multiples of SHARD_ALIGN, or high = z.
+ * low and high are multiples of SHARD_ALIGN, or high = z. With `p2` (one pass over all of
+ * [0, z) on one thread), every prime up to each segment's square root is crossed off too and
+ * the segment, its live numbers then primes, goes to P2 (see fused-p2.ts).
  */
 export function hardLeaves (params: PiParameters, tables: PiTables, low: number, high: number,
   onSegment?: (done: number) => void, p2?: FusedP2): bigint {
