@@ -45,7 +45,8 @@ export function buildTables (params: PiParameters): PiTables {
   let next = y + 1
   while (!isPrime(next)) next++
   room[piY + 1] = next
-  const primes = room.subarray(0, piY + 2)
+  // A copy of the exact length: the room holds some 15% more (the primes take 33 MB at the top).
+  const primes = room.slice(0, piY + 2)
   const factor = buildFactorTable(y, primes, piY)
   const xpHi = new Float64Array(piY + 1)
   const xpLo = new Float64Array(piY + 1)
