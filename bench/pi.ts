@@ -130,7 +130,7 @@ async function meshSeconds (peers: number): Promise<{ seconds: number, count: st
         note(`  ${peers} peer(s): ${Math.round(100 * Number(event.fraction))}%`)
       }
       if (event.type === 'done') {
-        // Hard-leaf shards and their compute seconds, per peer that did any.
+        // Leaf shards (hard and easy leaves) and their compute seconds, per peer that did any.
         const peerReports = event.report.peers as Array<{ shards: number, seconds: number }>
         const shards = peerReports.map(p => `${p.shards} (${p.seconds.toFixed(0)} s)`).join(' + ')
         return { seconds: (performance.now() - started) / 1000, count: event.report.count, shards }
@@ -159,5 +159,5 @@ for (let i = 0; i < runs; i++) {
   two.push(b.seconds)
   split = b.shards
 }
-console.log(`  1 peer ${median(one).toFixed(2)} s, 2 peers ${median(two).toFixed(2)} s (hard-leaf shards (compute seconds) per peer ${split}; median of ${runs}), speed-up ${(median(one) / median(two)).toFixed(2)}`)
+console.log(`  1 peer ${median(one).toFixed(2)} s, 2 peers ${median(two).toFixed(2)} s (leaf shards (compute seconds) per peer ${split}; median of ${runs}), speed-up ${(median(one) / median(two)).toFixed(2)}`)
 console.log(`after: ${uptime()}`)

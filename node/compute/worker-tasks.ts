@@ -44,9 +44,9 @@ export const WORKER_TASKS: Record<string, WorkerTask> = {
   /** pi(x) but its hard leaves: { params } -> { s1, s2Easy, p2, piY, seconds }. */
   // The combinatorial count's code and tables load on its first task: a thread that only
   // sieves does not carry them (about 10 MB of a busy worker's memory).
-  'pi.easy': async (input: { params: unknown }) => (await import('./pi/pi-tasks.ts')).easyTask(input),
-  /** One hard-leaf shard: { params, low, high } -> { sum, seconds }; progress = numbers done. */
-  'pi.hard': async (input: { params: unknown, low: number, high: number }, context) => (await import('./pi/pi-tasks.ts')).hardTask(input, n => { context.progress(n) }),
+  'pi.easy': async (input: { params: unknown, easyLeaves?: boolean }) => (await import('./pi/pi-tasks.ts')).easyTask(input),
+  /** One hard-leaf shard: { params, low, high, easy? } -> { sum, seconds }; progress = numbers done. */
+  'pi.hard': async (input: { params: unknown, low: number, high: number, easy?: { from: number, to: number } }, context) => (await import('./pi/pi-tasks.ts')).hardTask(input, n => { context.progress(n) }),
   /** For tests and health checks: echoes its input after `ms` of busy CPU. */
   'pool.spin': (input: { ms: number, value: unknown }) => {
     const until = Date.now() + input.ms

@@ -17,13 +17,14 @@ import { systemClock, type Clock } from '../time/clock.ts'
 import { jobView, progressView, reportView } from './job-views.ts'
 import { piLocalExecutor, piRemoteExecutor } from './pi-executors.ts'
 import { piJobParts } from './pi-job-parts.ts'
-import { piResultImplausibility, PRIMES_PI_KIND, sumOfResults } from './pi-job.ts'
+import { piResultImplausibility, PRIMES_PI_KIND, PRIMES_PI_SPLIT_KIND, sumOfResults } from './pi-job.ts'
 import { localExecutor, remoteExecutor } from './shard-executors.ts'
 import { parseU64 } from './shard-wire.ts'
 
 export const PRIMES_COUNT_KIND = 'primes.count'
 const PRIMES_COUNT_SERVICE = 'primes.count'
 const PRIMES_PI_SERVICE = 'primes.hard-leaves'
+const PRIMES_PI_SPLIT_SERVICE = 'primes.leaves'
 
 /** What the job service needs to know of a member to give it shards. */
 export interface ComputeMember {
@@ -141,7 +142,7 @@ export class JobService {
     if (from > to) throw new InvalidArgumentsError('from must not be greater than to')
     const created = this.clock.now()
     const id = `j${created.toString(36)}${randomBytes(3).toString('hex')}`
-    const kind = method === 'combinatorial' ? PRIMES_PI_KIND : PRIMES_COUNT_KIND
+    const kind = method === 'combinatorial' ? PRIMES_PI_SPLIT_KIND : PRIMES_COUNT_KIND
     this.journal.createJob({ id, kind, from, to, verify, created })
     const job = this.launch(id, from, to, verify, [], kind)
     // The CLI that asked for the job went away (Ctrl-C): the user no longer wants it.
@@ -193,7 +194,8 @@ export class JobService {
     const job: LiveJob = { id, events, controller, finished: Promise.resolve() }
     // A combinatorial count: the scheduler cuts the hard leaves (see pi-job.ts), this node's
     // pool computes the rest meanwhile, and the report adds both up.
-    const pi = kind === PRIMES_PI_KIND ? piJobParts(this.c.pool, from, to, controller.signal) : null
+    const split = kind === PRIMES_PI_SPLIT_KIND
+    const pi = kind === PRIMES_PI_KIND || split ? piJobParts(this.c.pool, from, to, controller.signal, split) : null
     const scheduler = pi != null
       ? new ShardScheduler({ from: 0n, to: BigInt(pi.plan.blocks - 1), verify, now: clock.now, journal, restored, check: piResultImplausibility, initialRatePerSlot: pi.blocksPerSecond, minShardWidth: 1n })
       : new ShardScheduler({ from, to, verify, now: clock.now, journal, restored })
@@ -202,7 +204,8 @@ export class JobService {
       scheduler,
       // The easy terms hold some of this node's workers: a hard-leaf shard given to this node
       // meanwhile would wait behind them, and the first shards hold most of the leaves.
-      peers: () => pi != null ? this.computePeers(PRIMES_PI_SERVICE, pi.busyWorkers()) : this.computePeers(PRIMES_COUNT_SERVICE),
+      // Only peers that serve the shards' kind: an older peer would sum the hard leaves alone.
+      peers: () => pi != null ? this.computePeers(split ? PRIMES_PI_SPLIT_SERVICE : PRIMES_PI_SERVICE, pi.busyWorkers()) : this.computePeers(PRIMES_COUNT_SERVICE),
       executorFor: peer => peer === this.c.selfId ? local : pi != null ? piRemoteExecutor(this.c.rpc, peer, pi.plan) : remoteExecutor(this.c.rpc, peer),
       clock,
       logger: this.c.logger

@@ -19,7 +19,7 @@ export async function piecesOnPool (pool: Pick<WorkerPool, 'run'>, pieces: Array
   let seconds = 0
   let numbers = 0
   for (const piece of pieces) {
-    const r = await pool.run<{ sum: string, seconds: number }>('pi.hard', { params: piece.params, low: piece.low, high: piece.high }, {
+    const r = await pool.run<{ sum: string, seconds: number }>('pi.hard', { params: piece.params, low: piece.low, high: piece.high, easy: piece.easy }, {
       signal,
       onProgress: n => { numbers += n as number; onProgress(BigInt(Math.floor(numbers / PROGRESS_UNIT))) }
     })
@@ -44,14 +44,17 @@ export function piLocalExecutor (pool: Pick<WorkerPool, 'run'>, plan: PiJobPlan,
   }
 }
 
-/** A hard-leaf shard on a peer: `primes.hard-leaves` pinned to it; the scheduler decides on retries. */
+/**
+ * A shard on a peer: `primes.hard-leaves` pinned to it, or `primes.leaves` when the shards
+ * carry the easy leaves too; the scheduler decides on retries.
+ */
 export function piRemoteExecutor (rpc: Pick<MeshRpc, 'stream'>, peer: string, plan: PiJobPlan): ShardExecutor {
   return {
     run: async (range, signal, onProgress) => {
       const pieces = piecesOf(plan, range)
       // Units narrower than 240 numbers near y/4 can make a shard empty: nothing to ask for.
       if (pieces.length === 0) return { result: resultOfSum(0n), seconds: 0 }
-      return await runShardOnPeer(rpc, peer, 'hard-leaves', { pieces }, signal, onProgress)
+      return await runShardOnPeer(rpc, peer, plan.easyInShards ? 'leaves' : 'hard-leaves', { pieces }, signal, onProgress)
     }
   }
 }

@@ -23,15 +23,16 @@ export interface PiJobParts {
 }
 
 /**
- * The coordinator's share of a combinatorial count besides hard-leaf shards: the easy terms
- * of each end, started on its pool at once, so they run while the peers sieve.
+ * The coordinator's share of a combinatorial count besides the shards: the easy terms of each
+ * end (S1 and P2, and the easy leaves unless the shards carry them), started on its pool at
+ * once, so they run while the peers sieve.
  */
-export function piJobParts (pool: Pick<WorkerPool, 'run'>, from: bigint, to: bigint, signal: AbortSignal): PiJobParts {
-  const plan = planPiJob(from, to)
+export function piJobParts (pool: Pick<WorkerPool, 'run'>, from: bigint, to: bigint, signal: AbortSignal, easyInShards = false): PiJobParts {
+  const plan = planPiJob(from, to, easyInShards)
   let busy = plan.ends.length
   const easy = plan.ends.map(async end => {
     try {
-      const r = await pool.run<{ s1: string, s2Easy: string, p2: string, piY: number }>('pi.easy', { params: parametersToWire(end.params) }, { signal })
+      const r = await pool.run<{ s1: string, s2Easy: string, p2: string, piY: number }>('pi.easy', { params: parametersToWire(end.params), easyLeaves: !easyInShards }, { signal })
       const value = BigInt(r.s1) + BigInt(r.s2Easy) + BigInt(r.piY) - 1n - BigInt(r.p2)
       return end.negate ? -value : value
     } finally {

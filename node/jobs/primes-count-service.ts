@@ -73,21 +73,24 @@ export function primesCountMethods (components: PrimesCountComponents, init: Pri
       })
     },
     /** One shard of a combinatorial pi(x): the hard leaves of its pieces, summed (signed, mod 2^64 in `count`). */
-    'hard-leaves': (args: unknown, ctx: RpcContext) => {
-      const pieces = parsePieces(args)
-      if (pool.queued >= pool.size * MAX_QUEUED_PER_SLOT) {
-        served.inc({ outcome: 'busy' })
-        throw new TooManyRequestsError('all workers are busy and the queue is full')
-      }
-      const leaves: ShardCounter = async (_range, signal, onProgress) => {
-        const { sum, seconds } = await piecesOnPool(pool, pieces.map(p => ({ ...p, params: parametersToWire(p.params) })), signal, onProgress)
-        return { result: resultOfSum(sum), seconds }
-      }
-      return streamShard(leaves, { from: 0n, to: 0n }, ctx.signal, clock, outcome => {
-        served.inc({ outcome })
-        log('hard-leaf shard of pi(%s) [%d, %d) for %s: %s', pieces[0].params.x, pieces[0].low, pieces[0].high, ctx.caller, outcome)
-      })
+    'hard-leaves': (args: unknown, ctx: RpcContext) => serveLeaves(parsePieces(args), ctx),
+    /** The same with the easy leaves of each piece's primes too (a `primes.pi-split` job). */
+    leaves: (args: unknown, ctx: RpcContext) => serveLeaves(parsePieces(args, true), ctx)
+  }
+
+  function serveLeaves (pieces: ReturnType<typeof parsePieces>, ctx: RpcContext): ReturnType<typeof streamShard> {
+    if (pool.queued >= pool.size * MAX_QUEUED_PER_SLOT) {
+      served.inc({ outcome: 'busy' })
+      throw new TooManyRequestsError('all workers are busy and the queue is full')
     }
+    const leaves: ShardCounter = async (_range, signal, onProgress) => {
+      const { sum, seconds } = await piecesOnPool(pool, pieces.map(p => ({ ...p, params: parametersToWire(p.params) })), signal, onProgress)
+      return { result: resultOfSum(sum), seconds }
+    }
+    return streamShard(leaves, { from: 0n, to: 0n }, ctx.signal, clock, outcome => {
+      served.inc({ outcome })
+      log('leaf shard of pi(%s) [%d, %d) for %s: %s', pieces[0].params.x, pieces[0].low, pieces[0].high, ctx.caller, outcome)
+    })
   }
 }
 

@@ -96,9 +96,18 @@ describe('a sieve worker thread', () => {
   })
 
   it('the trace sees what a worker loads beyond the sieve (the combinatorial count)', async () => {
-    const run = await runTraced(['primes', 'count', '1', '1e7', '--local', '--workers', '1', '--method', 'combinatorial'], dir)
+    // Two workers: with one, a count this small runs on the command's own thread.
+    const run = await runTraced(['primes', 'count', '1', '1e7', '--local', '--workers', '2', '--method', 'combinatorial'], dir)
     expect(run.code).toBe(0)
     expect(run.workers.flat().filter(url => !url.startsWith('node:') && !SIEVE_WORKER_MODULE.test(url)).some(url => url.includes('/node/compute/pi/'))).toBe(true)
+  })
+
+  it('is not started for a combinatorial count on one worker below 1e14: the command computes it itself', async () => {
+    const run = await runTraced(['primes', 'count', '1e9', '1e12', '--local', '--workers', '1', '--method', 'combinatorial', '--json'], dir)
+    expect(run.code).toBe(0)
+    // pi(1e12) - pi(1e9 - 1), primecount's values.
+    expect(JSON.parse(run.stdout)).toMatchObject({ count: 37607912018 - 50847534, method: 'combinatorial', shards: 1 })
+    expect(run.workers).toEqual([])
   })
 })
 

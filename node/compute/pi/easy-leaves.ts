@@ -19,12 +19,15 @@ import { divide, WIDE_BASE, wideDivide } from './wide-number.ts'
  * sqrt(x / p), 1.3 s at 6 sqrt(x / p).
  */
 const SPARSE_FACTOR = 36
-export function easyLeaves (params: PiParameters, tables: PiTables): bigint {
+export function easyLeaves (params: PiParameters, tables: PiTables, pFrom = 0, pTo = Number.POSITIVE_INFINITY): bigint {
   const { y, z } = params
   const { primes, pi, piY, xpHi, xpLo } = tables
   const sum = new BigAccumulator()
   const first = pi[Number(isqrt(BigInt(y)))] + 1
-  for (let b = Math.max(first, params.c + 1); b < piY; b++) {
+  // Only the b with pFrom <= p_b < pTo: a shard's share (see pi-job.ts), all b by default.
+  const bFrom = Math.max(first, params.c + 1, pFrom <= 1 ? 0 : pi[Math.min(y, pFrom - 1)] + 1)
+  const bTo = pTo <= 1 ? 0 : Math.min(piY, pTo > y ? piY : pi[pTo - 1] + 1)
+  for (let b = bFrom; b < bTo; b++) {
     const p = primes[b]
     const hi = xpHi[b]
     const lo = xpLo[b]

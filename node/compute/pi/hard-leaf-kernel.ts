@@ -156,6 +156,78 @@ function buildCross (): Func {
   return f
 }
 
+/**
+ * crossPlain(b, bytes, nextAt, wheelAt, stepAt, bitAt): crosses p_b and its multiples off the
+ * segment's first `bytes` bytes, as `cross` does but leaving the counters alone: for primes
+ * crossed only so that the segment's live numbers become its primes (P2, see fused-p2.ts).
+ */
+function buildCrossPlain (): Func {
+  const f = new Func('crossPlain',
+    { b: 'i32', bytes: 'i32', nextAt: 'i32', wheelAt: 'i32', stepAt: 'i32', bitAt: 'i32' },
+    { i: 'i32', k: 'i32', row: 'i32' }, null)
+  f.get('b').i32(2).op('i32.shl').get('nextAt').op('i32.add').load().set('i')
+  f.get('b').i32(2).op('i32.shl').get('wheelAt').op('i32.add').load().set('k')
+  f.get('b').i32(3).op('i32.shl').set('row')
+  f.block('done').loop('multiples')
+  f.get('i').get('bytes').op('i32.ge_s').brIf('done')
+  f.get('i').get('i').load8()
+  f.i32(1).get('row').get('k').op('i32.add').get('bitAt').op('i32.add').load8().op('i32.shl').i32(-1).op('i32.xor', 'i32.and').store8()
+  f.get('i').get('row').get('k').op('i32.add').i32(2).op('i32.shl').get('stepAt').op('i32.add').load().op('i32.add').set('i')
+  f.get('k').i32(1).op('i32.add').i32(7).op('i32.and').set('k')
+  f.br('multiples')
+  f.end().end()
+  f.get('b').i32(2).op('i32.shl').get('nextAt').op('i32.add').get('i').store()
+  f.get('b').i32(2).op('i32.shl').get('wheelAt').op('i32.add').get('k').store()
+  return f
+}
+
+/**
+ * countBlocks(wordCount, blockShift): each counter block's live count (blocks of 2^blockShift
+ * words) from the segment's words, and their total; per segment, before its first leaf.
+ */
+function buildCountBlocks (): Func {
+  const f = new Func('countBlocks', { wordCount: 'i32', blockShift: 'i32' },
+    { w: 'i32', end: 'i32', n: 'i32', total: 'i32', at: 'i32' }, 'i32')
+  f.block('done').loop('blocks')
+  f.get('w').get('wordCount').op('i32.ge_s').brIf('done')
+  f.get('w').i32(1).get('blockShift').op('i32.shl').op('i32.add').tee('end')
+  f.get('wordCount').op('i32.gt_s').if('clamp')
+  f.get('wordCount').set('end')
+  f.end()
+  f.i32(0).set('n')
+  f.block('counted').loop('words')
+  f.get('w').get('end').op('i32.ge_s').brIf('counted')
+  f.get('n').get('w').i32(2).op('i32.shl').load().op('i32.popcnt', 'i32.add').set('n')
+  f.get('w').i32(1).op('i32.add').set('w')
+  f.br('words')
+  f.end().end()
+  f.get('at').get('n').store(COUNTERS)
+  f.get('at').i32(4).op('i32.add').set('at')
+  f.get('total').get('n').op('i32.add').set('total')
+  f.br('blocks')
+  f.end().end()
+  f.get('total')
+  return f
+}
+
+/**
+ * prefixCounts(wordCount): over the counters, the live numbers before each word of the
+ * segment (counters[w] = popcounts of words 0 .. w - 1), and their total; for P2's counts
+ * once a segment's leaves are done (see fused-p2.ts).
+ */
+function buildPrefixCounts (): Func {
+  const f = new Func('prefixCounts', { wordCount: 'i32' }, { w: 'i32', total: 'i32', at: 'i32' }, 'i32')
+  f.block('done').loop('words')
+  f.get('w').get('wordCount').op('i32.ge_s').brIf('done')
+  f.get('w').i32(2).op('i32.shl').tee('at').get('total').store(COUNTERS)
+  f.get('total').get('at').load().op('i32.popcnt', 'i32.add').set('total')
+  f.get('w').i32(1).op('i32.add').set('w')
+  f.br('words')
+  f.end().end()
+  f.get('total')
+  return f
+}
+
 /** takeSum(): the leaf sum so far (a signed i64, a BigInt in JavaScript), and resets it. */
 function buildTakeSum (): Func {
   const f = new Func('takeSum', {}, {}, 'i64')
@@ -169,6 +241,9 @@ interface KernelExports {
   compositeWide: (p: number, hi: number, xp: number, phiBase: number, mLow: number, mHigh: number, segLow: number, blockShift: number, factorAt: number) => void
   primeWide: (j: number, qLow: number, hi: number, xp: number, phiBase: number, segLow: number, blockShift: number, primesAt: number) => void
   cross: (b: number, bytes: number, counterShift: number, nextAt: number, wheelAt: number, stepAt: number, bitAt: number) => number
+  countBlocks: (wordCount: number, blockShift: number) => number
+  crossPlain: (b: number, bytes: number, nextAt: number, wheelAt: number, stepAt: number, bitAt: number) => void
+  prefixCounts: (wordCount: number) => number
   takeSum: () => bigint
 }
 
@@ -202,7 +277,7 @@ export class HardLeafKernel {
   readonly bitAt: number
 
   constructor (tables: PiTables, maxB: number, upTo: Int32Array) {
-    compiled ??= new wasm.Module(encodeModule([buildComposite(false), buildPrime(false), buildCross(), buildTakeSum(), buildComposite(true), buildPrime(true)]))
+    compiled ??= new wasm.Module(encodeModule([buildComposite(false), buildPrime(false), buildCross(), buildTakeSum(), buildComposite(true), buildPrime(true), buildCountBlocks(), buildCrossPlain(), buildPrefixCounts()]))
     const slots = maxB + 2
     this.factorAt = DYNAMIC
     this.primesAt = this.factorAt + 4 * tables.factor.length

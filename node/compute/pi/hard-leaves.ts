@@ -1,10 +1,11 @@
 import { isqrt } from '../isqrt.ts'
-import { popcount32, BIT_OF_RESIDUE, BYTE_CARRY, CLEAR_MASK, COFACTOR_GAP, COPRIME_DELTA, RESIDUES, WHEEL_INDEX_AFTER } from '../primes/wheel.ts'
+import { BIT_OF_RESIDUE, BYTE_CARRY, CLEAR_MASK, COFACTOR_GAP, COPRIME_DELTA, RESIDUES, WHEEL_INDEX_AFTER } from '../primes/wheel.ts'
 import { phiVector } from './phi.ts'
 import { SHARD_ALIGN, type PiParameters } from './pi-parameters.ts'
 import type { PiTables } from './pi-tables.ts'
 import { WIDE_BASE } from './wide-number.ts'
 import { kernelFor, SEGMENT_BYTES } from './hard-leaf-kernel.ts'
+import type { FusedP2 } from './fused-p2.ts'
 
 export { SHARD_ALIGN }
 
@@ -67,35 +68,38 @@ function exactQuotient (hi: number, lo: number, d: number): number {
  * count cheap; within one b the leaves come in rising t, so each count resumes where the last
  * stopped. The shard starts from its phi vector and needs nothing else: it is a pure function
  * of (parameters, low, high), and the shards' sums add up to S2_hard in any order.
- * low and high are multiples of SHARD_ALIGN, or high = z.
+ * low and high are multiples of SHARD_ALIGN, or high = z. With `p2` (one pass over all of
+ * [0, z) on one thread), every prime up to each segment's square root is crossed off too and
+ * the segment, its live numbers then primes, goes to P2 (see fused-p2.ts).
  */
 export function hardLeaves (params: PiParameters, tables: PiTables, low: number, high: number,
-  onSegment?: (done: number) => void): bigint {
+  onSegment?: (done: number) => void, p2?: FusedP2): bigint {
   const { y, z, c } = params
   if (high > z) high = z
+  if (p2 != null && (low !== 0 || high !== z)) throw new RangeError('P2 rides only on a pass over all of [0, z)')
   if (low >= high) return 0n
   if (low % SHARD_ALIGN !== 0) throw new RangeError('a hard-leaf shard starts at a multiple of 240')
   const { primes, pi, xpHi, xpLo } = tables
   const piSqrtY = pi[Number(isqrt(BigInt(y)))]
   const piSqrtZ = pi[Number(isqrt(BigInt(z)))]
   const shardMaxB = maxBOf(params, pi, piSqrtZ, low)
-  if (shardMaxB <= c) return 0n
+  if (shardMaxB <= c && p2 == null) return 0n
   const phiB = phiVector(low, c, shardMaxB, tables)
   // The sieve, its counters and the crossing state live in the WebAssembly kernel's memory.
   const kernel = kernelFor(tables, piSqrtZ, UP_TO)
-  const { composite, prime, compositeWide, primeWide, cross, takeSum } = kernel.exports
+  const { composite, prime, compositeWide, primeWide, cross, crossPlain, countBlocks, prefixCounts, takeSum } = kernel.exports
   takeSum()
 
   // Each sieving prime p_b (3 < b < shardMaxB): its next multiple's byte (from the segment's
   // start) and the wheel index of that multiple's cofactor; per prime and wheel index, the
   // bit its multiple clears and the bytes to the next multiple.
-  const { nextByte, wheel, step, bitIndex, sieve, words, counters } = kernel
-  for (let b = 4; b < shardMaxB; b++) {
+  const { nextByte, wheel, step, bitIndex, sieve, words } = kernel
+  const startCrossing = (b: number, from: number): void => {
     const p = primes[b]
-    const m0 = Math.max(1, Math.ceil(low / p))
+    const m0 = Math.max(1, Math.ceil(from / p))
     const m = m0 + COPRIME_DELTA[m0 % 30]
     wheel[b] = WHEEL_INDEX_AFTER[m0 % 30]
-    nextByte[b] = Math.floor(p * m / 30) - low / 30
+    nextByte[b] = Math.floor(p * m / 30) - from / 30
     const q30 = Math.floor(p / 30)
     const row = 8 * residueIndex(p % 30)
     for (let k = 0; k < 8; k++) {
@@ -103,7 +107,9 @@ export function hardLeaves (params: PiParameters, tables: PiTables, low: number,
       bitIndex[8 * b + k] = 31 - Math.clz32(~CLEAR_MASK[row + k] & 0xff)
     }
   }
-
+  for (let b = 4; b < shardMaxB; b++) startCrossing(b, low)
+  // Every b below this was crossed off the last segment, so its position is current.
+  let crossedTop = shardMaxB
 
   for (let segLow = low; segLow < high; segLow += SEGMENT_SPAN) {
     const segHigh = Math.min(segLow + SEGMENT_SPAN, high)
@@ -116,19 +122,15 @@ export function hardLeaves (params: PiParameters, tables: PiTables, low: number,
     const lastOffset = segHigh - 1 - segLow - 30 * (bytes - 1)
     sieve[bytes - 1] &= UP_TO[lastOffset]
     const maxB = maxBOf(params, pi, piSqrtZ, segLow)
-    if (maxB <= c) break
+    if (maxB <= c && p2 == null) break
+    // With P2 riding along, every prime up to the square root of the segment's top is
+    // crossed off (b < top), so that the live numbers left are the segment's primes; those
+    // above the leaves' own need (b >= maxB) start, or start again, from this segment.
+    const top = p2 != null ? Math.max(maxB, pi[Number(isqrt(BigInt(segHigh - 1)))] + 1) : maxB
+    for (let b = Math.max(crossedTop, 4); b < top; b++) startCrossing(b, segLow)
     // Counter blocks: about sqrt(the mean gap between leaves near segLow), in words.
     const blockShift = blockShiftFor(segLow)
-    const blockWords = 1 << blockShift
-    const blocks = (wordCount + blockWords - 1) >> blockShift
-    let total = 0
-    for (let k = 0; k < blocks; k++) {
-      let n = 0
-      const end = Math.min(wordCount, (k + 1) << blockShift)
-      for (let w = k << blockShift; w < end; w++) n += popcount32(words[w])
-      counters[k] = n
-      total += n
-    }
+    let total = maxB > c ? countBlocks(wordCount, blockShift) : 0
     const counterShift = blockShift + 2
 
     for (let b = c + 1; b <= maxB; b++) {
@@ -157,9 +159,15 @@ export function hardLeaves (params: PiParameters, tables: PiTables, low: number,
       phiB[b] = phiBase + total
       if (b < maxB) total -= cross(b, bytes, counterShift, kernel.nextAt, kernel.wheelAt, kernel.stepAt, kernel.bitAt)
     }
-    // The primes crossed here go on from the next segment's start; the others are never
-    // needed again (maxB does not grow), so their positions are left as they are.
-    for (let b = 4; b < maxB; b++) nextByte[b] -= SEGMENT_BYTES
+    if (p2 != null) {
+      for (let b = Math.max(maxB, c + 1); b < top; b++) crossPlain(b, bytes, kernel.nextAt, kernel.wheelAt, kernel.stepAt, kernel.bitAt)
+      const live = prefixCounts(wordCount)
+      p2.segment(sieve, words, kernel.counters, live, segLow, bytes)
+    }
+    // The primes crossed here go on from the next segment's start; the others are not needed
+    // again (maxB does not grow), or start afresh when P2 needs them (top grows).
+    for (let b = 4; b < top; b++) nextByte[b] -= SEGMENT_BYTES
+    crossedTop = top
     onSegment?.(segHigh - low)
   }
   // The kernel's i64: exact, a shard's sum being far below 2^63 in size.

@@ -25,23 +25,16 @@ export function ordinaryLeaves (params: PiParameters, tables: PiTables): bigint 
     else sum.add(mu > 0 ? t : -t)
   }
   add(1, 1)
-  // Stack of (n, index of its largest prime, mu(n)).
-  const stackN: number[] = []
-  const stackB: number[] = []
-  const stackMu: number[] = []
-  for (let b = c + 1; b <= piY; b++) {
-    stackN.push(primes[b]); stackB.push(b); stackMu.push(-1)
-    while (stackN.length > 0) {
-      const n = stackN.pop() as number
-      const nb = stackB.pop() as number
-      const mu = stackMu.pop() as number
-      add(n, mu)
-      for (let i = nb + 1; i <= piY; i++) {
-        const m = n * primes[i]
-        if (m > y) break
-        stackN.push(m); stackB.push(i); stackMu.push(-mu)
-      }
+  // Depth first: n, then n times each larger prime that keeps it <= y (at most a dozen
+  // levels: the prime factors of n <= y all exceed p_c).
+  const walk = (n: number, nb: number, mu: number): void => {
+    add(n, mu)
+    for (let i = nb + 1; i <= piY; i++) {
+      const m = n * primes[i]
+      if (m > y) break
+      walk(m, i, -mu)
     }
   }
+  for (let b = c + 1; b <= piY; b++) walk(primes[b], b, -1)
   return sum.value
 }

@@ -1,5 +1,4 @@
 import { isqrt } from '../isqrt.ts'
-import { countRange, primeBatches } from '../primes/index.ts'
 import { sieveSegments } from '../primes/range-sieve.ts'
 import { popcount32, RESIDUES } from '../primes/wheel.ts'
 import type { PiParameters } from './pi-parameters.ts'
@@ -25,12 +24,6 @@ export function p2 (params: PiParameters, piY: number): bigint {
   const { x, y, z } = params
   const sqrtX = Number(isqrt(x))
   if (sqrtX <= y) return 0n
-  const between = Number(countRange(BigInt(y) + 1n, BigInt(sqrtX), { details: false }).count)
-  const piSqrtX = piY + between
-  // sum of -(i - 1) for i = a + 1 .. pi(sqrt x), i.e. -(a + ... + (pi(sqrt x) - 1)).
-  const a = BigInt(piY)
-  const b = BigInt(piSqrtX)
-  const closed = (b - 1n) * b / 2n - (a - 1n) * a / 2n
   const { hi, lo } = toWide(x, params.narrowBelow)
   const quotient = (p: number): number => hi === 0 ? Math.floor(lo / p) : wideDivide(hi, lo, p)
 
@@ -46,10 +39,16 @@ export function p2 (params: PiParameters, piY: number): bigint {
       const windowLow = Math.max(y + 1, windowTop - WINDOW + 1)
       if (ps.length === 0) ps = new Float64Array(Math.min(WINDOW, windowTop - windowLow + 1) / 2 + 3)
       let n = 0
-      for (const batch of primeBatches(BigInt(windowLow), BigInt(windowTop))) {
-        const base = Number(batch.base)
-        const offsets = batch.offsets
-        for (let i = 0; i < batch.length; i++) ps[n++] = base + offsets[i]
+      for (const segment of sieveSegments(BigInt(windowLow), BigInt(windowTop))) {
+        const base = Number(segment.low)
+        const sieve = segment.sieve
+        for (let i = 0; i < segment.bytes; i++) {
+          let v = sieve[i]
+          while (v !== 0) {
+            ps[n++] = base + 30 * i + RESIDUES[31 - Math.clz32(v & -v)]
+            v &= v - 1
+          }
+        }
       }
       k = n - 1
       windowTop = windowLow - 1
@@ -57,12 +56,16 @@ export function p2 (params: PiParameters, piY: number): bigint {
     return ps[k--]
   }
 
+  // pi(x / p) = pi(sqrt x) + the primes in (sqrt x, x / p]: the loop adds up the second part
+  // and counts the p, since pi(sqrt x) = pi(y) + their number is known only at the end (this
+  // saves sieving (y, sqrt x] a second time to count them first).
   let total = 0n
   let partial = 0
+  let count = 0
   let p = nextP()
   // x / p = sqrt x (p = sqrt x, prime) is counted by pi(sqrt x) itself.
-  while (p !== 0 && quotient(p) <= sqrtX) { partial += piSqrtX; p = nextP() }
-  let before = piSqrtX
+  while (p !== 0 && quotient(p) <= sqrtX) { count++; p = nextP() }
+  let before = 0
   if (p !== 0) {
     for (const segment of sieveSegments(BigInt(sqrtX) + 1n, BigInt(z))) {
       const low = Number(segment.low)
@@ -81,6 +84,7 @@ export function p2 (params: PiParameters, piY: number): bigint {
         const mask = ((1 << shift) - 1) | (UP_TO[offset - byte * 30] << shift)
         partial += counted + popcount32(words[w] & mask)
         if (partial > 2 ** 51) { total += BigInt(partial); partial = 0 }
+        count++
         p = nextP()
       }
       const n = (segment.bytes + 3) >> 2
@@ -89,5 +93,9 @@ export function p2 (params: PiParameters, piY: number): bigint {
       if (p === 0) break
     }
   }
-  return total + BigInt(partial) - closed
+  const piSqrtX = BigInt(piY + count)
+  // sum of -(i - 1) for i = a + 1 .. pi(sqrt x), i.e. -(a + ... + (pi(sqrt x) - 1)).
+  const a = BigInt(piY)
+  const closed = (piSqrtX - 1n) * piSqrtX / 2n - (a - 1n) * a / 2n
+  return total + BigInt(partial) + BigInt(count) * piSqrtX - closed
 }

@@ -30,27 +30,36 @@ export function buildTables (params: PiParameters): PiTables {
   const { y, x } = params
   const composite = new Uint8Array(y + 1)
   const pi = new Int32Array(y + 1)
-  const list: number[] = [0]
+  // Room for pi(y) primes (pi(n) < 1.26 n / ln n for n > 1), a sentinel and primes[0].
+  const room = new Float64Array(Math.floor(1.26 * Math.max(y, 3) / Math.log(Math.max(y, 3))) + 3)
+  let count = 0
   for (let n = 2; n <= y; n++) {
     if (composite[n] === 0) {
-      list.push(n)
+      room[++count] = n
       if (n <= y / n) for (let m = n * n; m <= y; m += n) composite[m] = 1
     }
-    pi[n] = list.length - 1
+    pi[n] = count
   }
-  const piY = list.length - 1
+  const piY = count
   // A sentinel: the first prime above y (at most 2y, Bertrand), so loops can read p_{b+1}.
   let next = y + 1
   while (!isPrime(next)) next++
-  list.push(next)
-  const primes = Float64Array.from(list)
+  room[piY + 1] = next
+  // A copy of the exact length: the room holds some 15% more (the primes take 33 MB at the top).
+  const primes = room.slice(0, piY + 2)
   const factor = buildFactorTable(y, primes, piY)
   const xpHi = new Float64Array(piY + 1)
   const xpLo = new Float64Array(piY + 1)
-  for (let b = 1; b <= piY; b++) {
-    const w = toWide(x / BigInt(primes[b]), params.narrowBelow)
-    xpHi[b] = w.hi
-    xpLo[b] = w.lo
+  const { hi, lo } = toWide(x, params.narrowBelow)
+  if (hi === 0) {
+    // x below 2^52: one double division is exact (x + p < 2^53), no BigInt per prime.
+    for (let b = 1; b <= piY; b++) xpLo[b] = Math.floor(lo / primes[b])
+  } else {
+    for (let b = 1; b <= piY; b++) {
+      const w = toWide(x / BigInt(primes[b]), params.narrowBelow)
+      xpHi[b] = w.hi
+      xpLo[b] = w.lo
+    }
   }
   const inverses = new Float64Array(primes.length)
   for (let b = 1; b < primes.length; b++) inverses[b] = 1 / primes[b]

@@ -1,4 +1,5 @@
 import { easyTerms } from './pi-combinatorial.ts'
+import { easyLeaves } from './easy-leaves.ts'
 import { hardLeaves } from './hard-leaves.ts'
 import type { PiParameters } from './pi-parameters.ts'
 import { buildTables, type PiTables } from './pi-tables.ts'
@@ -19,22 +20,32 @@ function tablesFor (params: PiParameters): PiTables {
   return cached.tables
 }
 
-/** Everything but the hard leaves: { s1, s2Easy, p2 (decimal strings), piY, seconds }. */
-export function easyTask (input: { params: unknown }): { s1: string, s2Easy: string, p2: string, piY: number, seconds: number } {
+/**
+ * Everything but the hard leaves: { s1, s2Easy, p2 (decimal strings), piY, seconds }; with
+ * `easyLeaves: false`, everything but the hard and the easy leaves (s2Easy "0"), which the
+ * shards then carry.
+ */
+export function easyTask (input: { params: unknown, easyLeaves?: boolean }): { s1: string, s2Easy: string, p2: string, piY: number, seconds: number } {
   const started = performance.now()
   const params = parametersFromWire(input.params)
-  const terms = easyTerms(params, tablesFor(params))
+  const terms = easyTerms(params, tablesFor(params), input.easyLeaves !== false)
   return { s1: terms.s1.toString(), s2Easy: terms.s2Easy.toString(), p2: terms.p2.toString(), piY: terms.piY, seconds: (performance.now() - started) / 1000 }
 }
 
-/** One hard-leaf shard [low, high): its sum (decimal string) and seconds; progress = numbers done. */
-export function hardTask (input: { params: unknown, low: number, high: number }, progress: (numbers: number) => void): { sum: string, seconds: number } {
+/**
+ * One hard-leaf shard [low, high), and with `easy` the easy leaves of the primes p_b in
+ * [easy.from, easy.to) too: its sum (decimal string) and seconds; progress = numbers done.
+ */
+export function hardTask (input: { params: unknown, low: number, high: number, easy?: { from: number, to: number } },
+  progress: (numbers: number) => void): { sum: string, seconds: number } {
   const started = performance.now()
   const params = parametersFromWire(input.params)
+  const tables = tablesFor(params)
   let reported = 0
-  const sum = hardLeaves(params, tablesFor(params), input.low, input.high, done => {
+  let sum = hardLeaves(params, tables, input.low, input.high, done => {
     progress(done - reported)
     reported = done
   })
+  if (input.easy != null) sum += easyLeaves(params, tables, input.easy.from, input.easy.to)
   return { sum: sum.toString(), seconds: (performance.now() - started) / 1000 }
 }

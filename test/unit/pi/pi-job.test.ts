@@ -31,6 +31,58 @@ describe('combinatorial job plan', () => {
     })
   })
 
+  it('with the easy leaves in the shards, gives each piece a range of primes, and any cut tiles [0, y + 1) and [0, z) per end', () => {
+    const plan = planPiJob(10n ** 12n, 10n ** 13n, true)
+    const easy = plan.ends.map(() => [] as Array<[number, number]>)
+    const hard = plan.ends.map(() => [] as Array<[number, number]>)
+    let from = 0
+    for (const width of [1, 7, 1000, 5, 123_457, 10 ** 9]) {
+      if (from >= plan.blocks) break
+      const to = Math.min(plan.blocks - 1, from + width - 1)
+      for (const piece of piecesOf(plan, { from: BigInt(from), to: BigInt(to) })) {
+        const i = plan.ends.findIndex(e => e.params.x.toString() === piece.params.x)
+        expect(piece.easy).toBeDefined()
+        easy[i].push([piece.easy?.from ?? -1, piece.easy?.to ?? -1])
+        if (piece.low < piece.high) hard[i].push([piece.low, piece.high])
+      }
+      from = to + 1
+    }
+    plan.ends.forEach((end, i) => {
+      expect(easy[i][0][0]).toBe(0)
+      expect(easy[i].at(-1)?.[1]).toBe(end.params.y + 1)
+      for (let k = 1; k < easy[i].length; k++) expect(easy[i][k][0]).toBe(easy[i][k - 1][1])
+      expect(hard[i][0][0]).toBe(0)
+      expect(hard[i].at(-1)?.[1]).toBe(end.params.z)
+      for (let k = 1; k < hard[i].length; k++) expect(hard[i][k][0]).toBe(hard[i][k - 1][1])
+    })
+    // Spread, not lumped: the middle unit of the line is well inside the primes of the easy leaves.
+    const [middle] = piecesOf(plan, { from: BigInt(plan.ends[0].blocks / 2), to: BigInt(plan.ends[0].blocks / 2 + 999) })
+    expect(middle.easy?.from).toBeGreaterThan(Math.sqrt(plan.ends[0].params.y))
+    expect(middle.easy?.to).toBeLessThan(Math.cbrt(Number(plan.ends[0].params.x)))
+  })
+
+  it('adds up to the count with the easy leaves in the shards as without (pieces on the pool, easy terms apart)', async () => {
+    const { WorkerPool } = await import('../../../node/compute/worker-pool.ts')
+    const { piecesOnPool } = await import('../../../node/jobs/pi-executors.ts')
+    const { piJobParts } = await import('../../../node/jobs/pi-job-parts.ts')
+    const pool = new WorkerPool({ size: 1 })
+    try {
+      const parts = piJobParts(pool, 10n ** 9n, 3n * 10n ** 11n, new AbortController().signal, true)
+      let sum = 0n
+      let from = 0
+      for (const width of [3, 20_000, 1, 30_000, 10 ** 9]) {
+        if (from >= parts.plan.blocks) break
+        const to = Math.min(parts.plan.blocks - 1, from + width - 1)
+        sum += (await piecesOnPool(pool, piecesOf(parts.plan, { from: BigInt(from), to: BigInt(to) }), new AbortController().signal, () => {})).sum
+        from = to + 1
+      }
+      // pi(3e11) - pi(1e9 - 1), primecount's values.
+      expect(await parts.total(sum)).toBe(11_818_439_135n - 50_847_534n)
+    } finally {
+      await pool.close()
+    }
+  })
+
   it('maps a few units near y / 4 to no numbers at all (shards there may be empty)', () => {
     const plan = planPiJob(0n, 10n ** 15n)
     expect(piecesOf(plan, { from: 1n, to: 1n })).toEqual([])
@@ -71,6 +123,16 @@ describe('hard-leaf requests from peers', () => {
       expect(() => parsePieces(args)).toThrow(InvalidArgumentsError)
     })
   }
+
+  it('takes easy-leaf ranges only where asked for them (primes.leaves), checked', () => {
+    expect(() => parsePieces({ pieces: [{ ...good, easy: { from: 0, to: 10 } }] })).toThrow(InvalidArgumentsError)
+    expect(() => parsePieces({ pieces: [good] }, true)).toThrow(InvalidArgumentsError)
+    for (const easy of [{ from: -1, to: 5 }, { from: 5, to: 4 }, { from: 0, to: params.y + 2 }, { from: 0.5, to: 5 }, { from: '0', to: 5 }]) {
+      expect(() => parsePieces({ pieces: [{ ...good, easy }] }, true)).toThrow(InvalidArgumentsError)
+    }
+    const [piece] = parsePieces({ pieces: [{ ...good, low: 240, high: 240, easy: { from: 7, to: params.y + 1 } }] }, true)
+    expect(piece.easy).toEqual({ from: 7, to: params.y + 1 })
+  })
 
   it('accepts a well-formed request and keeps its parameters exactly', () => {
     const [piece] = parsePieces({ pieces: [good] })
