@@ -4,7 +4,8 @@
  *
  *   npm run bench:yamux-window -- [--pairs 3] [--floor-rates 120,180,360] [--chat-rates 60,120,180]
  *
- * Runs `bench:gossip-floor` and `bench:chat --no-heal` alternately with and without the change
+ * Runs bench/yamux-stream-cost.ts (small messages on one stream: the cost per frame alone),
+ * `bench:gossip-floor` and `bench:chat --no-heal` alternately with and without the change
  * (`MESH_YAMUX_UPDATE_EVERY_FRAME=1` with the test hooks restores upstream's behaviour in every
  * node), swapping which goes first in each pair, and prints per rate the median CPU per message
  * per node of each and their ratio, and chat's capacity of each run. CPU per message is what
@@ -34,6 +35,12 @@ async function run (script: string, args: string[], variant: Variant): Promise<s
       else resolve(stdout)
     })
   })
+}
+
+/** CPU µs per message (both ends) of small messages on one stream, and the window updates sent. */
+async function streamCost (variant: Variant): Promise<{ cpuUsPerMessage: number, windowUpdates: number }> {
+  const out = await run('bench/yamux-stream-cost.ts', [], variant)
+  return JSON.parse(out.trim().split('\n').at(-1) ?? '{}')
 }
 
 /** CPU µs per message per node by rate, in all and above idle, from bench:gossip-floor's lines. */
@@ -78,6 +85,7 @@ function table (name: string, runs: Record<Variant, Array<Map<number, number>>>,
 
 const say = (line: string): void => { process.stderr.write(`${line}\n`) }
 say(`${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, load ${loadavg().map(l => l.toFixed(1)).join(' ')}`)
+const streamRuns: Record<Variant, Array<{ cpuUsPerMessage: number, windowUpdates: number }>> = { 'half-window': [], 'every-frame': [] }
 const floorRuns: Record<Variant, Array<Map<number, number>>> = { 'half-window': [], 'every-frame': [] }
 const floorAboveIdle: Record<Variant, Array<Map<number, number>>> = { 'half-window': [], 'every-frame': [] }
 const chatRuns: Record<Variant, Array<Map<number, number>>> = { 'half-window': [], 'every-frame': [] }
@@ -85,6 +93,11 @@ const chatAboveIdle: Record<Variant, Array<Map<number, number>>> = { 'half-windo
 const capacities: Record<Variant, number[]> = { 'half-window': [], 'every-frame': [] }
 for (let pair = 0; pair < PAIRS; pair++) {
   const order: Variant[] = pair % 2 === 0 ? ['every-frame', 'half-window'] : ['half-window', 'every-frame']
+  for (const variant of order) {
+    const s = await streamCost(variant)
+    say(`pair ${pair + 1}/${PAIRS}: one stream, ${variant}: ${s.cpuUsPerMessage.toFixed(1)} µs per message, ${s.windowUpdates} window updates`)
+    streamRuns[variant].push(s)
+  }
   for (const variant of order) {
     say(`pair ${pair + 1}/${PAIRS}: gossip floor, ${variant} (load ${loadavg()[0].toFixed(1)})`)
     const f = await floor(variant)
@@ -101,6 +114,8 @@ for (let pair = 0; pair < PAIRS; pair++) {
 }
 console.log([
   `yamux window updates, ${PAIRS} alternating pairs · ${cpus()[0]?.model ?? 'unknown CPU'}, load now ${loadavg().map(l => l.toFixed(1)).join(' ')}`,
+  ...(['every-frame', 'half-window'] as const).map(v => `one stream, 20,000 messages of 300 bytes, ${v}: CPU/msg (both ends) median ${median(streamRuns[v].map(r => r.cpuUsPerMessage)).toFixed(1)} µs [${streamRuns[v].map(r => r.cpuUsPerMessage.toFixed(1)).join(', ')}], window updates ${streamRuns[v].map(r => r.windowUpdates).join(', ')}`),
+  `one stream ratio ${(median(streamRuns['half-window'].map(r => r.cpuUsPerMessage)) / median(streamRuns['every-frame'].map(r => r.cpuUsPerMessage))).toFixed(2)}`,
   ...table('gossip floor', floorRuns),
   ...table('gossip floor', floorAboveIdle, 'above idle'),
   ...table('chat        ', chatRuns),
