@@ -12,6 +12,7 @@ import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import { PendingPerHost } from './pending-per-host.ts'
+import { sendWindowUpdatesAtHalfWindow } from './yamux-window-updates.ts'
 
 export type MeshServices = {
   identify: Identify
@@ -67,6 +68,8 @@ export function gossipDegrees (env: NodeJS.ProcessEnv = process.env): Partial<ty
  * pre-shared-key private network when a swarm key is given.
  */
 export async function createMeshLibp2p (config: Libp2pConfig): Promise<MeshLibp2p> {
+  // One WindowUpdate frame per half window instead of one per data frame received.
+  sendWindowUpdatesAtHalfWindow()
   try {
     return await createLibp2p({
       privateKey: config.privateKey,
