@@ -100,7 +100,23 @@ export class Connector {
     this.controller = new AbortController()
     this.libp2p.addEventListener('peer:discovery', this.onDiscovery)
     this.sweep()
-    this.timer = this.clock.setInterval(() => { this.sweep() }, this.init.intervalMs)
+    this.scheduleSweep()
+  }
+
+  /**
+   * The next sweep, half to one and a half intervals away. Nodes started together (a
+   * script, a simulation) would otherwise sweep in step for as long as they run, and after a
+   * healed partition every node's dial across the cut would come in the same instant, up to
+   * an interval after the heal; spread out, some node dials across within a small part of
+   * an interval.
+   */
+  private scheduleSweep (): void {
+    const run = this.controller
+    this.timer = this.clock.setTimeout(() => {
+      if (this.controller !== run) return
+      this.sweep()
+      this.scheduleSweep()
+    }, this.init.intervalMs * (0.5 + this.random()))
   }
 
   stop (): void {
