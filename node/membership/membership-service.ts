@@ -55,11 +55,13 @@ const HEARTBEAT_JITTER = 0.1
 /** A new subscriber gets our heartbeat at once, but at most this often. */
 const MIN_EXTRA_HEARTBEAT_GAP_MS = 100
 /**
- * A member back from the dead gets our heartbeat at once, but at most once per this part of
- * an interval: a healed cut brings back a whole side in one burst, and one heartbeat answers
- * them all.
+ * A member back from the dead gets our heartbeat at once, but at most once per this many
+ * intervals: a healed cut brings back a whole side in one burst, and one heartbeat answers
+ * them all. On a starved machine members flap (dead, then alive at their next heartbeat),
+ * and a greeting per flap would add gossip exactly where there is no room for it; one per
+ * four intervals adds at most a quarter to this node's heartbeats.
  */
-const RETURN_HEARTBEAT_GAP_INTERVALS = 0.25
+const RETURN_GREETING_EVERY_INTERVALS = 4
 /**
  * Incarnations start at the wall clock and grow by one per refutation, so a claim naming one
  * far ahead of the clock is forged. Believed, it would push the target's incarnation past
@@ -123,6 +125,8 @@ export class MembershipService extends EventEmitter<MembershipEvents> implements
   private heartbeatTimer?: Timer
   private tickTimer?: Timer
   private lastHeartbeatAt = 0
+  /** When a member back from the dead last got an early heartbeat (greetReturned). */
+  private lastGreetingAt?: number
   private started = false
   private leaving = false
 
@@ -322,11 +326,14 @@ export class MembershipService extends EventEmitter<MembershipEvents> implements
    * an interval away. So the heartbeat goes now and the next a full interval later: the two
    * sides of a healed cut learn of each other within a gossip round trip (each side answers
    * the first heartbeat it hears from the other), not a heartbeat interval, at one heartbeat
-   * per node per heal.
+   * per node per heal (and at most one per RETURN_GREETING_EVERY_INTERVALS).
    */
   private greetReturned (): void {
     if (!this.started || this.leaving) return
-    if (this.clock.now() - this.lastHeartbeatAt < this.timing.heartbeatMs * RETURN_HEARTBEAT_GAP_INTERVALS) return
+    const now = this.clock.now()
+    if (this.lastGreetingAt != null && now - this.lastGreetingAt < this.timing.heartbeatMs * RETURN_GREETING_EVERY_INTERVALS) return
+    if (now - this.lastHeartbeatAt < MIN_EXTRA_HEARTBEAT_GAP_MS) return
+    this.lastGreetingAt = now
     this.heartbeat()
     const jitter = 1 + (this.random() * 2 - 1) * HEARTBEAT_JITTER
     this.scheduleHeartbeat(this.timing.heartbeatMs * jitter)
