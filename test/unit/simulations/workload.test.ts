@@ -9,7 +9,7 @@ import { WorkloadDriver } from '../../../simulations/runner/workload.ts'
 
 describe('the simulation workload', () => {
   it('stopping the clients ends their waits between operations: a hundred-node run waited minutes for them before settling', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'msim-workload-'))
+    const dir = await mkdtemp(join(tmpdir(), 'sim-workload-test-'))
     try {
       // Homes with no node behind them: a call would fail at once, as to a node that is down.
       const nodes: DrivenNode[] = [0, 1].map(index => ({ opts: { index, home: join(dir, `n${index}`) }, name: `n${index}`, peerId: `peer${index}`, running: true, stopped: false, stops: 0 }))
