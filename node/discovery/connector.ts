@@ -80,6 +80,8 @@ export class Connector {
   private readonly nextTryAt = new Map<string, number>()
   private readonly failures = new Map<string, number>()
   private readonly dialing = new Set<string>()
+  /** Parsed peer ids of the members, by their text (peerIdOf). */
+  private readonly peerIds = new Map<string, PeerId>()
   /** The candidates being dialled now, at most MAX_CANDIDATE_DIALS. */
   private readonly candidateDials = new Set<string>()
   private readonly log: Log
@@ -100,7 +102,23 @@ export class Connector {
     this.controller = new AbortController()
     this.libp2p.addEventListener('peer:discovery', this.onDiscovery)
     this.sweep()
-    this.timer = this.clock.setInterval(() => { this.sweep() }, this.init.intervalMs)
+    this.scheduleSweep()
+  }
+
+  /**
+   * The next sweep, half to one and a half intervals away. Nodes started together (a
+   * script, a simulation) would otherwise sweep in step for as long as they run, and after a
+   * healed partition every node's dial across the cut would come in the same instant, up to
+   * an interval after the heal; spread out, some node dials across within a small part of
+   * an interval.
+   */
+  private scheduleSweep (): void {
+    const run = this.controller
+    this.timer = this.clock.setTimeout(() => {
+      if (this.controller !== run) return
+      this.sweep()
+      this.scheduleSweep()
+    }, this.init.intervalMs * (0.5 + this.random()))
   }
 
   stop (): void {
@@ -165,13 +183,27 @@ export class Connector {
     for (const member of this.init.members()) {
       if (member.state === 'left') continue
       let peerId: PeerId
-      try { peerId = peerIdFromString(member.id) } catch { continue }
+      try { peerId = this.peerIdOf(member.id) } catch { continue }
       if (peerId.equals(this.libp2p.peerId) || this.libp2p.getConnections(peerId).length > 0) continue
       // Addresses a heartbeat names are dialled only on local networks; beyond them, by peer
       // id, which libp2p resolves to the addresses identify proved on an earlier connection.
       const addrs = member.addrs.flatMap(a => { try { return [multiaddr(a)] } catch { return [] } }).filter(isLocalNetworkAddress)
       this.dial(member.id, addrs.length > 0 ? addrs : peerId, member.state === 'alive' ? 0 : this.deadMemberGap(member.id))
     }
+  }
+
+  /**
+   * The peer id named by `id`, parsed once: every sweep walks every member, and parsing an
+   * Ed25519 peer id (base58, then the key) was a tenth of the runner's thread with a hundred
+   * nodes in one process. Forgotten with the member (forgetStaleTargets). Throws on a bad id.
+   */
+  private peerIdOf (id: string): PeerId {
+    let peerId = this.peerIds.get(id)
+    if (peerId == null) {
+      peerId = peerIdFromString(id)
+      this.peerIds.set(id, peerId)
+    }
+    return peerId
   }
 
   /**
@@ -187,6 +219,7 @@ export class Connector {
     ])
     for (const key of this.nextTryAt.keys()) if (!live.has(key) && !this.dialing.has(key)) this.nextTryAt.delete(key)
     for (const key of this.failures.keys()) if (!live.has(key) && !this.dialing.has(key)) this.failures.delete(key)
+    for (const key of this.peerIds.keys()) if (!live.has(key)) this.peerIds.delete(key)
   }
 
   /**
@@ -215,7 +248,7 @@ export class Connector {
     for (const member of this.init.members()) {
       if (member.state === 'left') continue
       let peerId: PeerId
-      try { peerId = peerIdFromString(member.id) } catch { continue }
+      try { peerId = this.peerIdOf(member.id) } catch { continue }
       if (peerId.equals(this.libp2p.peerId) || this.libp2p.getConnections(peerId).length > 0) continue
       out.push({ member, peerId })
     }

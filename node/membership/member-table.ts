@@ -26,7 +26,8 @@ export const MAX_MEMBERS = 1024
  * Ordering: a heartbeat is fresh when its (incarnation, seq) is newer than the last one seen.
  * A fresh heartbeat is proof of life and makes the member alive whatever the local state.
  * A claim (suspect/dead) applies when its incarnation is at least the member's, so a node
- * refutes a claim by publishing a heartbeat with a higher incarnation. A leave ends the
+ * refutes a claim by publishing a heartbeat with a higher incarnation; a dead claim about a
+ * member heard from within suspectAfterMs makes it suspect, not dead. A leave ends the
  * incarnation it names: nothing but a newer incarnation brings that member back.
  */
 export class MemberTable {
@@ -80,7 +81,15 @@ export class MemberTable {
     const known = this.members.get(claim.target)
     if (known == null || claim.incarnation < known.incarnation) return null
     if (known.state === 'left' || known.state === 'dead') return null
-    if (claim.type === 'suspect') {
+    // Another node's verdict of death about a member this node heard from within the time it
+    // would take to suspect it itself counts as a suspicion: the member hears the claim too
+    // and refutes it, or this node's own timer ends it. After a partition heals, each side's
+    // verdicts about the other reach nodes that were never cut from those members, and were
+    // believed: a death of a member heard from a second ago.
+    // Suspect already (an earlier claim) counts too: a suspicion claim and a death claim of the
+    // other side arrive together.
+    const heardLately = this.now() - known.lastSeenAt <= this.timing.suspectAfterMs
+    if (claim.type === 'suspect' || heardLately) {
       if (known.state === 'suspect') return null
       return this.transition(known, 'suspect', 'claim')
     }

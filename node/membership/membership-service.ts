@@ -55,6 +55,14 @@ const HEARTBEAT_JITTER = 0.1
 /** A new subscriber gets our heartbeat at once, but at most this often. */
 const MIN_EXTRA_HEARTBEAT_GAP_MS = 100
 /**
+ * A member back from the dead gets our heartbeat at once, but at most once per this many
+ * intervals: a healed cut brings back a whole side in one burst, and one heartbeat answers
+ * them all. On a starved machine members flap (dead, then alive at their next heartbeat),
+ * and a greeting per flap would add gossip exactly where there is no room for it; one per
+ * four intervals adds at most a quarter to this node's heartbeats.
+ */
+const RETURN_GREETING_EVERY_INTERVALS = 4
+/**
  * Incarnations start at the wall clock and grow by one per refutation, so a claim naming one
  * far ahead of the clock is forged. Believed, it would push the target's incarnation past
  * 2^53, where every heartbeat it sends fails validation and the mesh loses it for good. A
@@ -91,7 +99,8 @@ const NEW_MEMBERS_PER_SOURCE = { ratePerSecond: 10, burst: 200, maxKeys: 4096 }
  * becomes a member once this node has seen a connection to it (libp2p authenticates the peer
  * id in the handshake): its heartbeat arriving while connected, or a connection opening while
  * it is a candidate. Until then it is a candidate (`candidateAddrs()`), which the connector
- * dials. Once admitted, a member stays one through any cut until it is forgotten.
+ * dials, and its heartbeats go no further than this node: gossip relays only what its
+ * validator accepts. Once admitted, a member stays one through any cut until it is forgotten.
  */
 export class MembershipService extends EventEmitter<MembershipEvents> implements MemberView {
   /** Others read it through the MemberView (`members()`, `member(id)`, `selfMember()`). */
@@ -116,6 +125,8 @@ export class MembershipService extends EventEmitter<MembershipEvents> implements
   private heartbeatTimer?: Timer
   private tickTimer?: Timer
   private lastHeartbeatAt = 0
+  /** When a member back from the dead last got an early heartbeat (greetReturned). */
+  private lastGreetingAt?: number
   private started = false
   private leaving = false
 
@@ -278,6 +289,11 @@ export class MembershipService extends EventEmitter<MembershipEvents> implements
       this.announce(this.table.applyHeartbeat(hb))
       return
     }
+    this.hold(hb)
+  }
+
+  /** Keeps a stranger's heartbeat as a candidate; a new candidate is for the connector to dial. */
+  private hold (hb: Heartbeat): void {
     if (this.candidates.offer(hb)) {
       this.countCandidate('new')
       this.emit('candidate', hb.id)
@@ -301,6 +317,26 @@ export class MembershipService extends EventEmitter<MembershipEvents> implements
       void this.publish({ type: t.to, v: MEMBERSHIP_WIRE_VERSION, by: this.peerId, target: t.member.id, incarnation: t.member.incarnation })
     }
     this.emit(eventFor(t), t)
+    if (t.from === 'dead' && t.to === 'alive') this.greetReturned()
+  }
+
+  /**
+   * A member we thought dead is back (a healed cut, a restart): it thinks us dead too, or
+   * never knew us, and without this would learn otherwise only at our next heartbeat, up to
+   * an interval away. So the heartbeat goes now and the next a full interval later: the two
+   * sides of a healed cut learn of each other within a gossip round trip (each side answers
+   * the first heartbeat it hears from the other), not a heartbeat interval, at one heartbeat
+   * per node per heal (and at most one per RETURN_GREETING_EVERY_INTERVALS).
+   */
+  private greetReturned (): void {
+    if (!this.started || this.leaving) return
+    const now = this.clock.now()
+    if (this.lastGreetingAt != null && now - this.lastGreetingAt < this.timing.heartbeatMs * RETURN_GREETING_EVERY_INTERVALS) return
+    if (now - this.lastHeartbeatAt < MIN_EXTRA_HEARTBEAT_GAP_MS) return
+    this.lastGreetingAt = now
+    this.heartbeat()
+    const jitter = 1 + (this.random() * 2 - 1) * HEARTBEAT_JITTER
+    this.scheduleHeartbeat(this.timing.heartbeatMs * jitter)
   }
 
   private async publish (message: MembershipMessage): Promise<void> {
@@ -336,6 +372,15 @@ export class MembershipService extends EventEmitter<MembershipEvents> implements
       if (message.type === 'heartbeat' && message.id !== this.peerId && this.table.get(message.id) == null &&
         !this.candidates.has(message.id) && !this.newMemberLimit.tryTake(source.toString())) {
         this.metrics.counter('mesh_membership_invalid_total', 'membership messages dropped as invalid', ['reason']).inc({ reason: 'new-members-rate' })
+        return TopicValidatorResult.Ignore
+      }
+      // A stranger's heartbeat (not a member, not connected) is held here, not passed on:
+      // Accepted, gossip would relay it, and every neighbour of a node fed made-up ids would
+      // hold and dial them too. The stranger's own heartbeats reach the others once it is
+      // connected to somebody who admitted it.
+      if (message.type === 'heartbeat' && message.id !== this.peerId && this.table.get(message.id) == null &&
+        !this.admitOnHearsay && !this.connectedTo(message.id)) {
+        this.hold(message)
         return TopicValidatorResult.Ignore
       }
       return TopicValidatorResult.Accept

@@ -18,6 +18,22 @@ export async function run (cmd: string, args: string[], log?: CommandLog): Promi
   }
 }
 
+/**
+ * Runs one command reading `input` on its stdin (`ip -batch -`, `iptables-restore`): many
+ * changes for the price of one process; throws with its stderr on failure.
+ */
+export async function runWithInput (cmd: string, args: string[], input: string, log?: CommandLog): Promise<string> {
+  log?.(`${[cmd, ...args].join(' ')} <<'EOF'\n${input}EOF`)
+  return await new Promise<string>((resolve, reject) => {
+    const child = execFile(cmd, args, { timeout: 30_000 }, (err, stdout, stderr) => {
+      if (err == null) { resolve(stdout); return }
+      const said = [stderr, stdout].map(t => String(t ?? '').trim()).filter(t => t !== '').join('; ')
+      reject(new Error(`${cmd} ${args.join(' ')} failed: ${said !== '' ? said : String(err.message)}`))
+    })
+    child.stdin?.end(input)
+  })
+}
+
 /** A command inside network namespace `ns`. */
 export async function runIn (ns: string, cmd: string, args: string[], log?: CommandLog): Promise<string> {
   return await run('ip', ['netns', 'exec', ns, cmd, ...args], log)

@@ -1,5 +1,5 @@
 import type { Grudge } from '../plan/grudge.ts'
-import { type CommandLog, run, runIn } from './commands.ts'
+import { type CommandLog, run, runIn, runWithInput } from './commands.ts'
 import { bridgeNamespace, CHAIN, hostNamespace, LOSS_CHAIN } from './names.ts'
 
 /**
@@ -50,37 +50,39 @@ export class SimNetwork {
     return net
   }
 
-  private async ip (args: string[]): Promise<void> {
-    await run('ip', args, this.log)
-  }
-
+  /**
+   * The namespaces first (they must exist before a veth can go into them), then each
+   * side's links and addresses as one `ip -batch` per namespace, and each host's chains as
+   * one `iptables-restore`, the hosts in parallel: 2n + 2 processes instead of 13 per host,
+   * one after another.
+   */
   private async build (n: number): Promise<void> {
     const br = bridgeNamespace()
-    await this.ip(['netns', 'add', br])
-    this.created.push(br)
-    await this.ip(['-n', br, 'link', 'set', 'lo', 'up'])
+    const hosts = Array.from({ length: n }, (_, i) => ({ index: i, netns: hostNamespace(i), address: `${SUBNET}.${i + 1}` }))
+    // Listed before they exist: should the batch stop halfway, destroy deletes what it made.
+    this.created.push(br, ...hosts.map(h => h.netns))
+    await runWithInput('ip', ['-batch', '-'], this.created.map(ns => `netns add ${ns}`).join('\n') + '\n', this.log)
     // Snooping off: the kernel would otherwise filter IPv6 multicast (mDNS ff02::fb) per port.
-    await this.ip(['-n', br, 'link', 'add', 'br0', 'type', 'bridge', 'mcast_snooping', '0'])
-    await this.ip(['-n', br, 'link', 'set', 'br0', 'up'])
-    for (let i = 0; i < n; i++) {
-      const netns = hostNamespace(i)
-      const address = `${SUBNET}.${i + 1}`
-      await this.ip(['netns', 'add', netns])
-      this.created.push(netns)
-      await this.ip(['-n', br, 'link', 'add', `v${i}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', netns])
-      await this.ip(['-n', br, 'link', 'set', `v${i}`, 'master', 'br0'])
-      await this.ip(['-n', br, 'link', 'set', `v${i}`, 'up'])
-      await this.ip(['-n', netns, 'link', 'set', 'lo', 'up'])
-      await this.ip(['-n', netns, 'addr', 'add', `${address}/24`, 'dev', 'eth0'])
-      await this.ip(['-n', netns, 'link', 'set', 'eth0', 'up'])
-      await this.ip(['-n', netns, 'route', 'add', MULTICAST_ROUTE, 'dev', 'eth0'])
-      // The partition chain, empty until a grudge fills it; -w waits for the xtables lock.
-      await runIn(netns, 'iptables', ['-w', '-N', CHAIN], this.log)
-      await runIn(netns, 'iptables', ['-w', '-I', 'INPUT', '-j', CHAIN], this.log)
-      await runIn(netns, 'iptables', ['-w', '-N', LOSS_CHAIN], this.log)
-      await runIn(netns, 'iptables', ['-w', '-A', 'INPUT', '-j', LOSS_CHAIN], this.log)
-      this.hosts.push({ index: i, netns, address })
-    }
+    await runWithInput('ip', ['-n', br, '-batch', '-'], [
+      'link set lo up',
+      'link add br0 type bridge mcast_snooping 0',
+      'link set br0 up',
+      ...hosts.flatMap(h => [`link add v${h.index} type veth peer name eth0 netns ${h.netns}`, `link set v${h.index} master br0`, `link set v${h.index} up`])
+    ].join('\n') + '\n', this.log)
+    await Promise.all(hosts.map(async host => {
+      await runWithInput('ip', ['-n', host.netns, '-batch', '-'], [
+        'link set lo up',
+        `addr add ${host.address}/24 dev eth0`,
+        'link set eth0 up',
+        `route add ${MULTICAST_ROUTE} dev eth0`
+      ].join('\n') + '\n', this.log)
+      // The partition chain, empty until a grudge fills it, and the loss chain; --noflush
+      // keeps the namespace's own rules, -w waits for the xtables lock.
+      await runWithInput('ip', ['netns', 'exec', host.netns, 'iptables-restore', '-w', '--noflush'], [
+        '*filter', `:${CHAIN} - [0:0]`, `:${LOSS_CHAIN} - [0:0]`, `-I INPUT -j ${CHAIN}`, `-A INPUT -j ${LOSS_CHAIN}`, 'COMMIT'
+      ].join('\n') + '\n', this.log)
+    }))
+    this.hosts.push(...hosts)
     const probe = this.hosts[0].netns
     this.netemAvailable = await runIn(probe, 'tc', ['qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'delay', '1ms'], this.log).then(() => true, () => false)
     if (this.netemAvailable) await runIn(probe, 'tc', ['qdisc', 'del', 'dev', 'lo', 'root'], this.log)

@@ -23,6 +23,8 @@ export class WorkloadDriver {
   private readonly history: HistoryRecorder
   private readonly workload: Workload
   private running = false
+  /** Wakes the client loops out of their waits when the clients stop. */
+  private readonly stopping = new AbortController()
   private readonly loops: Array<Promise<void>> = []
   private readonly jobs: Array<Promise<void>> = []
   private readonly timers = new Set<NodeJS.Timeout>()
@@ -58,13 +60,19 @@ export class WorkloadDriver {
   /** Stops everything at once without waiting (an interrupted run): no new operation starts. */
   halt (): void {
     this.running = false
+    this.stopping.abort()
     for (const timer of this.timers) clearTimeout(timer)
     this.timers.clear()
   }
 
-  /** Stops the chat and rpc loops and waits for their last operations. */
+  /**
+   * Stops the chat and rpc loops and waits for their last operations, not for their next
+   * turns: with a hundred nodes an rpc loop waits five minutes between calls (the mesh makes
+   * a few calls a heartbeat in all), and the settle phase waited for those waits to end.
+   */
   async stopClients (): Promise<void> {
     this.running = false
+    this.stopping.abort()
     await Promise.all(this.loops)
   }
 
@@ -77,11 +85,11 @@ export class WorkloadDriver {
 
   private async loop (everyMs: number, step: () => Promise<void>): Promise<void> {
     // A random first delay spreads the nodes' operations over the interval.
-    await sleep(Math.random() * everyMs)
+    await sleep(Math.random() * everyMs, this.stopping.signal)
     while (this.running) {
       const started = Date.now()
       await step()
-      await sleep(Math.max(0, everyMs - (Date.now() - started)))
+      await sleep(Math.max(0, everyMs - (Date.now() - started)), this.stopping.signal)
     }
   }
 
@@ -139,6 +147,12 @@ function outcomeOf (err: unknown): 'fail' | 'info' {
   return name !== 'Error' ? 'fail' : 'info'
 }
 
-async function sleep (ms: number): Promise<void> {
-  await new Promise(resolve => setTimeout(resolve, ms))
+/** Waits `ms`, or less if `signal` aborts first (then it resolves at once, never rejects). */
+async function sleep (ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return
+  await new Promise<void>(resolve => {
+    const done = (): void => { clearTimeout(timer); signal.removeEventListener('abort', done); resolve() }
+    const timer = setTimeout(done, ms)
+    signal.addEventListener('abort', done, { once: true })
+  })
 }

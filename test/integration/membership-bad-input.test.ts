@@ -136,8 +136,7 @@ describe('membership input a peer must not get through', () => {
       expect(fakesListed).toBe(0)
       expect(await candidates()).toBeGreaterThanOrEqual(200)
       await waitUntil('a dial to a fake', () => dialledAt.length > 0)
-      // From here on the newcomers may dial fakes too: the target relays a candidate's
-      // heartbeat, and they make it a candidate of their own.
+      // Only the target dials the fakes: it holds a stranger's heartbeat without passing it on.
       const othersJoinAt = Date.now()
       // An honest node joining now is a member of the target at once, strangers or not; so is
       // one that knows only that newcomer, and is heard of by the target through its gossip.
@@ -168,6 +167,33 @@ describe('membership input a peer must not get through', () => {
     } finally {
       sink.close()
       for (const socket of sockets) socket.destroy()
+    }
+  })
+
+  it('heartbeats of fresh ids from a hostile peer stay with the node it sent them to: a third node never hears of them', async () => {
+    const { target, pubsub, id } = await targetAndAttacker()
+    const witness = await MeshProcess.start({ name: 'witness', args: ['--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0'], bootstrap: [target.bootstrapAddr] })
+    try {
+      await waitUntil('the target and the witness to see each other alive', async () =>
+        await target.stateOf(witness.id) === 'alive' && await witness.stateOf(target.id) === 'alive', 15_000)
+      await attacker!.dial(multiaddr(target.bootstrapAddr))
+      await waitUntil('the attacker to see the node on the membership topic', async () =>
+        pubsub.getSubscribers(MEMBERSHIP_TOPIC).some(p => p.toString() === target.id))
+      const FAKES = 30
+      const lp = lpStream(await attacker!.dialProtocol(multiaddr(target.bootstrapAddr), '/meshsub/1.1.0'))
+      for (const frame of await freshIdentityHeartbeatFrames(FAKES, 'fake')) await lp.write(frame)
+      const newCandidates = async (node: MeshProcess): Promise<number> => await counter(node, 'mesh_membership_candidates_total', 'outcome=new')
+      await waitUntil('the target to hold every fake as a candidate', async () => await newCandidates(target) >= FAKES, 15_000, 200)
+      // The attacker's own heartbeat after them: the target is connected to it, so it passes
+      // it on, and the witness, which is not, holds it as its one candidate. It proves the
+      // path from the target to the witness carries relayed heartbeats.
+      await pubsub.publish(MEMBERSHIP_TOPIC, heartbeatBytes(id, 'attacker', 1))
+      await waitUntil('the attacker\'s heartbeat to reach the witness through the target', async () => await newCandidates(witness) >= 1, 15_000, 200)
+      expect(await newCandidates(witness)).toBe(1)
+      expect((await witness.peers()).members.filter(m => m.nick.startsWith('fake'))).toEqual([])
+      expect(await target.stateOf(id)).toBe('alive')
+    } finally {
+      await witness.destroy()
     }
   })
 

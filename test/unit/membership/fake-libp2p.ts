@@ -55,8 +55,15 @@ export class FakePubsub extends FakeEvents {
     return { recipients: [] }
   }
 
-  /** Delivers `message` as gossipsub would after validation, signed by `from`. */
-  deliver (topic: string, from: PeerId, data: Uint8Array): void {
-    this.dispatch('message', { type: 'signed', topic, from, data, sequenceNumber: 1n, signature: new Uint8Array(), key: new Uint8Array() })
+  /**
+   * Hands `message`, signed by `from` and relayed by `relay` (default `from`), to the topic's
+   * validator as gossipsub does, and delivers it only if accepted; returns the verdict
+   * ('accept' with no validator). Only an accepted message would be passed on to other peers.
+   */
+  deliver (topic: string, from: PeerId, data: Uint8Array, relay: PeerId = from): string {
+    const msg = { type: 'signed', topic, from, data, sequenceNumber: 1n, signature: new Uint8Array(), key: new Uint8Array() }
+    const verdict = String(this.topicValidators.get(topic)?.(relay, msg) ?? 'accept')
+    if (verdict === 'accept') this.dispatch('message', msg)
+    return verdict
   }
 }

@@ -76,10 +76,21 @@ describe('member table under a fake clock', () => {
     expect(table.get(BOB)?.state).toBe('alive')
   })
 
-  it('a dead claim at the current incarnation is believed', () => {
-    const { table } = fakeClockTable()
+  it('a dead claim at the current incarnation is believed of a member not heard lately; of one heard lately it is a suspicion', () => {
+    const { table, advance } = fakeClockTable()
     table.applyHeartbeat(heartbeat())
-    expect(table.applyClaim({ type: 'dead', v: 1, by: 'x', target: BOB, incarnation: 100 })).toMatchObject({ from: 'alive', to: 'dead' })
+    // Heard a moment ago (the other side of a healed cut declared it dead during the cut).
+    expect(table.applyClaim({ type: 'dead', v: 1, by: 'x', target: BOB, incarnation: 100 })).toMatchObject({ from: 'alive', to: 'suspect', cause: 'claim' })
+    // A second death claim changes nothing: still heard lately.
+    expect(table.applyClaim({ type: 'dead', v: 1, by: 'y', target: BOB, incarnation: 100 })).toBeNull()
+    // Not refuted: dead after the suspicion timeout, on this node's own clock.
+    expect(advance(timing.suspicionTimeoutMs + 2 * timing.tickMs)).toEqual(['suspect->dead:suspicion-timeout'])
+
+    // Silent long enough for this node to suspect it itself: a dead claim is believed at once.
+    const other = fakeClockTable()
+    other.table.applyHeartbeat(heartbeat())
+    expect(other.advance(timing.suspectAfterMs + timing.tickMs)).toEqual(['alive->suspect:missed-heartbeats'])
+    expect(other.table.applyClaim({ type: 'dead', v: 1, by: 'x', target: BOB, incarnation: 100 })).toMatchObject({ from: 'suspect', to: 'dead', cause: 'claim' })
   })
 
   it('left: a clean leave, not revived by late heartbeats of that incarnation', () => {

@@ -226,6 +226,62 @@ describe('admission: a peer is a member once seen connected', () => {
     expect(await candidateCount('admitted')).toBe(1)
   })
 
+  it('a stranger\'s relayed heartbeat is held, not passed on; its own heartbeat once connected, or any on hearsay, is', async () => {
+    r.service.start()
+    const carol = await newPeerId()
+    const beat = (seq: number): Uint8Array => encodeMembershipMessage(heartbeat({ id: carol.toString(), nick: 'carol', seq, addrs: ['/ip4/127.0.0.1/tcp/4001'] }))
+    // Ignore: gossipsub neither delivers nor forwards it, so bob's neighbours never hear of carol from us.
+    expect(r.pubsub.deliver(MEMBERSHIP_TOPIC, carol, beat(1), r.bob)).toBe(TopicValidatorResult.Ignore)
+    expect(r.pubsub.deliver(MEMBERSHIP_TOPIC, carol, beat(2), r.bob)).toBe(TopicValidatorResult.Ignore)
+    expect(r.service.candidateAddrs().map(c => c.id)).toEqual([carol.toString()])
+    expect(await candidateCount('new')).toBe(1)
+    // Connected: the connection admits it, and its heartbeats go on to the others.
+    r.connected.add(carol.toString())
+    r.events.dispatch('peer:connect', carol)
+    expect(r.service.member(carol.toString())).toMatchObject({ state: 'alive', seq: 2 })
+    expect(r.pubsub.deliver(MEMBERSHIP_TOPIC, carol, beat(3), r.bob)).toBe(TopicValidatorResult.Accept)
+    // A stranger that reaches us directly is admitted at once, and passed on.
+    const dave = await newPeerId()
+    r.connected.add(dave.toString())
+    expect(r.pubsub.deliver(MEMBERSHIP_TOPIC, dave, encodeMembershipMessage(heartbeat({ id: dave.toString() })))).toBe(TopicValidatorResult.Accept)
+    expect(r.service.member(dave.toString())?.state).toBe('alive')
+
+    r = await rig({ admitOnHearsay: true })
+    r.service.start()
+    const erin = await newPeerId()
+    expect(r.pubsub.deliver(MEMBERSHIP_TOPIC, erin, encodeMembershipMessage(heartbeat({ id: erin.toString() })), r.bob)).toBe(TopicValidatorResult.Accept)
+    r.service.stop()
+  })
+
+  it('a member back from the dead gets our heartbeat at once, and the next a full interval later; a burst of returns, one heartbeat', async () => {
+    r.service.start()
+    await r.clock.advance(timing.heartbeatMs * 0.05)
+    const others = [r.bob, await newPeerId(), await newPeerId()]
+    const late = await newPeerId()
+    for (const peer of [...others, late]) r.connected.add(peer.toString())
+    const beat = (peer: PeerId, seq: number): void => { r.pubsub.deliver(MEMBERSHIP_TOPIC, peer, encodeMembershipMessage(heartbeat({ id: peer.toString(), seq }))) }
+    for (const peer of [...others, late]) beat(peer, 1)
+    // All three fall silent (a cut) and die; our own heartbeats go on.
+    await r.clock.advance(timing.suspectAfterMs + timing.suspicionTimeoutMs + 2 * timing.tickMs)
+    expect(others.map(p => r.service.member(p.toString())?.state)).toEqual(['dead', 'dead', 'dead'])
+    // Our last beat was 0.7 of an interval ago, the next due in 0.3.
+    const before = r.beats().length
+    // The cut heals: their heartbeats arrive together.
+    for (const peer of others) beat(peer, 2)
+    expect(others.map(p => r.service.member(p.toString())?.state)).toEqual(['alive', 'alive', 'alive'])
+    expect(r.beats()).toHaveLength(before + 1)
+    // The regular beat that was due 0.3 of an interval later moved to a full interval after the greeting.
+    await r.clock.advance(timing.heartbeatMs * 0.85)
+    expect(r.beats()).toHaveLength(before + 1)
+    await r.clock.advance(timing.heartbeatMs * 0.2)
+    expect(r.beats()).toHaveLength(before + 2)
+    // Another return within four intervals of the greeting (a flapping member on a starved
+    // machine) waits for the regular beats.
+    beat(late, 2)
+    expect(r.service.member(late.toString())?.state).toBe('alive')
+    expect(r.beats()).toHaveLength(before + 2)
+  })
+
   it('in a partial mesh (admitOnHearsay), a relayed heartbeat admits its peer with no connection', async () => {
     r = await rig({ admitOnHearsay: true })
     r.service.start()
