@@ -127,6 +127,29 @@ function buildPrime (wide: boolean): Func {
 }
 
 /**
+ * The walk over p_b's multiples that cross and crossPlain share: i is the next multiple's
+ * byte and k its wheel index, kept per prime at nextAt and wheelAt between segments; row
+ * selects p_b's residue row in the step and bit tables.
+ */
+function emitLoadPosition (f: Func): void {
+  f.get('b').i32(2).op('i32.shl').get('nextAt').op('i32.add').load().set('i')
+  f.get('b').i32(2).op('i32.shl').get('wheelAt').op('i32.add').load().set('k')
+  f.get('b').i32(3).op('i32.shl').set('row')
+}
+
+/** i moves to the next multiple coprime to 30, k to its wheel index. */
+function emitWheelStep (f: Func): void {
+  f.get('i').get('row').get('k').op('i32.add').i32(2).op('i32.shl').get('stepAt').op('i32.add').load().op('i32.add').set('i')
+  f.get('k').i32(1).op('i32.add').i32(7).op('i32.and').set('k')
+}
+
+/** Keeps where p_b's walk stopped, for the next segment. */
+function emitStorePosition (f: Func): void {
+  f.get('b').i32(2).op('i32.shl').get('nextAt').op('i32.add').get('i').store()
+  f.get('b').i32(2).op('i32.shl').get('wheelAt').op('i32.add').get('k').store()
+}
+
+/**
  * cross(b, bytes, counterShift, nextAt, wheelAt, stepAt, bitAt): crosses p_b and its multiples
  * off the segment's first `bytes` bytes, takes each live one off its counter block, and
  * returns how many were live. Branch-free: a live bit is as likely as not.
@@ -135,9 +158,7 @@ function buildCross (): Func {
   const f = new Func('cross',
     { b: 'i32', bytes: 'i32', counterShift: 'i32', nextAt: 'i32', wheelAt: 'i32', stepAt: 'i32', bitAt: 'i32' },
     { i: 'i32', k: 'i32', row: 'i32', shift: 'i32', v: 'i32', live: 'i32', removed: 'i32', addr: 'i32' }, 'i32')
-  f.get('b').i32(2).op('i32.shl').get('nextAt').op('i32.add').load().set('i')
-  f.get('b').i32(2).op('i32.shl').get('wheelAt').op('i32.add').load().set('k')
-  f.get('b').i32(3).op('i32.shl').set('row')
+  emitLoadPosition(f)
   f.block('done').loop('multiples')
   f.get('i').get('bytes').op('i32.ge_s').brIf('done')
   f.get('row').get('k').op('i32.add').get('bitAt').op('i32.add').load8().set('shift')
@@ -146,12 +167,10 @@ function buildCross (): Func {
   f.get('i').get('counterShift').op('i32.shr_u').i32(2).op('i32.shl').tee('addr')
   f.get('addr').load(COUNTERS).get('live').op('i32.sub').store(COUNTERS)
   f.get('removed').get('live').op('i32.add').set('removed')
-  f.get('i').get('row').get('k').op('i32.add').i32(2).op('i32.shl').get('stepAt').op('i32.add').load().op('i32.add').set('i')
-  f.get('k').i32(1).op('i32.add').i32(7).op('i32.and').set('k')
+  emitWheelStep(f)
   f.br('multiples')
   f.end().end()
-  f.get('b').i32(2).op('i32.shl').get('nextAt').op('i32.add').get('i').store()
-  f.get('b').i32(2).op('i32.shl').get('wheelAt').op('i32.add').get('k').store()
+  emitStorePosition(f)
   f.get('removed')
   return f
 }
@@ -165,19 +184,15 @@ function buildCrossPlain (): Func {
   const f = new Func('crossPlain',
     { b: 'i32', bytes: 'i32', nextAt: 'i32', wheelAt: 'i32', stepAt: 'i32', bitAt: 'i32' },
     { i: 'i32', k: 'i32', row: 'i32' }, null)
-  f.get('b').i32(2).op('i32.shl').get('nextAt').op('i32.add').load().set('i')
-  f.get('b').i32(2).op('i32.shl').get('wheelAt').op('i32.add').load().set('k')
-  f.get('b').i32(3).op('i32.shl').set('row')
+  emitLoadPosition(f)
   f.block('done').loop('multiples')
   f.get('i').get('bytes').op('i32.ge_s').brIf('done')
   f.get('i').get('i').load8()
   f.i32(1).get('row').get('k').op('i32.add').get('bitAt').op('i32.add').load8().op('i32.shl').i32(-1).op('i32.xor', 'i32.and').store8()
-  f.get('i').get('row').get('k').op('i32.add').i32(2).op('i32.shl').get('stepAt').op('i32.add').load().op('i32.add').set('i')
-  f.get('k').i32(1).op('i32.add').i32(7).op('i32.and').set('k')
+  emitWheelStep(f)
   f.br('multiples')
   f.end().end()
-  f.get('b').i32(2).op('i32.shl').get('nextAt').op('i32.add').get('i').store()
-  f.get('b').i32(2).op('i32.shl').get('wheelAt').op('i32.add').get('k').store()
+  emitStorePosition(f)
   return f
 }
 
