@@ -6,6 +6,7 @@ import {
   CHAT_TOPIC_PREFIX, CHAT_TOPIC_SUFFIX, CHAT_WIRE_VERSION, MAX_CHAT_MESSAGE_BYTES, MAX_LOGICAL,
   MAX_ROOM_LENGTH, MAX_TEXT_BYTES, ROOM_PATTERN
 } from './constants.ts'
+import { InvalidChatMessageError } from './errors.ts'
 import { checkRoom } from './room.ts'
 import { check, fail, peerId, uint } from './fields.ts'
 import { ChatKeyCache } from './key-cache.ts'
@@ -75,6 +76,27 @@ export function decodeChatMessage (bytes: Uint8Array): ChatMessage {
 }
 
 /** Validates a message already parsed from JSON (as inside a sync batch). */
+/**
+ * The room messages of a batch (a push frame, a sync answer): each bad one dropped alone with
+ * its reason, so one bad message does not cost the batch; a direct message has no place in a
+ * room batch.
+ */
+export function decodeRoomMessages (items: readonly unknown[], batch: 'push' | 'sync'): { messages: ChatMessage[], rejected: InvalidChatMessageError[] } {
+  const messages: ChatMessage[] = []
+  const rejected: InvalidChatMessageError[] = []
+  for (const item of items) {
+    try {
+      const message = decodeChatObject(item)
+      if (message.to != null) throw new InvalidChatMessageError('bad-field', `a direct message has no place in a room ${batch}`)
+      messages.push(message)
+    } catch (err) {
+      if (!(err instanceof InvalidChatMessageError)) throw err
+      rejected.push(err)
+    }
+  }
+  return { messages, rejected }
+}
+
 export function decodeChatObject (raw: unknown): ChatMessage {
   if (!isRecord(raw)) fail('bad-shape', 'a chat message is a JSON object')
   const fields = validateFields(raw)

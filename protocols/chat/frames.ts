@@ -3,8 +3,8 @@ import {
   CHAT_WIRE_VERSION, MAX_ACK_FRAME_BYTES, MAX_DIGEST_FRAME_BYTES, MAX_DIGEST_SENDERS,
   MAX_ROOM_LENGTH, MAX_SYNC_BATCH, MAX_SYNC_FRAME_BYTES, ROOM_PATTERN
 } from './constants.ts'
-import { decodeChatObject, toWire } from './codec.ts'
-import { InvalidChatMessageError } from './errors.ts'
+import { decodeRoomMessages, toWire } from './codec.ts'
+import type { InvalidChatMessageError } from './errors.ts'
 import { check, fail, peerId, uint } from './fields.ts'
 import type { ChatMessage } from './messages.ts'
 
@@ -77,19 +77,7 @@ export function decodeSyncResponse (bytes: Uint8Array): DecodedSyncResponse {
   if (!Array.isArray(raw.messages)) fail('bad-field', 'messages must be a list')
   if (raw.messages.length > MAX_SYNC_BATCH) fail('too-large', `a sync batch holds at most ${MAX_SYNC_BATCH} messages`)
   if (typeof raw.more !== 'boolean') fail('bad-field', 'more must be true or false')
-  const messages: ChatMessage[] = []
-  const rejected: InvalidChatMessageError[] = []
-  for (const item of raw.messages) {
-    try {
-      const message = decodeChatObject(item)
-      if (message.to != null) throw new InvalidChatMessageError('bad-field', 'a direct message has no place in a room sync')
-      messages.push(message)
-    } catch (err) {
-      if (!(err instanceof InvalidChatMessageError)) throw err
-      rejected.push(err)
-    }
-  }
-  return { v: CHAT_WIRE_VERSION, messages, more: raw.more, rejected }
+  return { v: CHAT_WIRE_VERSION, ...decodeRoomMessages(raw.messages, 'sync'), more: raw.more }
 }
 
 export function encodeDmAck (ack: DmAck): Uint8Array {

@@ -1,7 +1,7 @@
 import { parseJsonObject } from '../json.ts'
 import { CHAT_WIRE_VERSION, MAX_CHAT_MESSAGE_BYTES, MAX_PUSH_BATCH, MAX_PUSH_FRAME_BYTES } from './constants.ts'
-import { decodeChatObject, toWire } from './codec.ts'
-import { InvalidChatMessageError } from './errors.ts'
+import { decodeRoomMessages, toWire } from './codec.ts'
+import type { InvalidChatMessageError } from './errors.ts'
 import { fail } from './fields.ts'
 import type { ChatMessage } from './messages.ts'
 
@@ -75,17 +75,5 @@ export function decodePushFrame (bytes: Uint8Array): DecodedPushFrame {
   if (raw.v !== CHAT_WIRE_VERSION) fail('bad-version', `unsupported wire version ${String(raw.v)?.slice(0, 20)}`)
   if (!Array.isArray(raw.messages)) fail('bad-field', 'messages must be a list')
   if (raw.messages.length > MAX_PUSH_BATCH) fail('too-large', `a push frame holds at most ${MAX_PUSH_BATCH} messages`)
-  const messages: ChatMessage[] = []
-  const rejected: InvalidChatMessageError[] = []
-  for (const item of raw.messages) {
-    try {
-      const message = decodeChatObject(item)
-      if (message.to != null) throw new InvalidChatMessageError('bad-field', 'a direct message has no place in a room push')
-      messages.push(message)
-    } catch (err) {
-      if (!(err instanceof InvalidChatMessageError)) throw err
-      rejected.push(err)
-    }
-  }
-  return { messages, rejected }
+  return decodeRoomMessages(raw.messages, 'push')
 }
