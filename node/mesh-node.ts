@@ -161,6 +161,10 @@ async function assemble (config: ResolvedConfig, init: MeshNodeInit, releaseHome
   })
   // A peer heard of through gossip is dialled at once: the connection admits it.
   membership.on('candidate', () => { connector.dialCandidates() })
+  // A member back from the dead is dialled at once: how the two sides of a healed cut meet.
+  membership.on('member:join', (t) => { if (t.from === 'dead') connector.dialReturned(t.member.id) })
+  // A member declared dead loses its connection: through a cut it is a zombie (see dropDead).
+  membership.on('member:dead', (t) => { connector.dropDead(t.member.id) })
   const control = new ControlServer({ metrics, logger }, { path: join(config.home, CONTROL_SOCKET_FILE) })
   const rpc = new MeshRpc({
     libp2p,

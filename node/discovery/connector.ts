@@ -79,7 +79,8 @@ export class Connector {
   private readonly random: () => number
   private readonly nextTryAt = new Map<string, number>()
   private readonly failures = new Map<string, number>()
-  private readonly dialing = new Set<string>()
+  /** The dials under way, by target: what abandons each (dialReturned), and when it has ended. */
+  private readonly dialing = new Map<string, { abandon: AbortController, ended: Promise<void> }>()
   /** Parsed peer ids of the members, by their text (peerIdOf). */
   private readonly peerIds = new Map<string, PeerId>()
   /** The candidates being dialled now, at most MAX_CANDIDATE_DIALS. */
@@ -158,6 +159,47 @@ export class Connector {
       })
       if (started) this.candidateDials.add(candidate.id)
     }
+  }
+
+  /**
+   * Dials a member back from the dead (a healed cut, a restart) at once, rather than at the
+   * next sweep, one to three heartbeat intervals away: after a heal, each node hears of the
+   * other side through the first connection across and then needs its own. A dial to it
+   * started while it was unreachable is abandoned first: libp2p would join the new dial to
+   * it, and its next SYN retransmission, seconds away after a long cut, would decide when the
+   * two meet. A partial mesh (targetPeers) keeps its count through the sweep instead.
+   */
+  dialReturned (id: string): void {
+    if (this.controller == null || this.init.targetPeers != null) return
+    const member = this.init.members().find(m => m.id === id)
+    if (member == null || member.state !== 'alive') return
+    let peerId: PeerId
+    try { peerId = this.peerIdOf(id) } catch { return }
+    if (peerId.equals(this.libp2p.peerId) || this.libp2p.getConnections(peerId).length > 0) return
+    const stale = this.dialing.get(id)
+    stale?.abandon.abort()
+    // After the abandoned dial has ended: until then libp2p would join the new one to it.
+    void (stale?.ended ?? Promise.resolve()).then(() => {
+      if (this.libp2p.getConnections(peerId).length > 0) return
+      this.failures.delete(id)
+      this.nextTryAt.delete(id)
+      const addrs = member.addrs.flatMap(a => { try { return [multiaddr(a)] } catch { return [] } }).filter(isLocalNetworkAddress)
+      this.dial(id, addrs.length > 0 ? addrs : peerId)
+    })
+  }
+
+  /**
+   * Aborts the connections to a member just declared dead. Through a cut its connection is a
+   * zombie: TCP keeps it and retransmits with a backoff that doubles from 200 ms (3.2 s
+   * apart after 6 s of cut, 6.4 s after 12 s), so after the heal gossip over it waits for the
+   * next retransmission, up to as long again as the cut lasted. Without it, the dials to dead
+   * members make a fresh connection, whose first SYN after the heal goes through. A member
+   * declared dead in error (a starved process) is dialled again when it refutes.
+   */
+  dropDead (id: string): void {
+    let peerId: PeerId
+    try { peerId = this.peerIdOf(id) } catch { return }
+    for (const connection of this.libp2p.getConnections(peerId)) connection.abort(new MemberDeadError(`member ${id} declared dead`))
   }
 
   private readonly onDiscovery = (event: CustomEvent<PeerInfo>): void => {
@@ -283,18 +325,18 @@ export class Connector {
     if (run == null) return false
     const now = this.clock.now()
     if (this.dialing.has(key) || (this.nextTryAt.get(key) ?? 0) > now) return false
-    this.dialing.add(key)
+    const own = new AbortController()
     if (minGapMs > 0) this.nextTryAt.set(key, now + minGapMs)
-    const signal = AbortSignal.any([run.signal, AbortSignal.timeout(DIAL_TIMEOUT_MS)])
-    this.libp2p.dial(target, { signal })
+    const signal = AbortSignal.any([run.signal, own.signal, AbortSignal.timeout(DIAL_TIMEOUT_MS)])
+    const ended = this.libp2p.dial(target, { signal })
       .then(() => {
         if (run.signal.aborted) return
         this.failures.delete(key)
         if (minGapMs === 0) this.nextTryAt.delete(key)
       })
       .catch((err: any) => {
-        // Cut short by stop: not the target's failure, and not this run's to count.
-        if (run.signal.aborted) return
+        // Cut short by stop, or abandoned for a fresh dial: not the target's failure.
+        if (run.signal.aborted || own.signal.aborted) return
         const failures = (this.failures.get(key) ?? 0) + 1
         this.failures.set(key, failures)
         // Equal jitter: never much sooner than the doubled interval, where an early retry
@@ -307,8 +349,14 @@ export class Connector {
         this.dialing.delete(key)
         done?.()
       })
+    this.dialing.set(key, { abandon: own, ended })
     return true
   }
+}
+
+/** Why a connection to a member declared dead was aborted. */
+export class MemberDeadError extends Error {
+  override name = 'MemberDeadError'
 }
 
 /**

@@ -66,6 +66,46 @@ describe('connector', () => {
     expect(dials.map(d => d.at)).toEqual([0, 5000, 15000, 35000, 75000, 135000, 195000])
   })
 
+  it('dials a member back from the dead at once, abandoning the dial started while it was unreachable', async () => {
+    const carol = await member('dead')
+    const { clock, connector, dials } = await rig({ members: () => [carol] }, 'hang')
+    connector.start()
+    await clock.advance(0)
+    expect(dials).toHaveLength(1) // hangs, as a SYN into a cut does
+    await clock.advance(300)
+    carol.state = 'alive'
+    connector.dialReturned(carol.id)
+    await clock.advance(0)
+    connector.stop()
+    // A fresh dial at once, not at the next sweep; the stale one was aborted, and it counts
+    // as no failure of carol's.
+    expect(dials.map(d => d.at)).toEqual([0, 300])
+    expect(dials[0].signal.aborted).toBe(true)
+    expect(dials[1].target).toBe(carol.addrs[0])
+  })
+
+  it('aborts the connections to a member declared dead, and only those', async () => {
+    const carol = await member('dead')
+    const dave = await member('alive')
+    const aborted: string[] = []
+    const connectionTo = (peer: PeerId): unknown => ({ remotePeer: peer, abort: (err: Error) => { aborted.push(`${peer.toString()} ${err.name}`) } })
+    const { connector } = await rig({ members: () => [carol, dave] })
+    ;(connector as any).libp2p.getConnections = (peer?: PeerId) => peer == null ? [connectionTo(carol.peerId), connectionTo(dave.peerId)] : [connectionTo(peer)]
+    connector.dropDead(carol.id)
+    expect(aborted).toEqual([`${carol.id} MemberDeadError`])
+  })
+
+  it('leaves a partial mesh to its sweep when a member comes back', async () => {
+    const carol = await member('alive')
+    const { clock, connector, dials } = await rig({ members: () => [carol], targetPeers: 0 }, 'hang')
+    connector.start()
+    await clock.advance(0)
+    connector.dialReturned(carol.id)
+    await clock.advance(0)
+    connector.stop()
+    expect(dials).toHaveLength(0)
+  })
+
   it('dials the addresses a heartbeat names only on local networks; elsewhere by peer id', async () => {
     const local = await member('alive')
     const far = await member('alive')
