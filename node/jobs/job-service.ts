@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { chooseMethod, type CountMethod } from './count-method.ts'
 import { EventEmitter } from 'node:events'
 import { pushable } from 'it-pushable'
 import { InvalidArgumentsError } from '../../protocols/rpc/index.ts'
@@ -127,17 +128,20 @@ export class JobService {
   }
 
   private startFromControl (params: Record<string, unknown>, signal: AbortSignal): AsyncIterable<unknown> {
-    const method = params.method ?? 'sieve'
-    if (method !== 'sieve' && method !== 'combinatorial') throw new InvalidArgumentsError('method must be sieve or combinatorial')
+    const method = params.method
+    if (method !== undefined && method !== 'sieve' && method !== 'combinatorial') throw new InvalidArgumentsError('method must be sieve or combinatorial')
+    // No method given: the cheaper one for the interval, as the CLI and the gateway get.
     return this.count(parseU64(params.from, 'from'), parseU64(params.to, 'to'), params.verify === true, signal, method)
   }
 
   /**
-   * Journals a new count of the primes in [from, to] and runs it across the mesh: yields
+   * Journals a new count of the primes in [from, to] and runs it across the mesh, by `method`
+   * or else the cheaper one for the interval (a wide count from the gateway, the HTTP API or
+   * a script is combinatorial, as the CLI's is): yields
    * `started`, then `progress` events, then `done` with the report. Aborting `signal` means
    * whoever asked no longer wants the answer: the job is cancelled.
    */
-  count (from: bigint, to: bigint, verify: boolean, signal: AbortSignal, method: 'sieve' | 'combinatorial' = 'sieve'): AsyncIterable<unknown> {
+  count (from: bigint, to: bigint, verify: boolean, signal: AbortSignal, method: CountMethod = chooseMethod(from, to)): AsyncIterable<unknown> {
     if (!this.started) throw new JobServiceStoppedError('the job service is stopped')
     if (from > to) throw new InvalidArgumentsError('from must not be greater than to')
     const created = this.clock.now()

@@ -108,6 +108,9 @@ describe('gateway line protocol on a 2-node mesh', () => {
     expect(answer).toMatchObject({ ok: true, from: 1, to: 2e9, count: 98222287 })
     expect(answer.shards).toBeGreaterThan(1)
     expect(answer.peers.map((p: any) => p.id).sort()).toEqual([...ids].sort())
+    // Counted the cheaper way for its width, as `mesh primes count` would: pi(2e9) - pi(0).
+    const { jobs } = await callNode(alice.home, 'jobs.list')
+    expect(jobs.find((j: any) => j.id === answer.job)?.kind).toBe('primes.pi-split')
     client.close()
   })
 
