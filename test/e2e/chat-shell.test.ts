@@ -67,8 +67,10 @@ describe('the chat shell in a terminal', () => {
     await tmux.type('bob', words)
     await tmux.waitForScreen('bob', 'word29')
     await tmux.type('alice', 'a message while bob types a lot', true)
-    const screen = await tmux.waitForScreen('bob', 'alice: a message while bob types a lot')
-    // The wrapped input once, whole, after the message: no stale row of it above.
+    // Once the shell has printed the message and drawn the input again below it (a capture
+    // between the two shows the input cleared for the redraw)...
+    const screen = await tmux.waitForScreen('bob', /alice: a message while bob types a lot\n[\s\S]*\[bob@lobby\] word00[\s\S]*word29\s*$/)
+    // ...the wrapped input is there once, whole, after the message: no stale row of it above.
     expect(screen.match(/word00/g)).toHaveLength(1)
     expect(await tmux.promptLine('bob')).toBe(`[bob@lobby] ${words}`)
     await tmux.type('bob', '', true)
