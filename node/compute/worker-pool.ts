@@ -21,6 +21,12 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 30_000
 const WORKER_RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 2 }
 /** The pool's threads' name, which the OS shows too (`ps -T`, /proc/PID/task/TID/comm). */
 export const WORKER_THREAD_NAME = 'mesh-worker'
+/**
+ * Extra threads for urgent tasks when every slot is busy. One: a short task a user waits on
+ * (the easy terms of a small pi(x)) then time-slices a core with a long one for a moment,
+ * instead of waiting minutes behind the easy terms of a pi(1e18) that hold every slot.
+ */
+export const DEFAULT_URGENT_SLOTS = 1
 
 export interface WorkerPoolInit {
   /** Number of worker threads (default: one per core). */
@@ -29,6 +35,8 @@ export interface WorkerPoolInit {
   idleTimeoutMs?: number
   /** Times the idle threads. */
   clock?: Clock
+  /** Extra threads for urgent tasks when every slot is busy (default DEFAULT_URGENT_SLOTS). */
+  urgentSlots?: number
 }
 
 export interface RunOptions {
@@ -36,6 +44,12 @@ export interface RunOptions {
   signal?: AbortSignal
   /** Progress values the task reports while it runs. */
   onProgress?: (progress: unknown) => void
+  /**
+   * A short task someone waits on: it goes before every queued task that is not urgent and,
+   * when every slot is busy, runs on an extra thread. Only for tasks known to be short: the
+   * extra thread shares a core with a busy one while it runs.
+   */
+  urgent?: boolean
 }
 
 export interface PoolCapacity {
@@ -69,6 +83,8 @@ interface Job {
 
 /** One unit of capacity; its thread exists only while it is busy or recently was. */
 interface Slot {
+  /** An extra slot for urgent tasks, not counted in the advertised capacity. */
+  urgentOnly: boolean
   worker: Worker | null
   job: Job | null
   idleTimer: Timer | null
@@ -84,7 +100,8 @@ function abortError (signal: AbortSignal): Error {
 
 /**
  * A pool of worker_threads running named tasks (see worker-tasks.ts). Tasks queue in arrival
- * order and go to the first free slot. A slot starts its thread when its first task comes and
+ * order (urgent ones first) and go to the first free slot; an urgent task finding every slot
+ * busy takes an extra one. A slot starts its thread when its first task comes and
  * ends it after `idleTimeoutMs` without one, so an idle node holds no threads; the capacity
  * (`size`, `capacity()`) counts slots, so what the node advertises never depends on whether
  * threads happen to be running. Idle threads are unref'd, so an open pool never keeps the
@@ -104,13 +121,15 @@ export class WorkerPool {
     if (!Number.isInteger(size) || size < 1) throw new RangeError(`size must be a positive integer, got ${size}`)
     const idleTimeoutMs = init.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS
     if (!Number.isFinite(idleTimeoutMs) || idleTimeoutMs < 0) throw new RangeError(`idleTimeoutMs must be a number ≥ 0, got ${idleTimeoutMs}`)
+    const urgentSlots = init.urgentSlots ?? DEFAULT_URGENT_SLOTS
+    if (!Number.isInteger(urgentSlots) || urgentSlots < 0) throw new RangeError(`urgentSlots must be a whole number ≥ 0, got ${urgentSlots}`)
     this.size = size
     this.idleTimeoutMs = idleTimeoutMs
     this.clock = init.clock ?? systemClock
-    for (let i = 0; i < size; i++) this.slots.push({ worker: null, job: null, idleTimer: null })
+    for (let i = 0; i < size + urgentSlots; i++) this.slots.push({ urgentOnly: i >= size, worker: null, job: null, idleTimer: null })
   }
 
-  /** Threads running now, busy or idle (at most `size`; 0 until the first task). */
+  /** Threads running now, busy or idle (at most `size` and the urgent slots; 0 until the first task). */
   get threads (): number {
     let n = 0
     for (const slot of this.slots) if (slot.worker != null) n++
@@ -120,7 +139,7 @@ export class WorkerPool {
   /** Worker slots in total and free now (advertised to peers as this node's capacity). */
   capacity (): PoolCapacity {
     let busy = 0
-    for (const slot of this.slots) if (slot.job != null) busy++
+    for (const slot of this.slots) if (slot.job != null && !slot.urgentOnly) busy++
     return { total: this.size, free: this.size - busy }
   }
 
@@ -139,7 +158,12 @@ export class WorkerPool {
         job.onAbort = () => { this.abort(job, abortError(signal)) }
         signal.addEventListener('abort', job.onAbort, { once: true })
       }
-      this.queue.push(job)
+      if (options.urgent === true) {
+        const firstNotUrgent = this.queue.findIndex(queued => queued.options.urgent !== true)
+        this.queue.splice(firstNotUrgent < 0 ? this.queue.length : firstNotUrgent, 0, job)
+      } else {
+        this.queue.push(job)
+      }
       this.dispatch()
     })
   }
@@ -180,9 +204,10 @@ export class WorkerPool {
   }
 
   private dispatch (): void {
+    // Urgent tasks are queued first, so the head of the queue decides for everything behind it.
     while (this.queue.length > 0) {
-      // A slot whose thread is warm first: a new thread costs tens of milliseconds.
-      const slot = this.slots.find(s => s.job == null && s.worker != null) ?? this.slots.find(s => s.job == null)
+      const urgent = this.queue[0].options.urgent === true
+      const slot = this.freeSlot(false) ?? (urgent ? this.freeSlot(true) : undefined)
       if (slot == null) return
       const job = this.queue.shift() as Job
       slot.job = job
@@ -193,6 +218,12 @@ export class WorkerPool {
       const request: WorkerRequest = { id: job.id, task: job.task, input: job.input }
       worker.postMessage(request)
     }
+  }
+
+  /** A free slot of the kind asked for, one whose thread is warm first (a new thread costs tens of milliseconds). */
+  private freeSlot (urgentOnly: boolean): Slot | undefined {
+    return this.slots.find(s => s.urgentOnly === urgentOnly && s.job == null && s.worker != null) ??
+      this.slots.find(s => s.urgentOnly === urgentOnly && s.job == null)
   }
 
   /** A thread that just finished waits `idleTimeoutMs` for a task, then is let go. */

@@ -2,7 +2,7 @@ import type { ShardExecutor } from '../compute/scheduler/job-runner.ts'
 import type { WorkerPool } from '../compute/worker-pool.ts'
 import type { MeshRpc } from '../rpc/mesh-rpc.ts'
 import { systemClock, type Clock } from '../time/clock.ts'
-import { piecesOf, resultOfSum, type PiJobPlan, type PiPiece } from './pi-job.ts'
+import { isShortPiCount, piecesOf, resultOfSum, type PiJobPlan, type PiPiece } from './pi-job.ts'
 import { runShardOnPeer } from './shard-executors.ts'
 
 const LOCAL_KEEPALIVE_MS = 250
@@ -11,16 +11,18 @@ const PROGRESS_UNIT = 240
 
 /**
  * Runs the pieces of one hard-leaf shard on a worker pool, one after the other: their signed
- * sum, compute seconds, and progress in 240-number blocks.
+ * sum, compute seconds, and progress in 240-number blocks. `urgent` for the pieces of a small
+ * pi(x) (see isShortPiCount).
  */
 export async function piecesOnPool (pool: Pick<WorkerPool, 'run'>, pieces: Array<Omit<PiPiece, 'params'> & { params: unknown }>,
-  signal: AbortSignal, onProgress: (blocks: bigint) => void): Promise<{ sum: bigint, seconds: number }> {
+  signal: AbortSignal, onProgress: (blocks: bigint) => void, urgent = false): Promise<{ sum: bigint, seconds: number }> {
   let sum = 0n
   let seconds = 0
   let numbers = 0
   for (const piece of pieces) {
     const r = await pool.run<{ sum: string, seconds: number }>('pi.hard', { params: piece.params, low: piece.low, high: piece.high, easy: piece.easy }, {
       signal,
+      urgent,
       onProgress: n => { numbers += n as number; onProgress(BigInt(Math.floor(numbers / PROGRESS_UNIT))) }
     })
     sum += piece.negate ? -BigInt(r.sum) : BigInt(r.sum)
@@ -35,7 +37,8 @@ export function piLocalExecutor (pool: Pick<WorkerPool, 'run'>, plan: PiJobPlan,
     run: async (range, signal, onProgress) => {
       const keepalive = clock.setInterval(() => { onProgress(null) }, LOCAL_KEEPALIVE_MS)
       try {
-        const { sum, seconds } = await piecesOnPool(pool, piecesOf(plan, range), signal, done => { onProgress(done) })
+        const { sum, seconds } = await piecesOnPool(pool, piecesOf(plan, range), signal, done => { onProgress(done) },
+          plan.ends.every(end => isShortPiCount(end.params.x)))
         return { result: resultOfSum(sum), seconds }
       } finally {
         keepalive.clear()

@@ -1,6 +1,6 @@
 import type { WorkerPool } from '../compute/worker-pool.ts'
 import { parametersToWire } from '../compute/pi/pi-wire.ts'
-import { planPiJob, type PiJobPlan } from './pi-job.ts'
+import { isShortPiCount, planPiJob, type PiJobPlan } from './pi-job.ts'
 
 /**
  * Units of the hard-leaf line (see pi-job.ts) one worker does per second at first; the
@@ -32,7 +32,8 @@ export function piJobParts (pool: Pick<WorkerPool, 'run'>, from: bigint, to: big
   let busy = plan.ends.length
   const easy = plan.ends.map(async end => {
     try {
-      const r = await pool.run<{ s1: string, s2Easy: string, p2: string, piY: number }>('pi.easy', { params: parametersToWire(end.params), easyLeaves: !easyInShards }, { signal })
+      const r = await pool.run<{ s1: string, s2Easy: string, p2: string, piY: number }>('pi.easy', { params: parametersToWire(end.params), easyLeaves: !easyInShards },
+        { signal, urgent: isShortPiCount(end.params.x) })
       const value = BigInt(r.s1) + BigInt(r.s2Easy) + BigInt(r.piY) - 1n - BigInt(r.p2)
       return end.negate ? -value : value
     } finally {

@@ -110,6 +110,20 @@ export interface PiPiece {
   easy?: { from: number, to: number }
 }
 
+/**
+ * Up to this x every task of pi(x) is short: the easy terms take 0.13 s at 1e13 and 0.4 s at
+ * 1e14 on a busy 2-core machine, all its hard leaves together about as long.
+ */
+const SHORT_PI_MAX_X = 100_000_000_000_000n
+
+/**
+ * Whether pi(x)'s tasks may run as urgent pool tasks: a small count started while a big one
+ * holds every worker (its easy terms alone take a minute or more at 1e18) does not wait for it.
+ */
+export function isShortPiCount (x: bigint): boolean {
+  return x <= SHORT_PI_MAX_X
+}
+
 export function planPiJob (from: bigint, to: bigint, easyInShards = false): PiJobPlan {
   const ends: PiEnd[] = []
   let sieved = 0n

@@ -9,7 +9,7 @@ import type { RpcContext, RpcMethods } from '../rpc/rpc-types.ts'
 import { systemClock, type Clock, type Timer } from '../time/clock.ts'
 import { parametersToWire } from '../compute/pi/pi-wire.ts'
 import { piecesOnPool } from './pi-executors.ts'
-import { parsePieces, resultOfSum } from './pi-job.ts'
+import { isShortPiCount, parsePieces, resultOfSum } from './pi-job.ts'
 import { parseShardArgs, resultItem, type ShardItem } from './shard-wire.ts'
 
 /** A keep-alive while queued, and at most this often a progress item: renews the coordinator's lease. */
@@ -84,7 +84,8 @@ export function primesCountMethods (components: PrimesCountComponents, init: Pri
       throw new TooManyRequestsError('all workers are busy and the queue is full')
     }
     const leaves: ShardCounter = async (_range, signal, onProgress) => {
-      const { sum, seconds } = await piecesOnPool(pool, pieces.map(p => ({ ...p, params: parametersToWire(p.params) })), signal, onProgress)
+      const { sum, seconds } = await piecesOnPool(pool, pieces.map(p => ({ ...p, params: parametersToWire(p.params) })), signal, onProgress,
+        pieces.every(p => isShortPiCount(p.params.x)))
       return { result: resultOfSum(sum), seconds }
     }
     return streamShard(leaves, { from: 0n, to: 0n }, ctx.signal, clock, outcome => {

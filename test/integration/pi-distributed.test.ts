@@ -75,4 +75,21 @@ describe('distributed combinatorial pi(x) (3 processes on loopback)', () => {
     const rows = journalShards(again.home, job.id)
     for (const done of beforeRestart) expect(rows[done.index]).toEqual(done)
   }, 300_000)
+
+  it('answers a small count at once while a big one holds the only worker with its easy terms', async () => {
+    // One worker: pi(1e17)'s easy terms hold it for seconds before any hard-leaf shard runs.
+    nodes = await startJobMesh(['solo'])
+    const [solo] = nodes
+    const big = countOn(solo, 0n, 100_000_000_000_000_000n, ['--method', 'combinatorial'])
+    await waitUntil('the big count running', async () => (await jobsOf(solo)).some(j => j.state === 'running'), 30_000, 50)
+    const small = await countOn(solo, 1n, 10_000_000_000n, ['--method', 'combinatorial'])
+    expect(small.code, small.stderr).toBe(0)
+    expect(String(JSON.parse(small.stdout).count)).toBe('455052511')
+    // The big count has not done one hard-leaf shard yet: the small one did not wait behind
+    // its easy terms, nor behind its shards queued for the same worker.
+    const bigJob = (await jobsOf(solo)).find(j => j.state === 'running')
+    expect(bigJob?.progress).toBe(0)
+    await solo.destroy()
+    await big
+  }, 120_000)
 })

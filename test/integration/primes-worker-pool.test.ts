@@ -76,6 +76,32 @@ describe('WorkerPool threads on demand', () => {
   })
 })
 
+describe('WorkerPool urgent tasks', () => {
+  it('runs an urgent task on an extra thread while every slot is busy, without changing the capacity', async () => {
+    pool = new WorkerPool({ size: 1 })
+    const done: string[] = []
+    const long = pool.run('pool.spin', { ms: 60_000, value: 'long' }).catch(() => 'stopped')
+    const queued = pool.run<string>('pool.spin', { ms: 0, value: 'queued' }).then(v => { done.push(v) }, () => {})
+    const urgent = await pool.run('pool.spin', { ms: 0, value: 'urgent' }, { urgent: true })
+    expect(urgent).toBe('urgent')
+    // The ordinary task still waits behind the long one; the advertised capacity is one slot.
+    expect(done).toEqual([])
+    expect(pool.queued).toBe(1)
+    expect(pool.capacity()).toEqual({ total: 1, free: 0 })
+    await pool.close()
+    await Promise.allSettled([long, queued])
+  })
+
+  it('queues urgent tasks before ordinary ones when there is no extra thread', async () => {
+    pool = new WorkerPool({ size: 1, urgentSlots: 0 })
+    const order: string[] = []
+    const run = (value: string, urgent: boolean): Promise<void> => (pool as WorkerPool).run<string>('pool.spin', { ms: 0, value }, { urgent }).then(v => { order.push(v) })
+    const first = pool.run('pool.spin', { ms: 300, value: 'first' }).then(v => { order.push(v as string) })
+    await Promise.all([first, run('a', false), run('b', false), run('u1', true), run('u2', true)])
+    expect(order).toEqual(['first', 'u1', 'u2', 'a', 'b'])
+  })
+})
+
 describe('countRangeParallel', () => {
   it('knows pi(1e10) on all cores', { timeout: 120_000 }, async () => {
     let lastDone = 0n

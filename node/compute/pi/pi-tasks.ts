@@ -6,18 +6,33 @@ import { buildTables, type PiTables } from './pi-tables.ts'
 import { parametersFromWire } from './pi-wire.ts'
 
 /**
- * The worker-thread side of pi(x): the tables of the last x stay, since a thread usually gets
- * many hard-leaf shards of one x in a row (building them costs 0.1 s at 1e15, 1 s at 1e17).
+ * The worker-thread side of pi(x): the tables of the last two x stay, since a thread usually
+ * gets many hard-leaf shards of one x in a row (building them costs 0.1 s at 1e15, 1 s at
+ * 1e17), and two jobs at once (a small count during a big one) would otherwise rebuild the
+ * big one's tables after every shard of the small one. At most one of them is large (above
+ * SMALL_TABLES_MAX_X: 10 MB at 1e15, 66 MB at 1e17), so a thread never holds two large ones.
  */
-let cached: { key: string, tables: PiTables } | null = null
+const TABLES_KEPT = 2
+const SMALL_TABLES_MAX_X = 1_000_000_000_000_000n
+const cached: Array<{ key: string, x: bigint, tables: PiTables }> = []
 
 function tablesFor (params: PiParameters): PiTables {
   const key = `${params.x}:${params.y}`
-  if (cached?.key !== key) {
-    cached = null
-    cached = { key, tables: buildTables(params) }
+  const at = cached.findIndex(entry => entry.key === key)
+  if (at >= 0) {
+    const [hit] = cached.splice(at, 1)
+    cached.unshift(hit)
+    return hit.tables
   }
-  return cached.tables
+  // Let go before building, so the old tables are collectable while the new ones grow.
+  if (cached.length >= TABLES_KEPT) cached.pop()
+  if (params.x > SMALL_TABLES_MAX_X) {
+    const large = cached.findIndex(entry => entry.x > SMALL_TABLES_MAX_X)
+    if (large >= 0) cached.splice(large, 1)
+  }
+  const fresh = { key, x: params.x, tables: buildTables(params) }
+  cached.unshift(fresh)
+  return fresh.tables
 }
 
 /**
