@@ -69,6 +69,12 @@ export class DirectMessages {
   private readonly init: DirectMessagesInit
   private readonly random: () => number
   private readonly flushing = new Map<string, Promise<void>>()
+  /**
+   * Recipients that came (back) alive while a flush to them was running: that flush may be
+   * failing on an address from before, and its failure sets a backoff of up to a minute, so
+   * they get another flush as soon as it ends.
+   */
+  private readonly flushAgain = new Set<string>()
   /** Made by `start`, aborted by `stop`: undefined while stopped. */
   private controller?: AbortController
   private timer?: Timer
@@ -103,6 +109,7 @@ export class DirectMessages {
     this.timer?.clear()
     this.timer = undefined
     controller.abort()
+    this.flushAgain.clear()
     this.memberChanges.off('member:join', this.onJoin)
     this.memberChanges.off('member:update', this.onJoin)
     await this.libp2p.unhandle(CHAT_DM_PROTOCOL).catch(() => {})
@@ -124,13 +131,19 @@ export class DirectMessages {
     if (running != null) return running
     const signal = this.controller?.signal
     if (signal == null) return Promise.resolve()
-    const flush = this.deliverQueued(recipient, signal).finally(() => { this.flushing.delete(recipient); this.updateGauge() })
+    const flush = this.deliverQueued(recipient, signal).finally(() => {
+      this.flushing.delete(recipient)
+      this.updateGauge()
+      if (this.flushAgain.delete(recipient) && !signal.aborted) void this.flush(recipient)
+    })
     this.flushing.set(recipient, flush)
     return flush
   }
 
   private readonly onJoin = (t: MemberTransition): void => {
-    if (t.to === 'alive') void this.flush(t.member.id)
+    if (t.to !== 'alive') return
+    if (this.flushing.has(t.member.id)) this.flushAgain.add(t.member.id)
+    else void this.flush(t.member.id)
   }
 
   private flushDue (): void {

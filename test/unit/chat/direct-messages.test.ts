@@ -88,6 +88,24 @@ describe('direct messages: the outbox', () => {
     expect(await outcomes()).toEqual({ 'outcome=retry': 2, 'outcome=delivered': 1 })
   })
 
+  it('a recipient that comes back while a retry is failing is tried again at once, not after the backoff', async () => {
+    await dms.start()
+    streams.answers = ['unreachable', 'unreachable', { ok: true }]
+    expect(await dms.send(message)).toBe('waiting')
+    // The retry after 1 s dials the old address and hangs there…
+    let release = (): void => {}
+    streams.hold = new Promise(resolve => { release = resolve })
+    await clock.advance(1000)
+    expect(streams.dials).toBe(2)
+    // …when the recipient comes back alive; then that dial fails.
+    changes.emit('member:join', { member: { id: message.to }, from: 'dead', to: 'alive', cause: 'heartbeat' })
+    streams.hold = null
+    release()
+    await settle()
+    expect(streams.dials).toBe(3)
+    expect(store.outboxState(message.id)).toBe('delivered')
+  })
+
   it('start twice registers once; stop undoes start; start after stop delivers again', async () => {
     await dms.start()
     await dms.start()

@@ -16,6 +16,8 @@ export class FakeStreams {
   handleCalls = 0
   dials = 0
   answers: DmAnswer[] = []
+  /** While set, a dial waits for it before answering (a dial in flight). */
+  hold: Promise<void> | null = null
 
   handle = async (protocol: string | string[], handler: StreamHandler): Promise<void> => {
     this.handleCalls++
@@ -30,6 +32,7 @@ export class FakeStreams {
 
   dialProtocol = async (): Promise<Stream> => {
     this.dials++
+    if (this.hold != null) await this.hold
     const answer = this.answers.shift() ?? 'unreachable'
     if (answer === 'unreachable') throw new Error('connection refused')
     const [local, remote] = await streamPair()
