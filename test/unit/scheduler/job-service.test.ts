@@ -1,27 +1,12 @@
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { countRange } from '../../../node/compute/primes/count-range.ts'
 import { JobJournal } from '../../../node/compute/scheduler/job-journal.ts'
-import type { ControlHandler } from '../../../node/control/control-server.ts'
-import { JobService } from '../../../node/jobs/job-service.ts'
-import { MeshMetrics } from '../../../node/metrics/metrics.ts'
-import { MeshDatabase } from '../../../node/store/database.ts'
+import type { JobService } from '../../../node/jobs/job-service.ts'
+import type { MeshDatabase } from '../../../node/store/database.ts'
+import { jobServiceRig, type FakeControl, type JobServiceRig } from '../../utils/job-service-rig.ts'
 
 const FROM = 0n
 const TO = 3_000_000n
-
-/** The control socket as the job service sees it: a table of handlers. */
-class FakeControl {
-  readonly handlers = new Map<string, ControlHandler>()
-  register (method: string, handler: ControlHandler): void { this.handlers.set(method, handler) }
-  call (method: string, params: Record<string, unknown>, signal = new AbortController().signal): AsyncIterator<any> {
-    const handler = this.handlers.get(method)
-    if (handler == null) throw new Error(`no control method ${method}`)
-    return (handler(params, signal) as AsyncIterable<unknown>)[Symbol.asyncIterator]()
-  }
-}
 
 /**
  * A worker pool whose shards wait for `open()` (or their abort), then count for real.
@@ -59,32 +44,20 @@ async function until (what: string, check: () => boolean, timeoutMs = 10_000): P
 }
 
 describe('job service lifecycle', () => {
-  let home: string
+  let rig: JobServiceRig
+  let pool: GatedPool
   let db: MeshDatabase
   let control: FakeControl
-  let pool: GatedPool
   let jobs: JobService
 
   beforeEach(async () => {
-    home = await mkdtemp(join(tmpdir(), 'mesh-jobs-'))
-    db = new MeshDatabase(home)
-    control = new FakeControl()
     pool = new GatedPool()
-    jobs = new JobService({
-      db,
-      control,
-      members: () => [],
-      rpc: { stream: () => { throw new Error('no remote peers in this test') } },
-      pool,
-      metrics: new MeshMetrics(),
-      selfId: 'self'
-    })
+    rig = await jobServiceRig(pool)
+    ;({ db, control, jobs } = rig)
   })
 
   afterEach(async () => {
-    await jobs.stop()
-    db.close()
-    await rm(home, { recursive: true, force: true })
+    await rig.close()
   })
 
   it('start twice runs a journaled job once; stop keeps it; start after stop resumes it to the exact count', async () => {
