@@ -30,6 +30,8 @@
  *
  *   --open-only   only the tail: the peak of (1) for `prime 104729` (ours alone), then the
  *                 open loops of (3) with the target's verdict
+ *   --peak R      with --open-only: take R req/s as the pipelined peak instead of measuring
+ *                 it (to compare runs at one rate)
  *   --realtime    the gateway node under `chrt -f 10` (SCHED_FIFO, needs root), the
  *                 generator one step above it and this process above both: the other work
  *                 on the machine can no longer delay them, and the generator (the measuring
@@ -60,6 +62,7 @@ const { values } = parseArgs({
     'open-rates': { type: 'string', default: '10000,20000,30000' },
     'open-only': { type: 'boolean', default: false },
     realtime: { type: 'boolean', default: false },
+    peak: { type: 'string' },
     json: { type: 'boolean', default: false }
   }
 })
@@ -76,6 +79,12 @@ const GATEWAY_PRIORITY = 10
 // A real-time process that saturates a core leaves the machine 5% of it: only the open loops
 // (under a core each) may run so.
 if (values.realtime && !openOnly) throw new Error('--realtime goes with --open-only')
+const givenPeak = values.peak != null ? Number(values.peak) : undefined
+if (givenPeak != null && (!openOnly || !Number.isInteger(givenPeak) || givenPeak < 2)) throw new Error('--peak: a whole number of requests/s, with --open-only')
+/** Every thread of a process to ordinary scheduling, or back to SCHED_FIFO at `priority`. */
+const schedule = (pid: number, priority: number | 'ordinary'): void => {
+  execFileSync('chrt', priority === 'ordinary' ? ['-a', '-o', '-p', '0', String(pid)] : ['-a', '-f', '-p', String(priority), String(pid)], { stdio: 'ignore' })
+}
 const LOOPBACK = ['--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0']
 const PYTHON_SERVER = fileURLToPath(new URL('./gateway-python-server.py', import.meta.url))
 const HALF_PEAK_P99_TARGET_MS = 2
@@ -258,16 +267,26 @@ try {
       await worker.waitForExit()
       await waitUntil('the gateway to see the second worker gone', async () => (await scaling.peers()).members.every(m => m.id !== worker.id || m.state !== 'alive'), 20_000)
     }
+  } else if (givenPeak == null) {
+    // The pipelined load saturates a core: under --realtime that would starve the machine,
+    // so the gateway and this process measure it under ordinary scheduling.
+    if (values.realtime) { schedule(gateway.pid, 'ordinary'); schedule(process.pid, 'ordinary') }
+    try {
+      progress('warming up')
+      await load(ours, 'prime 104729', 1)
+      for (let run = 1; run <= runs; run++) {
+        record('ours prime 104729', await load(ours, 'prime 104729', seconds))
+      }
+    } finally {
+      if (values.realtime) { schedule(gateway.pid, GATEWAY_PRIORITY); schedule(process.pid, GATEWAY_PRIORITY + 2) }
+    }
   } else {
     progress('warming up')
     await load(ours, 'prime 104729', 1)
-    for (let run = 1; run <= runs; run++) {
-      record('ours prime 104729', await load(ours, 'prime 104729', seconds))
-    }
   }
   // Open loop at half the peak rate: latency counted from each request's scheduled time, as
   // wrk2 does, so a stall is not hidden by the generator waiting on it.
-  halfPeakRate = Math.max(1, Math.round(median(results['ours prime 104729'].map(r => r.rps)) / 2))
+  halfPeakRate = Math.max(1, Math.round((givenPeak ?? median(results['ours prime 104729'].map(r => r.rps))) / 2))
   progress(`open loop: prime 104729 at ${halfPeakRate} req/s, half the peak`)
   for (let run = 1; run <= runs; run++) {
     for (const g of GENERATORS) {
@@ -343,7 +362,7 @@ const openTableRow = (label: string, o: OpenLoopRow, p99s: number[]): string => 
 }
 const verdict = halfPeak.c.median == null
   ? 'not measured'
-  : `prime 104729 at half the peak (${halfPeak.rate} req/s, the peak ${halfPeak.rate != null ? halfPeak.rate * 2 : '-'} pipelined), open loop, C generator: p99 ${halfPeak.c.median.p99.toFixed(2)} ms ` +
+  : `prime 104729 at half the peak (${halfPeak.rate} req/s, the peak ${givenPeak != null ? `given as ${givenPeak}` : `${halfPeak.rate != null ? halfPeak.rate * 2 : '-'} pipelined`}), open loop, C generator: p99 ${halfPeak.c.median.p99.toFixed(2)} ms ` +
     `(runs ${halfPeak.c.p99s.map(x => x.toFixed(2)).join(', ')}), ${halfPeak.c.median.rps} answered/s; target p99 ≤ ${HALF_PEAK_P99_TARGET_MS} ms: ${halfPeakMet ? 'MET' : 'NOT MET'}` +
     (halfPeak.mesh.median != null ? ` (by mesh loadtest: p99 ${halfPeak.mesh.median.p99.toFixed(2)} ms, ${halfPeak.mesh.median.rps} answered/s)` : '')
 if (values.json === true) {
