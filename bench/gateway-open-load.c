@@ -71,7 +71,7 @@ static int cmp_double (const void *a, const void *b) {
 
 static long at (const double *xs, long n, double p) { return n ? (long)(xs[(long)((n - 1) * p)] * 1e6) : 0; }
 
-static long nlat = 0, nlate = 0, warm_answers = 0, wrong = 0, reset = 0, overflow = 0, sent = 0;
+static long nlat = 0, nlate = 0, warm_answers = 0, warm_wrong = 0, wrong = 0, reset = 0, overflow = 0, sent = 0;
 static double *lat, *late;
 static double measure_from, end_at;
 
@@ -113,9 +113,9 @@ static void on_answer (struct conn *c, double t) {
   c->count--;
   int ok = c->prefix_len == OK_LEN && memcmp(c->prefix, OK_PREFIX, OK_LEN) == 0;
   c->prefix_len = 0;
-  if (!ok) { wrong++; return; }
-  if (due < measure_from) warm_answers++;
-  else lat[nlat++] = t - due;
+  if (due < measure_from) { if (ok) warm_answers++; else warm_wrong++; return; }
+  if (ok) lat[nlat++] = t - due;
+  else wrong++;
 }
 
 int main (int argc, char **argv) {
@@ -226,11 +226,11 @@ int main (int argc, char **argv) {
          "\"errors\":{\"wrong_reply\":%ld,\"reset\":%ld,\"overflow\":%ld,\"unanswered\":%ld},"
          "\"latencyUs\":{\"p50\":%ld,\"p90\":%ld,\"p99\":%ld,\"p999\":%ld,\"max\":%ld},"
          "\"sendLateUs\":{\"p50\":%ld,\"p99\":%ld,\"max\":%ld},"
-         "\"warmup\":{\"seconds\":%.3f,\"messages\":%ld},\"cpuPercent\":%.1f}\n",
+         "\"warmup\":{\"seconds\":%.3f,\"messages\":%ld,\"errors\":%ld},\"cpuPercent\":%.1f}\n",
          clients, rate, seconds, sent, nlat, (long)(nlat / seconds),
          wrong, reset, overflow, in_flight,
          at(lat, nlat, 0.5), at(lat, nlat, 0.9), at(lat, nlat, 0.99), at(lat, nlat, 0.999), nlat ? (long)(lat[nlat - 1] * 1e6) : 0,
          at(late, nlate, 0.5), at(late, nlate, 0.99), nlate ? (long)(late[nlate - 1] * 1e6) : 0,
-         warmup, warm_answers, cpu / wall * 100);
+         warmup, warm_answers, warm_wrong, cpu / wall * 100);
   return 0;
 }
