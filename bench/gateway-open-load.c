@@ -11,10 +11,12 @@
  *   ./gateway-open-load HOST PORT CLIENTS RATE SECONDS WARMUP_SECONDS 'REQUEST LINE' [TICK_US]
  *
  * The first WARMUP_SECONDS of the schedule run the same load and are left out of every
- * figure. It wakes at most every TICK_US (default 50) and then writes every request due by
- * then; how late that makes a request is charged like any other lateness. Prints one JSON line in the shape of `mesh loadtest --json` (latencies in whole
- * microseconds, exact percentiles of every answer, sorted), plus how late this generator
- * wrote its requests (sendLateUs) and the CPU it used. An answer is right when its line
+ * figure (their answers and wrong answers are counted apart, under "warmup"). It wakes at
+ * most every TICK_US (default 50) and then writes every request due by then; how late that
+ * makes a request is charged like any other lateness. Prints one JSON line in the shape of
+ * `mesh loadtest --json` (latencies in whole microseconds, exact percentiles of every
+ * answer, sorted), plus how late this generator wrote its requests (sendLateUs) and the CPU
+ * it used (getrusage, as a share of one core). An answer is right when its line
  * starts with {"ok":true; a wrong one, a reset and a request still unanswered 10 s after the
  * end are counted, and so is a request not written because its connection already had
  * MAX_IN_FLIGHT waiting (a server hopelessly behind).
