@@ -1,21 +1,35 @@
 /**
- * One open-loop run of `mesh loadtest --rate` against a gateway, with what it takes to tell
- * whose tail it is: the generator's own event-loop delay, the gateway node's young-generation
+ * One open-loop run against a gateway, by `mesh loadtest --rate` or by the C generator
+ * (bench/gateway-open-load.c), with what it takes to tell whose tail it is: the generator's
+ * own lateness (mesh loadtest: its event-loop delay; C: how late it wrote its requests), the gateway node's young-generation
  * collections and event-loop delay during the run (its Prometheus /metrics, read before and
  * after), and the stalls of this process idling meanwhile (what the machine alone does to any
  * process: a request needs the generator and the gateway both to run, so a stall of either is
  * every queued request's).
  */
-import { execFile } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
+import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { fileURLToPath } from 'node:url'
 
 const MESH_JS = fileURLToPath(new URL('../cli/mesh.js', import.meta.url))
+const C_SOURCE = fileURLToPath(new URL('./gateway-open-load.c', import.meta.url))
 const execFileAsync = promisify(execFile)
+
+/** The two generators: `mesh loadtest` (Node, one request in flight per connection) and the C one. */
+export type OpenLoopGenerator = 'mesh' | 'c'
+
+/** Compiles the C generator into `dir`; its path. */
+export function buildCGenerator (dir: string): string {
+  const binary = join(dir, 'gateway-open-load')
+  execFileSync('cc', ['-O2', '-o', binary, C_SOURCE])
+  return binary
+}
 
 export interface Address { host: string, port: number }
 
 export interface OpenLoopRow {
+  generator: OpenLoopGenerator
   rate: number
   /** Answered per second. */
   rps: number
@@ -23,9 +37,13 @@ export interface OpenLoopRow {
   p99: number
   p999: number
   max: number
-  /** The generator's event loop, late beyond its 1 ms sampling period, ms. */
+  /** The generator's lateness, ms: mesh loadtest's event loop beyond its 1 ms sampling period; C: its writes after their due time. */
   generatorP99: number
   generatorMax: number
+  /** The C generator's own CPU over the run, % of one core. */
+  generatorCpuPercent?: number
+  /** Requests lost: wrong answers, resets, not written (C: too many in flight), unanswered. */
+  errors: number
   /** This process idling meanwhile: share of the time lost in wake-ups over 1 ms late (%), and the longest, ms. */
   idleLostPercent: number
   idleMax: number
@@ -52,14 +70,21 @@ export interface OpenLoopOptions {
   prefix?: string[]
   /** The gateway node's /metrics URL. */
   metricsUrl?: string
+  /** The C generator's binary (buildCGenerator): runs it instead of mesh loadtest. */
+  cBinary?: string
+  /** Seconds of the same load first, left out (both generators; mesh loadtest's own default otherwise). */
+  warmupS?: number
 }
 
 export async function openLoop (address: Address, o: OpenLoopOptions): Promise<OpenLoopRow> {
   const before = o.metricsUrl != null ? await scrape(o.metricsUrl) : undefined
   const idle = idleProbe()
-  const args = [MESH_JS, 'loadtest', `${address.host}:${address.port}`, '--protocol', 'gateway', '--request', 'prime 104729',
-    '--rate', String(o.rate), '--duration', String(o.seconds), '--clients', String(o.clients), '--json']
-  const [cmd, ...rest] = [...(o.prefix ?? []), process.execPath, ...args]
+  const warmup = o.warmupS ?? 1
+  const args = o.cBinary != null
+    ? [o.cBinary, address.host, String(address.port), String(o.clients), String(o.rate), String(o.seconds), String(warmup), 'prime 104729']
+    : [process.execPath, MESH_JS, 'loadtest', `${address.host}:${address.port}`, '--protocol', 'gateway', '--request', 'prime 104729',
+        '--rate', String(o.rate), '--duration', String(o.seconds), '--clients', String(o.clients), '--warmup', String(warmup), '--json']
+  const [cmd, ...rest] = [...(o.prefix ?? []), ...args]
   const started = performance.now()
   let stdout: string
   try {
@@ -73,15 +98,19 @@ export async function openLoop (address: Address, o: OpenLoopOptions): Promise<O
   const ms = (us: number): number => us / 1000
   // The generator's delay histogram includes its 1 ms sampling period.
   const late = (us: number): number => Math.max(0, us / 1000 - 1)
+  const lateness = o.cBinary != null ? { p99: ms(r.sendLateUs.p99), max: ms(r.sendLateUs.max) } : { p99: late(r.generatorDelayUs.p99), max: late(r.generatorDelayUs.max) }
   return {
+    generator: o.cBinary != null ? 'c' : 'mesh',
     rate: o.rate,
     rps: r.rps,
     p50: ms(r.latencyUs.p50),
     p99: ms(r.latencyUs.p99),
     p999: ms(r.latencyUs.p999),
     max: ms(r.latencyUs.max),
-    generatorP99: late(r.generatorDelayUs.p99),
-    generatorMax: late(r.generatorDelayUs.max),
+    generatorP99: lateness.p99,
+    generatorMax: lateness.max,
+    generatorCpuPercent: r.cpuPercent,
+    errors: Object.values(r.errors as Record<string, number>).reduce((a, b) => a + b, 0),
     idleLostPercent: idle.lostMs() / (elapsedS * 1000) * 100,
     idleMax: idle.maxMs(),
     gateway: before != null && after != null ? pausesBetween(before, after, elapsedS) : undefined

@@ -2,7 +2,7 @@ import cliProgress from 'cli-progress'
 import { InvalidArgumentError, Option, type Command } from 'commander'
 import { NoSuchProcessError, ProcUsageSampler, type ServerUsage } from '../../loadtest/proc-usage.ts'
 import { ERROR_KINDS } from '../../loadtest/generator/error-kinds.ts'
-import { DEFAULT_CLIENTS, DEFAULT_GATEWAY_REQUEST, DEFAULT_SIZE, DEFAULT_TIMEOUT_MS, LOAD_PROTOCOLS, MAX_SIZE, type LoadProtocol, type LoadTestOptions } from '../../loadtest/generator/options.ts'
+import { DEFAULT_CLIENTS, DEFAULT_GATEWAY_REQUEST, DEFAULT_OPEN_LOOP_WARMUP_S, DEFAULT_SIZE, DEFAULT_TIMEOUT_MS, LOAD_PROTOCOLS, MAX_SIZE, type LoadProtocol, type LoadTestOptions } from '../../loadtest/generator/options.ts'
 import type { LoadProgress, LoadTestResult } from '../../loadtest/generator/run-load-test.ts'
 import { UsageError } from '../errors.ts'
 import { homeOf, parsePositiveInt, withJson } from '../options.ts'
@@ -24,6 +24,7 @@ interface LoadTestFlags {
   protocol: LoadProtocol
   request: string
   timeout: number
+  warmup?: number
   pid?: number
   spread?: boolean
   home?: string
@@ -34,7 +35,7 @@ interface LoadTestFlags {
 }
 
 /** Flags that shape one load test; the study has its own loads, so with --study they are misuse. */
-const SINGLE_TEST_FLAGS = ['clients', 'messages', 'size', 'duration', 'rate', 'connectRate', 'protocol', 'request', 'timeout', 'pid', 'spread', 'home'] as const
+const SINGLE_TEST_FLAGS = ['clients', 'messages', 'size', 'duration', 'rate', 'connectRate', 'protocol', 'request', 'timeout', 'warmup', 'pid', 'spread', 'home'] as const
 
 /** `mesh loadtest HOST:PORT`: the load generator, closed or open loop. */
 export function registerLoadTestCommand (program: Command): void {
@@ -49,6 +50,7 @@ export function registerLoadTestCommand (program: Command): void {
     .option('--protocol <p>', `${LOAD_PROTOCOLS.join('|')}`, parseProtocol, 'echo')
     .option('--request <line>', 'gateway request line', DEFAULT_GATEWAY_REQUEST)
     .option('--timeout <s>', 'seconds to wait for an answer', parseSeconds('--timeout', 3600), DEFAULT_TIMEOUT_MS / 1000)
+    .option('--warmup <s>', `seconds of the same load first, on their own connections, figures discarded (default ${DEFAULT_OPEN_LOOP_WARMUP_S} with --rate, else 0)`, parseWarmup)
     .option('--pid <pid>', 'server process to measure: CPU% and peak RSS of it and its children', parsePositiveInt('--pid', 2 ** 22))
     .option('--spread', 'run shares of the clients on the mesh peers that offer loadtest.run (through the node in --home), merge their histograms')
     .option('--home <dir>', 'with --spread: the running node\'s home (default $MESH_HOME, else ~/.mesh)')
@@ -73,6 +75,9 @@ export function registerLoadTestCommand (program: Command): void {
 async function runLoadTestCommand (target: string, flags: LoadTestFlags): Promise<void> {
   const { host, port } = parseTarget(target)
   if (flags.request.includes('\n') || flags.request.length > 4096) throw new UsageError('--request must be one line of at most 4096 characters')
+  if (flags.spread === true && flags.warmup != null && flags.warmup > 0) throw new UsageError('--warmup does not apply to --spread: warm the target with a run of its own first')
+  // An open loop charges a cold server's first seconds to every request queued behind them.
+  const warmupS = flags.spread === true ? 0 : flags.warmup ?? (flags.rate != null ? DEFAULT_OPEN_LOOP_WARMUP_S : 0)
   const options: LoadTestOptions = {
     host,
     port,
@@ -85,7 +90,8 @@ async function runLoadTestCommand (target: string, flags: LoadTestFlags): Promis
     sizeMax: flags.size[1],
     protocol: flags.protocol,
     request: flags.request,
-    timeoutMs: flags.timeout * 1000
+    timeoutMs: flags.timeout * 1000,
+    warmupS
   }
   const sampler = flags.pid != null ? new ProcUsageSampler(flags.pid) : null
   try {
@@ -120,6 +126,7 @@ async function runLoadTestCommand (target: string, flags: LoadTestFlags): Promis
     errors: result.errors,
     latencyUs: result.latencyUs,
     ...(result.generatorDelayUs != null ? { generatorDelayUs: result.generatorDelayUs } : {}),
+    ...(result.warmup != null ? { warmup: result.warmup } : {}),
     server,
     mode: result.mode,
     sent: result.sent,
@@ -139,8 +146,10 @@ function describe (r: Report, o: LoadTestOptions): string {
   const size = o.protocol === 'gateway' ? `"${o.request}"` : o.sizeMin === o.sizeMax ? `${o.sizeMin} B` : `${o.sizeMin}-${o.sizeMax} B`
   const load = o.rate != null ? `open loop at ${o.rate}/s` : 'closed loop'
   const errors = ERROR_KINDS.filter(k => r.errors[k] > 0).map(k => `${r.errors[k]} ${k.replace('_', ' ')}`).join(', ')
+  const w = r.warmup
   const lines = [
     `${r.target}  ${o.protocol}, ${load}, ${r.clients} clients, messages of ${size}`,
+    ...(w != null ? [`  warm-up first: ${o.warmupS ?? w.seconds} s, ${w.messages} answers${w.errors > 0 ? ` and ${w.errors} errors` : ''} discarded (--warmup 0 to count from the start)`] : []),
     `  ${r.messages} answered of ${r.sent} sent in ${r.seconds} s: ${r.rps} requests/s`,
     `  latency p50 ${ms(r.latencyUs.p50)}  p90 ${ms(r.latencyUs.p90)}  p99 ${ms(r.latencyUs.p99)}  p99.9 ${ms(r.latencyUs.p999)}  max ${ms(r.latencyUs.max)}`,
     `  errors: ${errors === '' ? 'none' : errors}`
@@ -205,6 +214,12 @@ function parseSeconds (name: string, max: number) {
     if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || n > max) throw new InvalidArgumentError(`${name} must be a number of seconds above 0 and at most ${max}, got "${value}"`)
     return n
   }
+}
+
+function parseWarmup (value: string): number {
+  const n = Number(value)
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > MAX_DURATION_S) throw new InvalidArgumentError(`--warmup must be a number of seconds from 0 to ${MAX_DURATION_S}, got "${value}"`)
+  return n
 }
 
 function parseProtocol (value: string): LoadProtocol {

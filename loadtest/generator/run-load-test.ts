@@ -30,6 +30,8 @@ export interface LoadTestResult {
    * is counted as server latency, and this says how much of the tail that can be.
    */
   generatorDelayUs?: LatencySummary
+  /** The warm-up run before, when there was one: its answers are in none of the figures above. */
+  warmup?: { seconds: number, messages: number, errors: number }
   histogram: Histogram
 }
 
@@ -38,6 +40,15 @@ export interface LoadTestResult {
  * in a closed or open loop until it has `messages` answers, the duration ends, or it fails.
  */
 export async function runLoadTest (options: LoadTestOptions, onProgress?: (progress: LoadProgress) => void): Promise<LoadTestResult> {
+  if (options.warmupS == null || options.warmupS <= 0) return await measuredRun(options, onProgress)
+  // The same load, for the warm-up's seconds, then the run itself on fresh connections.
+  const warm = await measuredRun({ ...options, messages: undefined, durationS: options.warmupS, warmupS: undefined })
+  warm.histogram.destroy()
+  const result = await measuredRun(options, onProgress)
+  return { ...result, warmup: { seconds: warm.seconds, messages: warm.messages, errors: totalErrors(warm.errors) } }
+}
+
+async function measuredRun (options: LoadTestOptions, onProgress?: (progress: LoadProgress) => void): Promise<LoadTestResult> {
   const histogram = createLatencyHistogram()
   const messages = options.messages ?? (options.durationS != null ? Infinity : DEFAULT_MESSAGES)
   const intervalMs = options.rate != null ? options.clients * 1000 / options.rate : 0

@@ -32,6 +32,11 @@ export class GatewayMetrics {
     this.httpLatency = summary(metrics, 'mesh_http_request_seconds', 'HTTP API request latency by route, the dashboard\'s feed and files aside (sliding 60 s window)', 'route')
   }
 
+  /** Loads now what the first request would otherwise load on its way (the summaries' histograms). */
+  prepare (): void {
+    for (const s of [this.latency, this.httpLatency]) if (s instanceof WindowedSummary) s.prepare()
+  }
+
   /** What the `stats` command answers: counts, and p50/p90/p99 in ms per command. */
   async report (): Promise<Record<string, unknown>> {
     const values = async (c: Counter | Gauge): Promise<Array<{ labels: Record<string, unknown>, value: number }>> => (await c.get()).values as any

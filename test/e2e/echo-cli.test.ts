@@ -37,7 +37,11 @@ describe('mesh echo and mesh loadtest from the command line', () => {
     [['loadtest', '127.0.0.1:7100', '--size', '9-3']],
     [['loadtest', '127.0.0.1:7100', '--duration', '-1']],
     [['loadtest', '127.0.0.1:7100', '--protocol', 'http']],
-    [['loadtest', '127.0.0.1:7100', '--pid', '4194303']]
+    [['loadtest', '127.0.0.1:7100', '--pid', '4194303']],
+    [['loadtest', '127.0.0.1:7100', '--warmup', '-1']],
+    [['loadtest', '127.0.0.1:7100', '--warmup', 'soon']],
+    [['loadtest', '127.0.0.1:7100', '--spread', '--warmup', '2']],
+    [['loadtest', '--study', '--warmup', '1']]
   ])('misuse %j: one line on stderr, exit 2', async (args) => {
     const run = await runMesh(args)
     expect(run.code).toBe(2)

@@ -1,7 +1,8 @@
 import { readdirSync } from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
 import { EchoProcess, runLoadTest } from '../utils/echo-process.ts'
-import { closedPort, corruptingServer, delayingServer, lineServer, resettingServer, silentServer, type KnownServer } from '../utils/known-servers.ts'
+import { closedPort, coldLineServer, corruptingServer, delayingServer, lineServer, resettingServer, silentServer, type KnownServer } from '../utils/known-servers.ts'
+import { runMesh } from '../utils/run-mesh.ts'
 import { sleep, waitUntil } from '../utils/wait.ts'
 
 function openFds (pid: number): number {
@@ -87,7 +88,8 @@ describe('mesh loadtest figures', () => {
     const echo = await EchoProcess.start('event')
     try {
       const idleFds = openFds(echo.pid)
-      const run = runLoadTest([target(echo.port), '--clients', '10', '--rate', '200', '--duration', '3'])
+      // No warm-up: the stall below is timed from the first connections.
+      const run = runLoadTest([target(echo.port), '--clients', '10', '--rate', '200', '--duration', '3', '--warmup', '0'])
       await waitUntil('the 10 clients connected', () => openFds(echo.pid) >= idleFds + 10, 20_000)
       await sleep(300)
       // A real pause: the server process is stopped for a second.
@@ -110,5 +112,50 @@ describe('mesh loadtest figures', () => {
     } finally {
       echo.kill()
     }
+  })
+
+  // A server slow for its first 500 ms (every answer 300 ms late), then instant.
+  const COLD_MS = 500
+  const SLOW_MS = 300
+  const gateway = ['--protocol', 'gateway', '--clients', '5', '--rate', '200', '--duration', '1']
+
+  it('--warmup: the same load runs first and its answers are left out; a cold start then shows in no figure', async () => {
+    const cold = await coldLineServer(COLD_MS, SLOW_MS)
+    server = cold
+    const { code, report } = await runLoadTest([target(cold.port), ...gateway, '--warmup', '1.5'])
+    expect(code).toBe(0)
+    // A run ends once its last due message is answered: a little before its time is up.
+    expect(report.warmup.seconds).toBeGreaterThan(1.4)
+    // The warm-up ran the same open loop: about 200 a second for 1.5 s (less what the slow
+    // answers held up: one in flight per client).
+    expect(report.warmup.messages).toBeGreaterThan(50)
+    expect(report.warmup.errors).toBe(0)
+    // Every request the server saw is in the warm-up or in the run, none counted twice.
+    expect(cold.seen()).toBe(report.warmup.messages + report.sent)
+    expect(report.messages).toBeGreaterThan(150)
+    // The slow answers were all in the warm-up: the run's p99 is far below them.
+    expect(report.latencyUs.p99).toBeLessThan(SLOW_MS * 1000 / 2)
+  })
+
+  it('--warmup 0 on the same cold server: the cold start is in the figures', async () => {
+    server = await coldLineServer(COLD_MS, SLOW_MS)
+    const { report } = await runLoadTest([target(server.port), ...gateway, '--warmup', '0'])
+    expect(report.warmup).toBeUndefined()
+    // Half the run's requests were due while the server was cold (and the open loop charges
+    // the ones queued behind a slow answer from when they were due).
+    expect(report.latencyUs.p90).toBeGreaterThanOrEqual(SLOW_MS * 1000 * 0.999)
+  })
+
+  it('an open loop warms up for 1 s unless told otherwise; a closed loop does not', async () => {
+    server = await lineServer(() => JSON.stringify({ ok: true }))
+    const open = await runLoadTest([target(server.port), '--protocol', 'gateway', '--clients', '2', '--rate', '100', '--duration', '0.5'])
+    expect(open.report.warmup.seconds).toBeGreaterThan(0.9)
+    expect(open.report.warmup.messages).toBeGreaterThan(50)
+    // Said in the text too: the answers left out are no secret.
+    const text = await runMesh(['loadtest', target(server.port), '--protocol', 'gateway', '--clients', '2', '--rate', '100', '--duration', '0.5'])
+    expect(text.stdout).toMatch(/warm-up first: 1(\.\d+)? s, \d+ answers discarded/)
+    const closed = await runLoadTest([target(server.port), '--protocol', 'gateway', '--clients', '2', '--messages', '10'])
+    expect(closed.report.warmup).toBeUndefined()
+    expect(closed.report.messages).toBe(20)
   })
 })

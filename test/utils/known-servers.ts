@@ -90,3 +90,29 @@ export async function lineServer (answer: (request: string) => string): Promise<
     })
   })
 }
+
+/**
+ * A line server that starts cold: requests that arrive within `coldMs` of its first one are
+ * answered `slowMs` late, the rest at once (as a fresh process runs its first requests slowly).
+ * `seen()` counts the requests it has received.
+ */
+export async function coldLineServer (coldMs: number, slowMs: number): Promise<KnownServer & { seen: () => number }> {
+  let first = -1
+  let seen = 0
+  const answer = JSON.stringify({ ok: true, n: '104729', is_prime: true }) + '\n'
+  const server = await serve(socket => {
+    let pending = ''
+    socket.on('data', (chunk: Buffer) => {
+      pending += chunk.toString('utf8')
+      for (let newline = pending.indexOf('\n'); newline >= 0; newline = pending.indexOf('\n')) {
+        pending = pending.slice(newline + 1)
+        seen++
+        const now = performance.now()
+        if (first < 0) first = now
+        if (now - first < coldMs) setTimeout(() => { if (!socket.destroyed) socket.write(answer) }, slowMs)
+        else socket.write(answer)
+      }
+    })
+  })
+  return { ...server, seen: () => seen }
+}

@@ -31,6 +31,14 @@ export function isSmallPrime (n: number): boolean {
   return i < table.length && table[i] === n
 }
 
+/**
+ * Sieves the table now, not on the first count or test: a server calls this when it starts,
+ * so its first client does not wait the sieve out (with every request queued behind it).
+ */
+export function prepareSmallPrimes (): void {
+  table ??= primesUpTo(SMALL_COUNT_LIMIT)
+}
+
 /** Index of the first element of the ascending `xs` greater than `x`. */
 function firstAbove (xs: Uint32Array, x: number): number {
   let lo = 0
