@@ -13,6 +13,7 @@ const CPU_HEAVY = [
   'test/unit/primes/list-and-shards.test.ts',
   'test/integration/busy-node.test.ts',
   'test/integration/gossip-budget.test.ts',
+  'test/integration/half-open-memory.test.ts',
   'test/integration/echo-models.test.ts',
   'test/integration/gateway-line.test.ts',
   'test/integration/jobs-faults.test.ts',

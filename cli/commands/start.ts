@@ -5,6 +5,7 @@ import { homeOf, parsePositiveInt, withHome } from '../options.ts'
 import { terminalSafe } from '../terminal-safe.ts'
 import { displayPeerId } from '../../node/peers/peer-names.ts'
 import { capYoungGeneration, withSmallYoungGeneration } from '../young-generation.ts'
+import { holdOldGenerationGrowth } from '../old-generation.ts'
 import { exitIfStillRunningAfterLeave } from '../exit-after-leave.ts'
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
@@ -27,6 +28,7 @@ export function registerStartCommand (program: Command): void {
     .option('--reap-after <seconds>', 'forget dead and left members this long after they went (default 600)', parsePositiveInt('--reap-after', 7 * 24 * 3600))
     .action(async (opts) => {
       const home = homeOf(opts)
+      holdOldGenerationGrowth()
       const node = await withSmallYoungGeneration(async () => {
         // Loaded here, not at the top: `mesh peers` and friends need none of libp2p.
         const { readSwarmKey } = await import('../../node/libp2p/swarm-key.ts')
