@@ -1,0 +1,33 @@
+// Plain JavaScript: the launcher (cli/mesh.js) asks this before any TypeScript is loaded.
+
+/**
+ * glibc's malloc setting that a long-running node starts with: blocks from 128 KiB up are
+ * mapped on their own and go back to the system when freed. That is glibc's initial
+ * threshold, but glibc raises it after the first such block is freed (up to 32 MB), and the
+ * blocks after that come from the allocating thread's arena, where their pages stay resident
+ * once freed. A busy worker thread's compilers (V8 optimizing its functions, the sieve's
+ * WebAssembly tiering up, on background threads each with an arena of its own) free such
+ * blocks by the dozen: measured on a node counting [1e12, 1e12+1e10] on one worker, the
+ * arenas kept 7-9 MB, 2.4-4 MB with the threshold fixed (the worker's extra RSS +18.7 to
+ * +20.3 MB against +23.5 to +26.0, `npm run bench:startup -- --only busy`). Any value set
+ * explicitly turns the raising off; this one keeps glibc's own default.
+ */
+export const MALLOC_MMAP_THRESHOLD = { name: 'MALLOC_MMAP_THRESHOLD_', value: '131072' }
+
+/** The commands that run a node for good: a few milliseconds of restart are nothing to them. */
+const LONG_RUNNING = new Set(['start'])
+
+/**
+ * The environment `mesh ARGV…` should run in if it must start over to get the malloc setting
+ * (glibc reads it once, at the process's first allocation, so only a new program image can
+ * change it), or null to go on as it is: not Linux (no glibc), a short command (the restart
+ * costs one more Node start-up, about 25 ms), or the setting, or any glibc tunable of its
+ * own, already given (the restarted process itself, or a user who chose otherwise), or
+ * MESH_MALLOC_DEFAULTS=1 (glibc as it comes: `npm run bench:startup` compares the two).
+ */
+export function mallocTunedEnv (argv, env = process.env, platform = process.platform) {
+  if (platform !== 'linux' || env.MESH_MALLOC_DEFAULTS === '1') return null
+  if (!LONG_RUNNING.has(argv[2])) return null
+  if (env[MALLOC_MMAP_THRESHOLD.name] != null || env.GLIBC_TUNABLES?.includes('glibc.malloc.mmap_threshold')) return null
+  return { ...env, [MALLOC_MMAP_THRESHOLD.name]: MALLOC_MMAP_THRESHOLD.value }
+}
