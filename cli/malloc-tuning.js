@@ -20,13 +20,15 @@ const LONG_RUNNING = new Set(['start'])
 /**
  * The environment `mesh ARGV…` should run in if it must start over to get the malloc setting
  * (glibc reads it once, at the process's first allocation, so only a new program image can
- * change it), or null to go on as it is: not Linux (no glibc), a short command (the restart
- * costs one more Node start-up, about 25 ms), or the setting, or any glibc tunable of its
- * own, already given (the restarted process itself, or a user who chose otherwise), or
- * MESH_MALLOC_DEFAULTS=1 (glibc as it comes: `npm run bench:startup` compares the two).
+ * change it), or null to go on as it is. Null when: not Linux (no glibc); a short command
+ * (the restart costs one more Node start-up, 20-35 ms of CPU); the threshold already given,
+ * as a variable or a glibc tunable (the restarted process itself, or a user's own choice);
+ * MESH_MALLOC_DEFAULTS=1 (glibc as it comes: `npm run bench:startup` compares the two);
+ * Node run with --inspect (the debugger would lose the process it attached to).
  */
-export function mallocTunedEnv (argv, env = process.env, platform = process.platform) {
+export function mallocTunedEnv (argv, env = process.env, platform = process.platform, execArgv = process.execArgv) {
   if (platform !== 'linux' || env.MESH_MALLOC_DEFAULTS === '1') return null
+  if (execArgv.some(arg => arg.startsWith('--inspect'))) return null
   if (!LONG_RUNNING.has(argv[2])) return null
   if (env[MALLOC_MMAP_THRESHOLD.name] != null || env.GLIBC_TUNABLES?.includes('glibc.malloc.mmap_threshold')) return null
   return { ...env, [MALLOC_MMAP_THRESHOLD.name]: MALLOC_MMAP_THRESHOLD.value }
