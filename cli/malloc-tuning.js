@@ -3,14 +3,14 @@
 /**
  * glibc's malloc setting that a long-running node starts with: blocks from 128 KiB up are
  * mapped on their own and go back to the system when freed. That is glibc's initial
- * threshold, but glibc raises it after the first such block is freed (up to 32 MB), and the
- * blocks after that come from the allocating thread's arena, where their pages stay resident
- * once freed. A busy worker thread's compilers (V8 optimizing its functions, the sieve's
- * WebAssembly tiering up, on background threads each with an arena of its own) free such
- * blocks by the dozen: measured on a node counting [1e12, 1e12+1e10] on one worker, the
- * arenas kept 7-9 MB, 2.4-4 MB with the threshold fixed (the worker's extra RSS +18.7 to
- * +20.3 MB against +23.5 to +26.0, `npm run bench:startup -- --only busy`). Any value set
- * explicitly turns the raising off; this one keeps glibc's own default.
+ * threshold, but glibc raises it after the first such block is freed (up to 32 MB, and its
+ * trim threshold to twice that), and from then on such blocks come from the allocating
+ * thread's arena, where their pages stay resident once freed. Measured on a node counting
+ * [1e12, 1e12+1e10] on one worker thread: the arenas (the heaps glibc gives threads other
+ * than the main one: the worker, V8's background threads) grew by 7-9 MB, by 2-4 MB with the
+ * threshold fixed; the worker's extra RSS +15.9 to +20.9 MB against +21.9 to +24.4 MB (five
+ * pairs, `npm run bench:startup -- --only busy --busy-runs 5`). Any value set explicitly
+ * turns the raising off; this one keeps glibc's own default.
  */
 export const MALLOC_MMAP_THRESHOLD = { name: 'MALLOC_MMAP_THRESHOLD_', value: '131072' }
 
