@@ -12,7 +12,8 @@
 //   thread and its shards add. X = 1e3 shows the fixed part alone, X = 1e10 the whole.
 // - RSS of an idle node with the default workers 10 s after start, and how many worker
 //   threads it holds; then the extra RSS while one worker is busy (a node with --workers 1
-//   counting primes), over that node's own idle RSS.
+//   counting primes), over that node's own idle RSS, against the same with glibc's malloc as
+//   it comes (MESH_MALLOC_DEFAULTS=1), alternately (`--busy-runs N` pairs, default 3).
 // `npm run bench:startup -- --only count,busy` runs some of these: cli, count, ready, idle, busy.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
@@ -35,7 +36,10 @@ const LOOPBACK = ['--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0']
 /** `mesh` as installed (the bundle, compile cache on), and the same launcher on the sources. */
 const VARIANTS = {
   mesh: { entry: MESH_JS, env: { ...process.env, MESH_FROM_SOURCES: '0' } },
-  sources: { entry: MESH_JS, env: { ...process.env, MESH_FROM_SOURCES: '1' } }
+  sources: { entry: MESH_JS, env: { ...process.env, MESH_FROM_SOURCES: '1' } },
+  // The bundle with glibc's malloc as it comes: `mesh start` does not start over with the
+  // fixed mmap threshold (cli/malloc-tuning.js).
+  mallocDefaults: { entry: MESH_JS, env: { ...process.env, MESH_FROM_SOURCES: '0', MESH_MALLOC_DEFAULTS: '1' } }
 }
 
 function median (xs: number[]): number {
@@ -174,9 +178,9 @@ async function countSection (dir: string): Promise<void> {
 
 /** `mesh start` until its control socket answers. */
 async function readySection (dir: string): Promise<void> {
-  const ready = { mesh: [] as number[], sources: [] as number[] }
+  const ready = { mesh: [] as number[], mallocDefaults: [] as number[], sources: [] as number[] }
   for (let i = 0; i < RUNS; i++) {
-    for (const variant of ['mesh', 'sources'] as const) {
+    for (const variant of ['mesh', 'mallocDefaults', 'sources'] as const) {
       const node = await startNode(variant, join(dir, `ready-${variant}`))
       ready[variant].push(node.readyMs)
       await stopNode(node)
@@ -184,6 +188,7 @@ async function readySection (dir: string): Promise<void> {
   }
   console.log(`\nmesh start until the control socket answers, median of ${RUNS} (target ≤ 400 ms)`)
   console.log(`mesh (bundle) ${fmt(median(ready.mesh))}   sources ${fmt(median(ready.sources))}   ratio ${ratio(median(ready.sources), median(ready.mesh))}`)
+  console.log(`the bundle without the restart for glibc's malloc setting (MESH_MALLOC_DEFAULTS=1) ${fmt(median(ready.mallocDefaults))}`)
 
 }
 
@@ -203,9 +208,12 @@ async function idleSection (dir: string): Promise<void> {
 
 }
 
-/** One busy worker's extra RSS. */
-async function busySection (dir: string): Promise<void> {
-  const busy = await startNode('mesh', join(dir, 'busy'), ['--workers', '1'])
+/** Runs of the busy section per variant (`--busy-runs N`). */
+const BUSY_RUNS = process.argv.includes('--busy-runs') ? Number(process.argv[process.argv.indexOf('--busy-runs') + 1]) : 3
+
+/** A node's RSS before and at its peak while its one worker thread counts [1e12, 1e12+1e10]. */
+async function busyRun (variant: keyof typeof VARIANTS, home: string): Promise<{ before: number, peak: number, threadsSeen: number }> {
+  const busy = await startNode(variant, home, ['--workers', '1'])
   await sleep(IDLE_SECONDS * 1000 - busy.readyMs)
   const before = rssMb(busy.child.pid!)
   const job = spawn(process.execPath, [MESH_JS, 'primes', 'count', '1e12', '1e12+1e10', '--method', 'sieve', '--home', busy.home, '--json'], { stdio: 'ignore' })
@@ -220,8 +228,25 @@ async function busySection (dir: string): Promise<void> {
     await sleep(50)
   }
   await stopNode(busy)
-  console.log(`\none busy worker (--workers 1, counting [1e12, 1e12+1e10]) (target ≤ 30 MB extra)`)
-  console.log(`idle ${before.toFixed(1)} MB, peak while busy ${peak.toFixed(1)} MB: +${(peak - before).toFixed(1)} MB (worker threads seen ${threadsSeen})`)
+  return { before, peak, threadsSeen }
+}
+
+/**
+ * One busy worker's extra RSS, `mesh start` as installed against the same bundle with glibc's
+ * malloc as it comes, alternately.
+ */
+async function busySection (dir: string): Promise<void> {
+  console.log(`\none busy worker (--workers 1, counting [1e12, 1e12+1e10]), extra RSS over the node's idle RSS (target ≤ 30 MB)`)
+  const extra = { mesh: [] as number[], mallocDefaults: [] as number[] }
+  for (let i = 0; i < BUSY_RUNS; i++) {
+    for (const variant of ['mesh', 'mallocDefaults'] as const) {
+      const { before, peak, threadsSeen } = await busyRun(variant, join(dir, `busy-${variant}-${i}`))
+      extra[variant].push(peak - before)
+      console.log(`${variant === 'mesh' ? 'mesh' : 'glibc malloc defaults'}: idle ${before.toFixed(1)} MB, peak while busy ${peak.toFixed(1)} MB: +${(peak - before).toFixed(1)} MB (worker threads seen ${threadsSeen})`)
+    }
+  }
+  const range = (xs: number[]): string => `median +${median(xs).toFixed(1)} MB (+${Math.min(...xs).toFixed(1)} to +${Math.max(...xs).toFixed(1)})`
+  console.log(`mesh ${range(extra.mesh)}; with glibc malloc defaults ${range(extra.mallocDefaults)}`)
 }
 
 const SECTIONS = { cli: cliSection, count: countSection, ready: readySection, idle: idleSection, busy: busySection }

@@ -12,6 +12,7 @@ import { constants } from 'node:os'
 import * as nodeModule from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { bundleIsFresh } from './bundle-freshness.js'
+import { mallocTunedEnv } from './malloc-tuning.js'
 
 /** The oldest Node that runs the TypeScript sources and libp2p 3. */
 const MIN_NODE = [22, 18]
@@ -20,6 +21,10 @@ const [major, minor] = process.versions.node.split('.').map(Number)
 if (major < MIN_NODE[0] || (major === MIN_NODE[0] && minor < MIN_NODE[1])) {
   await runWithCheckoutNode()
 } else {
+  // `mesh start` starts over in place (same pid, same arguments) with glibc's malloc set so
+  // that a busy worker thread's freed memory goes back to the system (malloc-tuning.js).
+  const tunedEnv = typeof process.execve === 'function' ? mallocTunedEnv(process.argv) : null
+  if (tunedEnv != null) process.execve(process.execPath, [process.execPath, ...process.execArgv, ...process.argv.slice(1)], tunedEnv)
   const cache = nodeModule.enableCompileCache?.()
   if (cache?.directory != null) process.env.NODE_COMPILE_CACHE = cache.directory
   // The bundle in dist/ (`npm run bundle`, run by `npm ci`) starts a node in about half the

@@ -2,7 +2,7 @@ import { isqrt } from '../isqrt.ts'
 import { SievingPrimeList } from './sieving-prime-list.ts'
 import { createSieveMemory, instantiateCrossing, writeWheelTables, WHEEL_TABLES_BYTES, type SieveKernels } from './wasm-crossing.ts'
 import { SquareStart } from './first-multiple.ts'
-import { LARGEST_PRESIEVED_PRIME, PRESIEVED_PRIMES, PreSieve, preSieveMemoryBytes, writePreSievePatterns } from './presieve.ts'
+import { LARGEST_PRESIEVED_PRIME, PRESIEVED_PRIMES, PRESIEVE_MEMORY_BYTES, PreSieve, writePreSievePatterns } from './presieve.ts'
 import { BIT_OF_RESIDUE, BYTE_SPAN, COFACTOR_STEP, STEPPED_WHEEL_INDEX } from './wheel.ts'
 
 /**
@@ -88,7 +88,7 @@ export class SegmentedSieve {
     this.kernels = workspace.kernels
     this.small = new SievingPrimeList(smallCapacity, true, { buffer: memory, byteOffset: workspace.listsAt })
     this.medium = new SievingPrimeList(mediumCapacity, false, { buffer: memory, byteOffset: workspace.listsAt + 16 * smallCapacity })
-    this.preSieve = new PreSieve(L1_BLOCK_BYTES, workspace.patternsAt, this.kernels.preSieve)
+    this.preSieve = new PreSieve(workspace.patternsAt, this.kernels.preSieve)
     this.preSieve.seek(low / 30n)
 
     this.placeSievingPrimes(init.sievingPrimes, Math.min(sqrtHigh, MEDIUM_PRIME_LIMIT - 1))
@@ -183,7 +183,7 @@ export class SegmentedSieve {
 /**
  * The WebAssembly memory and kernels of a sieve: the segment at address 0, then the wheel
  * tables, the pre-sieve patterns (copied once), then the small and medium prime lists.
- * Creating one costs about a millisecond (1 MiB of patterns to copy), which would dominate
+ * Creating one costs about a millisecond (the pre-sieve patterns to write), which would dominate
  * tiny ranges, so each thread keeps its last one for the next sieve.
  */
 interface Workspace {
@@ -205,12 +205,12 @@ function acquireWorkspace (listBytes: number): Workspace {
   }
   const tablesAt = 1 << SEGMENT_SHIFT
   const patternsAt = tablesAt + WHEEL_TABLES_BYTES
-  const listsAt = patternsAt + preSieveMemoryBytes(L1_BLOCK_BYTES)
+  const listsAt = patternsAt + PRESIEVE_MEMORY_BYTES
   // Round the lists up so a workspace serves many ranges of similar size.
   const roundedListBytes = Math.max(1 << 16, 2 ** Math.ceil(Math.log2(listBytes)))
   const memory = createSieveMemory(listsAt + roundedListBytes)
   writeWheelTables(memory, tablesAt)
-  writePreSievePatterns(memory, patternsAt, L1_BLOCK_BYTES)
+  writePreSievePatterns(memory, patternsAt)
   return { memory, kernels: instantiateCrossing(memory), tablesAt, patternsAt, listsAt, listBytes: roundedListBytes }
 }
 
