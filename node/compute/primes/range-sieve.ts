@@ -25,6 +25,8 @@ export interface SievedSegment {
   /** The same memory as 32-bit words; words past `bytes` are zero. */
   words: Uint32Array
   bytes: number
+  /** The primes in the segment (its set bits), counted in WebAssembly. */
+  countPrimes: () => number
   /** A multiple of 30 (exact, may exceed 2^53). */
   low: bigint
 }
@@ -66,9 +68,9 @@ export function * sieveSegments (from: bigint, to: bigint): Generator<SievedSegm
         large?.applyTo(words, sieve.segment << SEGMENT_SHIFT, bytes)
         if (low < from) clearBelow(sieve.sieve, Number(from - low))
         if (low + 30n * BigInt(bytes) > to) bytes = clearAbove(sieve.sieve, Number(to - low))
-        const padded = (bytes + 3) & ~3
+        const padded = (bytes + 7) & ~7
         sieve.sieve.fill(0, bytes, padded)
-        yield { sieve: sieve.sieve, words: sieve.words, bytes, low }
+        yield { sieve: sieve.sieve, words: sieve.words, bytes, low, countPrimes: () => sieve.countBits(padded) }
       }
     } finally {
       sieve.release()

@@ -30,6 +30,12 @@ describe('countRange', () => {
     }
   })
 
+  it('keeps the pre-sieved primes (up to 163) whichever multiple of 120 the sieve starts at', () => {
+    for (let from = 100; from <= 400; from++) {
+      for (let to = from - 1; to <= 400; to += 3) check(from, to)
+    }
+  })
+
   it('handles ranges of width 0 and 1 and empty ranges', () => {
     expect(countRange(0n, 0n)).toEqual({ count: 0n, sum: 0n, first: null, last: null })
     expect(countRange(1n, 1n).count).toBe(0n)
