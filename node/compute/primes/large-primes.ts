@@ -59,19 +59,21 @@ export class LargeSievingPrimes {
 
   /**
    * Clears in the mask the multiples in [low, low + 30 * byteCount) of the primes in
-   * [mediumLimit, maxPrime] (maxPrime <= limit).
+   * [minPrime, maxPrime] (maxPrime <= limit; minPrime <= mediumLimit: the caller sieves the
+   * primes below minPrime).
    */
-  crossOff (low: bigint, byteCount: number, maxPrime: number): void {
+  crossOff (low: bigint, byteCount: number, minPrime: number, maxPrime: number): void {
     if (maxPrime > this.limit) throw new RangeError('maxPrime above the primes made')
+    if (minPrime > this.mediumLimit) throw new RangeError('minPrime above the medium primes listed')
     this.maskBytes.fill(0xff, 0, (byteCount + 15) & ~15)
-    if (maxPrime < this.mediumLimit) return
+    if (maxPrime < minPrime) return
     const toByte = Math.floor(maxPrime / BYTE_SPAN) + 1
-    const minPrime = BigInt(this.mediumLimit)
+    const min = BigInt(minPrime)
     const max = BigInt(maxPrime)
     // Many short calls, not one long one: V8 runs a wasm function's first calls in its baseline
     // compiler and swaps in the optimised code (3-4x faster here) only for later calls.
-    for (let from = Math.floor(this.mediumLimit / BYTE_SPAN) & ~7; from < toByte; from += BITMAP_BYTES_PER_CALL) {
-      this.kernels.crossLarge(this.bitmapAt, from, Math.min(toByte, from + BITMAP_BYTES_PER_CALL), minPrime, max, low, byteCount, this.maskAt, 0, this.buffersAt)
+    for (let from = Math.floor(minPrime / BYTE_SPAN) & ~7; from < toByte; from += BITMAP_BYTES_PER_CALL) {
+      this.kernels.crossLarge(this.bitmapAt, from, Math.min(toByte, from + BITMAP_BYTES_PER_CALL), min, max, low, byteCount, this.maskAt, 0, this.buffersAt)
     }
     const regionBytes = largeBuffersBytes(1 << REGION_SHIFT) - BUFFERS_AT
     for (let region = 0; region < this.fills.length; region++) {

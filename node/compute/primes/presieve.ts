@@ -40,19 +40,21 @@ function patternsFor (maxBlockBytes: number): Pattern[] {
   })
 }
 
-/** Writes a pattern's bytes in place (straight into the sieve's memory: no copy of about 1 MB is kept). */
+/**
+ * Writes a pattern's bytes in place (straight into the sieve's memory: no copy of about 1 MB
+ * is kept): one period of `product` bytes, crossing off each prime's multiples directly (for
+ * residue j, they sit every p bytes), then copies of that period.
+ */
 function fillPattern (bytes: Uint8Array, primes: readonly number[]): void {
   const product = primes.reduce((a, b) => a * b, 1)
-  // The bits of one period of `product` bytes, then copies of it.
-  for (let i = 0; i < product; i++) {
-    let v = 0
+  bytes.fill(0xff, 0, product)
+  for (const p of primes) {
     for (let j = 0; j < 8; j++) {
-      const n = 30 * i + RESIDUES[j]
-      let coprime = true
-      for (const p of primes) if (n % p === 0) coprime = false
-      if (coprime) v |= 1 << j
+      let first = 0
+      while ((30 * first + RESIDUES[j]) % p !== 0) first++
+      const clear = ~(1 << j)
+      for (let i = first; i < product; i += p) bytes[i] &= clear
     }
-    bytes[i] = v
   }
   for (let filled = product; filled < bytes.length; filled *= 2) bytes.copyWithin(filled, 0, Math.min(filled, bytes.length - filled))
 }

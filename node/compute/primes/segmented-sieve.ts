@@ -39,11 +39,13 @@ const MID_PRIME_LIMIT = 128 * 1024
  */
 const SEGMENT_AT = MID_PRIME_LIMIT
 /**
- * Primes below this are visited every segment (a few ns each even without a multiple); the
- * larger ones are not this class's: range-sieve.ts crosses them off chunk by chunk with
- * large-primes.ts and ANDs the result into each segment.
+ * Primes below this at most are visited every segment (a few ns each even without a
+ * multiple); the larger ones are not this class's: range-sieve.ts crosses them off chunk by
+ * chunk with large-primes.ts and ANDs the result into each segment. A narrow range sets a
+ * lower limit (SegmentedSieveInit.mediumLimit), never below this first one.
  */
 export const MEDIUM_PRIME_LIMIT = 24 << SEGMENT_SHIFT
+export const MIN_MEDIUM_PRIME_LIMIT = MID_PRIME_LIMIT
 
 export interface SegmentedSieveInit {
   /** First number of the range; a multiple of 120, so 4-byte blocks stay aligned. */
@@ -51,10 +53,12 @@ export interface SegmentedSieveInit {
   /** The range is low .. low + 30 * byteCount - 1; byteCount < 2^31. */
   byteCount: number
   /**
-   * Ascending primes covering at least 7 .. min(sqrt(last number), MEDIUM_PRIME_LIMIT - 1);
-   * extra ones are ignored, and so are those from MEDIUM_PRIME_LIMIT on.
+   * Ascending primes covering at least 7 .. min(sqrt(last number), mediumLimit - 1); extra
+   * ones are ignored, and so are those from mediumLimit on.
    */
   sievingPrimes: Iterable<Uint32Array>
+  /** In [MIN_MEDIUM_PRIME_LIMIT, MEDIUM_PRIME_LIMIT]; MEDIUM_PRIME_LIMIT when omitted. */
+  mediumLimit?: number
 }
 
 /** Upper bound of pi(x) for sizing arrays (Rosser-Schoenfeld, x >= 17; padded below). */
@@ -99,7 +103,9 @@ export class SegmentedSieve {
     // The segment and the small primes live in WebAssembly memory, for the wasm crossing loop.
     const smallCapacity = primeCountBound(Math.min(sqrtHigh, SMALL_PRIME_LIMIT))
     const midCapacity = primeCountBound(Math.min(sqrtHigh, MID_PRIME_LIMIT))
-    const mediumCapacity = primeCountBound(Math.min(sqrtHigh, MEDIUM_PRIME_LIMIT))
+    const mediumLimit = init.mediumLimit ?? MEDIUM_PRIME_LIMIT
+    if (!(mediumLimit >= MIN_MEDIUM_PRIME_LIMIT && mediumLimit <= MEDIUM_PRIME_LIMIT)) throw new RangeError('mediumLimit out of range')
+    const mediumCapacity = primeCountBound(Math.min(sqrtHigh, mediumLimit))
     const workspace = acquireWorkspace(16 * (smallCapacity + midCapacity + mediumCapacity))
     this.workspace = workspace
     const memory = workspace.memory
@@ -113,7 +119,7 @@ export class SegmentedSieve {
     this.preSieve = new PreSieve(PRESIEVE_BLOCK_BYTES, memory, workspace.patternsAt, this.kernels.preSieve)
     this.preSieve.seek(low / 30n)
 
-    this.placeSievingPrimes(init.sievingPrimes, Math.min(sqrtHigh, MEDIUM_PRIME_LIMIT - 1))
+    this.placeSievingPrimes(init.sievingPrimes, Math.min(sqrtHigh, mediumLimit - 1))
     this.small.groupByResidue()
     this.mid.groupByResidue()
   }
