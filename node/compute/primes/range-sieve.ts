@@ -13,10 +13,10 @@ const MAX_CHUNK_BYTES = 2 ** 30
 /**
  * A sieving prime earns its place in the medium tier (placed in JavaScript once per chunk,
  * visited every segment) only with at least this many multiples in the chunk; with fewer, the
- * large tier (placed in WebAssembly, crossings queued) costs less. For a full chunk of the
- * large tier, 2 billion numbers, this gives MEDIUM_PRIME_LIMIT, which lower limits made
- * slower at 1e13; a narrow range gets a lower limit: [1e17, 1e17 + 2e8] took about 15% less
- * CPU with 1 million than with 12.6 million.
+ * large tier (placed in WebAssembly, crossings queued) costs less. For 2 billion numbers this
+ * gives MEDIUM_PRIME_LIMIT (lower limits made [1e13, 1e13 + 1e10] slower: 3.6 s of CPU with
+ * 2.1 million, 3.0 s with 12.6 million); a narrow range gets a lower limit: [1e17, 1e17 + 2e8]
+ * took about 15% less CPU with 1 million than with 12.6 million.
  */
 const MEDIUM_MULTIPLES_PER_CHUNK = 160
 

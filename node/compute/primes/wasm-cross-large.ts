@@ -15,14 +15,14 @@ import { BYTE_CARRY_AT, CLEAR_MASK_AT, COFACTOR_GAP_AT, COFACTOR_STEP_AT, RESIDU
  *
  * `crossLarge(bitmap, fromByte, toByte, minPrime, maxPrime, low, maskBytes, mask, tables, buffers)`:
  * scans bitmap bytes [fromByte, toByte) in 8-byte words (fromByte a multiple of 8); minPrime,
- * maxPrime and low (a multiple of 30) are i64; maskBytes * 30 < 2^31.
+ * maxPrime and low (a multiple of 30) are i64; maskBytes * 30 < 2^32 (offsets below it are u32).
  */
 /**
  * Crossings are not written to the mask at once: the mask is many times the L2 cache, so each
  * would be a cache miss. They are queued (byte in region << 8 | clear mask, 4 bytes) in one buffer per
  * 2^REGION_SHIFT bytes of mask, and a full buffer is applied to its region in one go, while
  * that region stays in the cache (the software form of primesieve's buckets, but bounded:
- * BUFFER_ENTRIES per region, 512 KiB in all for a 64 MiB mask).
+ * BUFFER_ENTRIES per region, 1 MiB in all for a 128 MiB mask).
  */
 export const REGION_SHIFT = 19
 const BUFFER_SHIFT = 10
