@@ -29,8 +29,9 @@ const MAX_SIEVING_PRIME = 2 ** 32 - 1
  */
 export class LargeSievingPrimes {
   readonly limit: number
-  /** Primes below mediumLimit, ascending (for SegmentedSieve). */
-  readonly mediumPrimes: Uint32Array
+  /** Primes from 7 up to mediumListedTo, ascending, made as far as a range has needed. */
+  private medium: Uint32Array = new Uint32Array(0)
+  private mediumListedTo = 0
   private readonly mediumLimit: number
   private readonly kernels: SieveKernels
   private readonly maskAt: number
@@ -39,6 +40,7 @@ export class LargeSievingPrimes {
   private readonly bitmapAt: number
   private readonly maskWords: Int32Array
   private readonly maskBytes: Uint8Array
+  private readonly bitmap: Uint8Array
 
   constructor (limit: number, mediumLimit: number) {
     this.limit = limit
@@ -53,9 +55,22 @@ export class LargeSievingPrimes {
     this.maskBytes = new Uint8Array(memory, this.maskAt, MASK_BYTES)
     this.maskWords = new Int32Array(memory, this.maskAt, MASK_BYTES / 4)
     this.fills = new Int32Array(memory, this.buffersAt, MASK_BYTES >> REGION_SHIFT)
-    const bitmap = new Uint8Array(memory, this.bitmapAt, bitmapBytes)
-    fillPrimeBitmap(bitmap)
-    this.mediumPrimes = primesInBitmap(bitmap, Math.min(mediumLimit - 1, limit))
+    this.bitmap = new Uint8Array(memory, this.bitmapAt, bitmapBytes)
+    fillPrimeBitmap(this.bitmap)
+  }
+
+  /**
+   * The primes below `below` (at most mediumLimit), ascending, for SegmentedSieve: listed from
+   * the bitmap on first need only, since a narrow range needs few of them (about 95,000 of the
+   * 820,000 below 12.6 million for [1e17, 1e17 + 2e8]).
+   */
+  mediumPrimes (below: number): Uint32Array {
+    const last = Math.min(below, this.mediumLimit, this.limit + 1) - 1
+    if (last > this.mediumListedTo) {
+      this.medium = primesInBitmap(this.bitmap, last)
+      this.mediumListedTo = last
+    }
+    return this.medium
   }
 
   /**
@@ -119,17 +134,23 @@ function fillPrimeBitmap (bitmap: Uint8Array): void {
 
 /** The primes >= 7 and <= last in the bitmap, ascending. */
 function primesInBitmap (bitmap: Uint8Array, last: number): Uint32Array {
-  const out: number[] = []
   const bytes = Math.min(bitmap.length, Math.floor(last / BYTE_SPAN) + 1)
+  let bound = 0
+  for (let b = 0; b < bytes; b++) bound += BITS_IN_BYTE[bitmap[b]]
+  const out = new Uint32Array(bound)
+  let size = 0
   for (let b = 0; b < bytes; b++) {
     let v = bitmap[b]
     while (v !== 0) {
       const j = 31 - Math.clz32(v & -v)
       const p = BYTE_SPAN * b + RESIDUES[j]
       if (p > last) break
-      out.push(p)
+      out[size++] = p
       v &= v - 1
     }
   }
-  return Uint32Array.from(out)
+  return out.subarray(0, size)
 }
+
+const BITS_IN_BYTE = new Uint8Array(256)
+for (let v = 1; v < 256; v++) BITS_IN_BYTE[v] = (v & 1) + BITS_IN_BYTE[v >> 1]

@@ -72,7 +72,7 @@ export function * sieveSegments (from: bigint, to: bigint): Generator<SievedSegm
     const sieve = new SegmentedSieve({
       low: chunkLow,
       byteCount,
-      sievingPrimes: large != null ? [large.mediumPrimes] : sievingPrimes(sqrtChunk),
+      sievingPrimes: large != null ? [large.mediumPrimes(mediumLimit)] : sievingPrimes(sqrtChunk),
       mediumLimit: large != null ? mediumLimit : MEDIUM_PRIME_LIMIT
     })
     try {
