@@ -76,6 +76,14 @@ describe('the sieve above 1e17 against primesieve', () => {
     }
   })
 
+  // Primes of half the chunk's numbers or more take the kernel without a loop (at most one
+  // multiple, large-primes.ts); here those from 1e8 on, the smaller ones the other kernel.
+  it.skipIf(version == null)('counts a range near 2^64 whose large primes take both kernels', { timeout: 120_000 }, async () => {
+    const from = TOP - 200_000_000n
+    const want = primesieveCount(from, TOP)
+    expect(countRange(from, TOP, { details: false }).count).toBe(await want)
+  })
+
   it.skipIf(version == null)('counts random intervals between 1e17 and 2^64 exactly', { timeout: 120_000 }, async () => {
     const random = seededRandom(17)
     const intervals: [bigint, bigint][] = []

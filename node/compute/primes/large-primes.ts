@@ -89,7 +89,10 @@ export class LargeSievingPrimes {
     // Many short calls, not one long one: V8 runs a wasm function's first calls in its baseline
     // compiler and swaps in the optimised code (3-4x faster here) only for later calls.
     for (let from = Math.floor(minPrime / BYTE_SPAN) & ~7; from < toByte; from += BITMAP_BYTES_PER_CALL) {
-      this.kernels.crossLarge(this.bitmapAt, from, Math.min(toByte, from + BITMAP_BYTES_PER_CALL), min, max, low, byteCount, this.maskAt, 0, this.buffersAt)
+      // Primes from half the chunk's numbers on (bitmap byte b holds numbers from 30 b) have
+      // at most one multiple in it: a kernel without the loop for more.
+      const cross = 2 * from >= byteCount ? this.kernels.crossLargeAtMostOne : this.kernels.crossLarge
+      cross(this.bitmapAt, from, Math.min(toByte, from + BITMAP_BYTES_PER_CALL), min, max, low, byteCount, this.maskAt, 0, this.buffersAt)
     }
     const regionBytes = largeBuffersBytes(1 << REGION_SHIFT) - BUFFERS_AT
     for (let region = 0; region < this.fills.length; region++) {

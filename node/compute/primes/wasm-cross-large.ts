@@ -84,7 +84,12 @@ function queueCrossing (f: FunctionBody, mayBePast: boolean): void {
   f.get('k').const(1).op('i32Add').const(7).op('i32And').set('k')
 }
 
-export function buildCrossLarge (): FunctionBody {
+/**
+ * `atMostOne`: the variant for primes of at least half the chunk's numbers, which have at most
+ * one multiple in it (consecutive multiples coprime to 30 are 2p or more apart): one
+ * branch-free step and no loop. Near 2^64 that is the upper half of the primes below 2^32.
+ */
+export function buildCrossLarge (atMostOne = false): FunctionBody {
   const f = new FunctionBody(
     ['bitmap', 'fromByte', 'toByte', 'minPrime', 'maxPrime', 'low', 'maskBytes', 'mask', 'tables', 'buffers'],
     ['w', 'bits', 't', 'p64', 'square', 'rem', 'off', 'limit', 'p', 'q', 'ri', 'r', 'k', 'i', 'row', 'x', 'n', 'in'],
@@ -130,12 +135,14 @@ export function buildCrossLarge (): FunctionBody {
   // multiples in the mask, an unpredictable count, so the first two steps have no branch: a
   // step past the mask writes a slot it does not count.
   queueCrossing(f, true)
-  queueCrossing(f, true)
-  f.block('crossed').loop('cross')
-  f.get('i').get('maskBytes').op('i32GeU').brIf('crossed')
-  queueCrossing(f, false)
-  f.br('cross')
-  f.end().end()
+  if (!atMostOne) {
+    queueCrossing(f, true)
+    f.block('crossed').loop('cross')
+    f.get('i').get('maskBytes').op('i32GeU').brIf('crossed')
+    queueCrossing(f, false)
+    f.br('cross')
+    f.end().end()
+  }
   f.br('primes')
   f.end().end()
   f.get('w').const(8).op('i32Add').set('w')

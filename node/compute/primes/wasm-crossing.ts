@@ -197,7 +197,8 @@ function crossSmallModule (): object {
     { name: 'preSieve', body: buildPreSieve() },
     { name: 'crossLarge', body: buildCrossLarge() },
     { name: 'flushLarge', body: buildFlushLarge() },
-    { name: 'countBits', body: buildCountBits() }
+    { name: 'countBits', body: buildCountBits() },
+    { name: 'crossLargeAtMostOne', body: buildCrossLarge(true) }
   ]))
   return compiled
 }
@@ -232,6 +233,8 @@ export interface SieveKernels {
   crossLarge: CrossLarge
   flushLarge: FlushLarge
   countBits: CountBits
+  /** crossLarge for primes >= maskBytes * 15 (at most one multiple in the mask). */
+  crossLargeAtMostOne: CrossLarge
 }
 
 export function instantiateCrossing (buffer: ArrayBuffer): SieveKernels {
@@ -245,7 +248,8 @@ export function instantiateCrossing (buffer: ArrayBuffer): SieveKernels {
     preSieve: e.preSieve as PreSieveKernel,
     crossLarge: e.crossLarge as CrossLarge,
     flushLarge: e.flushLarge as FlushLarge,
-    countBits: e.countBits as CountBits
+    countBits: e.countBits as CountBits,
+    crossLargeAtMostOne: e.crossLargeAtMostOne as CrossLarge
   }
 }
 
