@@ -224,7 +224,7 @@ export class SegmentedSieve {
 /**
  * The WebAssembly memory and kernels of a sieve: scratch bytes, the segment at SEGMENT_AT, then the wheel
  * tables, the pre-sieve patterns (copied once), then the small, mid and medium prime lists.
- * Creating one costs about a millisecond (1 MiB of patterns to copy), which would dominate
+ * Creating one costs about a millisecond (half a MiB of patterns to write), which would dominate
  * tiny ranges, so each thread keeps its last one for the next sieve.
  */
 interface Workspace {
