@@ -17,8 +17,8 @@ export const SEGMENT_SHIFT = Math.min(20, Math.max(18, Math.floor(Math.log2(l2Ca
 /**
  * Small primes are crossed off block by block, all of them per block, a block the size of the
  * L1 data cache. Measured on a 48 KiB L1 (pi(1e10), one core): 48 KiB 1.34 s of CPU, 32 KiB
- * 1.43, 64 KiB 1.56, 128 KiB 1.65 (an earlier kernel, which paid a mispredicted jump more per
- * prime and block, had been fastest with 128 KiB blocks).
+ * 1.43, 64 KiB 1.56, 96 KiB 1.85 (an earlier kernel, which paid a mispredicted jump more per
+ * prime and block, had been fastest with 128 KiB blocks on a 32 KiB L1).
  */
 const L1_BLOCK_BYTES = l1DataCacheBytes()
 /**
@@ -27,7 +27,7 @@ const L1_BLOCK_BYTES = l1DataCacheBytes()
  * stay in the L2 cache.
  */
 const PRESIEVE_BLOCK_BYTES = 16 * 1024
-/** Primes below this get the unrolled loop (at least ~32 multiples per block). */
+/** Primes below this get the unrolled loop block by block (8 or more multiples per block). */
 const SMALL_PRIME_LIMIT = 32 * 1024
 /**
  * Primes from SMALL_PRIME_LIMIT to this one get the unrolled loop too, once per segment (4 or
