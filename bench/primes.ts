@@ -3,14 +3,14 @@
 // - pi(1e10) as a user runs it: `mesh primes count 1 1e10 --local --workers 1 --method sieve`
 //   (the bundle `npm ci` builds, made fresh first) against `primesieve 1e10 -t1`;
 // - [1e13, 1e13+1e10], [1e17, 1e17+2e8] and [2^64-1e10, 2^64-1]: countRange on one thread
-//   (bench/primes-run.ts) against `primesieve FROM TO -t1`.
+//   (bench/primes-run.js) against `primesieve FROM TO -t1`.
 // Then all cores: ours with one worker per core against `primesieve -tN` on pi(1e10) and
 // [1e13, 1e13+1e10]. Prints medians, the ratio ours / primesieve and our peak RSS.
 import { execFileSync, spawnSync } from 'node:child_process'
 import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
 
-const RUNNER = fileURLToPath(new URL('./primes-run.ts', import.meta.url))
+const RUNNER = fileURLToPath(new URL('./primes-run.js', import.meta.url))
 const MESH = fileURLToPath(new URL('../cli/mesh.js', import.meta.url))
 const BUNDLE = fileURLToPath(new URL('../build/bundle.ts', import.meta.url))
 const PAIRS = 5
@@ -20,7 +20,7 @@ interface Case {
   name: string
   from: string
   to: string
-  /** Through the `mesh` command (one core only) instead of bench/primes-run.ts. */
+  /** Through the `mesh` command (one core only) instead of bench/primes-run.js. */
   cli?: boolean
   /** Fewer pairs and no warm-up for the long ones (primesieve alone takes ~35 s near 2^64). */
   pairs?: number

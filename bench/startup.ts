@@ -6,7 +6,7 @@
 // - Start-to-ready: from spawning `mesh start` until its control socket answers `id`, median
 //   of 10, the bundle against the sources, alternately.
 // - `mesh primes count 1 X --local --workers 1 --method sieve` on one pinned core (taskset -c 0)
-//   against the sieve kernel called directly in a fresh process (bench/primes-run.ts, countRange
+//   against the sieve kernel called directly in a fresh process (bench/primes-run.js, countRange
 //   on its main thread), alternately, medians of wall time and of CPU time (user + sys, from
 //   /usr/bin/time when present): the difference is what the command's start-up, its worker
 //   thread and its shards add. X = 1e3 shows the fixed part alone, X = 1e10 the whole.
@@ -27,7 +27,7 @@ import { poolThreads } from '../test/utils/threads.ts'
 import { sleep } from '../test/utils/wait.ts'
 
 const MESH_JS = fileURLToPath(new URL('../cli/mesh.js', import.meta.url))
-const KERNEL_RUN = fileURLToPath(new URL('./primes-run.ts', import.meta.url))
+const KERNEL_RUN = fileURLToPath(new URL('./primes-run.js', import.meta.url))
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const RUNS = 10
 const IDLE_SECONDS = 10

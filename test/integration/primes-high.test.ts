@@ -61,6 +61,29 @@ describe('the sieve above 1e17 against primesieve', () => {
     }
   })
 
+  // A narrow range hands the primes with few multiples in it to the large tier, from well below
+  // its square root: the medium tier's limit falls with the width (range-sieve.ts).
+  it.skipIf(version == null)('counts ranges whose medium tier stops early, at every width', { timeout: 120_000 }, async () => {
+    const intervals: [bigint, bigint][] = [
+      [10n ** 12n, 10n ** 12n + 100_000_000n],
+      [10n ** 14n + 7n, 10n ** 14n + 1_000_000_000n],
+      [5n * 10n ** 15n + 119n, 5n * 10n ** 15n + 300_000_000n],
+      [2n ** 53n - 20_000_000n, 2n ** 53n + 20_000_000n]
+    ]
+    for (const [from, to] of intervals) {
+      const want = primesieveCount(from, to)
+      expect(countRange(from, to, { details: false }).count, `[${from}, ${to}]`).toBe(await want)
+    }
+  })
+
+  // Primes of half the chunk's numbers or more take the kernel without a loop (at most one
+  // multiple, large-primes.ts); here those from 1e8 on, the smaller ones the other kernel.
+  it.skipIf(version == null)('counts a range near 2^64 whose large primes take both kernels', { timeout: 120_000 }, async () => {
+    const from = TOP - 200_000_000n
+    const want = primesieveCount(from, TOP)
+    expect(countRange(from, TOP, { details: false }).count).toBe(await want)
+  })
+
   it.skipIf(version == null)('counts random intervals between 1e17 and 2^64 exactly', { timeout: 120_000 }, async () => {
     const random = seededRandom(17)
     const intervals: [bigint, bigint][] = []

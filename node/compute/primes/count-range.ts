@@ -1,5 +1,5 @@
 import { checkBounds, sieveSegments, type SievedSegment } from './range-sieve.ts'
-import { BYTE_RESIDUE_SUM, popcount32, RESIDUES } from './wheel.ts'
+import { BYTE_RESIDUE_SUM, RESIDUES } from './wheel.ts'
 
 /** What a range of primes adds up to; replicas of one shard must agree on all of it. */
 export interface RangeCount {
@@ -37,7 +37,7 @@ export function countRange (from: bigint, to: bigint, options: CountOptions = {}
   let segmentsSinceReport = 0
   for (const segment of sieveSegments(from, to)) {
     if (!details) {
-      count += BigInt(popcountSegment(segment))
+      count += BigInt(segment.countPrimes())
     } else {
       const { n, relativeSum } = countAndSumSegment(segment)
       if (n === 0) continue
@@ -53,14 +53,6 @@ export function countRange (from: bigint, to: bigint, options: CountOptions = {}
     }
   }
   return { count, sum: BigInt.asUintN(64, sum), first, last }
-}
-
-function popcountSegment (segment: SievedSegment): number {
-  const words = segment.words
-  const n = (segment.bytes + 3) >> 2
-  let count = 0
-  for (let i = 0; i < n; i++) count += popcount32(words[i])
-  return count
 }
 
 const countAndSum = { n: 0, relativeSum: 0 }

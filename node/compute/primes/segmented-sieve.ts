@@ -1,30 +1,55 @@
 import { isqrt } from '../isqrt.ts'
+import { l1DataCacheBytes, l2CacheBytes } from './cache-size.ts'
 import { SievingPrimeList } from './sieving-prime-list.ts'
 import { createSieveMemory, instantiateCrossing, writeWheelTables, WHEEL_TABLES_BYTES, type SieveKernels } from './wasm-crossing.ts'
 import { SquareStart } from './first-multiple.ts'
-import { LARGEST_PRESIEVED_PRIME, PRESIEVED_PRIMES, PRESIEVE_MEMORY_BYTES, PreSieve, writePreSievePatterns } from './presieve.ts'
+import { LARGEST_PRESIEVED_PRIME, PRESIEVED_PRIMES, PreSieve, preSieveMemoryBytes, writePreSievePatterns } from './presieve.ts'
 import { BIT_OF_RESIDUE, BYTE_SPAN, COFACTOR_STEP, STEPPED_WHEEL_INDEX } from './wheel.ts'
 
 /**
- * Segment size: 2^SEGMENT_SHIFT bytes = 15.7M numbers, half the 1 MiB L2 of the target machine.
- * Measured with the wasm loops (pi(3e9) and [1e13, 1e13 + 2e9] on one core): 512 KiB beat
- * 128 and 256 KiB, mostly because more primes stay in the cheap medium tier.
+ * Segment size: 2^SEGMENT_SHIFT bytes, half the L2 cache (from 256 KiB to 1 MiB). With a 1 MiB
+ * L2 (pi(3e9) and [1e13, 1e13 + 2e9] on one core), 512 KiB beat 128 and 256 KiB, mostly
+ * because more primes stay in the cheap medium tier; with a 2 MiB L2, 1 MiB segments took 15%
+ * less CPU than 512 KiB for [1e13, 1e13 + 4e9], 6% less near 2^64, the same for pi(1e10), 2
+ * MiB ones 3% less than 512 KiB.
  */
-export const SEGMENT_SHIFT = 19
+export const SEGMENT_SHIFT = Math.min(20, Math.max(18, Math.floor(Math.log2(l2CacheBytes() / 2))))
 /**
- * Small primes are crossed off block by block, all of them per block. Per-prime entry and
- * exit cost (mispredicted branches) is paid once per block, so a block larger than the 32 KiB
- * L1 measured faster: 128 KiB.
+ * Small primes are crossed off block by block, all of them per block, a block the size of the
+ * L1 data cache. Measured on a 48 KiB L1 (pi(1e10), one core): 48 KiB 1.34 s of CPU, 32 KiB
+ * 1.43, 64 KiB 1.56, 96 KiB 1.85 (an earlier kernel, which paid a mispredicted jump more per
+ * prime and block, had been fastest with 128 KiB blocks on a 32 KiB L1).
  */
-const L1_BLOCK_BYTES = 128 * 1024
-/** Primes below this get the unrolled loop (at least ~32 multiples per block). */
+const L1_BLOCK_BYTES = l1DataCacheBytes()
+/**
+ * The pre-sieve ANDs its patterns into the segment this many bytes at a time: each pattern is
+ * kept as one period plus one such block, so the smaller the block, the more of the patterns
+ * stay in the L2 cache.
+ */
+const PRESIEVE_BLOCK_BYTES = 16 * 1024
+/** Primes below this get the unrolled loop block by block (8 or more multiples per block). */
 const SMALL_PRIME_LIMIT = 32 * 1024
 /**
- * Primes below this are visited every segment (a few ns each even without a multiple); the
- * larger ones are not this class's: range-sieve.ts crosses them off chunk by chunk with
- * large-primes.ts and ANDs the result into each segment.
+ * Primes from SMALL_PRIME_LIMIT to this one get the unrolled loop too, once per segment (4 or
+ * more periods of 30 multiples each): pi(1e10) took 7% less CPU than with the one-at-a-time
+ * loop of the medium primes. Larger ones made no difference at 1e13.
  */
-export const MEDIUM_PRIME_LIMIT = 24 << SEGMENT_SHIFT
+const MID_PRIME_LIMIT = 128 * 1024
+/**
+ * Address of the segment in the wasm memory: below it, scratch bytes that crossSmall may
+ * write to (the period of a prime p may start up to p bytes before the segment).
+ */
+const SEGMENT_AT = MID_PRIME_LIMIT
+/**
+ * Primes below this at most are visited every segment (a few ns each even without a
+ * multiple); the larger ones are not this class's: range-sieve.ts crosses them off chunk by
+ * chunk with large-primes.ts and ANDs the result into each segment. A narrow range sets a
+ * lower limit (SegmentedSieveInit.mediumLimit), never below the next one. 12.6 million (24
+ * segments of 512 KiB); with 1 MiB segments near 2^64, 25.2 million took 3% more CPU and 6.3
+ * million about the same.
+ */
+export const MEDIUM_PRIME_LIMIT = 24 << 19
+export const MIN_MEDIUM_PRIME_LIMIT = MID_PRIME_LIMIT
 
 export interface SegmentedSieveInit {
   /** First number of the range; a multiple of 120, so 4-byte blocks stay aligned. */
@@ -32,10 +57,12 @@ export interface SegmentedSieveInit {
   /** The range is low .. low + 30 * byteCount - 1; byteCount < 2^31. */
   byteCount: number
   /**
-   * Ascending primes covering at least 7 .. min(sqrt(last number), MEDIUM_PRIME_LIMIT - 1);
-   * extra ones are ignored, and so are those from MEDIUM_PRIME_LIMIT on.
+   * Ascending primes covering at least 7 .. min(sqrt(last number), mediumLimit - 1); extra
+   * ones are ignored, and so are those from mediumLimit on.
    */
   sievingPrimes: Iterable<Uint32Array>
+  /** In [MIN_MEDIUM_PRIME_LIMIT, MEDIUM_PRIME_LIMIT]; MEDIUM_PRIME_LIMIT when omitted. */
+  mediumLimit?: number
 }
 
 /** Upper bound of pi(x) for sizing arrays (Rosser-Schoenfeld, x >= 17; padded below). */
@@ -61,6 +88,7 @@ export class SegmentedSieve {
   private readonly low: bigint
   private readonly preSieve: PreSieve
   private readonly small: SievingPrimeList
+  private readonly mid: SievingPrimeList
   private readonly medium: SievingPrimeList
   private readonly kernels: SieveKernels
   private workspace: Workspace | null
@@ -78,20 +106,26 @@ export class SegmentedSieve {
     const sqrtHigh = Number(isqrt(high))
     // The segment and the small primes live in WebAssembly memory, for the wasm crossing loop.
     const smallCapacity = primeCountBound(Math.min(sqrtHigh, SMALL_PRIME_LIMIT))
-    const mediumCapacity = primeCountBound(Math.min(sqrtHigh, MEDIUM_PRIME_LIMIT))
-    const workspace = acquireWorkspace(16 * (smallCapacity + mediumCapacity))
+    const midCapacity = primeCountBound(Math.min(sqrtHigh, MID_PRIME_LIMIT))
+    const mediumLimit = init.mediumLimit ?? MEDIUM_PRIME_LIMIT
+    if (!(mediumLimit >= MIN_MEDIUM_PRIME_LIMIT && mediumLimit <= MEDIUM_PRIME_LIMIT)) throw new RangeError('mediumLimit out of range')
+    const mediumCapacity = primeCountBound(Math.min(sqrtHigh, mediumLimit))
+    const workspace = acquireWorkspace(16 * (smallCapacity + midCapacity + mediumCapacity))
     this.workspace = workspace
     const memory = workspace.memory
     this.tablesAt = workspace.tablesAt
-    this.sieve = new Uint8Array(memory, 0, segmentBytes)
-    this.words = new Uint32Array(memory, 0, segmentBytes / 4)
+    this.sieve = new Uint8Array(memory, SEGMENT_AT, segmentBytes)
+    this.words = new Uint32Array(memory, SEGMENT_AT, segmentBytes / 4)
     this.kernels = workspace.kernels
     this.small = new SievingPrimeList(smallCapacity, true, { buffer: memory, byteOffset: workspace.listsAt })
-    this.medium = new SievingPrimeList(mediumCapacity, false, { buffer: memory, byteOffset: workspace.listsAt + 16 * smallCapacity })
-    this.preSieve = new PreSieve(workspace.patternsAt, this.kernels.preSieve)
+    this.mid = new SievingPrimeList(midCapacity, true, { buffer: memory, byteOffset: workspace.listsAt + 16 * smallCapacity })
+    this.medium = new SievingPrimeList(mediumCapacity, false, { buffer: memory, byteOffset: workspace.listsAt + 16 * (smallCapacity + midCapacity) })
+    this.preSieve = new PreSieve(PRESIEVE_BLOCK_BYTES, memory, workspace.patternsAt, this.kernels.preSieve)
     this.preSieve.seek(low / 30n)
 
-    this.placeSievingPrimes(init.sievingPrimes, Math.min(sqrtHigh, MEDIUM_PRIME_LIMIT - 1))
+    this.placeSievingPrimes(init.sievingPrimes, Math.min(sqrtHigh, mediumLimit - 1))
+    this.small.groupByResidue()
+    this.mid.groupByResidue()
   }
 
   /**
@@ -134,21 +168,26 @@ export class SegmentedSieve {
           wheel = STEPPED_WHEEL_INDEX[x]
         }
         if (offset >= limitOffset) continue
-        const byte = Math.floor(offset / BYTE_SPAN)
+        const byte = SEGMENT_AT + Math.floor(offset / BYTE_SPAN)
         if (p < SMALL_PRIME_LIMIT) this.small.add(p, byte, wheel)
+        else if (p < MID_PRIME_LIMIT) this.mid.add(p, byte, wheel)
         else this.medium.add(p, byte, wheel)
       }
     }
   }
 
-  private crossSmallPrimes (end: number): void {
-    const small = this.small
+  private crossSmallPrimes (end: number, small: SievingPrimeList): void {
     this.kernels.crossSmall(end, small.size, small.q.byteOffset, small.rIndex.byteOffset, small.position.byteOffset, small.wheel.byteOffset)
   }
 
   private crossMediumPrimes (end: number): void {
     const medium = this.medium
     this.kernels.crossMedium(end, medium.size, medium.q.byteOffset, medium.rIndex.byteOffset, medium.position.byteOffset, medium.wheel.byteOffset, this.tablesAt)
+  }
+
+  /** The set bits of the segment's first `bytes` bytes (a multiple of 8). */
+  countBits (bytes: number): number {
+    return this.kernels.countBits(SEGMENT_AT, bytes)
   }
 
   /** Hands the memory back for the next sieve of this thread; call once done with it. */
@@ -169,21 +208,23 @@ export class SegmentedSieve {
     const sieve = this.sieve
     for (let start = 0; start < paddedBytes; start += L1_BLOCK_BYTES) {
       const end = Math.min(start + L1_BLOCK_BYTES, paddedBytes)
-      this.preSieve.fill(start, end - start)
-      this.crossSmallPrimes(end)
+      this.preSieve.fill(SEGMENT_AT + start, end - start)
+      this.crossSmallPrimes(SEGMENT_AT + end, this.small)
     }
-    this.crossMediumPrimes(paddedBytes)
+    this.crossSmallPrimes(SEGMENT_AT + paddedBytes, this.mid)
+    this.crossMediumPrimes(SEGMENT_AT + paddedBytes)
     this.small.shift(fullBytes)
+    this.mid.shift(fullBytes)
     this.medium.shift(fullBytes)
-    if (segment === 0 && this.low === 0n) restoreSmallestNumbers(sieve)
+    if (segment === 0 && this.low <= BigInt(LARGEST_PRESIEVED_PRIME)) restoreSmallestNumbers(sieve, Number(this.low))
     return true
   }
 }
 
 /**
- * The WebAssembly memory and kernels of a sieve: the segment at address 0, then the wheel
- * tables, the pre-sieve patterns (copied once), then the small and medium prime lists.
- * Creating one costs about a millisecond (the pre-sieve patterns to write), which would dominate
+ * The WebAssembly memory and kernels of a sieve: scratch bytes, the segment at SEGMENT_AT, then the wheel
+ * tables, the pre-sieve patterns (copied once), then the small, mid and medium prime lists.
+ * Creating one costs about a millisecond (half a MiB of patterns to write), which would dominate
  * tiny ranges, so each thread keeps its last one for the next sieve.
  */
 interface Workspace {
@@ -203,14 +244,14 @@ function acquireWorkspace (listBytes: number): Workspace {
     spareWorkspace = null
     return spare
   }
-  const tablesAt = 1 << SEGMENT_SHIFT
+  const tablesAt = SEGMENT_AT + (1 << SEGMENT_SHIFT)
   const patternsAt = tablesAt + WHEEL_TABLES_BYTES
-  const listsAt = patternsAt + PRESIEVE_MEMORY_BYTES
+  const listsAt = patternsAt + preSieveMemoryBytes(PRESIEVE_BLOCK_BYTES)
   // Round the lists up so a workspace serves many ranges of similar size.
   const roundedListBytes = Math.max(1 << 16, 2 ** Math.ceil(Math.log2(listBytes)))
   const memory = createSieveMemory(listsAt + roundedListBytes)
   writeWheelTables(memory, tablesAt)
-  writePreSievePatterns(memory, patternsAt)
+  writePreSievePatterns(memory, patternsAt, PRESIEVE_BLOCK_BYTES)
   return { memory, kernels: instantiateCrossing(memory), tablesAt, patternsAt, listsAt, listBytes: roundedListBytes }
 }
 
@@ -218,9 +259,14 @@ function releaseWorkspace (workspace: Workspace): void {
   if (spareWorkspace == null || spareWorkspace.listBytes < workspace.listBytes) spareWorkspace = workspace
 }
 
-/** In the segment starting at 0: 1 is not prime, and pre-sieving removed 7..71 themselves. */
-function restoreSmallestNumbers (sieve: Uint8Array): void {
-  sieve[0] &= ~1
-  for (const p of PRESIEVED_PRIMES) sieve[Math.floor(p / 30)] |= 1 << BIT_OF_RESIDUE[p % 30]
+/**
+ * In a first segment starting at `low` (0 or 120, the multiples of 120 up to the largest
+ * pre-sieved prime): pre-sieving removed the pre-sieved primes themselves, and 1 is not prime.
+ */
+function restoreSmallestNumbers (sieve: Uint8Array, low: number): void {
+  if (low === 0) sieve[0] &= ~1
+  for (const p of PRESIEVED_PRIMES) {
+    if (p >= low) sieve[Math.floor((p - low) / 30)] |= 1 << BIT_OF_RESIDUE[p % 30]
+  }
 }
 

@@ -15,21 +15,23 @@ import { BYTE_CARRY_AT, CLEAR_MASK_AT, COFACTOR_GAP_AT, COFACTOR_STEP_AT, RESIDU
  *
  * `crossLarge(bitmap, fromByte, toByte, minPrime, maxPrime, low, maskBytes, mask, tables, buffers)`:
  * scans bitmap bytes [fromByte, toByte) in 8-byte words (fromByte a multiple of 8); minPrime,
- * maxPrime and low (a multiple of 30) are i64; maskBytes * 30 < 2^31.
+ * maxPrime and low (a multiple of 30) are i64; maskBytes * 30 < 2^32 (offsets below it are u32).
  */
 /**
  * Crossings are not written to the mask at once: the mask is many times the L2 cache, so each
- * would be a cache miss. They are queued (byte in region << 8 | clear mask, 4 bytes) in one buffer per
- * 2^REGION_SHIFT bytes of mask, and a full buffer is applied to its region in one go, while
- * that region stays in the cache (the software form of primesieve's buckets, but bounded:
- * BUFFER_ENTRIES per region, 512 KiB in all for a 64 MiB mask).
+ * would be a cache miss. They are queued (byte in region << 8 | clear mask, 4 bytes) in one
+ * buffer per 2^REGION_SHIFT bytes of mask, and a full buffer is applied to its region in one
+ * go (the software form of primesieve's buckets, but bounded: BUFFER_ENTRIES per region, 64
+ * MiB in all for a 128 MiB mask). A flush still misses the cache once per line of the region
+ * it touches first, so a buffer holds 8 entries per line of its region: near 2^64 the
+ * crossings took 12% less CPU than with 512 KiB regions of 1024 entries (1 MiB in all).
  */
-export const REGION_SHIFT = 19
-const BUFFER_SHIFT = 10
+export const REGION_SHIFT = 16
+const BUFFER_SHIFT = 13
 const BUFFER_ENTRIES = 1 << BUFFER_SHIFT
-/** Layout at `buffers`: the fill count of each region (i32), then the buffers from BUFFERS_AT. */
-export const BUFFERS_AT = 4096
-/** Bytes of the buffers for a mask of maskBytes (regions of 2^REGION_SHIFT bytes, at most 1024). */
+/** Layout at `buffers`: the fill count of each region (i32, up to 4096 regions), then the buffers from BUFFERS_AT. */
+export const BUFFERS_AT = 16384
+/** Bytes of the buffers for a mask of maskBytes (regions of 2^REGION_SHIFT bytes, at most 4096). */
 export function largeBuffersBytes (maskBytes: number): number {
   return BUFFERS_AT + 4 * BUFFER_ENTRIES * Math.ceil(maskBytes / 2 ** REGION_SHIFT)
 }
@@ -82,7 +84,12 @@ function queueCrossing (f: FunctionBody, mayBePast: boolean): void {
   f.get('k').const(1).op('i32Add').const(7).op('i32And').set('k')
 }
 
-export function buildCrossLarge (): FunctionBody {
+/**
+ * `atMostOne`: the variant for primes of at least half the chunk's numbers, which have at most
+ * one multiple in it (consecutive multiples coprime to 30 are 2p or more apart): one
+ * branch-free step and no loop. Near 2^64 that is the upper half of the primes below 2^32.
+ */
+export function buildCrossLarge (atMostOne = false): FunctionBody {
   const f = new FunctionBody(
     ['bitmap', 'fromByte', 'toByte', 'minPrime', 'maxPrime', 'low', 'maskBytes', 'mask', 'tables', 'buffers'],
     ['w', 'bits', 't', 'p64', 'square', 'rem', 'off', 'limit', 'p', 'q', 'ri', 'r', 'k', 'i', 'row', 'x', 'n', 'in'],
@@ -128,12 +135,14 @@ export function buildCrossLarge (): FunctionBody {
   // multiples in the mask, an unpredictable count, so the first two steps have no branch: a
   // step past the mask writes a slot it does not count.
   queueCrossing(f, true)
-  queueCrossing(f, true)
-  f.block('crossed').loop('cross')
-  f.get('i').get('maskBytes').op('i32GeU').brIf('crossed')
-  queueCrossing(f, false)
-  f.br('cross')
-  f.end().end()
+  if (!atMostOne) {
+    queueCrossing(f, true)
+    f.block('crossed').loop('cross')
+    f.get('i').get('maskBytes').op('i32GeU').brIf('crossed')
+    queueCrossing(f, false)
+    f.br('cross')
+    f.end().end()
+  }
   f.br('primes')
   f.end().end()
   f.get('w').const(8).op('i32Add').set('w')

@@ -1,7 +1,8 @@
-import { encodeModule, FunctionBody } from './wasm-emitter.ts'
+import { encodeModule, FunctionBody, I32 } from './wasm-emitter.ts'
 import { buildCrossLarge, buildFlushLarge } from './wasm-cross-large.ts'
 import { BYTE_CARRY_AT, CLEAR_MASK_AT, COFACTOR_GAP_AT } from './wasm-wheel-tables.ts'
 import { BIT_OF_RESIDUE, RESIDUES } from './wheel.ts'
+import { PRESIEVE_STREAMS } from './presieve.ts'
 
 /**
  * The crossing-off loops of the sieve as WebAssembly, generated here at load time (no build
@@ -16,19 +17,24 @@ import { BIT_OF_RESIDUE, RESIDUES } from './wheel.ts'
  * of 30 cofactors the 8 multiples of p = 30q + r sit at fixed byte offsets `q * a + b` from the
  * period start (SievingPrimeList.position), with fixed bit masks, and a period is p bytes long.
  * So there is one loop per r with those offsets and masks as constants, crossing 8 multiples
- * per iteration; a prime enters its period at its wheel index through a fall-through
- * br_table, and leaves at the first multiple past `end`, with no table lookups.
+ * per iteration, and a prime leaves at the first multiple past `end`, with no table lookups.
+ *
+ * A prime always enters at the start of its period, not at its next multiple: the multiples
+ * before that one in the period are crossed again, which changes nothing (they are composite,
+ * and already crossed or below the range), and it saves a jump to the wheel index that is
+ * mispredicted for almost every prime in every block. Such a period may start up to p bytes
+ * before the segment, so positions are addresses, with SEGMENT_AT bytes of scratch below the
+ * segment; primes sorted by r (SievingPrimeList.groupByResidue) make the jump to r's loop
+ * predictable.
  *
  * Exported `crossSmall(end, size, qOffset, rIndexOffset, positionOffset, wheelOffset)`: the
- * sieve segment sits at address 0 of the memory, the four Int32 arrays of a SievingPrimeList
- * at the given byte offsets.
+ * four Int32 arrays of a SievingPrimeList at the given byte offsets, `end` an address.
  */
 function buildCrossSmall (): FunctionBody {
   const f = new FunctionBody(
     ['end', 'size', 'qOff', 'riOff', 'posOff', 'wheelOff'],
     ['j', 'addr', 'i', 'q', 'ri', 'k', 'p', 'o1', 'o2', 'o3', 'o4', 'o5', 'o6', 'o7', 'lim', 't'])
   const residueLabels = RESIDUES.map((_, ri) => `r${ri}`)
-  const wheelLabels = RESIDUES.map((_, k) => `c${k}`)
 
   f.block('done').loop('primes')
   f.get('j').get('size').op('i32GeS').brIf('done')
@@ -38,19 +44,18 @@ function buildCrossSmall (): FunctionBody {
   f.get('i').get('end').op('i32GeS').brIf('next')
   f.get('qOff').get('addr').op('i32Add').load().set('q')
   f.get('riOff').get('addr').op('i32Add').load().set('ri')
-  f.get('wheelOff').get('addr').op('i32Add').load().set('k')
   f.block('store')
   for (let ri = 7; ri >= 0; ri--) f.block(residueLabels[ri])
   f.get('ri').brTable(residueLabels, 'r7')
   for (let ri = 0; ri < 8; ri++) {
     f.end()
-    residueCase(f, ri, wheelLabels)
+    residueCase(f, ri)
   }
   f.end()
   return closePrimeLoop(f)
 }
 
-function residueCase (f: FunctionBody, ri: number, wheelLabels: string[]): void {
+function residueCase (f: FunctionBody, ri: number): void {
   const r = RESIDUES[ri]
   const masks = RESIDUES.map((m) => ~(1 << BIT_OF_RESIDUE[(r * m) % 30]) & 0xff)
   for (let k = 1; k < 8; k++) {
@@ -75,23 +80,19 @@ function residueCase (f: FunctionBody, ri: number, wheelLabels: string[]): void 
     f.get('end').op('i32GeS').if('past').const(k).set('k').br('store').end()
   }
   f.loop('period')
-  for (let k = 7; k >= 0; k--) f.block(wheelLabels[k])
-  f.get('k').brTable(wheelLabels, 'c7')
-  f.end()
-  // Wheel index 0: whole periods first, 8 multiples per iteration.
+  // Whole periods first, 8 multiples per iteration.
   f.block('fastDone').loop('fast')
   f.get('i').get('lim').op('i32GeS').brIf('fastDone')
   for (let k = 0; k < 8; k++) cross(k)
   f.get('i').get('p').op('i32Add').set('i')
   f.br('fast')
   f.end().end()
+  // The last period, up to the first multiple past the end.
   for (let k = 0; k < 8; k++) {
-    if (k > 0) f.end()
     leaveIfPastEnd(k)
     cross(k)
   }
   f.get('i').get('p').op('i32Add').set('i')
-  f.const(0).set('k')
   f.br('period')
   f.end()
 }
@@ -132,12 +133,14 @@ function buildCrossMedium (): FunctionBody {
 }
 
 /**
- * preSieve: sieve[dst .. dst + bytes) = AND of 8 pattern streams, 16 bytes per step (bytes a
- * multiple of 16). `preSieve(dst, bytes, a, b, c, d, e, f, g, h)` with the patterns' addresses.
+ * preSieve: sieve[dst .. dst + bytes) = AND of PRESIEVE_STREAMS pattern streams, 16 bytes per
+ * step (bytes a multiple of 16). `preSieve(dst, bytes, sources)`: the streams' addresses are
+ * the i32 array at `sources`, read once into locals.
  */
 function buildPreSieve (): FunctionBody {
-  const streams = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']
-  const f = new FunctionBody(['dst', 'bytes', ...streams], ['x'])
+  const streams = Array.from({ length: PRESIEVE_STREAMS }, (_, i) => `s${i}`)
+  const f = new FunctionBody(['dst', 'bytes', 'sources'], ['x', ...streams])
+  for (const [i, s] of streams.entries()) f.get('sources').load(4 * i).set(s)
   f.block('done').loop('words')
   f.get('x').get('bytes').op('i32GeS').brIf('done')
   f.get('dst').get('x').op('i32Add')
@@ -149,6 +152,24 @@ function buildPreSieve (): FunctionBody {
   f.get('x').const(16).op('i32Add').set('x')
   f.br('words')
   f.end().end()
+  return f
+}
+
+/**
+ * countBits: the set bits of memory [at, at + bytes) (bytes a multiple of 8), with the
+ * processor's popcount, 8 bytes per step: `countBits(at, bytes)` (fewer than 2^31).
+ */
+function buildCountBits (): FunctionBody {
+  const f = new FunctionBody(['at', 'bytes'], ['end', 'sum'], ['sum'])
+  f.resultType = I32
+  f.get('at').get('bytes').op('i32Add').set('end')
+  f.block('done').loop('words')
+  f.get('at').get('end').op('i32GeU').brIf('done')
+  f.get('sum').get('at').load64().op('i64Popcnt').op('i64Add').set('sum')
+  f.get('at').const(8).op('i32Add').set('at')
+  f.br('words')
+  f.end().end()
+  f.get('sum').op('i32WrapI64')
   return f
 }
 
@@ -175,7 +196,9 @@ function crossSmallModule (): object {
     { name: 'crossMedium', body: buildCrossMedium() },
     { name: 'preSieve', body: buildPreSieve() },
     { name: 'crossLarge', body: buildCrossLarge() },
-    { name: 'flushLarge', body: buildFlushLarge() }
+    { name: 'flushLarge', body: buildFlushLarge() },
+    { name: 'countBits', body: buildCountBits() },
+    { name: 'crossLargeAtMostOne', body: buildCrossLarge(true) }
   ]))
   return compiled
 }
@@ -192,7 +215,7 @@ export function createSieveMemory (bytes: number): ArrayBuffer {
 export type CrossMedium = (end: number, size: number, qOffset: number, rIndexOffset: number, positionOffset: number, wheelOffset: number, tablesOffset: number) => void
 
 /** The wasm crossing loops working on the memory behind `buffer` (from createSieveMemory). */
-export type PreSieveKernel = (dst: number, bytes: number, a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => void
+export type PreSieveKernel = (dst: number, bytes: number, sources: number) => void
 
 /**
  * `crossLarge(bitmap, fromByte, toByte, minPrime, maxPrime, low, maskBytes, mask, tables)`:
@@ -201,12 +224,17 @@ export type PreSieveKernel = (dst: number, bytes: number, a: number, b: number, 
 export type CrossLarge = (bitmap: number, fromByte: number, toByte: number, minPrime: bigint, maxPrime: bigint, low: bigint, maskBytes: number, mask: number, tables: number, buffers: number) => void
 export type FlushLarge = (region: number, entries: number, count: number) => void
 
+export type CountBits = (at: number, bytes: number) => number
+
 export interface SieveKernels {
   crossSmall: CrossSmall
   crossMedium: CrossMedium
   preSieve: PreSieveKernel
   crossLarge: CrossLarge
   flushLarge: FlushLarge
+  countBits: CountBits
+  /** crossLarge for primes >= maskBytes * 15 (at most one multiple in the mask). */
+  crossLargeAtMostOne: CrossLarge
 }
 
 export function instantiateCrossing (buffer: ArrayBuffer): SieveKernels {
@@ -219,7 +247,9 @@ export function instantiateCrossing (buffer: ArrayBuffer): SieveKernels {
     crossMedium: e.crossMedium as CrossMedium,
     preSieve: e.preSieve as PreSieveKernel,
     crossLarge: e.crossLarge as CrossLarge,
-    flushLarge: e.flushLarge as FlushLarge
+    flushLarge: e.flushLarge as FlushLarge,
+    countBits: e.countBits as CountBits,
+    crossLargeAtMostOne: e.crossLargeAtMostOne as CrossLarge
   }
 }
 

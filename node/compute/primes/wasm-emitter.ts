@@ -1,6 +1,6 @@
 /**
  * Just enough of a WebAssembly binary writer for the sieve kernels: one module with imported
- * memory and i32/i64 functions without results. Structured control flow uses named labels;
+ * memory and i32/i64 functions with at most one result. Structured control flow uses named labels;
  * `br(name)` turns a name into the relative depth the binary format wants.
  */
 import { encodeModule as encodeBinaryModule, signedLeb, signedLeb64, unsignedLeb } from '../wasm/wasm-binary.ts'
@@ -20,7 +20,7 @@ const NUMERIC = {
   i32Eqz: 0x45, i32LtS: 0x48, i32LtU: 0x49, i32GeS: 0x4e, i32GeU: 0x4f,
   i64Eqz: 0x50, i64LtU: 0x54, i64GtU: 0x56, i64GeU: 0x5a,
   i32Eq: 0x46, i32Add: 0x6a, i32Sub: 0x6b, i32Mul: 0x6c, i32DivU: 0x6e, i32RemU: 0x70, i32And: 0x71, i32Or: 0x72, i32Shl: 0x74, i32ShrU: 0x76,
-  i64Ctz: 0x7a, i64Add: 0x7c, i64Sub: 0x7d, i64Mul: 0x7e, i64RemU: 0x82, i64And: 0x83,
+  i64Ctz: 0x7a, i64Popcnt: 0x7b, i64Add: 0x7c, i64Sub: 0x7d, i64Mul: 0x7e, i64RemU: 0x82, i64And: 0x83,
   i32WrapI64: 0xa7, i64ExtendI32U: 0xad
 } as const
 export type NumericOp = keyof typeof NUMERIC
@@ -32,6 +32,8 @@ export type NumericOp = keyof typeof NUMERIC
 export class FunctionBody {
   readonly bytes: number[] = []
   readonly paramTypes: number[]
+  /** The result's type, if the function returns one (left on the stack at the end). */
+  resultType: number | undefined = undefined
   private readonly localTypes: number[]
   private readonly locals = new Map<string, number>()
   private readonly labels: string[] = []
@@ -98,7 +100,7 @@ export class FunctionBody {
   }
 }
 
-/** A module importing `env.memory` and exporting the given no-result functions. */
+/** A module importing `env.memory` and exporting the given functions. */
 export function encodeModule (functions: { name: string, body: FunctionBody }[]): Uint8Array {
-  return encodeBinaryModule(functions.map(f => ({ name: f.name, params: f.body.paramTypes, body: f.body.encode() })))
+  return encodeBinaryModule(functions.map(f => ({ name: f.name, params: f.body.paramTypes, result: f.body.resultType, body: f.body.encode() })))
 }

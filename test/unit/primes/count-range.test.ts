@@ -4,9 +4,10 @@ import { SEGMENT_SHIFT } from '../../../node/compute/primes/segmented-sieve.ts'
 import { referenceCount, referenceIsPrime, seededRandom } from './reference.ts'
 
 const LIMIT = 48_000_000
-const isPrime = referenceIsPrime(LIMIT)
-/** Numbers per sieve segment: ranges crossing it exercise the segment hand-over. */
+/** Numbers per sieve segment (from the L2 cache's size): ranges crossing it exercise the segment hand-over. */
 const SEGMENT_SPAN = 30 * (1 << SEGMENT_SHIFT)
+/** The reference covers the random ranges and three segments. */
+const isPrime = referenceIsPrime(Math.max(LIMIT, 3 * SEGMENT_SPAN + 1_000))
 
 function check (from: number, to: number): void {
   const got = countRange(BigInt(from), BigInt(to))
@@ -27,6 +28,12 @@ describe('countRange', () => {
   it('counts every range with both ends in [0, 130], wheel primes included', () => {
     for (let from = 0; from <= 130; from++) {
       for (let to = from - 1; to <= 130; to++) check(from, to)
+    }
+  })
+
+  it('keeps the pre-sieved primes (up to 163) whichever multiple of 120 the sieve starts at', () => {
+    for (let from = 100; from <= 400; from++) {
+      for (let to = from - 1; to <= 400; to += 3) check(from, to)
     }
   })
 

@@ -1,7 +1,10 @@
 // One timed count for bench/primes.ts, in a process of its own so its peak RSS is its own:
-// `node bench/primes-run.ts FROM TO [WORKERS]` prints {"count","seconds","maxRssMb"}.
+// `node bench/primes-run.js FROM TO [WORKERS]` prints {"count","seconds","maxRssMb"}.
 // WORKERS omitted: countRange on this thread (the single-core figure); else the worker pool.
-// Modules load through Node's compile cache, as the `mesh` launcher (cli/mesh.js) loads them.
+// Plain JavaScript, like the `mesh` launcher (cli/mesh.js), and for the same reason: Node
+// strips the types of an entry file before any compile cache is on, which loads its
+// TypeScript stripper (about 40 ms of CPU per process, measured here) into every run. The
+// modules then load through Node's compile cache, as the launcher loads them.
 import * as nodeModule from 'node:module'
 
 const cache = nodeModule.enableCompileCache?.()
