@@ -57,20 +57,19 @@ export class ProcessNemesis implements TierNemesis {
 
   async apply (fault: Fault, final = false): Promise<void> {
     const extra = final ? { final } : {}
-    if (await this.nodeFaults.apply(fault, extra)) return
-    switch (fault.f) {
-      case 'partition':
-        this.partition(fault.grudge)
-        this.history.nemesis(fault, extra)
-        return
-      case 'heal': {
-        const effect = this.heal()
-        this.history.nemesis(fault, { ...extra, effect })
-        return
-      }
-      default:
-        throw new UnsupportedFaultError(`the process tier cannot apply ${fault.f} faults`)
+    // Before any await: nothing runs between the call and the cut.
+    if (fault.f === 'partition') {
+      this.partition(fault.grudge)
+      this.history.nemesis(fault, extra)
+      return
     }
+    if (fault.f === 'heal') {
+      const effect = this.heal()
+      this.history.nemesis(fault, { ...extra, effect })
+      return
+    }
+    if (await this.nodeFaults.apply(fault, extra)) return
+    throw new UnsupportedFaultError(`the process tier cannot apply ${fault.f} faults`)
   }
 
   get broken (): boolean {
