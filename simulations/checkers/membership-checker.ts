@@ -180,9 +180,24 @@ function unexplained (transitions: Transition[], windows: FaultWindow[], ctx: Ch
     .map(x => `n${x.observer} saw n${x.target} ${state} at ${Math.round(x.t)} ms with no fault between them`)
 }
 
+/** Per partition window, the pairs that cannot reach each other even through others. */
+const cutOff = new WeakMap<FaultWindow, Set<string>>()
+
+/** Whether gossip from `a` could reach `b` during the window (through others: a bridge). */
+function reachable (w: FaultWindow, a: number, b: number, nodes: number): boolean {
+  if (w.fault.f !== 'partition') return true
+  let pairs = cutOff.get(w)
+  if (pairs == null) {
+    pairs = new Set(disconnectedPairs(w.fault.grudge, nodes).map(([x, y]) => `${x},${y}`))
+    cutOff.set(w, pairs)
+  }
+  return !pairs.has(`${a},${b}`)
+}
+
 /**
  * Suspicions no fault between the pair explains, split in two. Relayed: a node the fault cut
- * from the target already held it suspect or dead, and suspicions travel by gossip (SWIM's
+ * from the target already held it suspect or dead, and its word could reach the observer (the
+ * cut between them healed, or a path around it), and suspicions travel by gossip (SWIM's
  * design: the suspect hears it too and refutes), so a node that still heard the target took
  * the other side's word for a while; after a heal each side's verdicts about the other reach
  * the nodes that were never cut from those members. False: nobody cut from the target doubted
@@ -197,9 +212,9 @@ function suspicions (transitions: Transition[], windows: FaultWindow[], ctx: Che
   for (const x of transitions) {
     if (x.to === 'suspect' && !explained(x, windows, ctx)) {
       const relayed = windows.some(w => w.start <= x.t && w.end + reach >= x.t &&
-        [...doubters.get(x.target) ?? []].some(c => c !== x.observer && affects(w, c, x.target)))
+        [...doubters.get(x.target) ?? []].some(c => c !== x.observer && affects(w, c, x.target) && (x.t > w.end || reachable(w, c, x.observer, ctx.nodes))))
       if (relayed) relayedSuspicions++
-      else falseSuspicions.push(`n${x.observer} saw n${x.target} suspect at ${Math.round(x.t)} ms; nobody cut from it doubted it`)
+      else falseSuspicions.push(`n${x.observer} saw n${x.target} suspect at ${Math.round(x.t)} ms; nobody cut from it doubted it where its word could reach`)
     }
     const set = doubters.get(x.target) ?? new Set<number>()
     doubters.set(x.target, set)
