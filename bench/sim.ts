@@ -90,6 +90,13 @@ async function simulate (tier: 'netns' | 'process', nodes: number): Promise<any>
     detection: m.detection,
     falseDeaths: m.falseDeathCount,
     falseSuspicions: m.falseSuspicionCount,
+    relayedSuspicions: m.relayedSuspicionCount,
+    heartbeatMs: r.plan.heartbeatMs,
+    // A cycle is a window and the gap after it, as long as the plan says whatever the load.
+    cycleMs: Math.round(r.plan.faultPhaseMs / Number(values.cycles)),
+    totalMs: r.timings.totalMs,
+    // The same run with 20 cycles: everything but the fault phase stays.
+    estimate20CyclesMs: Math.round(r.timings.totalMs + (20 - Number(values.cycles)) * r.plan.faultPhaseMs / Number(values.cycles)),
     stableChatLatencyMs: chat.stableLatencyMs,
     setupMs: r.timings.setupMs,
     discoveryMs: r.timings.discoveryMs,
@@ -110,10 +117,11 @@ function describe (f: any): string {
     `  lost ${f.lost}, duplicated ${f.duplicated}                        target 0`,
     `  convergence after heal: ${q(f.convergenceAfterHealMs)}; ${f.unconvergedHeals} heals not converged before the next fault   target p99 <= ${convergenceTarget} ms`,
     ...Object.entries<any>(f.detection ?? {}).map(([kind, d]) => `  detection (${kind}): suspect ${q(d.suspectMs)}; dead ${q(d.downMs)}; missed ${d.missed} of ${d.expectedPairs}`),
-    `  false deaths ${f.falseDeaths}, false suspicions ${f.falseSuspicions}   target 0 deaths`,
+    `  false deaths ${f.falseDeaths}, false suspicions ${f.falseSuspicions} (and ${f.relayedSuspicions ?? 0} relayed across a cut)   target 0 deaths`,
     `  chat stable latency: ${q(f.stableChatLatencyMs)}`,
     `  setup ${f.setupMs} ms (node start), discovery ${f.discoveryMs} ms, teardown ${f.teardownMs} ms${f.tier === 'netns' ? '   target setup+teardown <= 5000 ms' : ''}`,
     `  peak RSS ${f.tier === 'netns' ? 'per node' : 'of the process'} ${f.peakRssMb} MB`,
+    `  heartbeat ${f.heartbeatMs} ms; a cycle ${(f.cycleMs / 1000).toFixed(0)} s; the run ${(f.totalMs / 60_000).toFixed(1)} min (${(f.estimate20CyclesMs / 60_000).toFixed(0)} min with 20 cycles)`,
     `  CPU ${f.cpu}; load ${f.loadBefore} before, ${f.loadAfter} after`,
     `  report: ${f.report}`
   ].join('\n')

@@ -37,10 +37,14 @@ export class PeerBlocklist {
       if (refuse) this.refused++
       return refuse
     }
+    // The upgraded checks too: a connection whose handshake passed just before a cut is
+    // checked again as it opens, after the cut has closed every connection it could see.
     return {
       denyDialPeer: deny,
       denyInboundEncryptedConnection: deny,
-      denyOutboundEncryptedConnection: deny
+      denyOutboundEncryptedConnection: deny,
+      denyInboundUpgradedConnection: deny,
+      denyOutboundUpgradedConnection: deny
     }
   }
 }

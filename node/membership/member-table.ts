@@ -37,6 +37,8 @@ export class MemberTable {
   private readonly maxMembers: number
   private readonly onFull: () => void
   private lastTickAt: number
+  /** Members suspect on another node's claim rather than this node's own evidence. */
+  private readonly heardSuspicions = new Set<string>()
 
   constructor (init: MemberTableInit) {
     this.timing = init.timing
@@ -135,9 +137,11 @@ export class MemberTable {
       if (member.state === 'alive' && now - member.lastSeenAt > this.timing.suspectAfterMs) {
         transitions.push(this.transition(member, 'suspect', 'missed-heartbeats'))
       } else if (member.state === 'suspect' && now - member.stateSince > this.timing.suspicionTimeoutMs) {
-        transitions.push(this.transition(member, 'dead', 'suspicion-timeout'))
+        const secondhand = this.heardSuspicions.has(member.id)
+        transitions.push({ ...this.transition(member, 'dead', 'suspicion-timeout'), ...(secondhand ? { secondhand } : {}) })
       } else if ((member.state === 'dead' || member.state === 'left') && now - member.stateSince > this.timing.forgetAfterMs) {
         this.members.delete(member.id)
+        this.heardSuspicions.delete(member.id)
       }
     }
     return transitions
@@ -151,10 +155,13 @@ export class MemberTable {
     }
     if (oldest == null) return false
     this.members.delete(oldest.id)
+    this.heardSuspicions.delete(oldest.id)
     return true
   }
 
   private transition (member: Member, to: MemberState, cause: TransitionCause): MemberTransition {
+    if (to === 'suspect' && cause === 'claim') this.heardSuspicions.add(member.id)
+    else this.heardSuspicions.delete(member.id)
     const from = member.state
     member.state = to
     member.stateSince = this.now()

@@ -29,6 +29,11 @@ export interface MemberTransition {
   from: MemberState | null
   to: MemberState
   cause: TransitionCause
+  /**
+   * A death by suspicion timeout of a suspicion this node took from another's claim: the
+   * claim's author gossips the death, this node only records it.
+   */
+  secondhand?: boolean
 }
 
 /**

@@ -313,7 +313,12 @@ export class MembershipService extends EventEmitter<MembershipEvents> implements
     if (t == null) return
     this.metrics.counter('mesh_membership_transitions_total', 'member state changes', ['to', 'cause']).inc({ to: t.to, cause: t.cause })
     this.log('%s (%s) %s -> %s (%s)', t.member.nick, t.member.id, t.from, t.to, t.cause)
-    if ((t.to === 'suspect' || t.to === 'dead') && t.cause !== 'claim') {
+    // A death that only confirms another node's suspicion is that node's to gossip: when a
+    // cut silences half a mesh, every node on the other side times out the same suspicions
+    // at once, and each gossiping its own verdicts made a claim per pair (2,500 in a mesh of
+    // a hundred, each to fifty nodes), a burst that held the side's own heartbeats back
+    // long enough for members heard a moment before to be suspected.
+    if ((t.to === 'suspect' || t.to === 'dead') && t.cause !== 'claim' && t.secondhand !== true) {
       void this.publish({ type: t.to, v: MEMBERSHIP_WIRE_VERSION, by: this.peerId, target: t.member.id, incarnation: t.member.incarnation })
     }
     this.emit(eventFor(t), t)

@@ -25,7 +25,7 @@ export function checkMembership (history: readonly HistoryEvent[], ctx: CheckCon
   const eachHeal = convergenceAfterEachWindow(history, observations, windows, ctx.nodes)
   const detection = detectionTimes(transitions, windows, ctx)
   const falseDeaths = unexplained(transitions, windows, ctx, 'dead')
-  const falseSuspicions = unexplained(transitions, windows, ctx, 'suspect')
+  const { falseSuspicions, relayedSuspicions } = suspicions(transitions, windows, ctx)
 
   const verdicts: Validity[] = [
     convergence.convergedAfterMs != null,
@@ -36,7 +36,7 @@ export function checkMembership (history: readonly HistoryEvent[], ctx: CheckCon
   const parts = [
     convergence.convergedAfterMs == null ? 'views never converged after the heal' : `converged ${convergence.convergedAfterMs} ms after the heal`,
     `${falseDeaths.length} false deaths`,
-    `${falseSuspicions.length} false suspicions`,
+    `${falseSuspicions.length} false suspicions` + (relayedSuspicions > 0 ? ` (${relayedSuspicions} more relayed across a cut)` : ''),
     detection.missed > 0 ? `${detection.missed} failures never detected` : `${detection.detected} detections`
   ]
   return {
@@ -50,7 +50,9 @@ export function checkMembership (history: readonly HistoryEvent[], ctx: CheckCon
     missedDetections: detection.missedPairs.slice(0, 20),
     falseDeaths: falseDeaths.slice(0, 20),
     falseDeathCount: falseDeaths.length,
-    falseSuspicionCount: falseSuspicions.length
+    falseSuspicions: falseSuspicions.slice(0, 20),
+    falseSuspicionCount: falseSuspicions.length,
+    relayedSuspicionCount: relayedSuspicions
   }
 }
 
@@ -165,11 +167,59 @@ function detectionTimes (transitions: Transition[], windows: FaultWindow[], ctx:
   return { byKind, detected, missed: missedPairs.length, missedPairs }
 }
 
+/** Whether a fault between the pair explains the transition: the window, or the detection time after it. */
+function explained (x: Transition, windows: FaultWindow[], ctx: CheckContext): boolean {
+  const reach = ctx.deadAfterMs + FALSE_DEATH_GRACE_HEARTBEATS * ctx.heartbeatMs
+  return windows.some(w => affects(w, x.observer, x.target) && w.start <= x.t && w.end + reach >= x.t)
+}
+
 /** Transitions to `state` that no fault window explains (the pair untouched in the detection time before it). */
 function unexplained (transitions: Transition[], windows: FaultWindow[], ctx: CheckContext, state: string): string[] {
-  const reach = ctx.deadAfterMs + FALSE_DEATH_GRACE_HEARTBEATS * ctx.heartbeatMs
   return transitions
-    .filter(x => x.to === state)
-    .filter(x => !windows.some(w => affects(w, x.observer, x.target) && w.start <= x.t && w.end + reach >= x.t))
+    .filter(x => x.to === state && !explained(x, windows, ctx))
     .map(x => `n${x.observer} saw n${x.target} ${state} at ${Math.round(x.t)} ms with no fault between them`)
+}
+
+/** Per partition window, the pairs that cannot reach each other even through others. */
+const cutOff = new WeakMap<FaultWindow, Set<string>>()
+
+/** Whether gossip from `a` could reach `b` during the window (through others: a bridge). */
+function reachable (w: FaultWindow, a: number, b: number, nodes: number): boolean {
+  if (w.fault.f !== 'partition') return true
+  let pairs = cutOff.get(w)
+  if (pairs == null) {
+    pairs = new Set(disconnectedPairs(w.fault.grudge, nodes).map(([x, y]) => `${x},${y}`))
+    cutOff.set(w, pairs)
+  }
+  return !pairs.has(`${a},${b}`)
+}
+
+/**
+ * Suspicions no fault between the pair explains, split in two. Relayed: a node the fault cut
+ * from the target already held it suspect or dead, and its word could reach the observer (the
+ * cut between them healed, or a path around it), and suspicions travel by gossip (SWIM's
+ * design: the suspect hears it too and refutes), so a node that still heard the target took
+ * the other side's word for a while; after a heal each side's verdicts about the other reach
+ * the nodes that were never cut from those members. False: nobody cut from the target doubted
+ * it, so the suspicion came from the mesh itself (late heartbeats, a starved machine).
+ */
+function suspicions (transitions: Transition[], windows: FaultWindow[], ctx: CheckContext): { falseSuspicions: string[], relayedSuspicions: number } {
+  const reach = ctx.deadAfterMs + FALSE_DEATH_GRACE_HEARTBEATS * ctx.heartbeatMs
+  // Who holds each target suspect or dead now, as the transitions (in time order) go by.
+  const doubters = new Map<number, Set<number>>()
+  const falseSuspicions: string[] = []
+  let relayedSuspicions = 0
+  for (const x of transitions) {
+    if (x.to === 'suspect' && !explained(x, windows, ctx)) {
+      const relayed = windows.some(w => w.start <= x.t && w.end + reach >= x.t &&
+        [...doubters.get(x.target) ?? []].some(c => c !== x.observer && affects(w, c, x.target) && (x.t > w.end || reachable(w, c, x.observer, ctx.nodes))))
+      if (relayed) relayedSuspicions++
+      else falseSuspicions.push(`n${x.observer} saw n${x.target} suspect at ${Math.round(x.t)} ms; nobody cut from it doubted it where its word could reach`)
+    }
+    const set = doubters.get(x.target) ?? new Set<number>()
+    doubters.set(x.target, set)
+    if (x.to === 'suspect' || x.to === 'dead') set.add(x.observer)
+    else set.delete(x.observer)
+  }
+  return { falseSuspicions, relayedSuspicions }
 }

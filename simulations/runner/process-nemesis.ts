@@ -1,7 +1,6 @@
 import type { HistoryRecorder } from '../history/recorder.ts'
 import type { Grudge } from '../plan/grudge.ts'
 import type { Fault } from '../plan/plan.ts'
-import { callNode } from './control-call.ts'
 import type { TierNemesis } from './driven-node.ts'
 import type { InProcessNode } from './in-process-node.ts'
 import { NodeFaults } from './node-faults.ts'
@@ -23,10 +22,22 @@ export function assertProcessTierPlan (faults: ReadonlyArray<{ f: string }>): vo
   }
 }
 
+/** Why the nemesis aborted a connection: a partition, not the node's own doing. */
+export class CutError extends Error {
+  override name = 'CutError'
+}
+
 /**
- * The process tier's faults: partitions through each node's blocklist (`test.block` on its
- * control socket: the gater refuses dials and handshakes across the cut and the connections
- * across it close), kill (a stop without a leave), restart (a new node on the same home).
+ * The process tier's faults: partitions through each node's blocklist (its connection gater
+ * refuses dials and handshakes across the cut, and the connections across it are aborted),
+ * kill (a stop without a leave), restart (a new node on the same home).
+ *
+ * A cut and a heal take effect on every node in one turn of the event loop, as a switch
+ * pulled on a real network does. They went through each node's control socket (`test.block`),
+ * a hundred calls answered one at a time by the thread the nodes share: on a busy machine
+ * the cut took seconds to reach its last node, and meanwhile the side that could no longer
+ * hear a member gossiped its suspicion over connections not yet cut to the member's own side,
+ * which believed it (false suspicions, counted against the mesh). Heals went the same way.
  */
 export class ProcessNemesis implements TierNemesis {
   private readonly nodes: InProcessNode[]
@@ -46,20 +57,19 @@ export class ProcessNemesis implements TierNemesis {
 
   async apply (fault: Fault, final = false): Promise<void> {
     const extra = final ? { final } : {}
-    if (await this.nodeFaults.apply(fault, extra)) return
-    switch (fault.f) {
-      case 'partition':
-        this.history.nemesis(fault, extra)
-        await this.partition(fault.grudge)
-        return
-      case 'heal': {
-        const effect = await this.heal()
-        this.history.nemesis(fault, { ...extra, effect })
-        return
-      }
-      default:
-        throw new UnsupportedFaultError(`the process tier cannot apply ${fault.f} faults`)
+    // Before any await: nothing runs between the call and the cut.
+    if (fault.f === 'partition') {
+      this.partition(fault.grudge)
+      this.history.nemesis(fault, extra)
+      return
     }
+    if (fault.f === 'heal') {
+      const effect = this.heal()
+      this.history.nemesis(fault, { ...extra, effect })
+      return
+    }
+    if (await this.nodeFaults.apply(fault, extra)) return
+    throw new UnsupportedFaultError(`the process tier cannot apply ${fault.f} faults`)
   }
 
   get broken (): boolean {
@@ -71,51 +81,38 @@ export class ProcessNemesis implements TierNemesis {
     await this.nodeFaults.bringBack(async (fault, final) => { await this.apply(fault, final) })
   }
 
-  /** Each node blocks the peers its grudge names; the connections across the cut close. */
-  private async partition (grudge: Grudge): Promise<void> {
+  /**
+   * Every node blocks the peers its grudge names, then every connection across the cut is
+   * aborted (no goodbye crosses a cut), all before anything else runs. A node down now is
+   * cut all the same when it comes back: its blocklist outlives it.
+   */
+  private partition (grudge: Grudge): void {
     this.partitioned = true
     this.refusedBefore = this.refusedNow()
-    await Promise.all(this.nodes.map(async node => {
-      const cut = (grudge[node.opts.index] ?? []).map(i => this.nodes[i].peerId)
-      if (cut.length === 0) return
-      // A node down now is cut all the same when it comes back: its blocklist outlives it.
-      if (node.node == null) { node.blocklist.block(cut); return }
-      const across = new Set(cut)
-      this.cutConnections += node.node.libp2p.getConnections().filter(c => across.has(c.remotePeer.toString())).length
-      await callNode(node.opts.home, 'test.block', { block: cut }, this.controlTimeoutMs())
-    }))
+    for (const node of this.nodes) node.blocklist.block((grudge[node.opts.index] ?? []).map(i => this.nodes[i].peerId))
+    for (const node of this.nodes) {
+      for (const connection of node.node?.libp2p.getConnections() ?? []) {
+        if (!node.blocklist.has(connection.remotePeer)) continue
+        this.cutConnections++
+        connection.abort(new CutError('cut by the simulation'))
+      }
+    }
   }
 
   /**
-   * Lifts every cut (each node redials the peers it had blocked) and returns what the cut
-   * stopped: connections it closed and dials or handshakes refused, the vacuity check's
-   * proof that it bit (the netns tier counts dropped packets there).
+   * Lifts every cut at once and returns what the cut stopped: connections it closed and
+   * dials or handshakes refused, the vacuity check's proof that it bit (the netns tier counts
+   * dropped packets there). Nobody redials: the connector rejoins the sides (one member
+   * thought dead per sweep), as after a real heal; redialling every peer the cut blocked
+   * would turn each node's partial mesh back into a full one.
    */
-  private async heal (): Promise<{ droppedPackets: number, closedConnections: number, refusedConnections: number }> {
+  private heal (): { droppedPackets: number, closedConnections: number, refusedConnections: number } {
     const refused = this.refusedNow() - this.refusedBefore
     const closed = this.cutConnections
-    await Promise.all(this.nodes.map(async node => {
-      const blocked = node.blocklist.list()
-      if (blocked.length === 0) return
-      if (node.node == null) node.blocklist.unblock(blocked)
-      // The connector rejoins the sides (one member thought dead per sweep): redialling every
-      // peer the cut blocked would turn each node's partial mesh back into a full one.
-      else await callNode(node.opts.home, 'test.block', { unblock: blocked, redial: false }, this.controlTimeoutMs())
-    }))
+    for (const node of this.nodes) node.blocklist.unblock(node.blocklist.list())
     this.partitioned = false
     this.cutConnections = 0
     return { droppedPackets: closed + refused, closedConnections: closed, refusedConnections: refused }
-  }
-
-  /**
-   * How long a node may take to apply a cut or a heal: 30 s, or three heartbeats when they
-   * are dilated. Every node of the process reconnects (or disconnects) at once, and on a
-   * loaded machine that burst kept the one thread from answering for over 10 s, which ended
-   * the run without a verdict; the observer's round trips still show the harness check how
-   * late the nodes were, so a slow machine gives `unknown`, not a verdict about the mesh.
-   */
-  private controlTimeoutMs (): number {
-    return Math.max(30_000, 3 * (this.nodes[0]?.opts.heartbeatMs ?? 0))
   }
 
   private refusedNow (): number {

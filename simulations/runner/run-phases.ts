@@ -6,11 +6,14 @@ import type { HistoryEvent } from '../history/history.ts'
 import { HistoryRecorder } from '../history/recorder.ts'
 import type { SimPlan } from '../plan/plan.ts'
 import { callNode } from './control-call.ts'
+import { forEachBounded } from './bounded.ts'
 import type { DrivenNode, TierNemesis } from './driven-node.ts'
 import { ViewObserver } from './view-observer.ts'
 import { SIM_ROOM, WorkloadDriver } from './workload.ts'
 
 const JOIN_TIMEOUT_MS = 30_000
+/** Chat histories read at once at the end: a hundred one after another took minutes on a busy machine. */
+const READS_AT_ONCE = 8
 
 /** What the runner tells whoever shows its progress. */
 export type ProgressListener = (phase: string, detail?: string) => void
@@ -126,7 +129,7 @@ export async function runWithTier (opts: RunOptions, tier: SimTier): Promise<Run
 
     history.phase('final-reads')
     progress('final reads', 'chat history of every node')
-    for (const node of nodes) {
+    await forEachBounded(nodes, READS_AT_ONCE, async node => {
       const op = history.invoke(node.opts.index, 'chat.read', { room: SIM_ROOM })
       try {
         const { messages } = await callNode(node.opts.home, 'chat.history', { room: SIM_ROOM, limit: 100_000, received: true }, 30_000)
@@ -136,7 +139,7 @@ export async function runWithTier (opts: RunOptions, tier: SimTier): Promise<Run
       } catch (err: any) {
         history.complete(op, node.opts.index, 'chat.read', 'fail', undefined, `${String(err?.name)}: ${String(err?.message)}`)
       }
-    }
+    })
     await observer.stop()
     history.harness({ controlRoundTripMs: quantiles(observer.roundTrips), loadAverage: loadavg().map(l => Math.round(l * 100) / 100), cores: availableParallelism() })
     peakRssMb = await tier.peakRssMb()
@@ -159,14 +162,16 @@ function allAlive (observer: ViewObserver, nodes: DrivenNode[]): boolean {
   return nodes.every(a => nodes.every(b => a === b || views.get(a.opts.index)?.[b.opts.index] === 'alive'))
 }
 
-/** Every running node holds every acknowledged message. */
+/** Every running node holds every acknowledged message (a few nodes read at a time; the first short one ends it). */
 async function chatComplete (nodes: DrivenNode[], acked: Set<string>): Promise<boolean> {
-  for (const node of nodes) {
+  let complete = true
+  await forEachBounded(nodes, READS_AT_ONCE, async node => {
+    if (!complete) return
     const { messages } = await callNode(node.opts.home, 'chat.history', { room: SIM_ROOM, limit: 100_000 }, 10_000)
     const ids = new Set(messages.map((m: any) => m.id))
-    for (const id of acked) if (!ids.has(id)) return false
-  }
-  return true
+    for (const id of acked) if (!ids.has(id)) { complete = false; return }
+  })
+  return complete
 }
 
 async function waitFor (check: () => boolean | Promise<boolean>, timeoutMs: number, signal: AbortSignal | undefined, what: string): Promise<void> {

@@ -115,6 +115,19 @@ describe('membership service under a fake clock', () => {
     expect(r.pubsub.published.filter(m => m.type !== 'heartbeat').map(m => m.type)).toEqual(['suspect', 'dead'])
   })
 
+  it('a suspicion taken from another node\'s claim ends in death here, but that death is the claimant\'s to gossip', async () => {
+    r.service.start()
+    const carol = await newPeerId()
+    const beat = heartbeat({ id: r.bob.toString() })
+    r.fromBob(beat)
+    // Carol's word about bob, relayed.
+    r.pubsub.deliver(MEMBERSHIP_TOPIC, carol, encodeMembershipMessage({ type: 'suspect', v: 1, by: carol.toString(), target: r.bob.toString(), incarnation: beat.incarnation }))
+    await r.clock.advance(timing.suspicionTimeoutMs + 2 * timing.tickMs)
+    expect(r.transitions.map(t => t.change)).toEqual(['null->alive:heartbeat', 'alive->suspect:claim', 'suspect->dead:suspicion-timeout'])
+    // Every node that heard the claim would otherwise gossip a death of its own at the same moment.
+    expect(r.pubsub.published.filter(m => m.type !== 'heartbeat')).toEqual([])
+  })
+
   it('heartbeats on time keep a member alive', async () => {
     r.service.start()
     for (let seq = 1; seq <= 10; seq++) {

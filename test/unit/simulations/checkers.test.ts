@@ -49,6 +49,29 @@ describe('membership checker', () => {
     expect(result.falseDeaths).toEqual(['n1 saw n2 dead at 40000 ms with no fault between them'])
   })
 
+  it('tells a suspicion relayed across a cut from a false one, which nobody cut from the target had raised', () => {
+    const h = healthyRun()
+    // Just after the heal, n1 takes n0's word about n2 (n0 was cut from n2 and held it dead).
+    h.observe(20_500, 1, { 0: 'dead', 1: 'alive', 2: 'suspect' })
+    // In the window, before anybody cut from n2 doubted it: nothing but the mesh to blame.
+    h.observe(11_000, 1, { 0: 'alive', 1: 'alive', 2: 'suspect' }).observe(11_500, 1, { 0: 'alive', 1: 'alive', 2: 'alive' })
+    // Long after the window, with no fault at all.
+    h.observe(40_000, 2, { 0: 'alive', 1: 'suspect', 2: 'alive' }).observe(41_000, 2, { 0: 'alive', 1: 'alive', 2: 'alive' })
+    // In the window, after n0 held n2 dead, but n0's word could not cross the cut to n1: the mesh's own doing.
+    h.observe(17_000, 1, { 0: 'dead', 1: 'alive', 2: 'suspect' }).observe(17_500, 1, { 0: 'dead', 1: 'alive', 2: 'alive' })
+    const result = checkMembership(h.build())
+    expect(result.relayedSuspicionCount).toBe(1)
+    expect(result.falseSuspicionCount).toBe(3)
+    expect(result.falseSuspicions).toEqual([
+      'n1 saw n2 suspect at 11000 ms; nobody cut from it doubted it where its word could reach',
+      'n1 saw n2 suspect at 17000 ms; nobody cut from it doubted it where its word could reach',
+      'n2 saw n1 suspect at 40000 ms; nobody cut from it doubted it where its word could reach'
+    ])
+    // Suspicions are counted, not judged: the membership verdict rests on deaths.
+    expect(result.valid).toBe(true)
+    expect(result.summary).toContain('3 false suspicions (1 more relayed across a cut)')
+  })
+
   it('fails when a node cut off for the whole window is never seen dead', () => {
     const h = new HistoryBuilder(3)
     const all = { 0: 'alive', 1: 'alive', 2: 'alive' }
