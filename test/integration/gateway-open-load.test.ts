@@ -59,6 +59,13 @@ describe('the C open-loop generator', () => {
   afterAll(() => { rmSync(dir, { recursive: true, force: true }) })
   afterEach(() => { server?.child.kill('SIGKILL'); server = null })
 
+  /** A real pause: the server process is stopped for (at least) `ms`. */
+  const stall = async (s: LineServer, ms: number): Promise<void> => {
+    s.child.kill('SIGSTOP')
+    await sleep(ms)
+    s.child.kill('SIGCONT')
+  }
+
   const run = async (port: number, args: { clients: number, rate: number, seconds: number, warmup: number }): Promise<any> => {
     const { stdout } = await execFileAsync(binary, ['127.0.0.1', String(port), String(args.clients), String(args.rate), String(args.seconds), String(args.warmup), 'prime 104729'])
     return JSON.parse(stdout)
@@ -69,10 +76,7 @@ describe('the C open-loop generator', () => {
     const s = server
     const report = run(s.port, { clients: 10, rate: 200, seconds: 3, warmup: 0 })
     await s.started
-    // A real pause: the server process is stopped for (at least) a second.
-    s.child.kill('SIGSTOP')
-    await sleep(1000)
-    s.child.kill('SIGCONT')
+    await stall(s, 1000)
     const r = await report
     expect(r.sent).toBe(600)
     expect(r.messages).toBe(600)
@@ -90,9 +94,7 @@ describe('the C open-loop generator', () => {
     const s = server
     const report = run(s.port, { clients: 5, rate: 200, seconds: 1, warmup: 1.5 })
     await s.started
-    s.child.kill('SIGSTOP')
-    await sleep(500)
-    s.child.kill('SIGCONT')
+    await stall(s, 500)
     const r = await report
     expect(r.warmup.messages).toBe(300)
     expect(r.warmup.errors).toBe(0)
